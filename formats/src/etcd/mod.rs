@@ -1,0 +1,1 @@
+//! etcd's data inside bbolt and beside it (see `../shared/specs/etcd-restore.md` §3–4).

@@ -1,0 +1,8 @@
+//! Pure on-disk and wire formats of etcd and Kubernetes: no network, no terminal.
+//!
+//! - [`bbolt`]: the bbolt B+tree file etcd keeps its state in (reader, checker, writer).
+//! - [`etcd`]: etcd's schema inside bbolt (mvcc revisions, key values, meta, leases, members…)
+//!   and its WAL and `.snap` files.
+
+pub mod bbolt;
+pub mod etcd;

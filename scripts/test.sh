@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs every test of the workspace.
+#   - protoc: found or installed by scripts/protoc.sh when cargo builds etcd-client;
+#   - etcd server 3.6: the etcd-bin-vendored-linux-amd64 dev-dependency (no download);
+#   - etcd 3.4/3.5 with etcdctl/etcdutl, for side-by-side comparisons: unpacked from Debian's
+#     packages by ../shared/tools/fetch-etcd-tools.sh into .etcd-tools/ (tests that need them
+#     print a notice and skip their comparison when they are not there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fetch=../shared/tools/fetch-etcd-tools.sh
+if [ ! -x .etcd-tools/3.5/usr/bin/etcdutl ] && [ -f "$fetch" ]; then
+  sh "$fetch" .etcd-tools >/dev/null 2>&1 \
+    || echo "notice: could not unpack etcd 3.4/3.5 tools; comparison tests will skip" >&2
+fi
+
+cargo test --workspace --all-targets

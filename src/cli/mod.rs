@@ -1,0 +1,66 @@
+//! The command line: etcdctl/etcdutl-style groups, one file per verb. Every verb returns a
+//! [`crate::Result`]; [`main`] turns errors into one line on stderr and etcdctl's exit codes.
+
+use clap::{Parser, Subcommand};
+
+use crate::log::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "revkeeper",
+    version,
+    about = "Backup, forward-in-time restore, decoding and inspection of etcd under Kubernetes"
+)]
+pub struct Cli {
+    /// Log format on stderr: text, or json (one object per line)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "REVKEEPER_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Save, inspect, verify and manage snapshots
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {}
+
+/// Parses arguments, runs the command, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                crate::ErrorKind::InvalidInput.exit_code()
+            } else {
+                0
+            };
+        }
+    };
+    log::init(cli.log_format);
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            log::error(&e.to_string(), &[]);
+            e.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> crate::Result<()> {
+    match cli.command {
+        Command::Snapshot(cmd) => match cmd {},
+    }
+}

@@ -1,0 +1,10 @@
+//! revkeeper's core: sources (a live etcd or a snapshot file) behind one interface, backup,
+//! restore, decode and inspect. The CLI in `cli` is thin glue over these modules.
+
+pub mod cli;
+pub mod error;
+pub mod log;
+pub mod output;
+pub mod timefmt;
+
+pub use error::{Error, ErrorKind, Result};

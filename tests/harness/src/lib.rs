@@ -1,0 +1,373 @@
+//! Real etcd servers for tests and scripts: single members and clusters on free 127.0.0.1 ports,
+//! temp data dirs, health waits, and a kill on drop (also when a test panics).
+//!
+//! The binary is `ETCD_BIN` when set, else the official etcd 3.6 server vendored by the
+//! `etcd-bin-vendored-linux-amd64` crate. `ETCDCTL_BIN`/`ETCDUTL_BIN` name the client tools when a
+//! test compares with them (see [`tool`]).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a member may take to become healthy before the test fails.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The etcd server binary the tests run.
+pub fn etcd_bin() -> PathBuf {
+    match std::env::var_os("ETCD_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => etcd_bin_vendored_linux_amd64::etcd_bin_path()
+            .expect("vendored etcd path")
+            .to_path_buf(),
+    }
+}
+
+/// `major.minor` of the etcd server binary, e.g. `(3, 6)`.
+pub fn etcd_version() -> (u32, u32) {
+    let out = Command::new(etcd_bin())
+        .arg("--version")
+        .output()
+        .expect("run etcd --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text
+        .lines()
+        .find_map(|l| l.strip_prefix("etcd Version: "))
+        .expect("etcd --version prints 'etcd Version: x.y.z'");
+    let mut it = v.trim().split('.').map(|s| s.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
+/// A client tool (`etcdctl`, `etcdutl`) from `<NAME>_BIN`, `$REVKEEPER_ETCD_TOOLS/3.5/usr/bin`,
+/// `<workspace>/.etcd-tools/3.5/usr/bin` (made by `../shared/tools/fetch-etcd-tools.sh`) or PATH.
+/// `None` when it is nowhere, so a comparison test can say it skipped.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let var = format!("{}_BIN", name.to_uppercase());
+    if let Some(p) = std::env::var_os(&var).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::var_os("REVKEEPER_ETCD_TOOLS") {
+        dirs.push(PathBuf::from(d).join("3.5/usr/bin"));
+    }
+    dirs.push(workspace_root().join(".etcd-tools/3.5/usr/bin"));
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The workspace root (where `Cargo.lock` lives).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("harness lives at <root>/tests/harness")
+        .to_path_buf()
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// Client TLS material for a member started with TLS (all PEM files).
+#[derive(Clone, Debug)]
+pub struct ServerTls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Require client certificates signed by `ca`.
+    pub client_cert_auth: bool,
+}
+
+/// How to start one member.
+#[derive(Clone, Debug)]
+pub struct MemberSpec {
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub client_port: u16,
+    pub peer_port: u16,
+    /// `name=http://127.0.0.1:port,…`
+    pub initial_cluster: String,
+    pub cluster_token: String,
+    /// `new` for a fresh cluster; `existing` is not needed for restored data dirs.
+    pub cluster_state: &'static str,
+    pub tls: Option<ServerTls>,
+    pub extra_args: Vec<String>,
+}
+
+impl MemberSpec {
+    pub fn client_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
+    }
+    pub fn peer_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.peer_port)
+    }
+}
+
+/// A running etcd member. Killed (SIGKILL) and reaped on drop.
+pub struct Member {
+    pub spec: MemberSpec,
+    child: Option<Child>,
+    log: PathBuf,
+    // Keeps a temp data dir alive for as long as the member is.
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Member {
+    /// One fresh member on a temp data dir.
+    pub fn start_single() -> Member {
+        Self::start_single_with(None, Vec::new())
+    }
+
+    /// One fresh member with TLS and/or extra flags (e.g. `--auto-compaction-retention`).
+    pub fn start_single_with(tls: Option<ServerTls>, extra_args: Vec<String>) -> Member {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (client_port, peer_port) = (free_port(), free_port());
+        let spec = MemberSpec {
+            name: "m1".into(),
+            data_dir: tmp.path().join("data"),
+            client_port,
+            peer_port,
+            initial_cluster: format!("m1=http://127.0.0.1:{peer_port}"),
+            cluster_token: format!("tok-{peer_port}"),
+            cluster_state: "new",
+            tls,
+            extra_args,
+        };
+        let mut m = Self::spawn(spec, Some(tmp));
+        m.wait_healthy();
+        m
+    }
+
+    /// A member on a data dir that already exists (e.g. one made by a restore). Does not wait
+    /// for health: call [`Member::wait_healthy`] (single member) or [`Cluster::wait_healthy`].
+    pub fn spawn_on(spec: MemberSpec) -> Member {
+        Self::spawn(spec, None)
+    }
+
+    fn spawn(spec: MemberSpec, tmp: Option<tempfile::TempDir>) -> Member {
+        let log = spec
+            .data_dir
+            .parent()
+            .unwrap_or(Path::new("/tmp"))
+            .join(format!("{}-{}.log", spec.name, spec.client_port));
+        let log_file = std::fs::File::create(&log).expect("create etcd log");
+        let mut cmd = Command::new(etcd_bin());
+        cmd.arg("--name")
+            .arg(&spec.name)
+            .arg("--data-dir")
+            .arg(&spec.data_dir)
+            .arg("--listen-client-urls")
+            .arg(spec.client_url())
+            .arg("--advertise-client-urls")
+            .arg(spec.client_url())
+            .arg("--listen-peer-urls")
+            .arg(spec.peer_url())
+            .arg("--initial-advertise-peer-urls")
+            .arg(spec.peer_url())
+            .arg("--initial-cluster")
+            .arg(&spec.initial_cluster)
+            .arg("--initial-cluster-token")
+            .arg(&spec.cluster_token)
+            .arg("--initial-cluster-state")
+            .arg(spec.cluster_state)
+            .arg("--log-level")
+            .arg("warn");
+        if let Some(tls) = &spec.tls {
+            cmd.arg("--cert-file")
+                .arg(&tls.cert)
+                .arg("--key-file")
+                .arg(&tls.key)
+                .arg("--trusted-ca-file")
+                .arg(&tls.ca);
+            if tls.client_cert_auth {
+                cmd.arg("--client-cert-auth");
+            }
+        }
+        cmd.args(&spec.extra_args)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("dup log"))
+            .stderr(log_file);
+        die_with_parent(&mut cmd);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", etcd_bin().display()));
+        Member {
+            spec,
+            child: Some(child),
+            log,
+            _tmp: tmp,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.spec.client_url()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// The server's own log, for assertion messages.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Blocks until `/health` answers `"health":"true"`; panics with the server log otherwise.
+    pub fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "etcd {} exited with {status} before becoming healthy:\n{}",
+                    self.spec.name,
+                    self.log_text()
+                );
+            }
+            if self.is_healthy() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "etcd {} not healthy after {START_TIMEOUT:?}:\n{}",
+            self.spec.name,
+            self.log_text()
+        );
+    }
+
+    /// True when `/health` says so. TLS members are probed by TCP connect only.
+    pub fn is_healthy(&self) -> bool {
+        let addr = format!("127.0.0.1:{}", self.spec.client_port);
+        let Ok(mut s) = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(1))
+        else {
+            return false;
+        };
+        if self.spec.tls.is_some() {
+            return true;
+        }
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let req = format!("GET /health HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+        if s.write_all(req.as_bytes()).is_err() {
+            return false;
+        }
+        let mut body = String::new();
+        let _ = s.read_to_string(&mut body);
+        body.contains("\"health\":\"true\"")
+    }
+
+    /// SIGKILL now (e.g. to break a stream in the middle).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait, so the data dir is closed cleanly and can be inspected.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A cluster of members started together (all fresh, or all on restored data dirs).
+pub struct Cluster {
+    pub members: Vec<Member>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Cluster {
+    /// `n` fresh members forming one cluster.
+    pub fn start(n: usize) -> Cluster {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        let initial = initial_cluster(&ports);
+        let specs = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &(client_port, peer_port))| MemberSpec {
+                name: format!("m{}", i + 1),
+                data_dir: tmp.path().join(format!("m{}", i + 1)),
+                client_port,
+                peer_port,
+                initial_cluster: initial.clone(),
+                cluster_token: format!("tok-{}", ports[0].1),
+                cluster_state: "new",
+                tls: None,
+                extra_args: Vec::new(),
+            })
+            .collect();
+        let mut c = Self::spawn_all(specs);
+        c._tmp = Some(tmp);
+        c.wait_healthy();
+        c
+    }
+
+    /// Members on existing data dirs; does not wait (call [`Cluster::wait_healthy`]).
+    pub fn spawn_all(specs: Vec<MemberSpec>) -> Cluster {
+        let members = specs.into_iter().map(Member::spawn_on).collect();
+        Cluster {
+            members,
+            _tmp: None,
+        }
+    }
+
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.endpoint()).collect()
+    }
+
+    pub fn wait_healthy(&mut self) {
+        for m in &mut self.members {
+            m.wait_healthy();
+        }
+    }
+}
+
+/// `m1=http://127.0.0.1:p1,m2=…` for members named m1..mn with the given (client, peer) ports.
+pub fn initial_cluster(ports: &[(u16, u16)]) -> String {
+    ports
+        .iter()
+        .enumerate()
+        .map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The server gets SIGKILL if the test process dies without running destructors.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
