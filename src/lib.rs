@@ -5,6 +5,9 @@ pub mod cli;
 pub mod error;
 pub mod log;
 pub mod output;
+pub mod restore;
+pub mod snapshot;
+pub mod source;
 pub mod timefmt;
 
 pub use error::{Error, ErrorKind, Result};

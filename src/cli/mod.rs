@@ -1,6 +1,12 @@
 //! The command line: etcdctl/etcdutl-style groups, one file per verb. Every verb returns a
 //! [`crate::Result`]; [`main`] turns errors into one line on stderr and etcdctl's exit codes.
 
+mod get;
+mod snapshot_restore;
+mod snapshot_status;
+mod snapshot_verify;
+mod source_args;
+
 use clap::{Parser, Subcommand};
 
 use crate::log::{self, LogFormat};
@@ -31,10 +37,16 @@ pub enum Command {
     /// Save, inspect, verify and manage snapshots
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Read keys from a live cluster or a snapshot file
+    Get(get::GetArgs),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SnapshotCommand {}
+pub enum SnapshotCommand {
+    Status(snapshot_status::StatusArgs),
+    Verify(snapshot_verify::VerifyArgs),
+    Restore(snapshot_restore::RestoreArgs),
+}
 
 /// Parses arguments, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
@@ -61,6 +73,11 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> crate::Result<()> {
     match cli.command {
-        Command::Snapshot(cmd) => match cmd {},
+        Command::Snapshot(cmd) => match cmd {
+            SnapshotCommand::Status(a) => snapshot_status::run(a),
+            SnapshotCommand::Verify(a) => snapshot_verify::run(a),
+            SnapshotCommand::Restore(a) => snapshot_restore::run(a),
+        },
+        Command::Get(a) => get::run(a),
     }
 }

@@ -1,0 +1,157 @@
+//! `revkeeper get --key KEY | --prefix PREFIX`: raw keys from a live cluster or a snapshot.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::json;
+
+use super::source_args::SourceArgs;
+use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::source::{KeyRange, KeyRecord, RangeQuery};
+use crate::Result;
+
+/// Read keys, like `etcdctl get`, from a live cluster (--endpoints …) or a snapshot (--snapshot FILE).
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["key", "prefix"])))]
+pub struct GetArgs {
+    /// One key
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Every key under this prefix ("" for all keys)
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Print keys only, not values
+    #[arg(long)]
+    pub keys_only: bool,
+    /// Read at this revision instead of the latest (must not be compacted)
+    #[arg(long)]
+    pub rev: Option<i64>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: GetArgs) -> Result<()> {
+    let source = args.source.open()?;
+    let range = match (&args.key, &args.prefix) {
+        (Some(k), _) => KeyRange::key(k.as_bytes()),
+        (None, Some(p)) => KeyRange::prefix(p.as_bytes()),
+        (None, None) => unreachable!("clap requires --key or --prefix"),
+    };
+    let query = RangeQuery {
+        range,
+        revision: args.rev,
+        keys_only: args.keys_only,
+    };
+    let records = source.range(&query)?;
+    match args.output.output {
+        OutputFormat::Json => {
+            let revision = match args.rev {
+                Some(r) => r,
+                None => source.overview()?.revision,
+            };
+            print_json(&etcdctl_json(revision, &records))
+        }
+        OutputFormat::Table if args.keys_only => {
+            for r in &records {
+                println!("{}", String::from_utf8_lossy(&r.key));
+            }
+            Ok(())
+        }
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = records
+                .iter()
+                .map(|r| {
+                    vec![
+                        String::from_utf8_lossy(&r.key).into_owned(),
+                        r.create_revision.to_string(),
+                        r.mod_revision.to_string(),
+                        r.version.to_string(),
+                        lease_hex(r.lease),
+                        preview(&r.value),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                render_table(&["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"], &rows)
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The shape of `etcdctl get -w json`: keys and values in base64.
+fn etcdctl_json(revision: i64, records: &[KeyRecord]) -> serde_json::Value {
+    let kvs: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            json!({
+                "key": B64.encode(&r.key),
+                "create_revision": r.create_revision,
+                "mod_revision": r.mod_revision,
+                "version": r.version,
+                "value": B64.encode(&r.value),
+                "lease": r.lease,
+            })
+        })
+        .collect();
+    json!({"header": {"revision": revision}, "kvs": kvs, "count": records.len()})
+}
+
+pub fn lease_hex(lease: i64) -> String {
+    if lease == 0 {
+        "-".into()
+    } else {
+        format!("{:016x}", lease)
+    }
+}
+
+/// Printable text as is (shortened), anything else as a labelled hex preview.
+pub fn preview(value: &[u8]) -> String {
+    const MAX: usize = 60;
+    match std::str::from_utf8(value) {
+        Ok(s) if s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') => {
+            let one_line = s.replace(['\n', '\t'], " ");
+            if one_line.chars().count() > MAX {
+                format!("{}…", one_line.chars().take(MAX).collect::<String>())
+            } else {
+                one_line
+            }
+        }
+        _ => {
+            let shown = &value[..value.len().min(16)];
+            format!("<binary {} bytes> {}…", value.len(), hex::encode(shown))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_text_and_binary() {
+        assert_eq!(preview(b"hello\nworld"), "hello world");
+        assert_eq!(preview(b"k8s\0\x0a\x02"), "<binary 6 bytes> 6b3873000a02…");
+        let long = "x".repeat(100);
+        assert_eq!(preview(long.as_bytes()).chars().count(), 61);
+    }
+
+    #[test]
+    fn json_is_etcdctl_shaped() {
+        let r = KeyRecord {
+            key: b"a".to_vec(),
+            create_revision: 2,
+            mod_revision: 3,
+            version: 2,
+            value: b"v".to_vec(),
+            lease: 0,
+        };
+        let v = etcdctl_json(3, &[r]);
+        assert_eq!(v["kvs"][0]["key"], "YQ==");
+        assert_eq!(v["kvs"][0]["value"], "dg==");
+        assert_eq!(v["count"], 1);
+        assert_eq!(v["header"]["revision"], 3);
+    }
+}

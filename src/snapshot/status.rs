@@ -1,0 +1,111 @@
+//! `etcdutl snapshot status`, computed natively with identical values (etcd-restore.md §7):
+//! hash = CRC-32C over every bucket name, key and value in byte order; revision = main of the
+//! last `key` entry; totalKey = live user keys (3.6 semantics); totalSize = pgid × pageSize.
+
+use std::collections::HashSet;
+
+use revkeeper_formats::bbolt::Db;
+use revkeeper_formats::etcd::bucket as buckets;
+use revkeeper_formats::etcd::kv_ref::KeyValueRef;
+use revkeeper_formats::etcd::revision::RevisionKey;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub hash: u32,
+    pub revision: i64,
+    pub total_key: usize,
+    pub total_size: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub version: String,
+}
+
+/// Computes the status in one pass over the whole database.
+pub fn status(db: &Db) -> Result<Status, String> {
+    let mut hash = 0u32;
+    let mut revision = 0i64;
+    let mut live: HashSet<&[u8]> = HashSet::new();
+    let mut version = String::new();
+    for bucket in db.root().iter() {
+        let bucket = bucket.map_err(|e| e.to_string())?;
+        hash = crc32c::crc32c_append(hash, bucket.key);
+        let b = db
+            .bucket(bucket.key)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("bucket {} vanished", String::from_utf8_lossy(bucket.key)))?;
+        let is_key = bucket.key == buckets::KEY;
+        let is_meta = bucket.key == buckets::META;
+        for e in b.iter() {
+            let e = e.map_err(|e| e.to_string())?;
+            hash = crc32c::crc32c_append(hash, e.key);
+            hash = crc32c::crc32c_append(hash, e.value);
+            if is_key {
+                let rk = RevisionKey::parse(e.key)
+                    .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
+                revision = rk.rev.main;
+                let kv = KeyValueRef::parse(e.value)
+                    .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
+                if rk.tombstone {
+                    live.remove(kv.key);
+                } else {
+                    live.insert(kv.key);
+                }
+            } else if is_meta && e.key == b"storageVersion" {
+                version = parse_semver(e.value).unwrap_or_default();
+            }
+        }
+    }
+    Ok(Status {
+        hash,
+        revision,
+        total_key: live.len(),
+        total_size: db.size(),
+        version,
+    })
+}
+
+/// etcd reads `storageVersion` as semver and prints it in full (`3.6.0`); junk gives "".
+fn parse_semver(raw: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let parts: Vec<&str> = s.split('.').collect();
+    (parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+        .then(|| s.to_string())
+}
+
+/// go-humanize's `Bytes` (SI units), which etcdutl uses for the size column.
+pub fn humanize_bytes(s: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    if s < 10 {
+        return format!("{s} B");
+    }
+    let e = ((s as f64).ln() / 1000f64.ln()).floor() as usize;
+    let e = e.min(UNITS.len() - 1);
+    let val = ((s as f64) / 1000f64.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
+    if val < 10.0 {
+        format!("{val:.1} {}", UNITS[e])
+    } else {
+        format!("{val:.0} {}", UNITS[e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humanizes_like_go_humanize() {
+        assert_eq!(humanize_bytes(5), "5 B");
+        assert_eq!(humanize_bytes(32768), "33 kB");
+        assert_eq!(humanize_bytes(7659520), "7.7 MB");
+        assert_eq!(humanize_bytes(1_000), "1.0 kB");
+        assert_eq!(humanize_bytes(999), "999 B");
+    }
+
+    #[test]
+    fn semver_is_strict() {
+        assert_eq!(parse_semver(b"3.6.0").as_deref(), Some("3.6.0"));
+        assert_eq!(parse_semver(b"3.6"), None);
+        assert_eq!(parse_semver(b"x.y.z"), None);
+    }
+}

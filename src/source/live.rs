@@ -1,0 +1,252 @@
+//! A live cluster as a [`Source`]: the same questions, answered by etcd's v3 API.
+//!
+//! The trait is synchronous, so a live source owns a small tokio runtime and blocks on it; the
+//! CLI and the TUI's worker threads then treat both kinds of source alike.
+
+use std::time::Duration;
+
+use etcd_client::{Client, GetOptions, WatchOptions};
+
+use super::{KeyChange, KeyRecord, LeaseRecord, MemberRecord, Overview, RangeQuery, Source};
+use crate::{Error, Result};
+
+/// Keys per Range request: large prefixes are paged at one pinned revision, so a million-key
+/// cluster never needs one huge response (which etcdctl runs into).
+const PAGE: i64 = 1000;
+
+pub struct LiveSource {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+    endpoint: String,
+    command_timeout: Duration,
+}
+
+impl LiveSource {
+    /// Wraps a connected client; `endpoint` is the member it talks to (for messages).
+    pub fn new(
+        runtime: tokio::runtime::Runtime,
+        client: Client,
+        endpoint: String,
+        command_timeout: Duration,
+    ) -> LiveSource {
+        LiveSource {
+            runtime,
+            client,
+            endpoint,
+            command_timeout,
+        }
+    }
+
+    fn block<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
+    ) -> Result<T> {
+        let timeout = self.command_timeout;
+        self.runtime.block_on(async {
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(server_error(what, &self.endpoint, e)),
+                Err(_) => Err(Error::connect(format!(
+                    "{what} on {} timed out after {timeout:?} (raise --command-timeout?)",
+                    self.endpoint
+                ))),
+            }
+        })
+    }
+
+    fn current_revision(&self) -> Result<i64> {
+        let mut c = self.client.clone();
+        let resp = self.block("get revision", async move {
+            c.get("\0", Some(GetOptions::new().with_count_only())).await
+        })?;
+        Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
+    }
+
+    /// The compact revision, found by binary search: a Range at revision r fails as compacted
+    /// exactly when r < compact revision. About 30 count-only requests for any history length.
+    pub fn compact_revision(&self) -> Result<i64> {
+        let current = self.current_revision()?;
+        let readable = |rev: i64| -> Result<bool> {
+            let mut c = self.client.clone();
+            let res = self.runtime.block_on(async move {
+                c.get("\0", Some(GetOptions::new().with_count_only().with_revision(rev)))
+                    .await
+            });
+            match res {
+                Ok(_) => Ok(true),
+                Err(e) if is_compacted(&e) => Ok(false),
+                Err(e) => Err(server_error("probe compaction", &self.endpoint, e)),
+            }
+        };
+        if current <= 1 || readable(1)? {
+            return Ok(0);
+        }
+        let (mut lo, mut hi) = (1, current); // lo unreadable, hi readable
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if readable(mid)? {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(hi)
+    }
+}
+
+impl Source for LiveSource {
+    fn overview(&self) -> Result<Overview> {
+        let mut c = self.client.clone();
+        let status = self.block("status", async move { c.status().await })?;
+        let mut c = self.client.clone();
+        let list = self.block("member list", async move { c.member_list().await })?;
+        let header = status.header();
+        let members = list
+            .members()
+            .iter()
+            .map(|m| MemberRecord {
+                id: m.id(),
+                name: m.name().to_string(),
+                peer_urls: m.peer_urls().to_vec(),
+                client_urls: m.client_urls().to_vec(),
+                is_learner: m.is_learner(),
+            })
+            .collect();
+        Ok(Overview {
+            description: format!("cluster via {}", self.endpoint),
+            revision: header.map(|h| h.revision()).unwrap_or(0),
+            compact_revision: self.compact_revision()?,
+            db_size: status.db_size().max(0) as u64,
+            db_size_in_use: status.raft_used_db_size().max(0) as u64,
+            members,
+            server_version: Some(status.version().to_string()),
+            cluster_id: header.map(|h| h.cluster_id()),
+        })
+    }
+
+    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
+        let mut out = Vec::new();
+        let mut start = query.range.start.clone();
+        let mut revision = query.revision.unwrap_or(0);
+        loop {
+            let mut opts = GetOptions::new().with_revision(revision);
+            if let Some(end) = &query.range.end {
+                opts = opts.with_range(end.clone()).with_limit(PAGE);
+            }
+            if query.keys_only {
+                opts = opts.with_keys_only();
+            }
+            let mut c = self.client.clone();
+            let key = start.clone();
+            let resp = self.block("range", async move { c.get(key, Some(opts)).await })?;
+            if revision == 0 {
+                // Pin every later page to the revision of the first one.
+                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            }
+            for kv in resp.kvs() {
+                out.push(KeyRecord {
+                    key: kv.key().to_vec(),
+                    create_revision: kv.create_revision(),
+                    mod_revision: kv.mod_revision(),
+                    version: kv.version(),
+                    value: kv.value().to_vec(),
+                    lease: kv.lease(),
+                });
+            }
+            match (resp.more(), resp.kvs().last()) {
+                (true, Some(last)) => {
+                    start = last.key().to_vec();
+                    start.push(0);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
+        let from = self.compact_revision()?.max(1);
+        let until = self.current_revision()?;
+        let mut c = self.client.clone();
+        let key = key.to_vec();
+        let timeout = self.command_timeout;
+        let endpoint = self.endpoint.clone();
+        self.runtime.block_on(async move {
+            let work = async {
+                let opts = WatchOptions::new().with_start_revision(from);
+                let mut stream = c.watch(key, Some(opts)).await?;
+                let mut out = Vec::new();
+                loop {
+                    // Progress responses come only once the watcher has caught up with the
+                    // history, so the first one at `until` or later marks the end.
+                    stream.request_progress().await?;
+                    let Some(resp) = stream.message().await? else {
+                        return Ok(out);
+                    };
+                    if resp.canceled() {
+                        return Err(etcd_client::Error::WatchError(resp.cancel_reason().to_string()));
+                    }
+                    for ev in resp.events() {
+                        let Some(kv) = ev.kv() else { continue };
+                        let deleted = ev.event_type() == etcd_client::EventType::Delete;
+                        out.push(KeyChange {
+                            revision: kv.mod_revision(),
+                            deleted,
+                            record: KeyRecord {
+                                key: kv.key().to_vec(),
+                                create_revision: kv.create_revision(),
+                                mod_revision: if deleted { 0 } else { kv.mod_revision() },
+                                version: kv.version(),
+                                value: kv.value().to_vec(),
+                                lease: kv.lease(),
+                            },
+                        });
+                    }
+                    let at = resp.header().map(|h| h.revision()).unwrap_or(0);
+                    if resp.events().is_empty() && !resp.created() && at >= until {
+                        return Ok(out);
+                    }
+                }
+            };
+            match tokio::time::timeout(timeout.max(Duration::from_secs(10)), work).await {
+                Ok(r) => r.map_err(|e| server_error("watch history", &endpoint, e)),
+                Err(_) => Err(Error::connect(format!("reading history from {endpoint} timed out"))),
+            }
+        })
+    }
+
+    fn leases(&self) -> Result<Vec<LeaseRecord>> {
+        let mut c = self.client.clone();
+        let list = self.block("lease list", async move { c.leases().await })?;
+        let mut out = Vec::new();
+        for l in list.leases() {
+            let mut c = self.client.clone();
+            let id = l.id();
+            let ttl = self.block("lease time-to-live", async move {
+                c.lease_time_to_live(id, None).await
+            })?;
+            if ttl.ttl() < 0 {
+                continue; // expired between the list and now
+            }
+            out.push(LeaseRecord {
+                id,
+                ttl: ttl.granted_ttl(),
+                remaining_ttl: Some(ttl.ttl()),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn is_compacted(e: &etcd_client::Error) -> bool {
+    e.to_string().contains("required revision has been compacted")
+}
+
+fn server_error(what: &str, endpoint: &str, e: etcd_client::Error) -> Error {
+    match e {
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => {
+            Error::connect(format!("{what} on {endpoint}: {e}"))
+        }
+        _ => Error::server(format!("{what} on {endpoint}: {e}")),
+    }
+}

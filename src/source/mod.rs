@@ -1,0 +1,92 @@
+//! Where etcd data comes from: a live cluster or a snapshot file, behind one interface, so every
+//! command and view is written once and works on both the same way.
+
+mod key_range;
+pub mod live;
+pub mod snapshot;
+
+pub use key_range::KeyRange;
+pub use live::LiveSource;
+pub use snapshot::SnapshotSource;
+
+use serde::Serialize;
+
+use crate::Result;
+
+/// One key as etcd stores it (the latest state, or the state at a requested revision).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyRecord {
+    pub key: Vec<u8>,
+    pub create_revision: i64,
+    pub mod_revision: i64,
+    pub version: i64,
+    /// Empty when the caller asked for keys only.
+    pub value: Vec<u8>,
+    pub lease: i64,
+}
+
+/// One change of one key: a put (with the value it wrote) or a delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    pub revision: i64,
+    pub deleted: bool,
+    /// For a delete: the key only, every other field zero.
+    pub record: KeyRecord,
+}
+
+/// An etcd lease (not a Kubernetes `Lease` object).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeaseRecord {
+    pub id: i64,
+    /// Granted TTL in seconds.
+    pub ttl: i64,
+    /// Seconds left: live clusters only (a snapshot keeps only checkpointed values).
+    pub remaining_ttl: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberRecord {
+    pub id: u64,
+    pub name: String,
+    pub peer_urls: Vec<String>,
+    pub client_urls: Vec<String>,
+    pub is_learner: bool,
+}
+
+/// Facts about the whole source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    /// "snapshot FILE" or "cluster via ENDPOINT".
+    pub description: String,
+    pub revision: i64,
+    /// Revisions at or below this are gone (0 when never compacted).
+    pub compact_revision: i64,
+    pub db_size: u64,
+    pub db_size_in_use: u64,
+    pub members: Vec<MemberRecord>,
+    /// Live clusters: the server version of the member answering.
+    pub server_version: Option<String>,
+    pub cluster_id: Option<u64>,
+}
+
+/// What to read: a key range at a revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeQuery {
+    pub range: KeyRange,
+    /// `None`: the latest revision.
+    pub revision: Option<i64>,
+    pub keys_only: bool,
+}
+
+/// Read access to etcd data. Implemented for a live cluster and for a snapshot file.
+pub trait Source {
+    fn overview(&self) -> Result<Overview>;
+
+    /// Keys in `query.range` as of `query.revision`, sorted by key, deleted keys left out.
+    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>>;
+
+    /// Every change of `key` the source still keeps (after the compact revision), oldest first.
+    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>>;
+
+    fn leases(&self) -> Result<Vec<LeaseRecord>>;
+}

@@ -1,0 +1,289 @@
+//! A snapshot file (`.db`, or `.db.zst` decompressed to a private temp file) as a [`Source`].
+//!
+//! etcd's `key` bucket is ordered by revision, not by key: the latest state of a key is its
+//! newest revision, so every query is one ordered scan of that bucket with a map from key to
+//! its newest entry (borrowed from the memory map, so nothing is copied until the answer).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use revkeeper_formats::bbolt::{Bucket, Db};
+use revkeeper_formats::etcd::bucket as buckets;
+use revkeeper_formats::etcd::kv_ref::KeyValueRef;
+use revkeeper_formats::etcd::lease::Lease;
+use revkeeper_formats::etcd::members::Member;
+use revkeeper_formats::etcd::meta::MetaInfo;
+use revkeeper_formats::etcd::revision::RevisionKey;
+
+use super::{KeyChange, KeyRecord, LeaseRecord, MemberRecord, Overview, RangeQuery, Source};
+use crate::{Error, Result};
+
+/// First bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+pub struct SnapshotSource {
+    path: PathBuf,
+    db: Db,
+    // The decompressed copy of a `.zst` snapshot; deleted when the source is dropped.
+    _decompressed: Option<tempfile::NamedTempFile>,
+}
+
+impl SnapshotSource {
+    /// Opens `path`; a zstd-compressed snapshot is first streamed into a 0600 temp file
+    /// (in `$TMPDIR`) that is removed again when the source is dropped.
+    pub fn open(path: &Path) -> Result<SnapshotSource> {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
+        let mut magic = [0u8; 4];
+        let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io("cannot read snapshot", path, e))?;
+        let (db, decompressed) = if n == 4 && magic == ZSTD_MAGIC {
+            let tmp = decompress(path)?;
+            (open_db(tmp.path(), path)?, Some(tmp))
+        } else {
+            (open_db(path, path)?, None)
+        };
+        Ok(SnapshotSource {
+            path: path.to_path_buf(),
+            db,
+            _decompressed: decompressed,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The bbolt database inside the snapshot.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn bucket(&self, name: &[u8]) -> Result<Option<Bucket<'_>>> {
+        self.db.bucket(name).map_err(|e| self.corrupt(e))
+    }
+
+    fn corrupt(&self, e: impl std::fmt::Display) -> Error {
+        Error::invalid(format!(
+            "snapshot {} is damaged: {e}; run `revkeeper snapshot verify {}` for details",
+            self.path.display(),
+            self.path.display()
+        ))
+    }
+
+    /// The `meta` bucket, decoded.
+    pub fn meta_info(&self) -> Result<MetaInfo> {
+        let Some(meta) = self.bucket(buckets::META)? else {
+            return Ok(MetaInfo::default());
+        };
+        let mut entries = Vec::new();
+        for e in meta.iter() {
+            let e = e.map_err(|e| self.corrupt(e))?;
+            entries.push((e.key, e.value));
+        }
+        MetaInfo::from_entries(entries).map_err(|e| self.corrupt(e))
+    }
+
+    /// The highest revision in the `key` bucket (0 when empty).
+    pub fn revision(&self) -> Result<i64> {
+        let Some(keys) = self.bucket(buckets::KEY)? else {
+            return Ok(0);
+        };
+        let mut last = None;
+        for e in keys.iter() {
+            last = Some(e.map_err(|e| self.corrupt(e))?.key);
+        }
+        match last {
+            None => Ok(0),
+            Some(k) => Ok(RevisionKey::parse(k).map_err(|e| self.corrupt(e))?.rev.main),
+        }
+    }
+
+    /// Revisions at or below this were compacted (etcd resumes a scheduled compaction on start).
+    pub fn compact_revision(&self) -> Result<i64> {
+        let m = self.meta_info()?;
+        Ok(m.finished_compact_rev.unwrap_or(0).max(m.scheduled_compact_rev.unwrap_or(0)))
+    }
+
+    /// Calls `f` with every entry of the `key` bucket up to `max_revision`, in revision order.
+    fn scan<'a>(
+        &'a self,
+        max_revision: i64,
+        mut f: impl FnMut(RevisionKey, KeyValueRef<'a>),
+    ) -> Result<()> {
+        let Some(keys) = self.bucket(buckets::KEY)? else {
+            return Ok(());
+        };
+        for e in keys.iter() {
+            let e = e.map_err(|e| self.corrupt(e))?;
+            let rk = RevisionKey::parse(e.key).map_err(|err| self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key))))?;
+            if rk.rev.main > max_revision {
+                break;
+            }
+            let kv = KeyValueRef::parse(e.value)
+                .map_err(|err| self.corrupt(format!("revision {}: value is not a KeyValue: {err}", rk.rev.main)))?;
+            f(rk, kv);
+        }
+        Ok(())
+    }
+
+    fn check_revision(&self, rev: i64) -> Result<()> {
+        let (current, compacted) = (self.revision()?, self.compact_revision()?);
+        if rev > current {
+            return Err(Error::invalid(format!(
+                "revision {rev} is in the future of snapshot {} (its revision is {current})",
+                self.path.display()
+            )));
+        }
+        if rev < compacted {
+            return Err(Error::invalid(format!(
+                "revision {rev} has been compacted in snapshot {} (compact revision {compacted}); ask for {compacted} or later",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Source for SnapshotSource {
+    fn overview(&self) -> Result<Overview> {
+        let mut members = Vec::new();
+        if let Some(b) = self.bucket(buckets::MEMBERS)? {
+            for e in b.iter() {
+                let e = e.map_err(|e| self.corrupt(e))?;
+                let m = Member::from_json(e.value).map_err(|err| self.corrupt(format!("member {}: {err}", String::from_utf8_lossy(e.key))))?;
+                members.push(MemberRecord {
+                    id: m.id,
+                    name: m.name,
+                    peer_urls: m.peer_urls,
+                    client_urls: m.client_urls,
+                    is_learner: m.is_learner,
+                });
+            }
+        }
+        Ok(Overview {
+            description: format!("snapshot {}", self.path.display()),
+            revision: self.revision()?,
+            compact_revision: self.compact_revision()?,
+            db_size: self.db.size(),
+            db_size_in_use: self.db.in_use_size().map_err(|e| self.corrupt(e))?,
+            members,
+            server_version: self.meta_info()?.storage_version,
+            cluster_id: None,
+        })
+    }
+
+    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
+        let rev = match query.revision {
+            Some(r) => {
+                self.check_revision(r)?;
+                r
+            }
+            None => i64::MAX,
+        };
+        // Newest entry per key; `None` marks a delete.
+        let mut latest: BTreeMap<&[u8], Option<KeyValueRef<'_>>> = BTreeMap::new();
+        self.scan(rev, |rk, kv| {
+            if kv.key.is_empty() || !query.range.contains(kv.key) {
+                return; // the empty key is a restore's revision-bump marker, not user data
+            }
+            latest.insert(kv.key, (!rk.tombstone).then_some(kv));
+        })?;
+        Ok(latest
+            .into_values()
+            .flatten()
+            .map(|kv| record(kv, query.keys_only))
+            .collect())
+    }
+
+    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
+        let mut out = Vec::new();
+        self.scan(i64::MAX, |rk, kv| {
+            if kv.key == key {
+                let record = if rk.tombstone {
+                    KeyRecord {
+                        key: key.to_vec(),
+                        create_revision: 0,
+                        mod_revision: 0,
+                        version: 0,
+                        value: Vec::new(),
+                        lease: 0,
+                    }
+                } else {
+                    self::record(kv, false)
+                };
+                out.push(KeyChange {
+                    revision: rk.rev.main,
+                    deleted: rk.tombstone,
+                    record,
+                });
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn leases(&self) -> Result<Vec<LeaseRecord>> {
+        let Some(b) = self.bucket(buckets::LEASE)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in b.iter() {
+            let e = e.map_err(|e| self.corrupt(e))?;
+            let l = Lease::decode_value(e.value)
+                .map_err(|err| self.corrupt(format!("lease {}: {err}", hex::encode(e.key))))?;
+            out.push(LeaseRecord {
+                id: l.id,
+                ttl: l.ttl,
+                remaining_ttl: None,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn record(kv: KeyValueRef<'_>, keys_only: bool) -> KeyRecord {
+    KeyRecord {
+        key: kv.key.to_vec(),
+        create_revision: kv.create_revision,
+        mod_revision: kv.mod_revision,
+        version: kv.version,
+        value: if keys_only { Vec::new() } else { kv.value.to_vec() },
+        lease: kv.lease,
+    }
+}
+
+fn open_db(file: &Path, shown_as: &Path) -> Result<Db> {
+    Db::open(file).map_err(|e| {
+        Error::invalid(format!(
+            "{} is not a readable etcd snapshot: {e}",
+            shown_as.display()
+        ))
+    })
+}
+
+fn decompress(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let src = std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix("revkeeper-snapshot-")
+        .suffix(".db")
+        .tempfile()
+        .map_err(|e| Error::general(format!("cannot create a temp file to decompress {}: {e} (set TMPDIR to a roomier place)", path.display())))?;
+    let mut decoder = zstd::Decoder::new(src).map_err(|e| Error::io("cannot read", path, e))?;
+    std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| {
+        Error::invalid(format!(
+            "cannot decompress {}: {e} (the file is truncated or not a zstd snapshot)",
+            path.display()
+        ))
+    })?;
+    Ok(tmp)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
