@@ -133,16 +133,37 @@ impl ConfChange {
 /// `raftpb.ConfState`. The serde form is etcd's JSON of it (the `meta/confState` value).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfState {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub voters: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub learners: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub voters_outgoing: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub learners_next: Vec<u64>,
     #[serde(default)]
     pub auto_leave: bool,
+}
+
+/// Go's JSON decoder reads `null` as an empty slice.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    Ok(Option::<Vec<u64>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl ConfState {
@@ -428,6 +449,8 @@ mod tests {
         assert_eq!(ConfState::decode(&bytes).unwrap(), state);
         let packed = ConfState::decode(&hex("0a020102")).unwrap();
         assert_eq!(packed.voters, vec![1, 2]);
+        let json: ConfState = serde_json::from_str(r#"{"voters":null,"learners":[3]}"#).unwrap();
+        assert_eq!((json.voters.len(), json.learners.as_slice()), (0, &[3][..]));
     }
 
     #[test]
