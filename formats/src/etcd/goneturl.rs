@@ -252,7 +252,10 @@ fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, String> {
             }
             c => {
                 if matches!(mode, Mode::Host | Mode::Zone) && c < 0x80 && should_escape(c, mode) {
-                    return Err(format!("invalid character {:?} in host name", c as char));
+                    return Err(format!(
+                        "invalid character {:?} in host name",
+                        (c as char).to_string()
+                    ));
                 }
                 out.push(c);
                 i += 1;
@@ -348,7 +351,7 @@ mod tests {
         let cases = [
             ("://x", "missing protocol scheme"),
             ("http://h:x", "invalid port \":x\" after host"),
-            ("http://h h:1", "invalid character ' ' in host name"),
+            ("http://h h:1", "invalid character \" \" in host name"),
             ("http://[::1:1", "missing ']' in host"),
             ("http://a%zz:1", "invalid URL escape \"%zz\""),
             ("http://a%41:1", "invalid URL escape \"%41\""),

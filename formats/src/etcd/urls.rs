@@ -106,25 +106,27 @@ impl InitialCluster {
                 missing.join(",")
             ));
         }
+        // etcd names the advertised URLs as the `--initial-cluster` value in these messages.
+        let mut advertised_pairs: Vec<String> = advertise_peer_urls
+            .iter()
+            .map(|u| format!("{name}={u}"))
+            .collect();
+        advertised_pairs.sort();
         let extra: Vec<&str> = advertised
             .difference(&own_set)
             .map(|u| u.as_str())
             .collect();
-        let own_pairs = own
-            .iter()
-            .map(|u| format!("{name}={u}"))
-            .collect::<Vec<_>>();
         if !extra.is_empty() {
             return fail(format!(
                 "--initial-advertise-peer-urls has {} but missing from --initial-cluster={}",
                 extra.join(","),
-                own_pairs.join(",")
+                advertised_pairs.join(",")
             ));
         }
         if own.len() != advertise_peer_urls.len() {
             return fail(format!(
                 "failed to resolve {advertised_list} to match --initial-cluster={}",
-                own_pairs.join(",")
+                advertised_pairs.join(",")
             ));
         }
         let mut seen = BTreeSet::new();
@@ -265,7 +267,15 @@ mod tests {
         );
         assert_eq!(
             err("b", &["http://h:3", "http://h:9"]),
-            "--initial-advertise-peer-urls has http://h:9 but missing from --initial-cluster=b=http://h:3"
+            "--initial-advertise-peer-urls has http://h:9 but missing from --initial-cluster=b=http://h:3,b=http://h:9"
+        );
+        let twice = InitialCluster::parse("a=http://h:1,a=http://h:1").unwrap();
+        assert_eq!(
+            twice
+                .verify_bootstrap("a", &s(&["http://h:1"]))
+                .unwrap_err()
+                .to_string(),
+            "failed to resolve http://h:1 to match --initial-cluster=a=http://h:1"
         );
         let dup = InitialCluster::parse("a=http://h:1,b=http://h:1").unwrap();
         assert_eq!(
