@@ -320,18 +320,20 @@ fn reference_levels(entries: &Entries, page_size: usize) -> Vec<Vec<usize>> {
     let mut levels = Vec::new();
     loop {
         let counts = reference_split(&sizes, page_size);
-        let mut starts = Vec::new();
+        // Each page becomes a branch element keyed by its first key.
+        let mut first_of_page = Vec::new();
         let mut at = 0;
         for c in &counts {
-            starts.push(first_key_lens[at]);
+            first_of_page.push(first_key_lens[at]);
             at += c;
         }
-        levels.push(counts.iter().copied().collect::<Vec<_>>());
-        if counts.len() == 1 {
+        let single_page = counts.len() == 1;
+        levels.push(counts);
+        if single_page {
             return levels;
         }
-        sizes = starts.iter().map(|k| 16 + k).collect();
-        first_key_lens = starts;
+        sizes = first_of_page.iter().map(|k| 16 + k).collect();
+        first_key_lens = first_of_page;
     }
 }
 
