@@ -234,10 +234,16 @@ fn write_etcd_db(path: &Path, opts: WriterOptions, history: &History) -> Expecte
 
 /// `pgid * pageSize` from the file's newest meta, after checking it equals the file length.
 fn db_size(path: &Path) -> u64 {
-    let bytes = std::fs::read(path).unwrap();
-    let meta = Meta::read_valid(&bytes).unwrap();
+    let mut file = File::open(path).unwrap();
+    let mut meta_page = [0; 1024];
+    file.read_exact(&mut meta_page).unwrap();
+    let meta = Meta::read_valid(&meta_page).unwrap();
     let size = meta.pgid * meta.page_size as u64;
-    assert_eq!(size, bytes.len() as u64, "file length = pgid * pageSize");
+    assert_eq!(
+        size,
+        file.metadata().unwrap().len(),
+        "file length = pgid * pageSize"
+    );
     size
 }
 
@@ -412,23 +418,33 @@ fn etcd_serves_a_restored_written_db() {
     let (Some(etcdutl), Some(etcd)) = (etcdutl(), etcd_server()) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("snapshot.db");
     let history = History {
         n: 3000,
         big_every: 1000,
     };
-    let opts = WriterOptions {
-        freelist_page: false,
-        ..WriterOptions::default()
-    };
-    write_etcd_db(&db, opts, &history);
+    // As etcd writes on Linux, and with the other page size and freelist variant.
+    for (page_size, freelist_page) in [(4096, false), (16384, true)] {
+        let opts = WriterOptions {
+            page_size,
+            freelist_page,
+            txid: 2,
+        };
+        check_restored_db_on_etcd(&etcdutl, &etcd, &history, opts);
+    }
+}
+
+/// Writes the db with a SHA-256 trailer, restores it with `etcdutl snapshot restore`, starts
+/// etcd on the result and reads keys back.
+fn check_restored_db_on_etcd(etcdutl: &Path, etcd: &Path, history: &History, opts: WriterOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("snapshot.db");
+    write_etcd_db(&db, opts, history);
     append_sha256(&db);
 
     let (client_port, peer_port) = (free_port(), free_port());
     let peer_url = format!("http://127.0.0.1:{peer_port}");
     let data_dir = dir.path().join("data");
-    run(Command::new(&etcdutl)
+    run(Command::new(etcdutl)
         .args(["snapshot", "restore"])
         .arg(&db)
         .arg("--data-dir")
@@ -440,7 +456,7 @@ fn etcd_serves_a_restored_written_db() {
             &format!("m1={peer_url}"),
         ])
         .args(["--initial-advertise-peer-urls", &peer_url]));
-    let server = Server::start(&etcd, &data_dir, client_port, &peer_url, dir.path());
+    let server = Server::start(etcd, &data_dir, client_port, &peer_url, dir.path());
 
     let mut samples: Vec<usize> = (0..history.creates()).step_by(97).collect();
     // Updated, deleted (every 7th of the first fifth), and 100 KB – 1 MB values.
@@ -476,7 +492,7 @@ fn etcd_serves_a_restored_written_db() {
     let response = server.post("/v3/kv/range", &all);
     assert_eq!(int(&response["count"]), history.live_keys() as i64);
     eprintln!(
-        "{} served the restored db: {} live keys at revision {}",
+        "{} served the restored db ({opts:?}): {} live keys at revision {}",
         etcd.display(),
         history.live_keys(),
         history.max_main()
@@ -635,4 +651,76 @@ fn unb64(v: &serde_json::Value) -> Vec<u8> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput
+
+/// Writes a `key` bucket of `REVKEEPER_WRITER_BENCH_MB` (default 200) MB of ~1 KB values and
+/// prints MB/s, keys/s and peak memory; checks the result with etcdutl when present. Run with
+/// `cargo test --release -p revkeeper-formats --test bbolt_writer -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: run in release mode"]
+fn write_throughput() {
+    let megabytes: u64 = std::env::var("REVKEEPER_WRITER_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let values: Vec<Vec<u8>> = (0..64)
+        .map(|i| (0..200 + i * 25).map(|b| (b * 7 + i) as u8).collect())
+        .collect();
+    let average_entry = 16 + 17 + values.iter().map(Vec::len).sum::<usize>() / values.len();
+    let n = megabytes * 1_000_000 / average_entry as u64;
+    let fill = |out: File| {
+        let mut writer = DbWriter::new(out, WriterOptions::default()).unwrap();
+        writer.begin_bucket(b"key").unwrap();
+        let mut key = [b'_'; 17];
+        for j in 0..n {
+            key[..8].copy_from_slice(&(j + 1).to_be_bytes());
+            let value = &values[j as usize % values.len()];
+            writer.put(&key, value).unwrap();
+        }
+        writer.finish().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+
+    // The writer's own cost, without a disk: the same db into /dev/null.
+    let started = Instant::now();
+    fill(File::create("/dev/null").unwrap());
+    let cpu_only = started.elapsed();
+
+    let started = Instant::now();
+    let file = fill(File::create(&db).unwrap());
+    let written = started.elapsed();
+    let peak_rss = peak_rss();
+    file.sync_all().unwrap();
+    let synced = started.elapsed();
+
+    let size = db_size(&db) as f64;
+    let rate = |d: Duration| size / 1e6 / d.as_secs_f64();
+    eprintln!(
+        "wrote {n} keys, {:.1} MB in {written:.2?}: {:.0} MB/s, {:.0} keys/s \
+         ({:.0} MB/s including fsync; {:.0} MB/s into /dev/null); peak RSS {peak_rss}",
+        size / 1e6,
+        rate(written),
+        n as f64 / written.as_secs_f64(),
+        rate(synced),
+        rate(cpu_only),
+    );
+    if let Some(etcdutl) = etcdutl() {
+        let status = status(&etcdutl, &db);
+        assert_eq!(status["revision"], n);
+        assert_eq!(status["totalSize"], size as u64);
+    }
+}
+
+/// `VmHWM` of this process, as the kernel reports it.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
