@@ -12,6 +12,8 @@ mod node;
 mod tree;
 
 #[cfg(test)]
+mod test_walker;
+#[cfg(test)]
 mod tests;
 
 use std::fs::File;
