@@ -3,3 +3,4 @@
 
 pub mod meta;
 pub mod page;
+pub mod writer;
