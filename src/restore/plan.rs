@@ -1,0 +1,136 @@
+//! Checks a restore request the way etcdutl does, before anything is written, and holds the
+//! new cluster's membership (IDs, WAL, `.snap`, `members`/`meta` entries).
+
+use std::path::{Path, PathBuf};
+
+use revkeeper_formats::etcd::bootstrap::RestoreBootstrap;
+use revkeeper_formats::etcd::members::parse_urls;
+use revkeeper_formats::etcd::meta::{SCHEDULED_COMPACT_KEY, compact_rev_value};
+use revkeeper_formats::etcd::revision::Revision;
+use revkeeper_formats::etcd::snap::write_snap_file;
+use revkeeper_formats::etcd::urls::InitialCluster;
+use revkeeper_formats::etcd::wal::write_first_segment;
+
+use crate::{Error, Result};
+
+/// The flags of `snapshot restore`, as given.
+#[derive(Clone, Debug)]
+pub struct RestoreRequest {
+    pub snapshot: PathBuf,
+    /// `None`: `<name>.etcd`, as etcdutl 3.6 does.
+    pub data_dir: Option<PathBuf>,
+    pub wal_dir: Option<PathBuf>,
+    pub name: String,
+    pub initial_cluster: String,
+    pub initial_cluster_token: String,
+    /// Comma-separated.
+    pub initial_advertise_peer_urls: String,
+    pub skip_hash_check: bool,
+    pub bump_revision: u64,
+    pub mark_compacted: bool,
+}
+
+/// A validated request.
+pub struct RestorePlan {
+    pub data_dir: PathBuf,
+    pub bump: u64,
+    name: String,
+    bootstrap: RestoreBootstrap,
+}
+
+impl RestorePlan {
+    pub fn new(req: &RestoreRequest) -> Result<RestorePlan> {
+        if (req.bump_revision == 0) == req.mark_compacted {
+            return Err(Error::invalid(if req.mark_compacted {
+                "--mark-compacted needs --bump-revision N (N > 0): use both together"
+            } else {
+                "--bump-revision needs --mark-compacted: use both together, so old revisions answer 'compacted'"
+            }));
+        }
+        let bad = |e: &dyn std::fmt::Display| Error::invalid(e.to_string());
+        let cluster = InitialCluster::parse(&req.initial_cluster).map_err(|e| bad(&e))?;
+        let advertised: Vec<&str> = req.initial_advertise_peer_urls.split(',').collect();
+        let advertised = parse_urls(&advertised).map_err(|e| bad(&e))?;
+        cluster
+            .verify_bootstrap(&req.name, &advertised)
+            .map_err(|e| bad(&e))?;
+        let bootstrap = RestoreBootstrap::from_initial_cluster(&cluster, &req.initial_cluster_token)
+            .map_err(|e| bad(&e))?;
+
+        let data_dir = req
+            .data_dir
+            .clone()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from(format!("{}.etcd", req.name)));
+        if !is_absent_or_empty(&data_dir)? {
+            return Err(Error::invalid(format!(
+                "data-dir {} is not empty; restore into a new directory (never over a member's data)",
+                data_dir.display()
+            )));
+        }
+        if let Some(wal) = &req.wal_dir
+            && wal.exists()
+        {
+            return Err(Error::invalid(format!(
+                "wal-dir {} already exists; give a path that does not exist yet",
+                wal.display()
+            )));
+        }
+        Ok(RestorePlan {
+            data_dir,
+            bump: req.bump_revision,
+            name: req.name.clone(),
+            bootstrap,
+        })
+    }
+
+    pub fn local_member_id(&self) -> u64 {
+        self.bootstrap
+            .member_by_name(&self.name)
+            .map(|m| m.id)
+            .unwrap_or_default()
+    }
+
+    pub fn cluster_id(&self) -> u64 {
+        self.bootstrap.cluster_id()
+    }
+
+    /// The `members` bucket of the new cluster (hex id → member JSON), sorted.
+    pub fn members_bucket(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.bootstrap.members_bucket_entries()
+    }
+
+    /// `meta` keys the restore overwrites: the consistent index and term of the new raft log,
+    /// and with a bump the scheduled compaction at the bumped revision.
+    pub fn meta_overrides(&self, bumped: Option<Revision>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = self
+            .bootstrap
+            .meta_entries()
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect();
+        if let Some(b) = bumped {
+            out.push((SCHEDULED_COMPACT_KEY.to_vec(), compact_rev_value(b.main).to_vec()));
+        }
+        out
+    }
+
+    pub fn write_wal_and_snap(&self, wal_dir: &Path, snap_dir: &Path) -> Result<()> {
+        let wal = self
+            .bootstrap
+            .wal_bytes(&self.name)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        write_first_segment(wal_dir, &wal).map_err(|e| Error::io("cannot write the WAL in", wal_dir, e))?;
+        write_snap_file(snap_dir, &self.bootstrap.snap_file_name(), &self.bootstrap.snap_bytes())
+            .map_err(|e| Error::io("cannot write the .snap file in", snap_dir, e))?;
+        Ok(())
+    }
+}
+
+fn is_absent_or_empty(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Error::io("cannot read data-dir", dir, e)),
+    }
+}
