@@ -146,7 +146,7 @@ mod tests {
     use super::*;
 
     /// Meta page 0 of the spec's `snap35.db` (§2.3), byte for byte.
-    const SNAP35_META0: &str = "0000000000000000040000000000000000edda0ced0200000000100000000000\
+    const SNAP35_META0: &str = "00000000000000000400000000000000edda0ced0200000000100000000000\
         0002000000000000000000000000000000ffffffffffffffff08000000000000000d00000000000000a4327569fdf46aaf";
 
     fn hex(s: &str) -> Vec<u8> {
