@@ -20,9 +20,9 @@ fn object(kind: &str, api: &str, ns: Option<&str>, name: &str, extra: &str) -> S
 }
 
 fn fake_uid(seed: &str) -> String {
-    let h = seed
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    let h = seed.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
     format!(
         "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         h >> 32,
@@ -35,47 +35,111 @@ fn fake_uid(seed: &str) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "testdata/sample.db".into());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "testdata/sample.db".into());
     let member = Member::start_single();
     let mut c = Client::connect([member.endpoint()], None).await?;
 
     for ns in NAMESPACES {
-        let v = object("Namespace", "v1", None, ns, r#","spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}"#);
+        let v = object(
+            "Namespace",
+            "v1",
+            None,
+            ns,
+            r#","spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}"#,
+        );
         c.put(format!("/registry/namespaces/{ns}"), v, None).await?;
     }
     for node in ["node-a", "node-b"] {
-        c.put(format!("/registry/minions/{node}"), object("Node", "v1", None, node, ""), None).await?;
+        c.put(
+            format!("/registry/minions/{node}"),
+            object("Node", "v1", None, node, ""),
+            None,
+        )
+        .await?;
     }
     for ns in NAMESPACES {
         for i in 0..4 {
             let name = format!("app-{i}");
-            let cm = object("ConfigMap", "v1", Some(ns), &name, &format!(r#","data":{{"replicas":"{i}"}}"#));
-            c.put(format!("/registry/configmaps/{ns}/{name}"), cm, None).await?;
-            let pod = object("Pod", "v1", Some(ns), &format!("{name}-7d9f"), r#","spec":{"nodeName":"node-a"},"status":{"phase":"Running"}"#);
-            c.put(format!("/registry/pods/{ns}/{name}-7d9f"), pod, None).await?;
+            let cm = object(
+                "ConfigMap",
+                "v1",
+                Some(ns),
+                &name,
+                &format!(r#","data":{{"replicas":"{i}"}}"#),
+            );
+            c.put(format!("/registry/configmaps/{ns}/{name}"), cm, None)
+                .await?;
+            let pod = object(
+                "Pod",
+                "v1",
+                Some(ns),
+                &format!("{name}-7d9f"),
+                r#","spec":{"nodeName":"node-a"},"status":{"phase":"Running"}"#,
+            );
+            c.put(format!("/registry/pods/{ns}/{name}-7d9f"), pod, None)
+                .await?;
         }
     }
     // History: a config map edited several times, then an early compaction.
     for v in 1..=5 {
-        let cm = object("ConfigMap", "v1", Some("demo"), "settings", &format!(r#","data":{{"version":"{v}"}}"#));
-        c.put("/registry/configmaps/demo/settings", cm, None).await?;
+        let cm = object(
+            "ConfigMap",
+            "v1",
+            Some("demo"),
+            "settings",
+            &format!(r#","data":{{"version":"{v}"}}"#),
+        );
+        c.put("/registry/configmaps/demo/settings", cm, None)
+            .await?;
     }
-    let rev = c.get("/registry/configmaps/demo/settings", None).await?.header().map(|h| h.revision()).unwrap_or(0);
+    let rev = c
+        .get("/registry/configmaps/demo/settings", None)
+        .await?
+        .header()
+        .map(|h| h.revision())
+        .unwrap_or(0);
     c.compact(rev - 2, None).await?;
-    c.put("/registry/compact_rev_key", (rev - 2).to_string(), None).await?;
+    c.put("/registry/compact_rev_key", (rev - 2).to_string(), None)
+        .await?;
     // Events ride on one shared lease, masterleases on short ones, as kube-apiserver does it.
     let events = c.lease_grant(3660, None).await?.id();
     for i in 0..6 {
-        let ev = object("Event", "v1", Some("default"), &format!("app-0-7d9f.{i:x}"), r#","reason":"Pulled","type":"Normal""#);
-        c.put(format!("/registry/events/default/app-0-7d9f.{i:x}"), ev, Some(PutOptions::new().with_lease(events))).await?;
+        let ev = object(
+            "Event",
+            "v1",
+            Some("default"),
+            &format!("app-0-7d9f.{i:x}"),
+            r#","reason":"Pulled","type":"Normal""#,
+        );
+        c.put(
+            format!("/registry/events/default/app-0-7d9f.{i:x}"),
+            ev,
+            Some(PutOptions::new().with_lease(events)),
+        )
+        .await?;
     }
     let master = c.lease_grant(15, None).await?.id();
-    c.put("/registry/masterleases/10.0.0.1", object("Endpoints", "v1", None, "10.0.0.1", ""), Some(PutOptions::new().with_lease(master))).await?;
+    c.put(
+        "/registry/masterleases/10.0.0.1",
+        object("Endpoints", "v1", None, "10.0.0.1", ""),
+        Some(PutOptions::new().with_lease(master)),
+    )
+    .await?;
     // A deleted pod and a re-created one leave tombstones in the history.
     c.delete("/registry/pods/demo/app-3-7d9f", None).await?;
-    c.delete("/registry/configmaps/kube-system/app-1", None).await?;
-    let again = object("ConfigMap", "v1", Some("kube-system"), "app-1", r#","data":{"replicas":"9"}"#);
-    c.put("/registry/configmaps/kube-system/app-1", again, None).await?;
+    c.delete("/registry/configmaps/kube-system/app-1", None)
+        .await?;
+    let again = object(
+        "ConfigMap",
+        "v1",
+        Some("kube-system"),
+        "app-1",
+        r#","data":{"replicas":"9"}"#,
+    );
+    c.put("/registry/configmaps/kube-system/app-1", again, None)
+        .await?;
 
     let mut stream = c.snapshot().await?;
     let tmp = format!("{out}.part");

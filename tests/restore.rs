@@ -20,13 +20,29 @@ fn source_snapshot(dir: &Path) -> (PathBuf, Vec<i64>) {
         let short = c.lease_grant(600, None).await.unwrap().id();
         for i in 0..200 {
             let opts = (i % 10 == 0).then(|| PutOptions::new().with_lease(events));
-            c.put(format!("/registry/pods/ns/p{i:03}"), vec![b'a' + (i % 26) as u8; 100 + i * 13], opts).await.unwrap();
+            c.put(
+                format!("/registry/pods/ns/p{i:03}"),
+                vec![b'a' + (i % 26) as u8; 100 + i * 13],
+                opts,
+            )
+            .await
+            .unwrap();
         }
-        c.put("/registry/masterleases/10.0.0.1", "m", Some(PutOptions::new().with_lease(short))).await.unwrap();
+        c.put(
+            "/registry/masterleases/10.0.0.1",
+            "m",
+            Some(PutOptions::new().with_lease(short)),
+        )
+        .await
+        .unwrap();
         for v in 0..10 {
-            c.put("/registry/configmaps/ns/cm", format!("v{v}"), None).await.unwrap();
+            c.put("/registry/configmaps/ns/cm", format!("v{v}"), None)
+                .await
+                .unwrap();
         }
-        c.put("/registry/big", vec![7u8; 300_000], None).await.unwrap();
+        c.put("/registry/big", vec![7u8; 300_000], None)
+            .await
+            .unwrap();
         let r = c.get("x", None).await.unwrap().header().unwrap().revision();
         c.compact(r - 5, None).await.unwrap();
         c.delete("/registry/pods/ns/p005", None).await.unwrap();
@@ -41,8 +57,19 @@ struct Restored {
     spec: MemberSpec,
 }
 
-fn restore_member(snap: &Path, dir: &Path, name: &str, ports: &[(u16, u16)], names: &[&str], extra: &[&str]) -> Restored {
-    let initial: Vec<String> = names.iter().zip(ports).map(|(n, (_, p))| format!("{n}=http://127.0.0.1:{p}")).collect();
+fn restore_member(
+    snap: &Path,
+    dir: &Path,
+    name: &str,
+    ports: &[(u16, u16)],
+    names: &[&str],
+    extra: &[&str],
+) -> Restored {
+    let initial: Vec<String> = names
+        .iter()
+        .zip(ports)
+        .map(|(n, (_, p))| format!("{n}=http://127.0.0.1:{p}"))
+        .collect();
     let initial = initial.join(",");
     let i = names.iter().position(|n| *n == name).unwrap();
     let (client_port, peer_port) = ports[i];
@@ -52,12 +79,26 @@ fn restore_member(snap: &Path, dir: &Path, name: &str, ports: &[(u16, u16)], nam
         .arg(snap)
         .arg("--data-dir")
         .arg(&data_dir)
-        .args(["--name", name, "--initial-cluster", &initial, "--initial-cluster-token", "tok-restore"])
-        .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer_port}")])
+        .args([
+            "--name",
+            name,
+            "--initial-cluster",
+            &initial,
+            "--initial-cluster-token",
+            "tok-restore",
+        ])
+        .args([
+            "--initial-advertise-peer-urls",
+            &format!("http://127.0.0.1:{peer_port}"),
+        ])
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "restore failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "restore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Restored {
         spec: MemberSpec {
             name: name.into(),
@@ -74,7 +115,11 @@ fn restore_member(snap: &Path, dir: &Path, name: &str, ports: &[(u16, u16)], nam
 }
 
 fn all() -> RangeQuery {
-    RangeQuery { range: KeyRange::prefix(""), revision: None, keys_only: false }
+    RangeQuery {
+        range: KeyRange::prefix(""),
+        revision: None,
+        keys_only: false,
+    }
 }
 
 #[test]
@@ -85,24 +130,54 @@ fn single_member_restore_with_bump_moves_time_forward() {
     let snap_rev = original.overview().unwrap().revision;
 
     let ports = [(free_port(), free_port())];
-    let r = restore_member(&snap, dir.path(), "r1", &ports, &["r1"], &["--bump-revision", "1000000000", "--mark-compacted"]);
+    let r = restore_member(
+        &snap,
+        dir.path(),
+        "r1",
+        &ports,
+        &["r1"],
+        &["--bump-revision", "1000000000", "--mark-compacted"],
+    );
     assert_private_tree(&r.spec.data_dir);
     let mut m = Member::spawn_on(r.spec);
     m.wait_healthy();
     let live = common::live_source(&m);
 
-    assert_eq!(live.range(&all()).unwrap(), original.range(&all()).unwrap(), "every key, value, revision, version and lease");
+    assert_eq!(
+        live.range(&all()).unwrap(),
+        original.range(&all()).unwrap(),
+        "every key, value, revision, version and lease"
+    );
     let ov = live.overview().unwrap();
-    assert!(ov.revision >= snap_rev + BUMP, "revision {} < {}", ov.revision, snap_rev + BUMP);
+    assert!(
+        ov.revision >= snap_rev + BUMP,
+        "revision {} < {}",
+        ov.revision,
+        snap_rev + BUMP
+    );
     assert_eq!(ov.compact_revision, snap_rev + BUMP);
-    let old = RangeQuery { range: KeyRange::prefix(""), revision: Some(snap_rev), keys_only: true };
+    let old = RangeQuery {
+        range: KeyRange::prefix(""),
+        revision: Some(snap_rev),
+        keys_only: true,
+    };
     let err = live.range(&old).unwrap_err().to_string();
     assert!(err.contains("compacted"), "{err}");
 
     let rt = common::runtime();
     let mut c = common::client(&rt, &m);
     rt.block_on(async {
-        let mut stream = c.watch("/registry/", Some(WatchOptions::new().with_prefix().with_start_revision(snap_rev))).await.unwrap();
+        let mut stream = c
+            .watch(
+                "/registry/",
+                Some(
+                    WatchOptions::new()
+                        .with_prefix()
+                        .with_start_revision(snap_rev),
+                ),
+            )
+            .await
+            .unwrap();
         let mut canceled = None;
         while let Some(resp) = stream.message().await.unwrap() {
             if resp.canceled() {
@@ -110,7 +185,11 @@ fn single_member_restore_with_bump_moves_time_forward() {
                 break;
             }
         }
-        assert_eq!(canceled, Some(snap_rev + BUMP), "old watches end as compacted at the bumped revision");
+        assert_eq!(
+            canceled,
+            Some(snap_rev + BUMP),
+            "old watches end as compacted at the bumped revision"
+        );
         let put = c.put("/registry/new", "after", None).await.unwrap();
         assert_eq!(put.header().unwrap().revision(), snap_rev + BUMP + 1);
         let live_leases = c.leases().await.unwrap();
@@ -132,7 +211,17 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
     let specs: Vec<MemberSpec> = names
         .iter()
-        .map(|n| restore_member(&snap, dir.path(), n, &ports, &names, &["--bump-revision", "1000", "--mark-compacted"]).spec)
+        .map(|n| {
+            restore_member(
+                &snap,
+                dir.path(),
+                n,
+                &ports,
+                &names,
+                &["--bump-revision", "1000", "--mark-compacted"],
+            )
+            .spec
+        })
         .collect();
     let mut cluster = Cluster::spawn_all(specs);
     cluster.wait_healthy();
@@ -140,28 +229,63 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
     let mut leaders = std::collections::HashSet::new();
     let mut hashes = std::collections::HashSet::new();
     let mut data = Vec::new();
+    // A write through one member, then every member must agree on the data at that revision.
+    let mut first = common::client(&rt, &cluster.members[0]);
+    let written = rt.block_on(async {
+        for _ in 0..100 {
+            if first
+                .status()
+                .await
+                .map(|s| s.leader() != 0)
+                .unwrap_or(false)
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        first
+            .put("/registry/after-restore", "x", None)
+            .await
+            .unwrap()
+            .header()
+            .unwrap()
+            .revision()
+    });
+    let snap_rev = SnapshotSource::open(&snap)
+        .unwrap()
+        .overview()
+        .unwrap()
+        .revision;
+    assert_eq!(
+        written,
+        snap_rev + 1_000 + 1,
+        "the first write lands right after the bump"
+    );
     for m in &cluster.members {
         let mut c = common::client(&rt, m);
-        let (leader, rev, hash) = rt.block_on(async {
-            // Wait for an election.
+        let (leader, hash) = rt.block_on(async {
+            let st = c.status().await.unwrap();
+            // Followers may apply the write a moment later.
             for _ in 0..100 {
-                let st = c.status().await.unwrap();
-                if st.leader() != 0 {
+                if c.status().await.unwrap().header().unwrap().revision() >= written {
                     break;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            let st = c.status().await.unwrap();
-            let rev = st.header().unwrap().revision();
-            (st.leader(), rev, c.hash_kv(rev).await.unwrap().hash())
+            (st.leader(), c.hash_kv(written).await.unwrap().hash())
         });
         leaders.insert(leader);
-        hashes.insert((rev, hash));
+        hashes.insert(hash);
         data.push(common::live_source(m).range(&all()).unwrap());
     }
     assert_eq!(leaders.len(), 1, "one leader");
     assert!(!leaders.contains(&0));
-    assert_eq!(hashes.len(), 1, "identical hashkv on every member: {hashes:?}");
+    assert_eq!(
+        hashes.len(),
+        1,
+        "identical hashkv on every member: {hashes:?}"
+    );
+    assert!(data[0].iter().any(|r| r.key == b"/registry/after-restore"));
     assert!(data.windows(2).all(|w| w[0] == w[1]));
 }
 
@@ -173,32 +297,65 @@ fn restore_matches_etcdutl_byte_for_byte_where_it_should() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (snap, _) = source_snapshot(dir.path());
-    for extra in [&[][..], &["--bump-revision", "1000000000", "--mark-compacted"][..]] {
+    for extra in [
+        &[][..],
+        &["--bump-revision", "1000000000", "--mark-compacted"][..],
+    ] {
         let ours = dir.path().join(format!("ours{}", extra.len()));
         let theirs = dir.path().join(format!("theirs{}", extra.len()));
-        for (bin, out) in [(PathBuf::from(env!("CARGO_BIN_EXE_revkeeper")), &ours), (etcdutl.clone(), &theirs)] {
+        for (bin, out) in [
+            (PathBuf::from(env!("CARGO_BIN_EXE_revkeeper")), &ours),
+            (etcdutl.clone(), &theirs),
+        ] {
             let st = std::process::Command::new(bin)
                 .args(["snapshot", "restore"])
                 .arg(&snap)
                 .arg("--data-dir")
                 .arg(out)
-                .args(["--name", "m1", "--initial-cluster", "m1=http://127.0.0.1:2380,m2=http://127.0.0.2:2380"])
-                .args(["--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster-token", "t"])
+                .args([
+                    "--name",
+                    "m1",
+                    "--initial-cluster",
+                    "m1=http://127.0.0.1:2380,m2=http://127.0.0.2:2380",
+                ])
+                .args([
+                    "--initial-advertise-peer-urls",
+                    "http://127.0.0.1:2380",
+                    "--initial-cluster-token",
+                    "t",
+                ])
                 .args(extra)
                 .output()
                 .unwrap();
-            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+            assert!(
+                st.status.success(),
+                "{}",
+                String::from_utf8_lossy(&st.stderr)
+            );
         }
         let wal = "member/wal/0000000000000000-0000000000000000.wal";
-        assert!(std::fs::read(ours.join(wal)).unwrap() == std::fs::read(theirs.join(wal)).unwrap(), "WAL differs");
+        assert!(
+            std::fs::read(ours.join(wal)).unwrap() == std::fs::read(theirs.join(wal)).unwrap(),
+            "WAL differs"
+        );
         let snap_name = "member/snap/0000000000000001-0000000000000002.snap";
-        assert_eq!(std::fs::read(ours.join(snap_name)).unwrap(), std::fs::read(theirs.join(snap_name)).unwrap());
+        assert_eq!(
+            std::fs::read(ours.join(snap_name)).unwrap(),
+            std::fs::read(theirs.join(snap_name)).unwrap()
+        );
         let status = |db: PathBuf| -> serde_json::Value {
-            let o = std::process::Command::new(&etcdutl).args(["snapshot", "status", "-w", "json"]).arg(db).output().unwrap();
+            let o = std::process::Command::new(&etcdutl)
+                .args(["snapshot", "status", "-w", "json"])
+                .arg(db)
+                .output()
+                .unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             serde_json::from_slice(&o.stdout).unwrap()
         };
-        let (a, b) = (status(ours.join("member/snap/db")), status(theirs.join("member/snap/db")));
+        let (a, b) = (
+            status(ours.join("member/snap/db")),
+            status(theirs.join("member/snap/db")),
+        );
         for f in ["hash", "revision", "totalKey"] {
             assert_eq!(a[f], b[f], "{f} with {extra:?}");
         }
@@ -209,12 +366,31 @@ fn restore_matches_etcdutl_byte_for_byte_where_it_should() {
 fn bad_requests_fail_cleanly_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let snap = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db"));
-    let run = |args: &[&str]| common::revkeeper().args(["snapshot", "restore"]).arg(&snap).args(args).current_dir(dir.path()).output().unwrap();
+    let run = |args: &[&str]| {
+        common::revkeeper()
+            .args(["snapshot", "restore"])
+            .arg(&snap)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
     let cases: &[(&[&str], &str)] = &[
-        (&["--bump-revision", "10", "--data-dir", "x"], "--mark-compacted"),
+        (
+            &["--bump-revision", "10", "--data-dir", "x"],
+            "--mark-compacted",
+        ),
         (&["--mark-compacted", "--data-dir", "x"], "--bump-revision"),
         (&["--name", "zz", "--data-dir", "x"], "zz"),
-        (&["--initial-advertise-peer-urls", "http://127.0.0.1:9", "--data-dir", "x"], "advertise"),
+        (
+            &[
+                "--initial-advertise-peer-urls",
+                "http://127.0.0.1:9",
+                "--data-dir",
+                "x",
+            ],
+            "advertise",
+        ),
     ];
     for (args, needle) in cases {
         let out = run(args);
@@ -227,7 +403,11 @@ fn bad_requests_fail_cleanly_and_leave_nothing() {
     std::fs::write(dir.path().join("full/keep"), "x").unwrap();
     let out = run(&["--data-dir", "full"]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(std::fs::read(dir.path().join("full/keep")).unwrap(), b"x", "never touches an existing data dir");
+    assert_eq!(
+        std::fs::read(dir.path().join("full/keep")).unwrap(),
+        b"x",
+        "never touches an existing data dir"
+    );
     std::fs::create_dir(dir.path().join("wal")).unwrap();
     let out = run(&["--data-dir", "d2", "--wal-dir", "wal"]);
     assert_eq!(out.status.code(), Some(3));
@@ -239,10 +419,24 @@ fn bad_requests_fail_cleanly_and_leave_nothing() {
     bytes[n / 2] ^= 1;
     let bad = dir.path().join("bad.db");
     std::fs::write(&bad, bytes).unwrap();
-    let out = common::revkeeper().args(["snapshot", "restore"]).arg(&bad).args(["--data-dir", "d3"]).current_dir(dir.path()).output().unwrap();
+    let out = common::revkeeper()
+        .args(["snapshot", "restore"])
+        .arg(&bad)
+        .args(["--data-dir", "d3"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert!(!left.iter().any(|n| n == "d3" || n.starts_with(".revkeeper-restore-")), "left behind: {left:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n == "d3" || n.starts_with(".revkeeper-restore-")),
+        "left behind: {left:?}"
+    );
 }
 
 fn assert_private_tree(data_dir: &Path) {
@@ -252,6 +446,14 @@ fn assert_private_tree(data_dir: &Path) {
         assert_eq!(mode(&data_dir.join(d)), 0o700, "{d}");
     }
     assert_eq!(mode(&data_dir.join("member/snap/db")), 0o600);
-    assert_eq!(mode(&data_dir.join("member/wal/0000000000000000-0000000000000000.wal")), 0o600);
-    assert_eq!(std::fs::metadata(data_dir.join("member/wal/0000000000000000-0000000000000000.wal")).unwrap().len(), 64_000_000);
+    assert_eq!(
+        mode(&data_dir.join("member/wal/0000000000000000-0000000000000000.wal")),
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(data_dir.join("member/wal/0000000000000000-0000000000000000.wal"))
+            .unwrap()
+            .len(),
+        64_000_000
+    );
 }

@@ -12,7 +12,9 @@ use revkeeper_harness::{Member, tool};
 
 #[test]
 fn fixture_status_matches_the_recorded_etcdutl_output() {
-    let Some(dir) = common::cluster_dev() else { return };
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
     let src = SnapshotSource::open(&dir.join("cluster.db")).unwrap();
@@ -24,11 +26,18 @@ fn fixture_status_matches_the_recorded_etcdutl_output() {
     // etcdutl 3.5 counted every bucket entry; 3.6 (which we follow) counts live user keys.
     assert_eq!(st.total_key as u64, truth["keys"]["live"].as_u64().unwrap());
     let overview = src.overview().unwrap();
-    assert_eq!(overview.compact_revision, truth["snapshot"]["compact_revision"].as_i64().unwrap());
+    assert_eq!(
+        overview.compact_revision,
+        truth["snapshot"]["compact_revision"].as_i64().unwrap()
+    );
 
     // Every live key of the ground truth, with its revisions and lease.
     let records = src
-        .range(&RangeQuery { range: KeyRange::prefix(""), revision: None, keys_only: false })
+        .range(&RangeQuery {
+            range: KeyRange::prefix(""),
+            revision: None,
+            keys_only: false,
+        })
         .unwrap();
     let objects = std::fs::read_to_string(dir.join("objects.jsonl")).unwrap();
     let mut n = 0;
@@ -42,7 +51,10 @@ fn fixture_status_matches_the_recorded_etcdutl_output() {
         n += 1;
     }
     assert_eq!(n, records.len());
-    assert_eq!(records.len() as u64, truth["keys"]["live"].as_u64().unwrap());
+    assert_eq!(
+        records.len() as u64,
+        truth["keys"]["live"].as_u64().unwrap()
+    );
     let lease_ids: HashSet<i64> = src.leases().unwrap().iter().map(|l| l.id).collect();
     assert_eq!(lease_ids.len(), truth["leases"].as_array().unwrap().len());
 }
@@ -54,7 +66,13 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
     let mut c = common::client(&rt, &member);
     rt.block_on(async {
         for i in 0..300 {
-            c.put(format!("/registry/secrets/ns/s{i}"), vec![b'x'; (i * 37) % 9000], None).await.unwrap();
+            c.put(
+                format!("/registry/secrets/ns/s{i}"),
+                vec![b'x'; (i * 37) % 9000],
+                None,
+            )
+            .await
+            .unwrap();
         }
         c.delete("/registry/secrets/ns/s1", None).await.unwrap();
     });
@@ -62,8 +80,16 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
     let snap = dir.path().join("s.db");
     common::save_snapshot(&rt, &mut c, &snap);
 
-    let out = common::revkeeper().args(["snapshot", "status", "-w", "json"]).arg(&snap).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::revkeeper()
+        .args(["snapshot", "status", "-w", "json"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(ours["totalKey"], 299);
     let version = if revkeeper_harness::etcd_version() >= (3, 6) {
@@ -74,11 +100,21 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
     assert_eq!(ours["version"], version);
 
     let Some(etcdutl) = tool("etcdutl") else {
-        eprintln!("notice: etcdutl not found (run ../shared/tools/fetch-etcd-tools.sh .etcd-tools); skipping the side-by-side check");
+        eprintln!(
+            "notice: etcdutl not found (run ../shared/tools/fetch-etcd-tools.sh .etcd-tools); skipping the side-by-side check"
+        );
         return;
     };
-    let theirs = std::process::Command::new(etcdutl).args(["snapshot", "status", "-w", "json"]).arg(&snap).output().unwrap();
-    assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+    let theirs = std::process::Command::new(etcdutl)
+        .args(["snapshot", "status", "-w", "json"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(
+        theirs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
     let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).unwrap();
     for field in ["hash", "revision", "totalSize"] {
         assert_eq!(ours[field], theirs[field], "{field}");
@@ -88,18 +124,44 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
 #[test]
 fn cli_reads_the_bundled_sample() {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
-    let out = common::revkeeper().args(["snapshot", "status", sample]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("HASH"), "{text}");
-    let out = common::revkeeper().args(["snapshot", "verify", sample]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
     let out = common::revkeeper()
-        .args(["get", "--snapshot", sample, "--prefix", "/registry/configmaps/demo/", "-o", "json"])
+        .args(["snapshot", "status", sample])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("HASH"), "{text}");
+    let out = common::revkeeper()
+        .args(["snapshot", "verify", sample])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+    let out = common::revkeeper()
+        .args([
+            "get",
+            "--snapshot",
+            sample,
+            "--prefix",
+            "/registry/configmaps/demo/",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["count"].as_u64().unwrap() >= 4);
 }
@@ -112,7 +174,11 @@ fn damaged_snapshots_fail_verify_with_a_location_and_never_panic() {
     let mut flipped = sample.clone();
     flipped[4096 * 2 + 100] ^= 0x40;
     std::fs::write(&bad, &flipped).unwrap();
-    let out = common::revkeeper().args(["snapshot", "verify"]).arg(&bad).output().unwrap();
+    let out = common::revkeeper()
+        .args(["snapshot", "verify"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("sha256 trailer: MISMATCH"), "{stdout}");
@@ -121,7 +187,11 @@ fn damaged_snapshots_fail_verify_with_a_location_and_never_panic() {
 
     let truncated = dir.path().join("short.db");
     std::fs::write(&truncated, &sample[..sample.len() / 2]).unwrap();
-    let out = common::revkeeper().args(["snapshot", "status"]).arg(&truncated).output().unwrap();
+    let out = common::revkeeper()
+        .args(["snapshot", "status"])
+        .arg(&truncated)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("short.db"), "names the file: {stderr}");

@@ -7,7 +7,11 @@ use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use revkeeper_harness::Member;
 
 fn all() -> RangeQuery {
-    RangeQuery { range: KeyRange::prefix(""), revision: None, keys_only: false }
+    RangeQuery {
+        range: KeyRange::prefix(""),
+        revision: None,
+        keys_only: false,
+    }
 }
 
 #[test]
@@ -40,5 +44,9 @@ fn compressed_snapshots_read_the_same_and_leave_no_temp_file() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
-    assert_eq!(std::fs::read_dir(tmpdir.path()).unwrap().count(), 0, "temp file removed");
+    assert_eq!(
+        std::fs::read_dir(tmpdir.path()).unwrap().count(),
+        0,
+        "temp file removed"
+    );
 }

@@ -21,20 +21,38 @@ fn snapshot_and_live_agree_on_keys_history_and_leases() {
     let mut c = common::client(&rt, &member);
     let (mid_rev, lease) = rt.block_on(async {
         for i in 0..50 {
-            c.put(format!("/registry/pods/ns/p{i:02}"), format!("v{i}"), None).await.unwrap();
+            c.put(format!("/registry/pods/ns/p{i:02}"), format!("v{i}"), None)
+                .await
+                .unwrap();
         }
         for v in 0..5 {
-            c.put("/registry/configmaps/ns/hist", format!("gen{v}"), None).await.unwrap();
+            c.put("/registry/configmaps/ns/hist", format!("gen{v}"), None)
+                .await
+                .unwrap();
         }
         let lease = c.lease_grant(3600, None).await.unwrap().id();
-        c.put("/registry/events/ns/e1", "event", Some(PutOptions::new().with_lease(lease))).await.unwrap();
+        c.put(
+            "/registry/events/ns/e1",
+            "event",
+            Some(PutOptions::new().with_lease(lease)),
+        )
+        .await
+        .unwrap();
         let r = c.get("x", None).await.unwrap().header().unwrap().revision();
         c.compact(r - 3, None).await.unwrap();
         c.delete("/registry/pods/ns/p07", None).await.unwrap();
-        c.put("/registry/configmaps/ns/hist", "after-delete", None).await.unwrap();
-        c.delete("/registry/configmaps/ns/hist", None).await.unwrap();
-        c.put("/registry/configmaps/ns/hist", "recreated", None).await.unwrap();
-        c.put("/bin\u{1}ary", vec![0u8, 159, 146, 150], None).await.unwrap();
+        c.put("/registry/configmaps/ns/hist", "after-delete", None)
+            .await
+            .unwrap();
+        c.delete("/registry/configmaps/ns/hist", None)
+            .await
+            .unwrap();
+        c.put("/registry/configmaps/ns/hist", "recreated", None)
+            .await
+            .unwrap();
+        c.put("/bin\u{1}ary", vec![0u8, 159, 146, 150], None)
+            .await
+            .unwrap();
         (r - 1, lease)
     });
     let dir = tempfile::tempdir().unwrap();
@@ -48,20 +66,33 @@ fn snapshot_and_live_agree_on_keys_history_and_leases() {
     assert_eq!(fo.revision, lo.revision);
     assert_eq!(fo.compact_revision, lo.compact_revision);
     assert!(fo.compact_revision > 0);
-    assert_eq!(fo.members.iter().map(|m| m.id).collect::<Vec<_>>(), lo.members.iter().map(|m| m.id).collect::<Vec<_>>());
+    assert_eq!(
+        fo.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+        lo.members.iter().map(|m| m.id).collect::<Vec<_>>()
+    );
 
     let latest = file.range(&all(None)).unwrap();
     assert_eq!(latest, live.range(&all(None)).unwrap());
     assert_eq!(latest.len(), 50 - 1 + 1 + 1 + 1);
-    assert_eq!(file.range(&all(Some(mid_rev))).unwrap(), live.range(&all(Some(mid_rev))).unwrap());
-    let prefix = RangeQuery { range: KeyRange::prefix("/registry/pods/"), revision: None, keys_only: true };
+    assert_eq!(
+        file.range(&all(Some(mid_rev))).unwrap(),
+        live.range(&all(Some(mid_rev))).unwrap()
+    );
+    let prefix = RangeQuery {
+        range: KeyRange::prefix("/registry/pods/"),
+        revision: None,
+        keys_only: true,
+    };
     let keys = file.range(&prefix).unwrap();
     assert_eq!(keys, live.range(&prefix).unwrap());
     assert!(keys.iter().all(|k| k.value.is_empty()));
     assert_eq!(keys.len(), 49);
 
     let hist_file = file.history(b"/registry/configmaps/ns/hist").unwrap();
-    assert_eq!(hist_file, live.history(b"/registry/configmaps/ns/hist").unwrap());
+    assert_eq!(
+        hist_file,
+        live.history(b"/registry/configmaps/ns/hist").unwrap()
+    );
     assert!(hist_file.iter().any(|h| h.deleted));
     assert_eq!(hist_file.last().unwrap().record.value, b"recreated");
 
@@ -74,8 +105,16 @@ fn snapshot_and_live_agree_on_keys_history_and_leases() {
     assert!(file.range(&all(Some(1))).is_err());
     assert!(live.range(&all(Some(1))).is_err());
     // The raw server view agrees with the record values.
-    let server = rt.block_on(c.get("/registry/pods/ns/p00", Some(GetOptions::new()))).unwrap();
+    let server = rt
+        .block_on(c.get("/registry/pods/ns/p00", Some(GetOptions::new())))
+        .unwrap();
     let kv = &server.kvs()[0];
-    let ours = latest.iter().find(|r| r.key == b"/registry/pods/ns/p00").unwrap();
-    assert_eq!((ours.create_revision, ours.mod_revision, ours.version), (kv.create_revision(), kv.mod_revision(), kv.version()));
+    let ours = latest
+        .iter()
+        .find(|r| r.key == b"/registry/pods/ns/p00")
+        .unwrap();
+    assert_eq!(
+        (ours.create_revision, ours.mod_revision, ours.version),
+        (kv.create_revision(), kv.mod_revision(), kv.version())
+    );
 }

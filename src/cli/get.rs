@@ -5,16 +5,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
 
 use super::source_args::SourceArgs;
+use crate::Result;
 use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
 use crate::source::{KeyRange, KeyRecord, RangeQuery};
-use crate::Result;
 
 /// Read keys, like `etcdctl get`, from a live cluster (--endpoints …) or a snapshot (--snapshot FILE).
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["key", "prefix"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["etcd-key", "prefix"])))]
+// `--key` names the etcd key here, so the TLS client key is `--key-file` (or ETCDCTL_KEY).
+#[command(mut_arg("key", |a| a.long("key-file")))]
 pub struct GetArgs {
     /// One key
-    #[arg(long)]
+    #[arg(long = "key", id = "etcd-key", value_name = "KEY")]
     pub key: Option<String>,
     /// Every key under this prefix ("" for all keys)
     #[arg(long)]
@@ -35,8 +37,7 @@ pub fn run(args: GetArgs) -> Result<()> {
     let source = args.source.open()?;
     let range = match (&args.key, &args.prefix) {
         (Some(k), _) => KeyRange::key(k.as_bytes()),
-        (None, Some(p)) => KeyRange::prefix(p.as_bytes()),
-        (None, None) => unreachable!("clap requires --key or --prefix"),
+        (None, p) => KeyRange::prefix(p.as_deref().unwrap_or_default().as_bytes()),
     };
     let query = RangeQuery {
         range,
@@ -74,7 +75,10 @@ pub fn run(args: GetArgs) -> Result<()> {
                 .collect();
             print!(
                 "{}",
-                render_table(&["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"], &rows)
+                render_table(
+                    &["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"],
+                    &rows
+                )
             );
             Ok(())
         }

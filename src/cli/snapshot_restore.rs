@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
 use crate::restore::{RestoreRequest, restore};
-use crate::{log, Result};
+use crate::{Result, log};
 
 /// Restore a snapshot into a new member's data dir, optionally moving time forward.
 ///
@@ -86,7 +86,16 @@ pub fn run(args: RestoreArgs) -> Result<()> {
             print!(
                 "{}",
                 render_table(
-                    &["NAME", "MEMBER ID", "CLUSTER ID", "SNAPSHOT REV", "REVISION", "COMPACTED", "KEYS", "DATA DIR"],
+                    &[
+                        "NAME",
+                        "MEMBER ID",
+                        "CLUSTER ID",
+                        "SNAPSHOT REV",
+                        "REVISION",
+                        "COMPACTED",
+                        "KEYS",
+                        "DATA DIR"
+                    ],
                     &[row]
                 )
             );

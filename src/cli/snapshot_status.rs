@@ -41,7 +41,10 @@ pub fn run(args: StatusArgs) -> Result<()> {
             ];
             print!(
                 "{}",
-                render_table(&["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "VERSION"], &[row])
+                render_table(
+                    &["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "VERSION"],
+                    &[row]
+                )
             );
             Ok(())
         }

@@ -27,6 +27,11 @@ impl SourceArgs {
             .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
         let conn = runtime.block_on(config.connect())?;
         let timeout = config.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
-        Ok(Box::new(LiveSource::new(runtime, conn.client, conn.endpoint, timeout)))
+        Ok(Box::new(LiveSource::new(
+            runtime,
+            conn.client,
+            conn.endpoint,
+            timeout,
+        )))
     }
 }

@@ -22,7 +22,11 @@ pub struct Written {
     pub live_keys: usize,
 }
 
-pub fn write_restored_db(source: &SnapshotSource, plan: &RestorePlan, path: &Path) -> Result<Written> {
+pub fn write_restored_db(
+    source: &SnapshotSource,
+    plan: &RestorePlan,
+    path: &Path,
+) -> Result<Written> {
     let db = source.db();
     let corrupt = |e: &dyn std::fmt::Display| {
         Error::invalid(format!("snapshot {}: {e}", source.path().display()))
@@ -34,7 +38,12 @@ pub fn write_restored_db(source: &SnapshotSource, plan: &RestorePlan, path: &Pat
             let main = i64::try_from(n)
                 .ok()
                 .and_then(|n| latest.main.checked_add(n))
-                .ok_or_else(|| Error::invalid(format!("--bump-revision {n} overflows the revision {}", latest.main)))?;
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "--bump-revision {n} overflows the revision {}",
+                        latest.main
+                    ))
+                })?;
             Some(Revision { main, sub: 0 })
         }
     };
@@ -130,11 +139,16 @@ pub fn write_restored_db(source: &SnapshotSource, plan: &RestorePlan, path: &Pat
 /// The greatest (main, sub) in the `key` bucket; (0, 0) when it is empty.
 fn latest_revision(source: &SnapshotSource) -> Result<Revision> {
     let mut latest = Revision { main: 0, sub: 0 };
-    let Some(keys) = source.db().bucket(buckets::KEY).map_err(|e| Error::invalid(e.to_string()))? else {
+    let Some(keys) = source
+        .db()
+        .bucket(buckets::KEY)
+        .map_err(|e| Error::invalid(e.to_string()))?
+    else {
         return Ok(latest);
     };
     for e in keys.iter() {
-        let e = e.map_err(|e| Error::invalid(format!("snapshot {}: {e}", source.path().display())))?;
+        let e =
+            e.map_err(|e| Error::invalid(format!("snapshot {}: {e}", source.path().display())))?;
         let rk = RevisionKey::parse(e.key).map_err(|err| {
             Error::invalid(format!(
                 "snapshot {}: key bucket entry {}: {err}",

@@ -151,7 +151,8 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 /// Renames the finished temp dir to `target` (an empty existing `target` is replaced).
 fn move_into_place(tmp: tempfile::TempDir, target: &Path) -> Result<()> {
     if target.exists() {
-        std::fs::remove_dir(target).map_err(|e| Error::io("cannot replace the empty dir", target, e))?;
+        std::fs::remove_dir(target)
+            .map_err(|e| Error::io("cannot replace the empty dir", target, e))?;
     }
     let path = tmp.keep();
     if let Err(e) = std::fs::rename(&path, target) {

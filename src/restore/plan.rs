@@ -54,8 +54,9 @@ impl RestorePlan {
         cluster
             .verify_bootstrap(&req.name, &advertised)
             .map_err(|e| bad(&e))?;
-        let bootstrap = RestoreBootstrap::from_initial_cluster(&cluster, &req.initial_cluster_token)
-            .map_err(|e| bad(&e))?;
+        let bootstrap =
+            RestoreBootstrap::from_initial_cluster(&cluster, &req.initial_cluster_token)
+                .map_err(|e| bad(&e))?;
 
         let data_dir = req
             .data_dir
@@ -110,7 +111,10 @@ impl RestorePlan {
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect();
         if let Some(b) = bumped {
-            out.push((SCHEDULED_COMPACT_KEY.to_vec(), compact_rev_value(b.main).to_vec()));
+            out.push((
+                SCHEDULED_COMPACT_KEY.to_vec(),
+                compact_rev_value(b.main).to_vec(),
+            ));
         }
         out
     }
@@ -120,9 +124,14 @@ impl RestorePlan {
             .bootstrap
             .wal_bytes(&self.name)
             .map_err(|e| Error::invalid(e.to_string()))?;
-        write_first_segment(wal_dir, &wal).map_err(|e| Error::io("cannot write the WAL in", wal_dir, e))?;
-        write_snap_file(snap_dir, &self.bootstrap.snap_file_name(), &self.bootstrap.snap_bytes())
-            .map_err(|e| Error::io("cannot write the .snap file in", snap_dir, e))?;
+        write_first_segment(wal_dir, &wal)
+            .map_err(|e| Error::io("cannot write the WAL in", wal_dir, e))?;
+        write_snap_file(
+            snap_dir,
+            &self.bootstrap.snap_file_name(),
+            &self.bootstrap.snap_bytes(),
+        )
+        .map_err(|e| Error::io("cannot write the .snap file in", snap_dir, e))?;
         Ok(())
     }
 }

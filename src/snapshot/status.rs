@@ -69,8 +69,11 @@ pub fn status(db: &Db) -> Result<Status, String> {
 fn parse_semver(raw: &[u8]) -> Option<String> {
     let s = std::str::from_utf8(raw).ok()?;
     let parts: Vec<&str> = s.split('.').collect();
-    (parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
-        .then(|| s.to_string())
+    (parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+    .then(|| s.to_string())
 }
 
 /// go-humanize's `Bytes` (SI units), which etcdutl uses for the size column.

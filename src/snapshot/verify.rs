@@ -37,14 +37,20 @@ pub fn verify(db: &Db) -> Report {
         problems.push(problem("sha256", "the trailing sha256 does not match the database bytes (the file was changed or damaged after it was saved)"));
     }
     for p in check::check(db) {
-        let location = p.pgid.map(|id| format!("page {id}")).unwrap_or_else(|| "bbolt".into());
+        let location = p
+            .pgid
+            .map(|id| format!("page {id}"))
+            .unwrap_or_else(|| "bbolt".into());
         problems.push(problem(&location, &p.message));
     }
     // Walking a structurally broken tree would only repeat the same problems.
     if problems.iter().all(|p| p.location == "sha256") {
         check_etcd(db, &mut problems);
     }
-    Report { sha256_ok, problems }
+    Report {
+        sha256_ok,
+        problems,
+    }
 }
 
 fn problem(location: &str, message: &str) -> Problem {
@@ -66,7 +72,10 @@ fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
     let bucket = match db.bucket(buckets::KEY) {
         Ok(Some(b)) => b,
         Ok(None) => {
-            problems.push(problem("key bucket", "missing: this is not an etcd v3 database"));
+            problems.push(problem(
+                "key bucket",
+                "missing: this is not an etcd v3 database",
+            ));
             return 0;
         }
         Err(e) => {
@@ -86,7 +95,10 @@ fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
         let rk = match RevisionKey::parse(e.key) {
             Ok(rk) => rk,
             Err(err) => {
-                problems.push(problem(&format!("key bucket, entry {}", hex::encode(e.key)), &err.to_string()));
+                problems.push(problem(
+                    &format!("key bucket, entry {}", hex::encode(e.key)),
+                    &err.to_string(),
+                ));
                 continue;
             }
         };
@@ -100,10 +112,15 @@ fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
         }
         match KeyValueRef::parse(e.value) {
             Err(err) => problems.push(problem(&here, &format!("value is not a KeyValue: {err}"))),
-            Ok(kv) if kv.key.is_empty() => problems.push(problem(&here, "KeyValue has an empty key")),
+            Ok(kv) if kv.key.is_empty() => {
+                problems.push(problem(&here, "KeyValue has an empty key"))
+            }
             Ok(kv) if !rk.tombstone && kv.mod_revision != rk.rev.main => problems.push(problem(
                 &here,
-                &format!("mod_revision {} differs from the revision key", kv.mod_revision),
+                &format!(
+                    "mod_revision {} differs from the revision key",
+                    kv.mod_revision
+                ),
             )),
             Ok(kv) if !rk.tombstone && (kv.create_revision > kv.mod_revision || kv.version < 1) => {
                 problems.push(problem(
@@ -125,7 +142,11 @@ fn check_meta(db: &Db, latest: i64, problems: &mut Vec<Problem>) {
         problems.push(problem("meta bucket", "missing or unreadable"));
         return;
     };
-    let entries: Vec<(&[u8], &[u8])> = meta.iter().filter_map(|e| e.ok()).map(|e| (e.key, e.value)).collect();
+    let entries: Vec<(&[u8], &[u8])> = meta
+        .iter()
+        .filter_map(|e| e.ok())
+        .map(|e| (e.key, e.value))
+        .collect();
     match MetaInfo::from_entries(entries) {
         Err(e) => problems.push(problem("meta bucket", &e.to_string())),
         Ok(m) => {
@@ -139,7 +160,10 @@ fn check_meta(db: &Db, latest: i64, problems: &mut Vec<Problem>) {
                 if let Some(rev) = rev
                     && rev > latest
                 {
-                    problems.push(problem(name, &format!("revision {rev} is beyond the newest revision {latest}")));
+                    problems.push(problem(
+                        name,
+                        &format!("revision {rev} is beyond the newest revision {latest}"),
+                    ));
                 }
             }
         }
@@ -153,9 +177,10 @@ fn check_leases(db: &Db, problems: &mut Vec<Problem>) {
     for e in bucket.iter().filter_map(|e| e.ok()) {
         let here = format!("lease {}", hex::encode(e.key));
         match (lease_id_from_key(e.key), Lease::decode_value(e.value)) {
-            (Ok(id), Ok(l)) if id != l.id => {
-                problems.push(problem(&here, &format!("key says lease {id:x} but the value says {:x}", l.id)))
-            }
+            (Ok(id), Ok(l)) if id != l.id => problems.push(problem(
+                &here,
+                &format!("key says lease {id:x} but the value says {:x}", l.id),
+            )),
             (Err(err), _) => problems.push(problem(&here, &err.to_string())),
             (_, Err(err)) => problems.push(problem(&here, &err.to_string())),
             _ => {}
@@ -170,9 +195,10 @@ fn check_members(db: &Db, problems: &mut Vec<Problem>) {
     for e in bucket.iter().filter_map(|e| e.ok()) {
         let here = format!("member {}", String::from_utf8_lossy(e.key));
         match Member::from_json(e.value) {
-            Ok(m) if id_hex(m.id).as_bytes() != e.key => {
-                problems.push(problem(&here, &format!("key does not match member id {}", id_hex(m.id))))
-            }
+            Ok(m) if id_hex(m.id).as_bytes() != e.key => problems.push(problem(
+                &here,
+                &format!("key does not match member id {}", id_hex(m.id)),
+            )),
             Err(err) => problems.push(problem(&here, &err.to_string())),
             _ => {}
         }

@@ -70,8 +70,11 @@ impl LiveSource {
         let readable = |rev: i64| -> Result<bool> {
             let mut c = self.client.clone();
             let res = self.runtime.block_on(async move {
-                c.get("\0", Some(GetOptions::new().with_count_only().with_revision(rev)))
-                    .await
+                c.get(
+                    "\0",
+                    Some(GetOptions::new().with_count_only().with_revision(rev)),
+                )
+                .await
             });
             match res {
                 Ok(_) => Ok(true),
@@ -127,7 +130,11 @@ impl Source for LiveSource {
 
     fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
         let mut out = Vec::new();
-        let mut start = query.range.start.clone();
+        // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
+        let mut start = match query.range.start.as_slice() {
+            [] => vec![0],
+            s => s.to_vec(),
+        };
         let mut revision = query.revision.unwrap_or(0);
         loop {
             let mut opts = GetOptions::new().with_revision(revision);
@@ -168,6 +175,14 @@ impl Source for LiveSource {
         let from = self.compact_revision()?.max(1);
         let until = self.current_revision()?;
         let mut c = self.client.clone();
+        let version = self
+            .block("status", async move { c.status().await })?
+            .version()
+            .to_string();
+        // etcd 3.4 answers a progress request at once, caught up or not; with it, the history
+        // ends when the stream has been quiet for a while after the watch was created.
+        let progress_marks_end = !version.starts_with("3.4.") && !version.starts_with("3.3.");
+        let mut c = self.client.clone();
         let key = key.to_vec();
         let timeout = self.command_timeout;
         let endpoint = self.endpoint.clone();
@@ -176,15 +191,33 @@ impl Source for LiveSource {
                 let opts = WatchOptions::new().with_start_revision(from);
                 let mut stream = c.watch(key, Some(opts)).await?;
                 let mut out = Vec::new();
+                let mut created = false;
                 loop {
-                    // Progress responses come only once the watcher has caught up with the
-                    // history, so the first one at `until` or later marks the end.
-                    stream.request_progress().await?;
-                    let Some(resp) = stream.message().await? else {
+                    // A progress response comes only once the watcher has caught up with the
+                    // history, so the first one at `until` or later marks the end. It is asked
+                    // for after `created` (etcd 3.4 answers at once while no watcher exists) and
+                    // asked again while unanswered (3.4 ignores it while the watcher catches up).
+                    if created && progress_marks_end {
+                        stream.request_progress().await?;
+                    }
+                    let wait = match (created, progress_marks_end) {
+                        (false, _) => timeout,
+                        (true, true) => Duration::from_millis(200),
+                        (true, false) => Duration::from_millis(500),
+                    };
+                    let Ok(next) = tokio::time::timeout(wait, stream.message()).await else {
+                        if progress_marks_end {
+                            continue;
+                        }
+                        return Ok(out);
+                    };
+                    let Some(resp) = next? else {
                         return Ok(out);
                     };
                     if resp.canceled() {
-                        return Err(etcd_client::Error::WatchError(resp.cancel_reason().to_string()));
+                        return Err(etcd_client::Error::WatchError(
+                            resp.cancel_reason().to_string(),
+                        ));
                     }
                     for ev in resp.events() {
                         let Some(kv) = ev.kv() else { continue };
@@ -203,14 +236,18 @@ impl Source for LiveSource {
                         });
                     }
                     let at = resp.header().map(|h| h.revision()).unwrap_or(0);
-                    if resp.events().is_empty() && !resp.created() && at >= until {
+                    if resp.created() {
+                        created = true;
+                    } else if progress_marks_end && resp.events().is_empty() && at >= until {
                         return Ok(out);
                     }
                 }
             };
             match tokio::time::timeout(timeout.max(Duration::from_secs(10)), work).await {
                 Ok(r) => r.map_err(|e| server_error("watch history", &endpoint, e)),
-                Err(_) => Err(Error::connect(format!("reading history from {endpoint} timed out"))),
+                Err(_) => Err(Error::connect(format!(
+                    "reading history from {endpoint} timed out"
+                ))),
             }
         })
     }
@@ -239,7 +276,8 @@ impl Source for LiveSource {
 }
 
 fn is_compacted(e: &etcd_client::Error) -> bool {
-    e.to_string().contains("required revision has been compacted")
+    e.to_string()
+        .contains("required revision has been compacted")
 }
 
 fn server_error(what: &str, endpoint: &str, e: etcd_client::Error) -> Error {

@@ -33,9 +33,11 @@ impl SnapshotSource {
     /// Opens `path`; a zstd-compressed snapshot is first streamed into a 0600 temp file
     /// (in `$TMPDIR`) that is removed again when the source is dropped.
     pub fn open(path: &Path) -> Result<SnapshotSource> {
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
+        let mut file =
+            std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
         let mut magic = [0u8; 4];
-        let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io("cannot read snapshot", path, e))?;
+        let n = read_up_to(&mut file, &mut magic)
+            .map_err(|e| Error::io("cannot read snapshot", path, e))?;
         let (db, decompressed) = if n == 4 && magic == ZSTD_MAGIC {
             let tmp = decompress(path)?;
             (open_db(tmp.path(), path)?, Some(tmp))
@@ -101,7 +103,9 @@ impl SnapshotSource {
     /// Revisions at or below this were compacted (etcd resumes a scheduled compaction on start).
     pub fn compact_revision(&self) -> Result<i64> {
         let m = self.meta_info()?;
-        Ok(m.finished_compact_rev.unwrap_or(0).max(m.scheduled_compact_rev.unwrap_or(0)))
+        Ok(m.finished_compact_rev
+            .unwrap_or(0)
+            .max(m.scheduled_compact_rev.unwrap_or(0)))
     }
 
     /// Calls `f` with every entry of the `key` bucket up to `max_revision`, in revision order.
@@ -115,12 +119,18 @@ impl SnapshotSource {
         };
         for e in keys.iter() {
             let e = e.map_err(|e| self.corrupt(e))?;
-            let rk = RevisionKey::parse(e.key).map_err(|err| self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key))))?;
+            let rk = RevisionKey::parse(e.key).map_err(|err| {
+                self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key)))
+            })?;
             if rk.rev.main > max_revision {
                 break;
             }
-            let kv = KeyValueRef::parse(e.value)
-                .map_err(|err| self.corrupt(format!("revision {}: value is not a KeyValue: {err}", rk.rev.main)))?;
+            let kv = KeyValueRef::parse(e.value).map_err(|err| {
+                self.corrupt(format!(
+                    "revision {}: value is not a KeyValue: {err}",
+                    rk.rev.main
+                ))
+            })?;
             f(rk, kv);
         }
         Ok(())
@@ -150,7 +160,9 @@ impl Source for SnapshotSource {
         if let Some(b) = self.bucket(buckets::MEMBERS)? {
             for e in b.iter() {
                 let e = e.map_err(|e| self.corrupt(e))?;
-                let m = Member::from_json(e.value).map_err(|err| self.corrupt(format!("member {}: {err}", String::from_utf8_lossy(e.key))))?;
+                let m = Member::from_json(e.value).map_err(|err| {
+                    self.corrupt(format!("member {}: {err}", String::from_utf8_lossy(e.key)))
+                })?;
                 members.push(MemberRecord {
                     id: m.id,
                     name: m.name,
@@ -246,7 +258,11 @@ fn record(kv: KeyValueRef<'_>, keys_only: bool) -> KeyRecord {
         create_revision: kv.create_revision,
         mod_revision: kv.mod_revision,
         version: kv.version,
-        value: if keys_only { Vec::new() } else { kv.value.to_vec() },
+        value: if keys_only {
+            Vec::new()
+        } else {
+            kv.value.to_vec()
+        },
         lease: kv.lease,
     }
 }
@@ -266,7 +282,12 @@ fn decompress(path: &Path) -> Result<tempfile::NamedTempFile> {
         .prefix("revkeeper-snapshot-")
         .suffix(".db")
         .tempfile()
-        .map_err(|e| Error::general(format!("cannot create a temp file to decompress {}: {e} (set TMPDIR to a roomier place)", path.display())))?;
+        .map_err(|e| {
+            Error::general(format!(
+                "cannot create a temp file to decompress {}: {e} (set TMPDIR to a roomier place)",
+                path.display()
+            ))
+        })?;
     let mut decoder = zstd::Decoder::new(src).map_err(|e| Error::io("cannot read", path, e))?;
     std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| {
         Error::invalid(format!(
