@@ -15,3 +15,15 @@ if [ ! -x .etcd-tools/3.5/usr/bin/etcdutl ] && [ -f "$fetch" ]; then
 fi
 
 cargo test --workspace --all-targets
+
+# The version matrix: the tests that start servers on restored or snapshotted data run again on
+# Debian's etcd 3.5 and 3.4 servers.
+for v in 3.5 3.4; do
+  bin=$PWD/.etcd-tools/$v/usr/bin/etcd
+  if [ -x "$bin" ]; then
+    echo "== the same server tests on etcd $v ($bin)" >&2
+    ETCD_BIN=$bin cargo test --test restore --test source_parity
+  else
+    echo "notice: no etcd $v server in .etcd-tools; skipping the $v matrix run" >&2
+  fi
+done
