@@ -115,11 +115,7 @@ fn restore_member(
 }
 
 fn all() -> RangeQuery {
-    RangeQuery {
-        range: KeyRange::prefix(""),
-        revision: None,
-        keys_only: false,
-    }
+    RangeQuery::latest(KeyRange::prefix(""))
 }
 
 #[test]

@@ -33,11 +33,7 @@ fn fixture_status_matches_the_recorded_etcdutl_output() {
 
     // Every live key of the ground truth, with its revisions and lease.
     let records = src
-        .range(&RangeQuery {
-            range: KeyRange::prefix(""),
-            revision: None,
-            keys_only: false,
-        })
+        .range(&RangeQuery::latest(KeyRange::prefix("")))
         .unwrap();
     let objects = std::fs::read_to_string(dir.join("objects.jsonl")).unwrap();
     let mut n = 0;

@@ -7,11 +7,7 @@ use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use revkeeper_harness::Member;
 
 fn all() -> RangeQuery {
-    RangeQuery {
-        range: KeyRange::prefix(""),
-        revision: None,
-        keys_only: false,
-    }
+    RangeQuery::latest(KeyRange::prefix(""))
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use etcd_client::{Client, GetOptions, WatchOptions};
 
 use super::{KeyChange, KeyRecord, LeaseRecord, MemberRecord, Overview, RangeQuery, Source};
+use crate::connect::rpc_error;
 use crate::{Error, Result};
 
 /// Keys per Range request: large prefixes are paged at one pinned revision, so a million-key
@@ -46,7 +47,7 @@ impl LiveSource {
         self.runtime.block_on(async {
             match tokio::time::timeout(timeout, fut).await {
                 Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(server_error(what, &self.endpoint, e)),
+                Ok(Err(e)) => Err(rpc_error(what, &self.endpoint, &e)),
                 Err(_) => Err(Error::connect(format!(
                     "{what} on {} timed out after {timeout:?} (raise --command-timeout?)",
                     self.endpoint
@@ -79,7 +80,7 @@ impl LiveSource {
             match res {
                 Ok(_) => Ok(true),
                 Err(e) if is_compacted(&e) => Ok(false),
-                Err(e) => Err(server_error("probe compaction", &self.endpoint, e)),
+                Err(e) => Err(rpc_error("probe compaction", &self.endpoint, &e)),
             }
         };
         if current <= 1 || readable(1)? {
@@ -244,7 +245,7 @@ impl Source for LiveSource {
                 }
             };
             match tokio::time::timeout(timeout.max(Duration::from_secs(10)), work).await {
-                Ok(r) => r.map_err(|e| server_error("watch history", &endpoint, e)),
+                Ok(r) => r.map_err(|e| rpc_error("watch history", &endpoint, &e)),
                 Err(_) => Err(Error::connect(format!(
                     "reading history from {endpoint} timed out"
                 ))),
@@ -278,13 +279,4 @@ impl Source for LiveSource {
 fn is_compacted(e: &etcd_client::Error) -> bool {
     e.to_string()
         .contains("required revision has been compacted")
-}
-
-fn server_error(what: &str, endpoint: &str, e: etcd_client::Error) -> Error {
-    match e {
-        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => {
-            Error::connect(format!("{what} on {endpoint}: {e}"))
-        }
-        _ => Error::server(format!("{what} on {endpoint}: {e}")),
-    }
 }

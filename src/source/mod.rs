@@ -78,6 +78,17 @@ pub struct RangeQuery {
     pub keys_only: bool,
 }
 
+impl RangeQuery {
+    /// The latest state of `range`, with values.
+    pub fn latest(range: KeyRange) -> RangeQuery {
+        RangeQuery {
+            range,
+            revision: None,
+            keys_only: false,
+        }
+    }
+}
+
 /// Read access to etcd data. Implemented for a live cluster and for a snapshot file.
 pub trait Source {
     fn overview(&self) -> Result<Overview>;
