@@ -63,8 +63,13 @@ struct Outcome {
     sha_ok: Option<bool>,
 }
 
-fn range_of(base: *const u8, s: &[u8]) -> Range<usize> {
-    let start = s.as_ptr() as usize - base as usize;
+/// Where `s` lies in `data`; every slice the reader returns must lie in it.
+fn range_of(data: &[u8], s: &[u8]) -> Range<usize> {
+    let start = (s.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+    assert!(
+        start <= data.len() && s.len() <= data.len() - start,
+        "a returned slice is outside the file"
+    );
     start..start + s.len()
 }
 
@@ -84,7 +89,7 @@ fn run(bytes: Vec<u8>, want_sha: bool) -> Outcome {
     };
     let problems = check(&db).iter().map(|p| p.to_string()).collect();
     let free_pages = db.free_pages().map_err(|e| e.to_string());
-    let base = db.data().as_ptr();
+    let base = db.data();
     let mut buckets = Vec::new();
     let mut iterate = || -> Result<(), String> {
         let root = db.root();

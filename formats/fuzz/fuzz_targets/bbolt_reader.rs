@@ -30,7 +30,10 @@ fuzz_target!(|input: &[u8]| {
     let free = db.free_pages();
     let in_use = db.in_use_size();
     if sound {
-        assert!(free.is_ok() && in_use.is_ok(), "check is clean but free pages fail");
+        assert!(
+            free.is_ok() && in_use.is_ok(),
+            "check is clean but free pages fail"
+        );
     }
     let mut budget = MAX_BUCKETS;
     walk(db.root(), 0, sound, &mut budget);

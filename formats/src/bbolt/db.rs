@@ -744,6 +744,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn open_maps_a_file_and_names_it_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, small(1024)).unwrap();
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.data(), &small(1024)[..]);
+        assert_eq!(
+            db.bucket(b"b").unwrap().unwrap().get(b"k").unwrap(),
+            Some(&b"v"[..])
+        );
+
+        let missing = dir.path().join("missing");
+        let e = Db::open(&missing).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("cannot open {}: ", missing.display())),
+            "{e}"
+        );
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            Db::open(&path).unwrap_err().to_string(),
+            format!("{}: file is empty", path.display())
+        );
+        std::fs::write(&path, vec![7u8; 8192]).unwrap();
+        let e = Db::open(&path).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: not a valid bbolt file", path.display())),
+            "{e}"
+        );
+    }
+
     /// Writes fuzz seeds (mode byte 0, then a file) into `$REVKEEPER_FUZZ_SEEDS`; see
     /// `formats/fuzz/README.md`.
     #[test]
@@ -752,6 +783,7 @@ mod tests {
         use super::testfile::bucket_ref;
         let dir = std::path::PathBuf::from(std::env::var("REVKEEPER_FUZZ_SEEDS").unwrap());
         let mut seeds: Vec<Vec<u8>> = Vec::new();
+        let mut named: Vec<(String, Vec<u8>)> = Vec::new();
         for ps in [256, 512, 1024, 4096] {
             seeds.push(small(ps));
             for synced in [false, true] {
@@ -804,13 +836,17 @@ mod tests {
                 };
                 page.copy_from_slice(&m.encode_page(i as u64));
             }
-            seeds.push(prefix);
-            seeds.push(real);
+            named.push(("fixture-prefix".into(), prefix));
+            named.push(("fixture".into(), real));
         }
-        for (i, seed) in seeds.iter().enumerate() {
+        let numbered = seeds.into_iter().enumerate();
+        for (name, seed) in numbered
+            .map(|(i, s)| (format!("seed-{i:02}"), s))
+            .chain(named)
+        {
             let mut bytes = vec![0u8];
-            bytes.extend_from_slice(seed);
-            std::fs::write(dir.join(format!("seed-{i:02}")), bytes).unwrap();
+            bytes.extend_from_slice(&seed);
+            std::fs::write(dir.join(name), bytes).unwrap();
         }
     }
 }
