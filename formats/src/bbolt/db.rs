@@ -1,0 +1,852 @@
+//! Opening a bbolt file read-only: the sha256 trailer, page-size discovery, the winning meta, and
+//! bounds-checked access to pages and their elements. Nothing here copies the file.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::cursor::{Bucket, Root};
+use super::error::{Error, Result};
+use super::meta::{META_SIZE, Meta, MetaError};
+use super::page::{
+    BRANCH_ELEMENT_SIZE, BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_LEAF, FLAG_META, LEAF_ELEMENT_SIZE,
+    PAGE_HEADER_SIZE, PGID_NO_FREELIST, PageHeader, Pgid, u32_at, u64_at,
+};
+
+/// Length of the SHA-256 trailer `etcdctl snapshot save` appends (§1.3).
+const TRAILER_LEN: usize = 32;
+/// Smallest page size accepted: a page must hold a header, a meta record and a few elements.
+pub(crate) const MIN_PAGE_SIZE: usize = 256;
+const _: () = assert!(PAGE_HEADER_SIZE + META_SIZE <= MIN_PAGE_SIZE);
+/// Largest page size accepted (bbolt probes for metas up to 16 MiB).
+pub(crate) const MAX_PAGE_SIZE: usize = 1 << 28;
+/// bbolt reads this many bytes to find meta 0 (`getPageSizeFromFirstMeta`).
+const FIRST_META_READ: usize = 0x1000;
+
+enum Storage {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped(m) => m,
+            Storage::Owned(v) => v,
+        }
+    }
+}
+
+/// A bbolt file opened read-only. Pages are read straight from the mapping (or the owned buffer);
+/// every offset, count and page id found in the file is checked before it is used.
+pub struct Db {
+    storage: Storage,
+    /// Length of the db bytes: the file without its sha256 trailer.
+    data_len: usize,
+    trailer: Option<[u8; TRAILER_LEN]>,
+    page_size: usize,
+    meta: Meta,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("data_len", &self.data_len)
+            .field("has_trailer", &self.trailer.is_some())
+            .field("page_size", &self.page_size)
+            .field("meta", &self.meta)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Maps `path` read-only. I/O errors name the path.
+    pub fn open(path: &Path) -> Result<Db> {
+        let io =
+            |what: &str, e: std::io::Error| Error::new(format!("{what} {}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(|e| io("cannot open", e))?;
+        let len = file.metadata().map_err(|e| io("cannot stat", e))?.len();
+        if len == 0 {
+            return Err(Error::new(format!("{}: file is empty", path.display())));
+        }
+        // SAFETY: the file is opened read-only and the mapping is never written through. As with
+        // every mmap reader (bbolt included), another process truncating or rewriting the file
+        // while it is mapped is outside what we can guard against.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io("cannot map", e))?;
+        Db::new(Storage::Mapped(map)).map_err(|e| Error {
+            pgid: e.pgid,
+            message: format!("{}: {}", path.display(), e.message),
+        })
+    }
+
+    /// Reads a db from memory (tests, fuzzing, data already in memory).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Db> {
+        Db::new(Storage::Owned(bytes))
+    }
+
+    fn new(storage: Storage) -> Result<Db> {
+        let all = storage.bytes();
+        let (data_len, trailer) = split_trailer(all);
+        let data = &all[..data_len];
+        let page_size = discover_page_size(data)?;
+        let meta = choose_meta(data, page_size)?;
+        let need = meta.pgid * page_size as u64; // no overflow: checked in `meta_at`
+        if (data_len as u64) < need {
+            let present = data_len as u64 / page_size as u64;
+            return Err(Error::new(format!(
+                "file is truncated: the meta says {} pages of {page_size} bytes ({need} bytes) but \
+                 only {data_len} bytes are present; pages {present}..{} are missing or incomplete",
+                meta.pgid,
+                meta.pgid - 1
+            )));
+        }
+        Ok(Db {
+            storage,
+            data_len,
+            trailer,
+            page_size,
+            meta,
+        })
+    }
+
+    /// The winning meta (valid, highest txid).
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// `meta.pgid * page_size`: the size etcdutl reports as `totalSize`.
+    pub fn size(&self) -> u64 {
+        self.meta.pgid * self.page_size as u64
+    }
+
+    /// The file's bytes without the sha256 trailer.
+    pub fn data(&self) -> &[u8] {
+        &self.storage.bytes()[..self.data_len]
+    }
+
+    /// The trailer, present when the file length is `32 mod 512` (§1.3).
+    pub fn sha256_trailer(&self) -> Option<[u8; 32]> {
+        self.trailer
+    }
+
+    /// Whether the trailer equals the SHA-256 of [`Db::data`]; `None` when there is no trailer.
+    pub fn verify_sha256(&self) -> Option<bool> {
+        let want = self.trailer?;
+        let got: [u8; 32] = Sha256::digest(self.data()).into();
+        Some(got == want)
+    }
+
+    /// The root bucket, whose entries are the top-level buckets.
+    pub fn root(&self) -> Bucket<'_> {
+        Bucket::new(self, Root::Page(self.meta.root))
+    }
+
+    /// A top-level bucket by name.
+    pub fn bucket(&self, name: &[u8]) -> Result<Option<Bucket<'_>>> {
+        self.root().bucket(name)
+    }
+
+    /// Free pages, sorted: the synced freelist page, or rebuilt from reachability when the freelist
+    /// was not synced (`meta.freelist == u64::MAX`, etcd on Linux).
+    pub fn free_pages(&self) -> Result<Vec<Pgid>> {
+        super::freelist::free_pages(self)
+    }
+
+    /// `(pgid - free pages) * page_size`, like etcd's `dbSizeInUse`.
+    pub fn in_use_size(&self) -> Result<u64> {
+        let free = self.free_pages()?.len() as u64;
+        Ok(self.meta.pgid.saturating_sub(free) * self.page_size as u64)
+    }
+
+    /// The meta record of meta page `index` (0 or 1) if it is valid for this file, or why not.
+    pub(crate) fn meta_at(&self, index: u64) -> std::result::Result<Meta, String> {
+        meta_at(self.data(), index, self.page_size)
+    }
+
+    /// Header and bytes (the page and its overflow pages) of page `pgid`, bounds-checked.
+    pub(crate) fn page(&self, pgid: Pgid) -> Result<(PageHeader, &[u8])> {
+        let high = self.meta.pgid;
+        if pgid >= high {
+            return Err(Error::page(
+                pgid,
+                format!("page id is beyond the high-water mark {high}"),
+            ));
+        }
+        let ps = self.page_size as u64;
+        let start = (pgid * ps) as usize; // < pgid*ps <= data_len, checked at open
+        let header = PageHeader::parse(&self.data()[start..])
+            .ok_or_else(|| Error::page(pgid, "page header is truncated"))?;
+        if header.id != pgid {
+            return Err(Error::page(
+                pgid,
+                format!(
+                    "page header has id {} (a misplaced or corrupt page)",
+                    header.id
+                ),
+            ));
+        }
+        let end = pgid + 1 + u64::from(header.overflow);
+        if end > high {
+            return Err(Error::page(
+                pgid,
+                format!(
+                    "{} overflow pages run past the high-water mark {high}",
+                    header.overflow
+                ),
+            ));
+        }
+        Ok((header, &self.data()[start..(end * ps) as usize]))
+    }
+
+    /// Page `pgid` as a branch or leaf node.
+    pub(crate) fn node(&self, pgid: Pgid) -> Result<Node<'_>> {
+        let (_, bytes) = self.page(pgid)?;
+        Node::new(pgid, false, bytes)
+    }
+}
+
+/// Splits off the sha256 trailer when `len % 512 == 32`.
+fn split_trailer(all: &[u8]) -> (usize, Option<[u8; TRAILER_LEN]>) {
+    if all.len() % 512 == TRAILER_LEN {
+        let data_len = all.len() - TRAILER_LEN;
+        let mut t = [0u8; TRAILER_LEN];
+        t.copy_from_slice(&all[data_len..]);
+        (data_len, Some(t))
+    } else {
+        (all.len(), None)
+    }
+}
+
+/// bbolt's `getPageSize`: meta 0's page size if it is valid, else the page size of a valid meta
+/// found at 1 KiB, 2 KiB, … 16 MiB (meta 1 of a file with that page size).
+fn discover_page_size(data: &[u8]) -> Result<usize> {
+    let first = &data[..data.len().min(FIRST_META_READ)];
+    let why0 = match Meta::read_valid(first) {
+        Ok(m) if page_size_ok(m.page_size) => return Ok(m.page_size as usize),
+        Ok(m) => format!("unsupported page size {}", m.page_size),
+        Err(e) => e.to_string(),
+    };
+    for i in 0..=14 {
+        let pos = 1024usize << i;
+        if pos + 1024 >= data.len() {
+            break;
+        }
+        if let Ok(m) = Meta::read_valid(&data[pos..]) {
+            if m.page_size as usize == pos {
+                return Ok(pos);
+            }
+        }
+    }
+    Err(Error::new(format!(
+        "not a valid bbolt file: meta page 0 is invalid ({why0}) and no valid meta page 1 was \
+         found at any page size from 1 KiB to 16 MiB"
+    )))
+}
+
+fn page_size_ok(ps: u32) -> bool {
+    (MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&(ps as usize))
+}
+
+/// Meta page `index`, validated as bbolt does (magic, version, checksum) and also checked for use
+/// with this file: page size, page header, and root/freelist below the high-water mark.
+fn meta_at(data: &[u8], index: u64, page_size: usize) -> std::result::Result<Meta, String> {
+    let start = index as usize * page_size;
+    let page = data.get(start..).unwrap_or(&[]);
+    let page = &page[..page.len().min(page_size)];
+    let m = Meta::read_valid(page).map_err(|e: MetaError| e.to_string())?;
+    if m.page_size as usize != page_size {
+        return Err(format!(
+            "meta says page size {} but the file's page size is {page_size}",
+            m.page_size
+        ));
+    }
+    let header = PageHeader::parse(page).ok_or("meta page is truncated")?;
+    if header.flags != FLAG_META || header.id != index {
+        return Err(format!(
+            "meta page header has id {} and flags {:#06x}, expected id {index} and flags {FLAG_META:#06x}",
+            header.id, header.flags
+        ));
+    }
+    if m.pgid < 3 || m.pgid.checked_mul(page_size as u64).is_none() {
+        return Err(format!("meta high-water mark {} is impossible", m.pgid));
+    }
+    if m.root < 2 || m.root >= m.pgid {
+        return Err(format!(
+            "meta root page {} is outside 2..{}",
+            m.root, m.pgid
+        ));
+    }
+    if m.freelist != PGID_NO_FREELIST && (m.freelist < 2 || m.freelist >= m.pgid) {
+        return Err(format!(
+            "meta freelist page {} is outside 2..{}",
+            m.freelist, m.pgid
+        ));
+    }
+    Ok(m)
+}
+
+/// bbolt's `(*DB).meta`: the meta with the higher txid if it is valid, else the other one.
+fn choose_meta(data: &[u8], page_size: usize) -> Result<Meta> {
+    let m0 = meta_at(data, 0, page_size);
+    let m1 = meta_at(data, 1, page_size);
+    match (m0, m1) {
+        (Ok(a), Ok(b)) => Ok(if b.txid > a.txid { b } else { a }),
+        (Ok(a), Err(_)) => Ok(a),
+        (Err(_), Ok(b)) => Ok(b),
+        (Err(e0), Err(e1)) => Err(Error::new(format!(
+            "both meta pages are invalid: page 0: {e0}; page 1: {e1}"
+        ))),
+    }
+}
+
+/// A branch or leaf page (or an inline bucket's page) whose element array is known to fit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node<'a> {
+    /// The page id, or for an inline page the id of the page holding its bucket value.
+    pub(crate) pgid: Pgid,
+    pub(crate) inline: bool,
+    pub(crate) leaf: bool,
+    pub(crate) count: usize,
+    /// From the page header to the end of the page's last overflow page (or of the inline value).
+    bytes: &'a [u8],
+}
+
+/// One leaf element: a key and its value, or a key and its bucket header (`flags` has bit 0x01).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LeafElem<'a> {
+    pub(crate) is_bucket: bool,
+    pub(crate) key: &'a [u8],
+    pub(crate) value: &'a [u8],
+}
+
+impl<'a> Node<'a> {
+    /// Checks the page type and that `count` elements fit in `bytes`.
+    pub(crate) fn new(pgid: Pgid, inline: bool, bytes: &'a [u8]) -> Result<Node<'a>> {
+        let err = |msg: String| Error::page(pgid, prefix(inline, msg));
+        let h = PageHeader::parse(bytes).ok_or_else(|| {
+            err(format!(
+                "page is {} bytes, shorter than its header",
+                bytes.len()
+            ))
+        })?;
+        let leaf = match h.flags {
+            FLAG_LEAF => true,
+            FLAG_BRANCH if !inline => false,
+            _ => {
+                return Err(err(format!(
+                    "invalid type: expected a {}page, found flags {:#06x} ({})",
+                    if inline { "leaf " } else { "branch or leaf " },
+                    h.flags,
+                    h.kind()
+                )));
+            }
+        };
+        let count = usize::from(h.count);
+        if !leaf && count == 0 {
+            return Err(err("branch page has no elements".into()));
+        }
+        let need = PAGE_HEADER_SIZE + count * LEAF_ELEMENT_SIZE;
+        if need > bytes.len() {
+            return Err(err(format!(
+                "{count} elements need {need} bytes but the page has {}",
+                bytes.len()
+            )));
+        }
+        Ok(Node {
+            pgid,
+            inline,
+            leaf,
+            count,
+            bytes,
+        })
+    }
+
+    pub(crate) fn err(&self, msg: String) -> Error {
+        Error::page(self.pgid, prefix(self.inline, msg))
+    }
+
+    /// Offset of element `i` and the (start, end) of its key and value data, bounds-checked.
+    fn element(&self, i: usize, extra: u64) -> Result<(usize, usize, usize)> {
+        if i >= self.count {
+            return Err(self.err(format!(
+                "element {i} is past the element count {}",
+                self.count
+            )));
+        }
+        let off = PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE;
+        let (pos, ksize) = if self.leaf {
+            (u32_at(self.bytes, off + 4), u32_at(self.bytes, off + 8))
+        } else {
+            (u32_at(self.bytes, off), u32_at(self.bytes, off + 4))
+        };
+        let start = off as u64 + u64::from(pos);
+        let key_end = start + u64::from(ksize);
+        let end = key_end + extra;
+        if end > self.bytes.len() as u64 {
+            return Err(self.err(format!(
+                "element {i}: data at {start}..{end} is outside the page ({} bytes)",
+                self.bytes.len()
+            )));
+        }
+        Ok((off, start as usize, key_end as usize))
+    }
+
+    /// Leaf element `i`.
+    pub(crate) fn leaf_elem(&self, i: usize) -> Result<LeafElem<'a>> {
+        debug_assert!(self.leaf);
+        let off = PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE;
+        let vsize = if i < self.count {
+            u32_at(self.bytes, off + 12)
+        } else {
+            0
+        };
+        let (off, start, key_end) = self.element(i, u64::from(vsize))?;
+        let flags = u32_at(self.bytes, off);
+        if flags & !BUCKET_LEAF_FLAG != 0 {
+            return Err(self.err(format!(
+                "element {i}: unknown leaf element flags {flags:#x}"
+            )));
+        }
+        Ok(LeafElem {
+            is_bucket: flags & BUCKET_LEAF_FLAG != 0,
+            key: &self.bytes[start..key_end],
+            value: &self.bytes[key_end..key_end + vsize as usize],
+        })
+    }
+
+    /// Branch element `i`: the first key of the child's subtree and the child's page id.
+    pub(crate) fn branch_elem(&self, i: usize) -> Result<(&'a [u8], Pgid)> {
+        debug_assert!(!self.leaf);
+        let (off, start, key_end) = self.element(i, 0)?;
+        Ok((&self.bytes[start..key_end], u64_at(self.bytes, off + 8)))
+    }
+
+    /// The key of element `i`, leaf or branch.
+    pub(crate) fn key(&self, i: usize) -> Result<&'a [u8]> {
+        if self.leaf {
+            Ok(self.leaf_elem(i)?.key)
+        } else {
+            Ok(self.branch_elem(i)?.0)
+        }
+    }
+}
+
+fn prefix(inline: bool, msg: String) -> String {
+    if inline {
+        format!("inline bucket: {msg}")
+    } else {
+        msg
+    }
+}
+
+/// Hand-built bbolt files for the unit tests of this module tree.
+#[cfg(test)]
+pub(crate) mod testfile {
+    use super::super::meta::{MAGIC, Meta, VERSION};
+    use super::super::page::*;
+
+    /// `(is_bucket, key, value)`.
+    pub(crate) type Item<'k> = (bool, &'k [u8], &'k [u8]);
+
+    /// A file under construction: pages 0 and 1 are reserved for the metas.
+    pub(crate) struct Builder {
+        pub(crate) ps: usize,
+        pub(crate) file: Vec<u8>,
+    }
+
+    impl Builder {
+        pub(crate) fn new(ps: usize) -> Builder {
+            Builder {
+                ps,
+                file: vec![0; 2 * ps],
+            }
+        }
+
+        pub(crate) fn next_id(&self) -> Pgid {
+            (self.file.len() / self.ps) as Pgid
+        }
+
+        /// Appends a page image (header first), padded to whole pages; sets its id and overflow.
+        pub(crate) fn put(&mut self, mut image: Vec<u8>) -> Pgid {
+            let id = self.next_id();
+            let pages = image.len().div_ceil(self.ps).max(1);
+            image[0..8].copy_from_slice(&id.to_le_bytes());
+            image[12..16].copy_from_slice(&(pages as u32 - 1).to_le_bytes());
+            image.resize(pages * self.ps, 0);
+            self.file.extend_from_slice(&image);
+            id
+        }
+
+        pub(crate) fn leaf(&mut self, items: &[Item<'_>]) -> Pgid {
+            self.put(leaf_image(items))
+        }
+
+        pub(crate) fn branch(&mut self, items: &[(&[u8], Pgid)]) -> Pgid {
+            let mut elems = Vec::new();
+            let mut data = Vec::new();
+            let base = PAGE_HEADER_SIZE + items.len() * BRANCH_ELEMENT_SIZE;
+            for (i, (key, pgid)) in items.iter().enumerate() {
+                let pos = base + data.len() - (PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE);
+                elems.extend_from_slice(&(pos as u32).to_le_bytes());
+                elems.extend_from_slice(&(key.len() as u32).to_le_bytes());
+                elems.extend_from_slice(&pgid.to_le_bytes());
+                data.extend_from_slice(key);
+            }
+            self.put(image(FLAG_BRANCH, items.len(), elems, data))
+        }
+
+        /// A freelist page; uses the 0xFFFF count overflow when `ids.len() >= 0xFFFF` or `force`.
+        pub(crate) fn freelist(&mut self, ids: &[Pgid], force_overflow: bool) -> Pgid {
+            let overflow = force_overflow || ids.len() >= usize::from(FREELIST_COUNT_OVERFLOW);
+            let mut data = Vec::new();
+            if overflow {
+                data.extend_from_slice(&(ids.len() as u64).to_le_bytes());
+            }
+            for id in ids {
+                data.extend_from_slice(&id.to_le_bytes());
+            }
+            let count = if overflow {
+                usize::from(FREELIST_COUNT_OVERFLOW)
+            } else {
+                ids.len()
+            };
+            self.put(image(FLAG_FREELIST, count, Vec::new(), data))
+        }
+
+        pub(crate) fn meta(&self, root: Pgid, freelist: Pgid, txid: u64) -> Meta {
+            let mut m = Meta {
+                magic: MAGIC,
+                version: VERSION,
+                page_size: self.ps as u32,
+                flags: 0,
+                root,
+                sequence: 0,
+                freelist,
+                pgid: self.next_id(),
+                txid,
+                checksum: 0,
+            };
+            m.seal();
+            m
+        }
+
+        /// Writes meta 0 with `txid` and meta 1 with `txid - 1`, as `Tx.WriteTo` does.
+        pub(crate) fn finish(mut self, root: Pgid, freelist: Pgid, txid: u64) -> Vec<u8> {
+            let m0 = self.meta(root, freelist, txid);
+            let m1 = Meta {
+                txid: txid - 1,
+                ..m0
+            };
+            let ps = self.ps;
+            self.file[..ps].copy_from_slice(&m0.encode_page(0));
+            self.file[ps..2 * ps].copy_from_slice(&m1.encode_page(1));
+            self.file
+        }
+    }
+
+    fn image(flags: u16, count: usize, elems: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
+        let header = PageHeader {
+            id: 0,
+            flags,
+            count: count as u16,
+            overflow: 0,
+        };
+        let mut out = header.encode().to_vec();
+        out.extend(elems);
+        out.extend(data);
+        out
+    }
+
+    /// A leaf page image with id 0 (also the page part of an inline bucket value).
+    pub(crate) fn leaf_image(items: &[Item<'_>]) -> Vec<u8> {
+        let mut elems = Vec::new();
+        let mut data = Vec::new();
+        let base = PAGE_HEADER_SIZE + items.len() * LEAF_ELEMENT_SIZE;
+        for (i, (bucket, key, value)) in items.iter().enumerate() {
+            let pos = base + data.len() - (PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE);
+            let flags = if *bucket { BUCKET_LEAF_FLAG } else { 0 };
+            for v in [flags, pos as u32, key.len() as u32, value.len() as u32] {
+                elems.extend_from_slice(&v.to_le_bytes());
+            }
+            data.extend_from_slice(key);
+            data.extend_from_slice(value);
+        }
+        image(FLAG_LEAF, items.len(), elems, data)
+    }
+
+    /// The value of an inline bucket entry holding `items`.
+    pub(crate) fn inline_bucket(items: &[Item<'_>]) -> Vec<u8> {
+        let mut v = vec![0u8; BUCKET_HEADER_SIZE];
+        v.extend(leaf_image(items));
+        v
+    }
+
+    /// The value of a bucket entry whose tree starts at page `root`.
+    pub(crate) fn bucket_ref(root: Pgid) -> Vec<u8> {
+        let mut v = root.to_le_bytes().to_vec();
+        v.extend_from_slice(&0u64.to_le_bytes());
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testfile::{Builder, inline_bucket};
+    use super::*;
+
+    /// Root leaf (page 2) with one inline bucket `b` = {k: v}; metas txid 5 and 4.
+    fn small(ps: usize) -> Vec<u8> {
+        let mut b = Builder::new(ps);
+        let root = b.leaf(&[(true, b"b", &inline_bucket(&[(false, b"k", b"v")]))]);
+        b.finish(root, PGID_NO_FREELIST, 5)
+    }
+
+    fn reseal(file: &mut [u8], ps: usize, index: usize, edit: impl FnOnce(&mut Meta)) {
+        let page = &mut file[index * ps..(index + 1) * ps];
+        let mut m = Meta::parse(page).unwrap();
+        edit(&mut m);
+        page.copy_from_slice(&m.encode_page(index as u64));
+    }
+
+    #[test]
+    fn opens_a_small_file() {
+        let db = Db::from_bytes(small(1024)).unwrap();
+        assert_eq!(db.page_size(), 1024);
+        assert_eq!(db.meta().txid, 5);
+        assert_eq!(db.meta().pgid, 3);
+        assert_eq!(db.size(), 3072);
+        assert_eq!(db.data().len(), 3072);
+        assert_eq!(db.sha256_trailer(), None);
+        assert_eq!(db.verify_sha256(), None);
+        let b = db.bucket(b"b").unwrap().unwrap();
+        assert_eq!(b.get(b"k").unwrap(), Some(&b"v"[..]));
+        assert!(db.bucket(b"nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn strips_and_verifies_the_sha256_trailer() {
+        let mut file = small(1024);
+        let sum: [u8; 32] = Sha256::digest(&file).into();
+        file.extend_from_slice(&sum);
+        assert_eq!(file.len() % 512, 32);
+        let db = Db::from_bytes(file.clone()).unwrap();
+        assert_eq!(db.data().len(), 3072);
+        assert_eq!(db.sha256_trailer(), Some(sum));
+        assert_eq!(db.verify_sha256(), Some(true));
+        *file.last_mut().unwrap() ^= 1;
+        assert_eq!(Db::from_bytes(file).unwrap().verify_sha256(), Some(false));
+    }
+
+    #[test]
+    fn discovers_the_page_size_from_meta1_when_meta0_is_bad() {
+        for ps in [1024, 4096, 16384, 65536] {
+            let mut file = small(ps);
+            assert_eq!(Db::from_bytes(file.clone()).unwrap().page_size(), ps);
+            file[16] ^= 0xFF; // meta 0 magic
+            let db = Db::from_bytes(file).unwrap();
+            assert_eq!(db.page_size(), ps, "page size {ps}");
+            assert_eq!(db.meta().txid, 4, "meta 1 wins");
+        }
+    }
+
+    #[test]
+    fn the_valid_meta_with_the_higher_txid_wins() {
+        let ps = 1024;
+        // meta 1 with a higher txid wins when valid…
+        let mut file = small(ps);
+        reseal(&mut file, ps, 1, |m| m.txid = 9);
+        assert_eq!(Db::from_bytes(file.clone()).unwrap().meta().txid, 9);
+        // …and loses to meta 0 when its checksum is wrong.
+        file[ps + 40] ^= 1;
+        assert_eq!(Db::from_bytes(file).unwrap().meta().txid, 5);
+        // Meta 0 (txid 5) corrupt: meta 1 (txid 4) wins.
+        let mut file = small(ps);
+        file[72] ^= 1;
+        assert_eq!(Db::from_bytes(file).unwrap().meta().txid, 4);
+        // A checksum-valid meta whose root is past the high-water mark is not used either.
+        let mut file = small(ps);
+        reseal(&mut file, ps, 0, |m| m.root = 7);
+        assert_eq!(Db::from_bytes(file).unwrap().meta().txid, 4);
+    }
+
+    #[test]
+    fn both_metas_invalid_is_an_error() {
+        let mut file = small(1024);
+        file[72] ^= 1;
+        file[1024 + 72] ^= 1;
+        let e = Db::from_bytes(file).unwrap_err().to_string();
+        assert!(e.contains("not a valid bbolt file"), "{e}");
+        let mut file = small(1024);
+        reseal(&mut file, 1024, 0, |m| m.pgid = 2);
+        reseal(&mut file, 1024, 1, |m| m.freelist = 40);
+        let e = Db::from_bytes(file).unwrap_err().to_string();
+        assert!(e.contains("both meta pages are invalid"), "{e}");
+        assert!(e.contains("high-water mark 2"), "{e}");
+        assert!(e.contains("freelist page 40"), "{e}");
+    }
+
+    #[test]
+    fn a_truncated_file_names_the_missing_pages() {
+        let mut b = Builder::new(1024);
+        let root = b.leaf(&[]);
+        b.leaf(&[]);
+        b.leaf(&[]);
+        let mut file = b.finish(root, PGID_NO_FREELIST, 2);
+        file.truncate(3 * 1024 + 100);
+        let e = Db::from_bytes(file).unwrap_err().to_string();
+        assert!(e.contains("file is truncated"), "{e}");
+        assert!(e.contains("5 pages of 1024 bytes"), "{e}");
+        assert!(e.contains("pages 3..4 are missing"), "{e}");
+        for tiny in [vec![], vec![0u8; 100], vec![0u8; 4096], vec![0xFF; 70000]] {
+            assert!(Db::from_bytes(tiny).is_err());
+        }
+    }
+
+    #[test]
+    fn page_access_checks_ids_headers_and_overflow() {
+        let mut b = Builder::new(1024);
+        let root = b.leaf(&[]);
+        let other = b.leaf(&[]);
+        let file = b.finish(root, PGID_NO_FREELIST, 2);
+        let db = Db::from_bytes(file.clone()).unwrap();
+        assert!(db.node(other).unwrap().leaf);
+        let e = db.page(4).unwrap_err();
+        assert_eq!(e.pgid, Some(4));
+        assert!(e.message.contains("beyond the high-water mark 4"), "{e}");
+        assert!(db.node(0).unwrap_err().message.contains("invalid type"));
+
+        let mut bad = file.clone();
+        bad[3 * 1024] = 7; // page 3 claims to be page 7
+        let e = Db::from_bytes(bad)
+            .unwrap()
+            .node(3)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "page 3: page header has id 7 (a misplaced or corrupt page)"
+        );
+
+        let mut bad = file;
+        bad[3 * 1024 + 12] = 1; // page 3 claims one overflow page: past the end
+        let e = Db::from_bytes(bad)
+            .unwrap()
+            .node(3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("1 overflow pages run past the high-water mark 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn open_maps_a_file_and_names_it_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, small(1024)).unwrap();
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.data(), &small(1024)[..]);
+        assert_eq!(
+            db.bucket(b"b").unwrap().unwrap().get(b"k").unwrap(),
+            Some(&b"v"[..])
+        );
+
+        let missing = dir.path().join("missing");
+        let e = Db::open(&missing).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("cannot open {}: ", missing.display())),
+            "{e}"
+        );
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(
+            Db::open(&path).unwrap_err().to_string(),
+            format!("{}: file is empty", path.display())
+        );
+        std::fs::write(&path, vec![7u8; 8192]).unwrap();
+        let e = Db::open(&path).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: not a valid bbolt file", path.display())),
+            "{e}"
+        );
+    }
+
+    /// Writes fuzz seeds (mode byte 0, then a file) into `$REVKEEPER_FUZZ_SEEDS`; see
+    /// `formats/fuzz/README.md`.
+    #[test]
+    #[ignore]
+    fn write_fuzz_seeds() {
+        use super::testfile::bucket_ref;
+        let dir = std::path::PathBuf::from(std::env::var("REVKEEPER_FUZZ_SEEDS").unwrap());
+        let mut seeds: Vec<Vec<u8>> = Vec::new();
+        let mut named: Vec<(String, Vec<u8>)> = Vec::new();
+        for ps in [256, 512, 1024, 4096] {
+            seeds.push(small(ps));
+            for synced in [false, true] {
+                let mut b = Builder::new(ps);
+                let keys: Vec<Vec<u8>> =
+                    (0..60).map(|i| format!("key{i:03}").into_bytes()).collect();
+                let leaves: Vec<(Vec<u8>, Pgid)> = keys
+                    .chunks(6)
+                    .map(|c| {
+                        let items: Vec<_> = c.iter().map(|k| (false, &k[..], &k[..])).collect();
+                        (c[0].clone(), b.leaf(&items))
+                    })
+                    .collect();
+                let items: Vec<_> = leaves.iter().map(|(k, id)| (&k[..], *id)).collect();
+                let tree = b.branch(&items);
+                let big = vec![0xAB; ps * 2];
+                let nested = b.leaf(&[(false, b"big", &big), (false, b"z", b"")]);
+                let orphan = b.leaf(&[]);
+                let inline =
+                    inline_bucket(&[(true, b"in", &inline_bucket(&[(false, b"a", b"b")]))]);
+                let root = b.leaf(&[
+                    (true, b"i", &inline),
+                    (true, b"n", &bucket_ref(nested)),
+                    (true, b"t", &bucket_ref(tree)),
+                ]);
+                let fl = if synced {
+                    b.freelist(&[orphan], ps == 256)
+                } else {
+                    PGID_NO_FREELIST
+                };
+                let file = b.finish(root, fl, 3);
+                let db = Db::from_bytes(file.clone()).unwrap();
+                assert!(super::super::check(&db).is_empty());
+                assert_eq!(db.bucket(b"t").unwrap().unwrap().iter().count(), 60);
+                seeds.push(file);
+            }
+        }
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/cluster-dev/cluster.db"
+        );
+        if let Ok(real) = std::fs::read(fixture) {
+            // A 16-page prefix with metas saying 16 pages: a real root page, dangling children.
+            let mut prefix = real[..16 * 4096].to_vec();
+            for i in 0..2 {
+                let page = &mut prefix[i * 4096..(i + 1) * 4096];
+                let m = Meta {
+                    pgid: 16,
+                    ..Meta::parse(page).unwrap()
+                };
+                page.copy_from_slice(&m.encode_page(i as u64));
+            }
+            named.push(("fixture-prefix".into(), prefix));
+            named.push(("fixture".into(), real));
+        }
+        let numbered = seeds.into_iter().enumerate();
+        for (name, seed) in numbered
+            .map(|(i, s)| (format!("seed-{i:02}"), s))
+            .chain(named)
+        {
+            let mut bytes = vec![0u8];
+            bytes.extend_from_slice(&seed);
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+}
