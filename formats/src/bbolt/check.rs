@@ -192,7 +192,7 @@ impl<'a> Walker<'a> {
         self.problems
     }
 
-    /// Walks a bucket and, breadth by breadth, every bucket nested in it.
+    /// Walks a bucket and every bucket nested in it (a work list, not recursion).
     fn walk(&mut self, root: Root<'a>) {
         self.buckets.push(root);
         while let Some(root) = self.buckets.pop() {
@@ -280,33 +280,30 @@ impl<'a> Walker<'a> {
             if self.stopped() {
                 return;
             }
-            let (key, next) = if node.leaf {
-                match node.leaf_elem(i) {
-                    Ok(e) => (e.key, e.is_bucket.then_some(e.value)),
-                    Err(e) => {
-                        self.problem(e.pgid, e.message);
-                        continue;
-                    }
-                }
+            // The key, and what hangs below it: a sub-bucket's value or a child page.
+            let read = if node.leaf {
+                node.leaf_elem(i)
+                    .map(|e| (e.key, e.is_bucket.then_some(e.value), None))
             } else {
-                match node.branch_elem(i) {
-                    Ok((key, _)) => (key, None),
-                    Err(e) => {
-                        self.problem(e.pgid, e.message);
-                        continue;
-                    }
+                node.branch_elem(i)
+                    .map(|(key, child)| (key, None, Some(child)))
+            };
+            let (key, bucket, child) = match read {
+                Ok(x) => x,
+                Err(e) => {
+                    self.problem(e.pgid, e.message);
+                    continue;
                 }
             };
             self.order(&node, i, key, prev, lo, hi);
             prev = Some(key);
-            if let Some(value) = next {
+            if let Some(value) = bucket {
                 match parse_bucket_value(value, node.pgid) {
                     Ok(root) => self.buckets.push(root),
                     Err(e) => self.problem(e.pgid, format!("element {i}: {}", e.message)),
                 }
             }
-            if !node.leaf {
-                let (_, child) = node.branch_elem(i).expect("read above");
+            if let Some(child) = child {
                 let child_hi = match node.key(i + 1) {
                     Ok(k) if i + 1 < node.count => Some(k),
                     _ => hi,
@@ -317,7 +314,6 @@ impl<'a> Walker<'a> {
     }
 
     /// bbolt's key-order rules for key `i` of `node` (§2.11 item 3).
-    #[allow(clippy::too_many_arguments)]
     fn order(
         &mut self,
         node: &Node<'a>,

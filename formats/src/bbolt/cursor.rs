@@ -302,7 +302,8 @@ impl<'a> Iter<'a> {
                 top.visit(i, e.key)?;
                 return Ok(Some(Entry {
                     key: e.key,
-                    value: if e.is_bucket { &[] } else { e.value },
+                    // Empty for a bucket, but still a slice of the file.
+                    value: if e.is_bucket { &e.value[..0] } else { e.value },
                     is_bucket: e.is_bucket,
                 }));
             }
