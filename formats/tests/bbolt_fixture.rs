@@ -279,6 +279,11 @@ fn get_and_iter_from_agree_with_full_iteration() {
                 assert_eq!(bucket.get(&after).unwrap(), None);
             }
         }
+        assert_eq!(
+            bucket.last().unwrap(),
+            all.last().copied(),
+            "last of {name:?}"
+        );
         // Past the last key: nothing.
         let mut past = all.last().map_or(vec![], |e| e.key.to_vec());
         past.push(0xFF);

@@ -136,29 +136,19 @@ pub fn write_restored_db(
     })
 }
 
-/// The greatest (main, sub) in the `key` bucket; (0, 0) when it is empty.
+/// The greatest (main, sub) in the `key` bucket — its last key, since revision keys are
+/// big-endian; (0, 0) when it is empty.
 fn latest_revision(source: &SnapshotSource) -> Result<Revision> {
-    let mut latest = Revision { main: 0, sub: 0 };
-    let Some(keys) = source
-        .db()
-        .bucket(buckets::KEY)
-        .map_err(|e| Error::invalid(e.to_string()))?
-    else {
-        return Ok(latest);
+    let damaged = |e: &dyn std::fmt::Display| {
+        Error::invalid(format!("snapshot {}: {e}", source.path().display()))
     };
-    for e in keys.iter() {
-        let e =
-            e.map_err(|e| Error::invalid(format!("snapshot {}: {e}", source.path().display())))?;
-        let rk = RevisionKey::parse(e.key).map_err(|err| {
-            Error::invalid(format!(
-                "snapshot {}: key bucket entry {}: {err}",
-                source.path().display(),
-                hex::encode(e.key)
-            ))
-        })?;
-        latest = latest.max(rk.rev);
+    let Some(keys) = source.db().bucket(buckets::KEY).map_err(|e| damaged(&e))? else {
+        return Ok(Revision { main: 0, sub: 0 });
+    };
+    match keys.last().map_err(|e| damaged(&e))? {
+        None => Ok(Revision { main: 0, sub: 0 }),
+        Some(e) => Ok(RevisionKey::parse(e.key).map_err(|err| damaged(&err))?.rev),
     }
-    Ok(latest)
 }
 
 use std::os::unix::fs::OpenOptionsExt;

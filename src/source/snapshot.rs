@@ -85,18 +85,17 @@ impl SnapshotSource {
         MetaInfo::from_entries(entries).map_err(|e| self.corrupt(e))
     }
 
-    /// The highest revision in the `key` bucket (0 when empty).
+    /// The highest revision in the `key` bucket (0 when empty): its last key.
     pub fn revision(&self) -> Result<i64> {
         let Some(keys) = self.bucket(buckets::KEY)? else {
             return Ok(0);
         };
-        let mut last = None;
-        for e in keys.iter() {
-            last = Some(e.map_err(|e| self.corrupt(e))?.key);
-        }
-        match last {
+        match keys.last().map_err(|e| self.corrupt(e))? {
             None => Ok(0),
-            Some(k) => Ok(RevisionKey::parse(k).map_err(|e| self.corrupt(e))?.rev.main),
+            Some(e) => Ok(RevisionKey::parse(e.key)
+                .map_err(|e| self.corrupt(e))?
+                .rev
+                .main),
         }
     }
 

@@ -90,6 +90,26 @@ impl<'a> Bucket<'a> {
         Iter::seek(self, Some(start))
     }
 
+    /// The entry with the greatest key, without walking the others (etcd's newest revision).
+    pub fn last(&self) -> Result<Option<Entry<'a>>> {
+        let mut node = self.root_node()?;
+        for _ in 0..MAX_DEPTH {
+            let Some(i) = node.count.checked_sub(1) else {
+                return Ok(None);
+            };
+            if node.leaf {
+                let e = node.leaf_elem(i)?;
+                return Ok(Some(Entry {
+                    key: e.key,
+                    value: if e.is_bucket { &e.value[..0] } else { e.value },
+                    is_bucket: e.is_bucket,
+                }));
+            }
+            node = self.db.node(node.branch_elem(i)?.1)?;
+        }
+        Err(too_deep(node.pgid))
+    }
+
     /// The leaf element with exactly `key`, and the node it is in.
     fn find(&self, key: &[u8]) -> Result<Option<(Node<'a>, LeafElem<'a>)>> {
         let mut node = self.root_node()?;
