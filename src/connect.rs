@@ -303,7 +303,9 @@ impl ConnectArgs {
     fn credentials(&self) -> Result<Option<(String, Secret)>> {
         let Some(user) = &self.user else {
             if self.password.is_some() {
-                return Err(Error::invalid("--password (or ETCDCTL_PASSWORD) needs --user"));
+                return Err(Error::invalid(
+                    "--password (or ETCDCTL_PASSWORD) needs --user",
+                ));
             }
             return Ok(None);
         };
@@ -434,12 +436,13 @@ impl ConnectConfig {
     }
 
     async fn dial(&self, ep: &Endpoint) -> std::result::Result<tonic::transport::Channel, String> {
-        let mut builder = tonic::transport::Endpoint::from_shared(format!("http://{}", ep.authority()))
-            .map_err(|e| error_chain(&e))?
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-            .keep_alive_while_idle(false);
+        let mut builder =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", ep.authority()))
+                .map_err(|e| error_chain(&e))?
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+                .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+                .keep_alive_while_idle(false);
         if let Some(d) = self.dial_timeout {
             builder = builder.connect_timeout(d);
         }
@@ -467,7 +470,10 @@ impl ConnectConfig {
             let text = error_chain(&e);
             if text.contains("timed out") || text.contains("deadline has elapsed") {
                 match self.dial_timeout {
-                    Some(d) => format!("no connection within {} (--dial-timeout)", format_duration(d)),
+                    Some(d) => format!(
+                        "no connection within {} (--dial-timeout)",
+                        format_duration(d)
+                    ),
                     None => text,
                 }
             } else {
@@ -518,7 +524,9 @@ impl ConnectConfig {
                 })
             }
             // Status needs the root role; other commands can still work without it.
-            Err(e) if e.kind == ErrorKind::InvalidInput && e.message.contains("permission denied") => {
+            Err(e)
+                if e.kind == ErrorKind::InvalidInput && e.message.contains("permission denied") =>
+            {
                 None
             }
             Err(e) => return Err(fail(e.kind, strip_action(&e.message))),
@@ -649,21 +657,26 @@ impl MemberWalk<'_> {
 
 /// Maps an etcd-client error to revkeeper's exit codes, with a one-line message.
 pub fn rpc_error(action: &str, endpoint: &str, e: &etcd_client::Error) -> Error {
+    let (kind, text) = classify(e);
+    Error::new(kind, format!("{action} on {endpoint}: {text}"))
+}
+
+/// The exit-code kind of an etcd-client error and a one-line description (with a hint for
+/// the usual auth mistakes).
+pub fn classify(e: &etcd_client::Error) -> (ErrorKind, String) {
     use tonic::Code;
     let (kind, text) = match e {
         etcd_client::Error::GRpcStatus(s) => {
             let msg = if s.message().is_empty() {
                 format!("{:?}", s.code())
             } else {
-                s.message().to_string()
+                s.message().replace('\n', " ")
             };
             let kind = match s.code() {
                 Code::Unavailable | Code::DeadlineExceeded => ErrorKind::Connect,
-                Code::Unauthenticated | Code::PermissionDenied => ErrorKind::InvalidInput,
-                Code::InvalidArgument if msg.contains("authentication failed") => {
+                Code::Unauthenticated | Code::PermissionDenied | Code::InvalidArgument => {
                     ErrorKind::InvalidInput
                 }
-                Code::InvalidArgument => ErrorKind::InvalidInput,
                 Code::Cancelled => ErrorKind::Interrupted,
                 _ => ErrorKind::Server,
             };
@@ -685,7 +698,7 @@ pub fn rpc_error(action: &str, endpoint: &str, e: &etcd_client::Error) -> Error 
     } else {
         ""
     };
-    Error::new(kind, format!("{action} on {endpoint}: {text}{hint}"))
+    (kind, format!("{text}{hint}"))
 }
 
 /// An error and its causes on one line, without repeating wrapped messages.
@@ -739,7 +752,8 @@ mod tests {
 
     #[test]
     fn user_colon_password_and_secrets_stay_hidden() {
-        let t = T::try_parse_from(["t", "--user", "root:s3cret", "--endpoints", "a:1,b:2"]).unwrap();
+        let t =
+            T::try_parse_from(["t", "--user", "root:s3cret", "--endpoints", "a:1,b:2"]).unwrap();
         assert_eq!(t.c.endpoints, vec!["a:1", "b:2"]);
         let debug = format!("{t:?}");
         assert!(!debug.contains("s3cret"), "{debug}");

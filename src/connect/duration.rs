@@ -24,7 +24,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(format!("invalid duration {text:?} (use e.g. 2s, 500ms, 1m)"));
+            return Err(format!(
+                "invalid duration {text:?} (use e.g. 2s, 500ms, 1m)"
+            ));
         }
         let number: f64 = rest[..num_len]
             .parse()

@@ -38,7 +38,10 @@ pub struct TlsFiles {
 impl TlsFiles {
     /// True when any TLS flag was given: endpoints without a scheme then mean `https://`.
     pub fn any(&self) -> bool {
-        self.cacert.is_some() || self.cert.is_some() || self.key.is_some() || self.insecure_skip_verify
+        self.cacert.is_some()
+            || self.cert.is_some()
+            || self.key.is_some()
+            || self.insecure_skip_verify
     }
 }
 
@@ -316,7 +319,10 @@ mod tests {
             server_name("127.0.0.1").unwrap(),
             ServerName::IpAddress(_)
         ));
-        assert!(matches!(server_name("[::1]").unwrap(), ServerName::IpAddress(_)));
+        assert!(matches!(
+            server_name("[::1]").unwrap(),
+            ServerName::IpAddress(_)
+        ));
         assert!(matches!(
             server_name("etcd.example").unwrap(),
             ServerName::DnsName(_)
