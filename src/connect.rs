@@ -667,12 +667,27 @@ pub fn classify(e: &etcd_client::Error) -> (ErrorKind, String) {
     use tonic::Code;
     let (kind, text) = match e {
         etcd_client::Error::GRpcStatus(s) => {
-            let msg = if s.message().is_empty() {
+            let mut msg = if s.message().is_empty() {
                 format!("{:?}", s.code())
             } else {
                 s.message().replace('\n', " ")
             };
+            if let Some(src) = std::error::Error::source(s) {
+                msg = tidy([msg, error_chain(src)]);
+            }
+            // etcd's auth errors come with several codes; recognise them by their text too.
+            let auth = [
+                "permission denied",
+                "authentication failed",
+                "user name not found",
+                "user name is empty",
+                "invalid auth token",
+                "auth: revision in header is old",
+            ]
+            .iter()
+            .any(|t| msg.contains(t));
             let kind = match s.code() {
+                _ if auth => ErrorKind::InvalidInput,
                 Code::Unavailable | Code::DeadlineExceeded => ErrorKind::Connect,
                 Code::Unauthenticated | Code::PermissionDenied | Code::InvalidArgument => {
                     ErrorKind::InvalidInput
@@ -693,6 +708,8 @@ pub fn classify(e: &etcd_client::Error) -> (ErrorKind, String) {
         " (this needs a user with the root role)"
     } else if text.contains("authentication failed") {
         " (check --user/--password or ETCDCTL_USER/ETCDCTL_PASSWORD)"
+    } else if text.contains("user name not found") {
+        " (neither --user nor the client certificate's CN is an etcd user)"
     } else if text.contains("user name is empty") || text.contains("invalid auth token") {
         " (auth is enabled on the server: pass --user)"
     } else {
@@ -701,26 +718,39 @@ pub fn classify(e: &etcd_client::Error) -> (ErrorKind, String) {
     (kind, format!("{text}{hint}"))
 }
 
+/// Wrapper messages that say nothing a cause does not say better.
+const VAGUE: &[&str] = &[
+    "transport error",
+    "error trying to connect",
+    "client error (Connect)",
+];
+
 /// An error and its causes on one line, without repeating wrapped messages.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    const VAGUE: &[&str] = &[
-        "transport error",
-        "error trying to connect",
-        "client error (Connect)",
-    ];
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        let s = err.to_string();
-        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
+        parts.push(err.to_string());
         cur = err.source();
     }
-    if parts.len() > 1 {
-        parts.retain(|p| !VAGUE.contains(&p.as_str()));
+    tidy(parts)
+}
+
+/// Joins messages with ": ", dropping repeated segments and vague wrappers.
+fn tidy(parts: impl IntoIterator<Item = String>) -> String {
+    let mut segs: Vec<String> = Vec::new();
+    for part in parts {
+        for seg in part.split(": ") {
+            let seg = seg.trim();
+            if !seg.is_empty() && !segs.iter().any(|s| s == seg) {
+                segs.push(seg.to_string());
+            }
+        }
     }
-    parts.join(": ")
+    if segs.len() > 1 {
+        segs.retain(|s| !VAGUE.contains(&s.as_str()));
+    }
+    segs.join(": ")
 }
 
 #[cfg(test)]

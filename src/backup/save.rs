@@ -199,7 +199,7 @@ async fn attempt(
     };
     let writer = tokio::task::spawn_blocking(move || writer::run(file, path, wcfg, rx));
     let mut progress = Progress::new(opts.progress);
-    let received = receive(config, &endpoint, &mut stream, tx, &mut progress).await;
+    let received = receive(config, &mut stream, tx, &mut progress).await;
     progress.finish();
     let written = writer.await.map_err(|e| {
         AttemptError::Fatal(Error::general(format!(
@@ -208,7 +208,10 @@ async fn attempt(
     })?;
     match (received, written) {
         (_, Err(WriterError::Io(e))) => Err(AttemptError::Fatal(e)),
-        (Err(reason), _) => Err(fail(ErrorKind::Interrupted, reason)),
+        (Err((ErrorKind::InvalidInput, reason)), _) => Err(AttemptError::Fatal(Error::invalid(
+            format!("snapshot on {endpoint}: {reason}"),
+        ))),
+        (Err((kind, reason)), _) => Err(fail(kind, reason)),
         (Ok(_), Err(WriterError::Aborted)) => Err(AttemptError::Fatal(Error::general(
             "snapshot writer stopped before the end of the stream",
         ))),
@@ -231,14 +234,15 @@ async fn attempt(
 }
 
 /// Forwards the stream to the writer; returns the storage version the server reported (3.6+),
-/// or why the transfer is incomplete.
+/// or why the transfer is incomplete (exit-code kind and reason). A refusal before any data
+/// (auth) keeps its own kind; anything else is an interrupted transfer.
 async fn receive(
     config: &ConnectConfig,
-    endpoint: &str,
     stream: &mut SnapshotStreaming,
     tx: mpsc::Sender<Chunk>,
     progress: &mut Progress,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, (ErrorKind, String)> {
+    let broken = |why: String| (ErrorKind::Interrupted, why);
     let deadline = config
         .transfer_deadline
         .map(|d| (tokio::time::Instant::now() + d, d));
@@ -247,21 +251,21 @@ async fn receive(
     let mut trailer: Vec<u8> = Vec::with_capacity(32);
     let mut version = String::new();
     let of = |got: u64, total: Option<u64>| match total {
-        Some(t) => format!("{} of {}", human_bytes(got), human_bytes(t)),
+        Some(t) => format!("after {} of {}", human_bytes(got), human_bytes(t)),
         None => "before any data".to_string(),
     };
-    let gone = || "the snapshot writer stopped".to_string();
+    let gone = || broken("the snapshot writer stopped".to_string());
     loop {
         let next = stream.message();
         let msg = match deadline {
             Some((at, d)) => match tokio::time::timeout_at(at, next).await {
                 Ok(m) => m,
                 Err(_) => {
-                    return Err(format!(
-                        "transfer not finished within {} (--command-timeout): got {}",
+                    return Err(broken(format!(
+                        "transfer not finished within {} (--command-timeout): stopped {}",
                         format_duration(d),
                         of(got, total)
-                    ));
+                    )));
                 }
             },
             None => next.await,
@@ -270,10 +274,14 @@ async fn receive(
             Ok(Some(r)) => r,
             Ok(None) => break,
             Err(e) => {
-                let (_, why) = connect::classify(&e);
-                return Err(format!(
-                    "snapshot stream from {endpoint} broke after {}: {why}",
-                    of(got, total)
+                let (kind, why) = connect::classify(&e);
+                let kind = match (kind, total) {
+                    (ErrorKind::InvalidInput, None) => ErrorKind::InvalidInput,
+                    _ => ErrorKind::Interrupted,
+                };
+                return Err((
+                    kind,
+                    format!("snapshot stream broke {}: {why}", of(got, total)),
                 ));
             }
         };
@@ -299,22 +307,26 @@ async fn receive(
         }
         trailer.extend_from_slice(&blob[db_part..]);
         if trailer.len() > 32 {
-            return Err("the server sent more bytes than it announced".into());
+            return Err(broken(
+                "the server sent more bytes than it announced".into(),
+            ));
         }
         progress.update(got, t);
     }
-    let t = total.ok_or("the server closed the snapshot stream without sending data")?;
+    let t = total.ok_or_else(|| {
+        broken("the server closed the snapshot stream without sending data".into())
+    })?;
     if got < t {
-        return Err(format!(
-            "snapshot stream from {endpoint} ended early: got {}",
+        return Err(broken(format!(
+            "snapshot stream ended early, {}",
             of(got, total)
-        ));
+        )));
     }
     let trailer: [u8; 32] = trailer.try_into().map_err(|t: Vec<u8>| {
-        format!(
+        broken(format!(
             "no sha256 trailer after the db ({} bytes instead of 32)",
             t.len()
-        )
+        ))
     })?;
     tx.send(Chunk::End { trailer }).await.map_err(|_| gone())?;
     Ok(version)
