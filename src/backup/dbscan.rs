@@ -140,10 +140,8 @@ impl RevisionScanner {
         }
         let last = PAGE_HEADER_SIZE + LEAF_ELEMENT_SIZE * (count - 1);
         match h.flags {
-            FLAG_BRANCH => {
-                if last + 16 <= page.len() {
-                    self.branch_last.push((pgid, u64_at(page, last + 8)));
-                }
+            FLAG_BRANCH if last + 16 <= page.len() => {
+                self.branch_last.push((pgid, u64_at(page, last + 8)));
             }
             FLAG_LEAF => {
                 let elem_abs = start + last as u64;

@@ -148,6 +148,9 @@ impl FileState {
     }
 }
 
+/// A manifest that was left alone, and why.
+pub type Skipped = (PathBuf, String);
+
 /// A manifest found in a directory, with the snapshot it describes.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -161,7 +164,7 @@ pub struct Entry {
 /// Every revkeeper manifest in `dir` (not recursive), oldest first. A manifest counts only when
 /// it parses, carries our format, and names the file it sits beside (`X.manifest.json` → `X`).
 /// Anything else is returned in the second list with the reason, and left alone.
-pub fn scan_dir(dir: &Path) -> Result<(Vec<Entry>, Vec<(PathBuf, String)>)> {
+pub fn scan_dir(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>)> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io("cannot read directory", dir, e))?;
     let mut entries = Vec::new();
     let mut skipped = Vec::new();

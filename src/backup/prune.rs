@@ -15,7 +15,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::fsutil;
-use super::manifest::{Entry, FileState, scan_dir};
+use super::manifest::{Entry, FileState, Skipped, scan_dir};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -173,7 +173,7 @@ pub fn plan_dir(
     dir: &Path,
     policy: &Policy,
     prefix: Option<&str>,
-) -> Result<(Vec<Item>, Vec<(std::path::PathBuf, String)>)> {
+) -> Result<(Vec<Item>, Vec<Skipped>)> {
     if policy.is_empty() {
         return Err(Error::invalid(
             "no keep rule given: pass at least one of --keep-last, --keep-hourly, --keep-daily, \
