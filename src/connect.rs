@@ -22,6 +22,7 @@
 mod duration;
 mod prompt;
 mod tls;
+mod transport;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -446,7 +447,7 @@ impl ConnectConfig {
         if let Some(d) = self.dial_timeout {
             builder = builder.connect_timeout(d);
         }
-        let res = if ep.tls {
+        let tls = if ep.tls {
             let config = self
                 .tls
                 .clone()
@@ -454,18 +455,18 @@ impl ConnectConfig {
             let origin: http::Uri = format!("https://{}", ep.authority())
                 .parse()
                 .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+            builder = builder.origin(origin);
             let name = tls::server_name(&ep.host).map_err(|e| e.message)?;
-            builder
-                .origin(origin)
-                .connect_with_connector(tls::TlsConnector {
-                    config,
-                    name,
-                    addr: ep.authority(),
-                })
-                .await
+            Some((config, name))
         } else {
-            builder.connect().await
+            None
         };
+        let res = builder
+            .connect_with_connector(transport::Connector {
+                addr: ep.authority(),
+                tls,
+            })
+            .await;
         res.map_err(|e| {
             let text = error_chain(&e);
             if text.contains("timed out") || text.contains("deadline has elapsed") {

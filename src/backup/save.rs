@@ -115,6 +115,15 @@ fn part_path(opts: &SaveOptions, started: OffsetDateTime) -> PathBuf {
     }
 }
 
+/// zstd worker threads: one core is left for receiving and hashing (and, on a control-plane
+/// node, for etcd itself, which is busy serving the snapshot); at least one, at most eight.
+fn zstd_workers() -> u32 {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1);
+    cores.saturating_sub(1).clamp(1, 8)
+}
+
 enum AttemptError {
     /// This member failed; the next one may do better.
     Member(Failure),
@@ -193,9 +202,7 @@ async fn attempt(
     let wcfg = WriterConfig {
         compression: opts.compression,
         zstd_level: opts.zstd_level,
-        workers: std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1),
+        workers: zstd_workers(),
     };
     let writer = tokio::task::spawn_blocking(move || writer::run(file, path, wcfg, rx));
     let mut progress = Progress::new(opts.progress);
@@ -270,7 +277,7 @@ async fn receive(
             },
             None => next.await,
         };
-        let resp = match msg {
+        let mut resp = match msg {
             Ok(Some(r)) => r,
             Ok(None) => break,
             Err(e) => {
@@ -285,7 +292,8 @@ async fn receive(
                 ));
             }
         };
-        let blob = resp.blob();
+        // Take the chunk out of the message instead of copying it.
+        let mut blob = std::mem::take(&mut resp.0.blob);
         let t = match total {
             Some(t) => t,
             None => {
@@ -299,13 +307,12 @@ async fn receive(
             }
         };
         let db_part = ((t - got).min(blob.len() as u64)) as usize;
+        let tail = blob.split_off(db_part);
         if db_part > 0 {
-            tx.send(Chunk::Db(blob[..db_part].to_vec()))
-                .await
-                .map_err(|_| gone())?;
+            tx.send(Chunk::Db(blob)).await.map_err(|_| gone())?;
             got += db_part as u64;
         }
-        trailer.extend_from_slice(&blob[db_part..]);
+        trailer.extend_from_slice(&tail);
         if trailer.len() > 32 {
             return Err(broken(
                 "the server sent more bytes than it announced".into(),
