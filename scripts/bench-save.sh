@@ -114,6 +114,8 @@ file_of() {
 }
 clean() { rm -f "$WORK"/s.db "$WORK"/s.db.zst "$WORK"/t.db "$WORK"/t.db.zst "$WORK"/*.manifest.json "$WORK"/*.part; }
 
+HZ=$(getconf CLK_TCK)
+etcd_ticks() { awk '{ print $14 + $15 }' "/proc/$ETCD_PID/stat"; }
 RESULTS="$OUT/bench-save.tsv"
 : >"$RESULTS"
 clean
@@ -124,16 +126,20 @@ for round in $(seq 1 "$ROUNDS"); do
   for k in 0 1 2 3; do
     m=$(( (k + round - 1) % 4 ))
     cmd=$(cmd_of "$m")
+    e0=$(etcd_ticks)
     t0=$(date +%s%N)
     if ! /usr/bin/time -v -o "$WORK/time.txt" bash -c "$cmd" >/dev/null 2>"$WORK/err.txt"; then
       say "method '${NAMES[$m]}' failed:"; cat "$WORK/err.txt" >&2; exit 1
     fi
     t1=$(date +%s%N)
+    e1=$(etcd_ticks)
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$WORK/time.txt")
+    cpu=$(awk -F: '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$WORK/time.txt")
+    ecpu=$(awk -v a="$e0" -v b="$e1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
     size=$(stat -c %s "$(file_of "$m")")
-    printf '%s\t%s\t%s\t%s\n' "$m" "$wall" "$rss" "$size" >>"$RESULTS"
-    say "round $round: ${NAMES[$m]}: ${wall}s, peak RSS $(( rss / 1024 )) MiB, $(( size / 1024 / 1024 )) MiB"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$wall" "$rss" "$size" "$cpu" "$ecpu" >>"$RESULTS"
+    say "round $round: ${NAMES[$m]}: ${wall}s, client CPU ${cpu}s, etcd CPU ${ecpu}s, peak RSS $(( rss / 1024 )) MiB, $(( size / 1024 / 1024 )) MiB"
     clean
   done
 done
@@ -146,14 +152,17 @@ base_size=$(stat_of 0 4 | median)
 {
   echo
   echo "snapshot save benchmark: $SIZE of values in $KEYS keys ($RANDOM_PERCENT% random), db $(( DB_SIZE / 1024 / 1024 )) MiB, $ROUNDS rounds, $(nproc) CPUs"
-  printf '%-28s %12s %9s %14s %12s %10s\n' "method" "median wall" "vs etcdctl" "peak RSS" "file size" "smaller by"
+  printf '%-27s %11s %10s %11s %9s %12s %12s %10s\n' "method" "median wall" "vs etcdctl" "client CPU" "etcd CPU" "peak RSS" "file size" "smaller by"
   for m in 0 1 2 3; do
     wall=$(stat_of "$m" 2 | median)
     rss=$(stat_of "$m" 3 | sort -n | tail -n1)
     size=$(stat_of "$m" 4 | median)
-    awk -v n="${NAMES[$m]}" -v w="$wall" -v bw="$base_wall" -v r="$rss" -v s="$size" -v bs="$base_size" 'BEGIN {
-      printf "%-28s %11.2fs %9.2fx %10.1f MiB %8.1f MiB %9.2fx\n", n, w, w / bw, r / 1024, s / 1048576, bs / s }'
+    cpu=$(stat_of "$m" 5 | median)
+    ecpu=$(stat_of "$m" 6 | median)
+    awk -v n="${NAMES[$m]}" -v w="$wall" -v bw="$base_wall" -v r="$rss" -v s="$size" -v bs="$base_size" -v c="$cpu" -v e="$ecpu" 'BEGIN {
+      printf "%-27s %10.2fs %9.2fx %10.2fs %8.2fs %8.1f MiB %8.1f MiB %9.2fx\n", n, w, w / bw, c, e, r / 1024, s / 1048576, bs / s }'
   done
+  echo "(medians over the rounds; CPU = user + system seconds; peak RSS = the highest of the rounds; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
   zw=$(stat_of 1 2 | median); zs=$(stat_of 1 4 | median); nw=$(stat_of 2 2 | median)
   awk -v zw="$zw" -v zs="$zs" -v nw="$nw" -v bw="$base_wall" -v bs="$base_size" 'BEGIN {
     z = (zw / bw <= 1.05 && bs / zs >= 2) ? "met" : "MISSED"
