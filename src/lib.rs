@@ -1,7 +1,9 @@
 //! revkeeper's core: sources (a live etcd or a snapshot file) behind one interface, backup,
 //! restore, decode and inspect. The CLI in `cli` is thin glue over these modules.
 
+pub mod backup;
 pub mod cli;
+pub mod connect;
 pub mod error;
 pub mod log;
 pub mod output;

@@ -3,6 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod snapshot_list;
+pub mod snapshot_prune;
+pub mod snapshot_save;
+
 use crate::log::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -34,7 +38,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SnapshotCommand {}
+pub enum SnapshotCommand {
+    /// Stream a snapshot from the first healthy member: verified, compressed, with a manifest
+    Save(snapshot_save::SnapshotSaveArgs),
+    /// List the snapshots of a directory (from their manifests)
+    List(snapshot_list::SnapshotListArgs),
+    /// Delete old snapshots by retention rules (restic-style --keep-*)
+    Prune(snapshot_prune::SnapshotPruneArgs),
+}
 
 /// Parses arguments, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
@@ -60,7 +71,15 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> crate::Result<()> {
-    match cli.command {
-        Command::Snapshot(cmd) => match cmd {},
+    let Cli {
+        log_format,
+        command,
+    } = cli;
+    match command {
+        Command::Snapshot(cmd) => match cmd {
+            SnapshotCommand::Save(args) => snapshot_save::run(args, log_format),
+            SnapshotCommand::List(args) => snapshot_list::run(args),
+            SnapshotCommand::Prune(args) => snapshot_prune::run(args),
+        },
     }
 }
