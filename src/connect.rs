@@ -19,20 +19,25 @@
 //!     .await?;                                     // --command-timeout, errors mapped to exit codes
 //! ```
 
+mod args;
 mod duration;
+mod endpoint;
+mod errors;
 mod prompt;
 mod tls;
+mod transport;
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use etcd_client::{Client, ConnectOptions};
 use serde_json::json;
 
+pub use args::{ConnectArgs, Secret};
 pub use duration::{format_duration, parse_duration};
+pub use endpoint::Endpoint;
+pub use errors::{classify, error_chain, rpc_error};
 pub use prompt::is_tty;
 pub use tls::TlsFiles;
 
@@ -45,173 +50,6 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 /// transfer instead of hanging it. etcd refuses pings more often than every 5s.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A credential from the command line or environment; never printed.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> std::result::Result<Secret, Self::Err> {
-        Ok(Secret(s.to_string()))
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-fn duration_arg(s: &str) -> std::result::Result<Duration, String> {
-    parse_duration(s)
-}
-
-/// etcdctl's connection flags, each also read from its `ETCDCTL_*` variable.
-#[derive(Clone, Debug, clap::Args)]
-#[command(next_help_heading = "Connection (etcdctl flags; ETCDCTL_* variables work too)")]
-pub struct ConnectArgs {
-    /// etcd client URLs, comma-separated; tried in order until a healthy member answers
-    #[arg(
-        long,
-        env = "ETCDCTL_ENDPOINTS",
-        value_delimiter = ',',
-        default_value = "127.0.0.1:2379",
-        value_name = "URLS"
-    )]
-    pub endpoints: Vec<String>,
-
-    /// CA certificate(s) that signed the etcd server certificates (PEM)
-    #[arg(long, env = "ETCDCTL_CACERT", value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-
-    /// Client certificate (PEM)
-    #[arg(long, env = "ETCDCTL_CERT", value_name = "FILE")]
-    pub cert: Option<PathBuf>,
-
-    /// Client private key (PEM: PKCS#8, RSA or EC)
-    #[arg(long, env = "ETCDCTL_KEY", value_name = "FILE")]
-    pub key: Option<PathBuf>,
-
-    /// Accept any server certificate: still encrypted, but the server is NOT authenticated
-    #[arg(long, env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY")]
-    pub insecure_skip_tls_verify: bool,
-
-    /// User name, or USER:PASSWORD (the password is asked for on a terminal when missing)
-    #[arg(
-        long,
-        env = "ETCDCTL_USER",
-        hide_env_values = true,
-        value_name = "USER[:PASSWORD]"
-    )]
-    pub user: Option<Secret>,
-
-    /// Password for --user (prefer ETCDCTL_PASSWORD: flags are visible in `ps`)
-    #[arg(long, env = "ETCDCTL_PASSWORD", hide_env_values = true)]
-    pub password: Option<Secret>,
-
-    /// Time allowed to connect to one endpoint (0: no limit)
-    #[arg(
-        long,
-        env = "ETCDCTL_DIAL_TIMEOUT",
-        value_parser = duration_arg,
-        default_value = "2s",
-        value_name = "DURATION"
-    )]
-    pub dial_timeout: Duration,
-
-    /// Time allowed per request [default: 5s]; for `snapshot save`, only when given, a deadline
-    /// for the whole transfer (like etcdctl)
-    #[arg(
-        long,
-        env = "ETCDCTL_COMMAND_TIMEOUT",
-        value_parser = duration_arg,
-        value_name = "DURATION"
-    )]
-    pub command_timeout: Option<Duration>,
-}
-
-/// One endpoint, normalised: `scheme://host:port`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    /// As printed in logs and manifests: `https://10.0.0.1:2379`.
-    pub url: String,
-    pub tls: bool,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Endpoint {
-    /// Parses `http://h:p`, `https://h:p` or `h:p` (TLS when `tls_default`, as etcdctl does when
-    /// certificates are given). A missing port means 2379.
-    pub fn parse(raw: &str, tls_default: bool) -> Result<Endpoint> {
-        let raw = raw.trim();
-        let (tls, rest) = if let Some(r) = raw.strip_prefix("https://") {
-            (true, r)
-        } else if let Some(r) = raw.strip_prefix("http://") {
-            (false, r)
-        } else if raw.contains("://") {
-            return Err(Error::invalid(format!(
-                "endpoint {raw:?}: only http:// and https:// are supported"
-            )));
-        } else {
-            (tls_default, raw)
-        };
-        let hostport = rest.trim_end_matches('/');
-        if hostport.is_empty() || hostport.contains('/') || hostport.contains('@') {
-            return Err(Error::invalid(format!(
-                "endpoint {raw:?} is not a client URL like https://10.0.0.1:2379"
-            )));
-        }
-        let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-            // [v6]:port
-            let (h, after) = stripped.split_once(']').ok_or_else(|| {
-                Error::invalid(format!("endpoint {raw:?}: unclosed [ in IPv6 address"))
-            })?;
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(p),
-                None if after.is_empty() => None,
-                None => {
-                    return Err(Error::invalid(format!("endpoint {raw:?}: bad port")));
-                }
-            };
-            (format!("[{h}]"), port)
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
-            }
-        };
-        let port = match port {
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| Error::invalid(format!("endpoint {raw:?}: bad port {p:?}")))?,
-            None => 2379,
-        };
-        if host.is_empty() {
-            return Err(Error::invalid(format!("endpoint {raw:?} has no host")));
-        }
-        let scheme = if tls { "https" } else { "http" };
-        Ok(Endpoint {
-            url: format!("{scheme}://{host}:{port}"),
-            tls,
-            host,
-            port,
-        })
-    }
-
-    fn authority(&self) -> String {
-        format!("{}:{}", self.host, self.port)
-    }
-}
 
 /// The flags checked and resolved: what a command needs to reach the cluster.
 #[derive(Clone)]
@@ -237,105 +75,6 @@ impl std::fmt::Debug for ConnectConfig {
             .field("command_timeout", &self.command_timeout)
             .finish()
     }
-}
-
-fn nonzero(d: Duration) -> Option<Duration> {
-    (!d.is_zero()).then_some(d)
-}
-
-impl ConnectArgs {
-    /// Checks every flag and file (exit 3 on anything wrong) without touching the network.
-    pub fn resolve(&self) -> Result<ConnectConfig> {
-        let files = TlsFiles {
-            cacert: self.cacert.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-            insecure_skip_verify: self.insecure_skip_tls_verify,
-        };
-        let raw: Vec<&str> = self
-            .endpoints
-            .iter()
-            .map(|e| e.trim())
-            .filter(|e| !e.is_empty())
-            .collect();
-        if raw.is_empty() {
-            return Err(Error::invalid("--endpoints is empty"));
-        }
-        let endpoints = raw
-            .iter()
-            .map(|e| Endpoint::parse(e, files.any()))
-            .collect::<Result<Vec<_>>>()?;
-        let any_tls = endpoints.iter().any(|e| e.tls);
-        let tls = if any_tls || files.any() {
-            Some(tls::client_config(&files)?)
-        } else {
-            None
-        };
-        if files.any() && !any_tls {
-            log::warn(
-                "TLS flags are ignored: every endpoint is plain http://",
-                &[("endpoints", json!(urls(&endpoints)))],
-            );
-        }
-        if files.insecure_skip_verify && any_tls {
-            log::warn(
-                "--insecure-skip-tls-verify: the server certificate is NOT verified",
-                &[],
-            );
-        }
-        let credentials = self.credentials()?;
-        let command_timeout = match self.command_timeout {
-            Some(d) => nonzero(d),
-            None => Some(DEFAULT_COMMAND_TIMEOUT),
-        };
-        Ok(ConnectConfig {
-            endpoints,
-            tls,
-            credentials,
-            dial_timeout: nonzero(self.dial_timeout),
-            command_timeout,
-            transfer_deadline: self.command_timeout.and_then(nonzero),
-        })
-    }
-
-    /// `--user`/`--password` as etcdctl reads them: `USER:PASSWORD` in `--user` unless
-    /// `--password` is given; a prompt only on a terminal.
-    fn credentials(&self) -> Result<Option<(String, Secret)>> {
-        let Some(user) = &self.user else {
-            if self.password.is_some() {
-                return Err(Error::invalid(
-                    "--password (or ETCDCTL_PASSWORD) needs --user",
-                ));
-            }
-            return Ok(None);
-        };
-        let (name, password) = match &self.password {
-            Some(p) => (user.expose().to_string(), p.clone()),
-            None => match user.expose().split_once(':') {
-                Some((n, p)) => (n.to_string(), Secret(p.to_string())),
-                None => {
-                    let name = user.expose().to_string();
-                    match prompt::read_password(&format!("Password for {name}: ")) {
-                        Some(p) => (name, Secret(p)),
-                        None => {
-                            return Err(Error::invalid(format!(
-                                "--user {name} has no password and stdin is not a terminal: \
-                                 set ETCDCTL_PASSWORD, --password, or --user {name}:PASSWORD"
-                            )));
-                        }
-                    }
-                }
-            },
-        };
-        if name.is_empty() {
-            return Err(Error::invalid("--user has an empty user name"));
-        }
-        Ok(Some((name, password)))
-    }
-}
-
-fn urls(eps: &[Endpoint]) -> Vec<String> {
-    eps.iter().map(|e| e.url.clone()).collect()
 }
 
 /// What a member said about itself (`Maintenance.Status` and the member list).
@@ -446,7 +185,7 @@ impl ConnectConfig {
         if let Some(d) = self.dial_timeout {
             builder = builder.connect_timeout(d);
         }
-        let res = if ep.tls {
+        let tls = if ep.tls {
             let config = self
                 .tls
                 .clone()
@@ -454,18 +193,18 @@ impl ConnectConfig {
             let origin: http::Uri = format!("https://{}", ep.authority())
                 .parse()
                 .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+            builder = builder.origin(origin);
             let name = tls::server_name(&ep.host).map_err(|e| e.message)?;
-            builder
-                .origin(origin)
-                .connect_with_connector(tls::TlsConnector {
-                    config,
-                    name,
-                    addr: ep.authority(),
-                })
-                .await
+            Some((config, name))
         } else {
-            builder.connect().await
+            None
         };
+        let res = builder
+            .connect_with_connector(transport::Connector {
+                addr: ep.authority(),
+                tls,
+            })
+            .await;
         res.map_err(|e| {
             let text = error_chain(&e);
             if text.contains("timed out") || text.contains("deadline has elapsed") {
@@ -588,7 +327,7 @@ impl MemberWalk<'_> {
                 }
                 Err(f) => {
                     log::warn(
-                        "endpoint unusable",
+                        "cannot use this endpoint",
                         &[("endpoint", json!(f.endpoint)), ("error", json!(f.reason))],
                     );
                     let fatal = f.kind == ErrorKind::InvalidInput;
@@ -652,151 +391,5 @@ impl MemberWalk<'_> {
             _ => format!("failed on every usable endpoint ({tried} tried)"),
         };
         Error::new(kind, format!("{head}: {detail}"))
-    }
-}
-
-/// Maps an etcd-client error to revkeeper's exit codes, with a one-line message.
-pub fn rpc_error(action: &str, endpoint: &str, e: &etcd_client::Error) -> Error {
-    use tonic::Code;
-    let (kind, text) = match e {
-        etcd_client::Error::GRpcStatus(s) => {
-            let msg = if s.message().is_empty() {
-                format!("{:?}", s.code())
-            } else {
-                s.message().to_string()
-            };
-            let kind = match s.code() {
-                Code::Unavailable | Code::DeadlineExceeded => ErrorKind::Connect,
-                Code::Unauthenticated | Code::PermissionDenied => ErrorKind::InvalidInput,
-                Code::InvalidArgument if msg.contains("authentication failed") => {
-                    ErrorKind::InvalidInput
-                }
-                Code::InvalidArgument => ErrorKind::InvalidInput,
-                Code::Cancelled => ErrorKind::Interrupted,
-                _ => ErrorKind::Server,
-            };
-            (kind, msg)
-        }
-        etcd_client::Error::TransportError(t) => (ErrorKind::Connect, error_chain(t)),
-        etcd_client::Error::IoError(io) => (ErrorKind::Connect, io.to_string()),
-        etcd_client::Error::InvalidArgs(_) | etcd_client::Error::InvalidUri(_) => {
-            (ErrorKind::InvalidInput, e.to_string())
-        }
-        other => (ErrorKind::General, other.to_string()),
-    };
-    let hint = if text.contains("permission denied") {
-        " (this needs a user with the root role)"
-    } else if text.contains("authentication failed") {
-        " (check --user/--password or ETCDCTL_USER/ETCDCTL_PASSWORD)"
-    } else if text.contains("user name is empty") || text.contains("invalid auth token") {
-        " (auth is enabled on the server: pass --user)"
-    } else {
-        ""
-    };
-    Error::new(kind, format!("{action} on {endpoint}: {text}{hint}"))
-}
-
-/// An error and its causes on one line, without repeating wrapped messages.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    const VAGUE: &[&str] = &[
-        "transport error",
-        "error trying to connect",
-        "client error (Connect)",
-    ];
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        let s = err.to_string();
-        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    if parts.len() > 1 {
-        parts.retain(|p| !VAGUE.contains(&p.as_str()));
-    }
-    parts.join(": ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct T {
-        #[command(flatten)]
-        c: ConnectArgs,
-    }
-
-    #[test]
-    fn endpoints_normalise_like_etcdctl() {
-        let e = Endpoint::parse("127.0.0.1:2379", false).unwrap();
-        assert_eq!(e.url, "http://127.0.0.1:2379");
-        let e = Endpoint::parse("10.0.0.1:2379", true).unwrap();
-        assert_eq!(e.url, "https://10.0.0.1:2379");
-        let e = Endpoint::parse("https://etcd-a/", false).unwrap();
-        assert_eq!((e.url.as_str(), e.tls), ("https://etcd-a:2379", true));
-        let e = Endpoint::parse("http://[::1]:12379", true).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.tls), ("[::1]", 12379, false));
-        for bad in ["unix:///x", "http://", "h:0", "h:99999", "http://h:1/path"] {
-            let err = Endpoint::parse(bad, false).unwrap_err();
-            assert_eq!(err.exit_code(), 3, "{bad}");
-        }
-    }
-
-    #[test]
-    fn user_colon_password_and_secrets_stay_hidden() {
-        let t =
-            T::try_parse_from(["t", "--user", "root:s3cret", "--endpoints", "a:1,b:2"]).unwrap();
-        assert_eq!(t.c.endpoints, vec!["a:1", "b:2"]);
-        let debug = format!("{t:?}");
-        assert!(!debug.contains("s3cret"), "{debug}");
-        let cfg = t.c.resolve().unwrap();
-        let (u, p) = cfg.credentials.as_ref().unwrap();
-        assert_eq!((u.as_str(), p.expose()), ("root", "s3cret"));
-        assert!(!format!("{cfg:?}").contains("s3cret"));
-
-        let t = T::try_parse_from(["t", "--user", "a:b", "--password", "pw"]).unwrap();
-        let cfg = t.c.resolve().unwrap();
-        let (u, p) = cfg.credentials.as_ref().unwrap();
-        assert_eq!((u.as_str(), p.expose()), ("a:b", "pw"));
-
-        let t = T::try_parse_from(["t", "--password", "pw"]).unwrap();
-        assert_eq!(t.c.resolve().unwrap_err().exit_code(), 3);
-    }
-
-    #[test]
-    fn timeouts() {
-        let t = T::try_parse_from(["t", "--dial-timeout", "500ms"]).unwrap();
-        let cfg = t.c.resolve().unwrap();
-        assert_eq!(cfg.dial_timeout, Some(Duration::from_millis(500)));
-        assert_eq!(cfg.command_timeout, Some(DEFAULT_COMMAND_TIMEOUT));
-        assert_eq!(cfg.transfer_deadline, None);
-        let t = T::try_parse_from(["t", "--command-timeout", "1m"]).unwrap();
-        let cfg = t.c.resolve().unwrap();
-        assert_eq!(cfg.transfer_deadline, Some(Duration::from_secs(60)));
-        assert!(T::try_parse_from(["t", "--dial-timeout", "5"]).is_err());
-    }
-
-    #[test]
-    fn error_chain_skips_vague_wrappers() {
-        #[derive(Debug)]
-        struct Outer(std::io::Error);
-        impl std::fmt::Display for Outer {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("transport error")
-            }
-        }
-        impl std::error::Error for Outer {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(&self.0)
-            }
-        }
-        let e = Outer(std::io::Error::new(
-            std::io::ErrorKind::ConnectionRefused,
-            "Connection refused",
-        ));
-        assert_eq!(error_chain(&e), "Connection refused");
     }
 }

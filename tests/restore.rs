@@ -13,8 +13,8 @@ const BUMP: i64 = 1_000_000_000;
 /// A source cluster with history, a compaction, leases and deletes; returns its snapshot.
 fn source_snapshot(dir: &Path) -> (PathBuf, Vec<i64>) {
     let member = Member::start_single();
-    let rt = common::runtime();
-    let mut c = common::client(&rt, &member);
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
     let leases = rt.block_on(async {
         let events = c.lease_grant(3660, None).await.unwrap().id();
         let short = c.lease_grant(600, None).await.unwrap().id();
@@ -160,8 +160,8 @@ fn single_member_restore_with_bump_moves_time_forward() {
     let err = live.range(&old).unwrap_err().to_string();
     assert!(err.contains("compacted"), "{err}");
 
-    let rt = common::runtime();
-    let mut c = common::client(&rt, &m);
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &m);
     rt.block_on(async {
         let mut stream = c
             .watch(
@@ -221,12 +221,12 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
         .collect();
     let mut cluster = Cluster::spawn_all(specs);
     cluster.wait_healthy();
-    let rt = common::runtime();
+    let rt = common::rt();
     let mut leaders = std::collections::HashSet::new();
     let mut hashes = std::collections::HashSet::new();
     let mut data = Vec::new();
     // A write through one member, then every member must agree on the data at that revision.
-    let mut first = common::client(&rt, &cluster.members[0]);
+    let mut first = common::member_client(&rt, &cluster.members[0]);
     let written = rt.block_on(async {
         for _ in 0..100 {
             if first
@@ -258,7 +258,7 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
         "the first write lands right after the bump"
     );
     for m in &cluster.members {
-        let mut c = common::client(&rt, m);
+        let mut c = common::member_client(&rt, m);
         let (leader, hash) = rt.block_on(async {
             let st = c.status().await.unwrap();
             // Followers may apply the write a moment later.

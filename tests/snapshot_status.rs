@@ -58,8 +58,8 @@ fn fixture_status_matches_the_recorded_etcdutl_output() {
 #[test]
 fn status_equals_etcdutl_on_fresh_snapshots() {
     let member = Member::start_single();
-    let rt = common::runtime();
-    let mut c = common::client(&rt, &member);
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
     rt.block_on(async {
         for i in 0..300 {
             c.put(

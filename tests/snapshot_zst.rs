@@ -13,8 +13,8 @@ fn all() -> RangeQuery {
 #[test]
 fn compressed_snapshots_read_the_same_and_leave_no_temp_file() {
     let member = Member::start_single();
-    let rt = common::runtime();
-    let mut c = common::client(&rt, &member);
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
     rt.block_on(async {
         for i in 0..20 {
             c.put(format!("k{i}"), "v", None).await.unwrap();

@@ -17,8 +17,8 @@ fn all(revision: Option<i64>) -> RangeQuery {
 #[test]
 fn snapshot_and_live_agree_on_keys_history_and_leases() {
     let member = Member::start_single();
-    let rt = common::runtime();
-    let mut c = common::client(&rt, &member);
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
     let (mid_rev, lease) = rt.block_on(async {
         for i in 0..50 {
             c.put(format!("/registry/pods/ns/p{i:02}"), format!("v{i}"), None)

@@ -1,13 +1,16 @@
 //! The command line: etcdctl/etcdutl-style groups, one file per verb. Every verb returns a
 //! [`crate::Result`]; [`main`] turns errors into one line on stderr and etcdctl's exit codes.
 
+use clap::{Parser, Subcommand};
+
 mod get;
+pub mod snapshot_list;
+pub mod snapshot_prune;
 mod snapshot_restore;
+pub mod snapshot_save;
 mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
-
-use clap::{Parser, Subcommand};
 
 use crate::log::{self, LogFormat};
 
@@ -43,8 +46,17 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum SnapshotCommand {
+    /// Stream a snapshot from the first healthy member: verified, compressed, with a manifest
+    Save(snapshot_save::SnapshotSaveArgs),
+    /// List the snapshots of a directory (from their manifests)
+    List(snapshot_list::SnapshotListArgs),
+    /// Delete old snapshots by retention rules (restic-style --keep-*)
+    Prune(snapshot_prune::SnapshotPruneArgs),
+    /// Show a snapshot's hash, revision, keys, size and version, as etcdutl does
     Status(snapshot_status::StatusArgs),
+    /// Check a snapshot's sha256, bbolt structure and etcd data
     Verify(snapshot_verify::VerifyArgs),
+    /// Restore a snapshot into a new member's data dir, optionally moving time forward
     Restore(snapshot_restore::RestoreArgs),
 }
 
@@ -72,12 +84,19 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> crate::Result<()> {
-    match cli.command {
+    let Cli {
+        log_format,
+        command,
+    } = cli;
+    match command {
         Command::Snapshot(cmd) => match cmd {
-            SnapshotCommand::Status(a) => snapshot_status::run(a),
-            SnapshotCommand::Verify(a) => snapshot_verify::run(a),
-            SnapshotCommand::Restore(a) => snapshot_restore::run(a),
+            SnapshotCommand::Save(args) => snapshot_save::run(args, log_format),
+            SnapshotCommand::List(args) => snapshot_list::run(args),
+            SnapshotCommand::Prune(args) => snapshot_prune::run(args),
+            SnapshotCommand::Status(args) => snapshot_status::run(args),
+            SnapshotCommand::Verify(args) => snapshot_verify::run(args),
+            SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
-        Command::Get(a) => get::run(a),
+        Command::Get(args) => get::run(args),
     }
 }

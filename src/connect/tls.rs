@@ -1,14 +1,10 @@
 //! TLS for etcd client connections, through rustls (ring): PEM loading with one-line errors that
-//! name the file, the client configuration, a connector that tonic can drive, and the explicit
-//! `--insecure-skip-tls-verify` mode.
+//! name the file, the client configuration, and the explicit `--insecure-skip-tls-verify` mode.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -186,45 +182,6 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     ServerName::try_from(bare.to_string())
         .map_err(|_| Error::invalid(format!("{host:?} is not a valid TLS server name")))
-}
-
-/// The stream a TLS connection yields to tonic.
-pub type TlsIo = TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
-
-/// A tonic connector: TCP to `addr`, then a TLS handshake checked against `name`. tonic is given
-/// an `http://` URI (its own TLS stays off) and an `https://` origin for the requests.
-#[derive(Clone)]
-pub struct TlsConnector {
-    pub config: Arc<ClientConfig>,
-    pub name: ServerName<'static>,
-    pub addr: String,
-}
-
-impl tower::Service<http::Uri> for TlsConnector {
-    type Response = TlsIo;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<TlsIo>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: http::Uri) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move {
-            let tcp = tokio::net::TcpStream::connect(&this.addr).await?;
-            tcp.set_nodelay(true)?;
-            let tls = tokio_rustls::TlsConnector::from(this.config)
-                .connect(this.name, tcp)
-                .await?;
-            if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-                return Err(io::Error::other(
-                    "the server did not negotiate HTTP/2 (ALPN h2); is this an etcd client port?",
-                ));
-            }
-            Ok(TokioIo::new(tls))
-        })
-    }
 }
 
 /// `--insecure-skip-tls-verify`: accepts any server certificate (the handshake signatures are

@@ -1,36 +1,320 @@
-//! Helpers shared by the integration tests: a tokio runtime, a client for a harness member,
-//! snapshots taken straight from the server, and the shared fixtures.
+//! Helpers shared by the integration tests: run the real binary, fill a real etcd, take
+//! snapshots straight from the server, read the shared fixtures, check snapshot files the way
+//! etcdutl would.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use etcd_client::Client;
 use revkeeper::source::LiveSource;
-use revkeeper_harness::Member;
+use revkeeper_harness::{Member, MemberSpec, free_port, tool};
+use sha2::{Digest, Sha256};
 
-pub fn runtime() -> tokio::runtime::Runtime {
+/// Variables that would change what the binary does if the developer has them set.
+const AMBIENT: &[&str] = &[
+    "ETCDCTL_ENDPOINTS",
+    "ETCDCTL_CACERT",
+    "ETCDCTL_CERT",
+    "ETCDCTL_KEY",
+    "ETCDCTL_INSECURE_SKIP_TLS_VERIFY",
+    "ETCDCTL_USER",
+    "ETCDCTL_PASSWORD",
+    "ETCDCTL_DIAL_TIMEOUT",
+    "ETCDCTL_COMMAND_TIMEOUT",
+    "REVKEEPER_LOG_FORMAT",
+];
+
+/// `revkeeper` as a real process, stdin closed, no ambient ETCDCTL_* settings.
+pub fn revkeeper() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_revkeeper"));
+    for v in AMBIENT {
+        c.env_remove(v);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+    /// The last line on stderr: the one-line error of a failed run.
+    pub fn last_err_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_cmd(revkeeper().args(args))
+}
+
+pub fn run_cmd(cmd: &mut Command) -> Run {
+    Run::from(cmd.output().expect("run revkeeper"))
+}
+
+pub fn spawn(args: &[&str]) -> Child {
+    revkeeper()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn revkeeper")
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime")
+        .unwrap()
 }
 
-pub fn client(rt: &tokio::runtime::Runtime, member: &Member) -> Client {
-    rt.block_on(Client::connect([member.endpoint()], None))
-        .expect("connect to test etcd")
+pub async fn client(endpoint: &str) -> etcd_client::Client {
+    etcd_client::Client::connect([endpoint], None)
+        .await
+        .expect("connect")
 }
 
-/// A live source on `member`, as the CLI would build it.
+/// A fast deterministic PRNG for incompressible test values.
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Puts `n` small Kubernetes-looking keys plus `/proof` = `hello from revkeeper`; returns the
+/// store revision afterwards.
+pub fn fill_small(endpoint: &str, n: usize) -> i64 {
+    rt().block_on(async {
+        let mut c = client(endpoint).await;
+        for i in 0..n {
+            let v = format!(
+                r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"cm-{i}","namespace":"default"}},"data":{{"n":"{i}"}}}}"#
+            );
+            c.put(format!("/registry/configmaps/default/cm-{i}"), v, None)
+                .await
+                .unwrap();
+        }
+        c.put("/proof", "hello from revkeeper", None)
+            .await
+            .unwrap()
+            .header()
+            .unwrap()
+            .revision()
+    })
+}
+
+/// Puts `mib` values of 1 MiB of random bytes (incompressible), 4 at a time.
+pub fn fill_random_mib(endpoint: &str, mib: usize) {
+    rt().block_on(async {
+        let c = client(endpoint).await;
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let mut c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in (w..mib).step_by(4) {
+                    c.put(
+                        format!("/big/{i:04}"),
+                        random_bytes(i as u64 + 1, 1 << 20),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    })
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// Splits `[db][sha256]` and checks the layout and hash, as etcdutl does.
+pub fn split_checked(file: &[u8]) -> (&[u8], &[u8]) {
+    assert_eq!(
+        file.len() % 512,
+        32,
+        "size % 512 must be 32 (sha256 trailer)"
+    );
+    let (db, trailer) = file.split_at(file.len() - 32);
+    assert_eq!(
+        Sha256::digest(db).as_slice(),
+        trailer,
+        "sha256 trailer must match the db"
+    );
+    (db, trailer)
+}
+
+pub fn zstd_decode(path: &Path) -> Vec<u8> {
+    zstd::decode_all(std::fs::File::open(path).unwrap()).expect("valid zstd")
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub fn manifest_of(snapshot: &Path) -> serde_json::Value {
+    let mut p = snapshot.as_os_str().to_os_string();
+    p.push(".manifest.json");
+    read_json(Path::new(&p))
+}
+
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `etcdutl snapshot status -w json` of a plain snapshot, or `None` (with a notice) when the
+/// 3.5 tools are not installed.
+pub fn etcdutl_status(plain: &Path) -> Option<serde_json::Value> {
+    let Some(etcdutl) = tool("etcdutl") else {
+        eprintln!(
+            "notice: etcdutl not found (run ../shared/tools/fetch-etcd-tools.sh); skipping the etcdutl comparison"
+        );
+        return None;
+    };
+    let out = Command::new(etcdutl)
+        .args(["snapshot", "status", "-w", "json"])
+        .arg(plain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "etcdutl snapshot status: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Restores a plain snapshot with `etcdutl snapshot restore`, starts a real etcd on it and
+/// returns the value of `key`. `None` (with a notice) without etcdutl.
+pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> {
+    let etcdutl = tool("etcdutl")?;
+    let (client_port, peer_port) = (free_port(), free_port());
+    let data_dir: PathBuf = work.join("restored");
+    let initial_cluster = format!("m1=http://127.0.0.1:{peer_port}");
+    let out = Command::new(etcdutl)
+        .args(["snapshot", "restore"])
+        .arg(plain)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args(["--name", "m1", "--initial-cluster", &initial_cluster])
+        .args(["--initial-cluster-token", "restored"])
+        .arg("--initial-advertise-peer-urls")
+        .arg(format!("http://127.0.0.1:{peer_port}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "etcdutl snapshot restore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut member = Member::spawn_on(MemberSpec {
+        name: "m1".into(),
+        data_dir,
+        client_port,
+        peer_port,
+        initial_cluster,
+        cluster_token: "restored".into(),
+        cluster_state: "new",
+        tls: None,
+        extra_args: Vec::new(),
+    });
+    member.wait_healthy();
+    let endpoint = member.endpoint();
+    let value = rt().block_on(async {
+        let mut c = client(&endpoint).await;
+        let resp = c.get(key, None).await.unwrap();
+        resp.kvs().first().map(|kv| kv.value().to_vec())
+    });
+    Some(value.unwrap_or_default())
+}
+
+/// Waits until a `*.part` file in `dir` holds at least `min_bytes` (or `timeout` passes): the
+/// transfer is then under way.
+pub fn wait_for_part(dir: &Path, min_bytes: u64, timeout: Duration) -> Option<PathBuf> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().ends_with(".part")
+                    && e.metadata().map(|m| m.len()).unwrap_or(0) >= min_bytes
+                {
+                    return Some(e.path());
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    None
+}
+
+/// stderr lines must each be one JSON object; returns them.
+pub fn json_lines(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
+        })
+        .collect()
+}
+
+/// A client for a harness member, on `rt`.
+pub fn member_client(rt: &tokio::runtime::Runtime, member: &Member) -> etcd_client::Client {
+    rt.block_on(client(&member.endpoint()))
+}
+
+/// A live source on `member`, as the CLI builds it.
 pub fn live_source(member: &Member) -> LiveSource {
-    let rt = runtime();
-    let c = client(&rt, member);
+    let rt = rt();
+    let c = member_client(&rt, member);
     LiveSource::new(rt, c, member.endpoint(), Duration::from_secs(10))
 }
 
 /// Saves a snapshot with the server's own stream (db bytes + sha256 trailer) to `path`.
-pub fn save_snapshot(rt: &tokio::runtime::Runtime, client: &mut Client, path: &Path) {
+pub fn save_snapshot(rt: &tokio::runtime::Runtime, client: &mut etcd_client::Client, path: &Path) {
+    use std::io::Write;
     rt.block_on(async {
         let mut stream = client.snapshot().await.expect("snapshot stream");
         let mut f = std::fs::File::create(path).expect("create snapshot file");
@@ -47,14 +331,7 @@ pub fn cluster_dev() -> Option<PathBuf> {
     if dir.join("cluster.db").is_file() {
         Some(dir)
     } else {
-        eprintln!(
-            "notice: {} not found; skipping the fixture checks",
-            dir.display()
-        );
+        eprintln!("notice: {} not found; skipping the fixture checks", dir.display());
         None
     }
-}
-
-pub fn revkeeper() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_revkeeper"))
 }

@@ -371,3 +371,78 @@ fn die_with_parent(cmd: &mut Command) {
         });
     }
 }
+
+/// A throwaway PKI for TLS tests, as PEM files in one directory: a CA, a server certificate for
+/// `127.0.0.1`/`localhost` and a client certificate (CN `revkeeper-client`), all signed by the CA.
+#[derive(Clone, Debug)]
+pub struct TestPki {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl TestPki {
+    /// Generates fresh keys and certificates into `dir` (which must exist).
+    pub fn generate(dir: &Path) -> TestPki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let write = |name: &str, text: String| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).expect("write PEM");
+            p
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "revkeeper test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
+        let ca = write("ca.crt", ca_cert.pem());
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let leaf = |cn: &str, sans: Vec<String>, usage: Vec<ExtendedKeyUsagePurpose>| {
+            let key = KeyPair::generate().expect("leaf key");
+            let mut params = CertificateParams::new(sans).expect("leaf params");
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params.extended_key_usages = usage;
+            let cert = params.signed_by(&key, &issuer).expect("sign leaf");
+            (cert.pem(), key.serialize_pem())
+        };
+        let (sc, sk) = leaf(
+            "etcd-server",
+            vec!["127.0.0.1".into(), "localhost".into()],
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
+        );
+        let (cc, ck) = leaf(
+            "revkeeper-client",
+            Vec::new(),
+            vec![ExtendedKeyUsagePurpose::ClientAuth],
+        );
+        TestPki {
+            ca,
+            server_cert: write("server.crt", sc),
+            server_key: write("server.key", sk),
+            client_cert: write("client.crt", cc),
+            client_key: write("client.key", ck),
+        }
+    }
+
+    /// The server side of this PKI, for [`Member::start_single_with`].
+    pub fn server_tls(&self, client_cert_auth: bool) -> ServerTls {
+        ServerTls {
+            ca: self.ca.clone(),
+            cert: self.server_cert.clone(),
+            key: self.server_key.clone(),
+            client_cert_auth,
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! `revkeeper snapshot list [DIR]`: the snapshots of a directory, from their manifests.
+
+use std::path::PathBuf;
+
+use crate::backup::list;
+use crate::error::Result;
+use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotListArgs {
+    /// Directory holding the snapshots and their .manifest.json files
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: SnapshotListArgs) -> Result<()> {
+    let entries = list::list(&args.dir)?;
+    match args.output.output {
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = entries.iter().map(list::row).collect();
+            print!("{}", render_table(&list::HEADERS, &rows));
+        }
+        OutputFormat::Json => {
+            let items: Vec<list::Listed> = entries.iter().map(list::listed).collect();
+            print_json(&items)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! `revkeeper snapshot prune DIR --keep-…`: retention over a directory of snapshots.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::backup::prune::{self, Action, Policy};
+use crate::error::Result;
+use crate::log;
+use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+
+const AFTER_HELP: &str = "\
+Rules are OR-combined (restic semantics, UTC buckets): a snapshot kept by any rule is kept, and
+the newest snapshot of each cluster is always kept. Only files described by a revkeeper
+manifest are ever deleted; anything else in DIR is left alone. Every decision is printed with
+its reason. Exit codes: 0 ok, 1 error, 3 invalid input (no keep rule, missing DIR).";
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct SnapshotPruneArgs {
+    /// Directory holding the snapshots
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Keep the N newest snapshots
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest snapshot of each of the N newest hours that have one
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// Keep the newest snapshot of each of the N newest days that have one
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest snapshot of each of the N newest ISO weeks that have one
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest snapshot of each of the N newest months that have one
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Keep the newest snapshot of each of the N newest years that have one
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+
+    /// Only consider snapshots whose file name starts with PREFIX-
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Print what would be removed; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    action: &'static str,
+    file: &'a str,
+    path: String,
+    started_at: &'a str,
+    revision: i64,
+    cluster_id: &'a str,
+    reasons: &'a [String],
+}
+
+fn action_name(a: Action, dry_run: bool) -> &'static str {
+    match (a, dry_run) {
+        (Action::Keep, _) => "keep",
+        (Action::Remove, false) => "remove",
+        (Action::Remove, true) => "would-remove",
+        (Action::RemoveManifest, false) => "remove-manifest",
+        (Action::RemoveManifest, true) => "would-remove-manifest",
+    }
+}
+
+pub fn run(args: SnapshotPruneArgs) -> Result<()> {
+    let policy = Policy {
+        last: args.keep_last.unwrap_or(0),
+        hourly: args.keep_hourly.unwrap_or(0),
+        daily: args.keep_daily.unwrap_or(0),
+        weekly: args.keep_weekly.unwrap_or(0),
+        monthly: args.keep_monthly.unwrap_or(0),
+        yearly: args.keep_yearly.unwrap_or(0),
+    };
+    let (items, skipped) = prune::plan_dir(&args.dir, &policy, args.prefix.as_deref())?;
+    for (path, why) in &skipped {
+        log::warn(
+            "ignoring manifest (its files will not be touched)",
+            &[
+                ("file", json!(path.display().to_string())),
+                ("reason", json!(why)),
+            ],
+        );
+    }
+    for item in &items {
+        let msg = match action_name(item.action, args.dry_run) {
+            "keep" => "keep",
+            "remove" | "remove-manifest" => "remove",
+            _ => "would remove",
+        };
+        log::info(
+            msg,
+            &[
+                ("file", json!(item.entry.manifest.file)),
+                ("reason", json!(item.reasons.join("; "))),
+            ],
+        );
+    }
+    let removed = if args.dry_run {
+        0
+    } else {
+        prune::execute(&args.dir, &items)?
+    };
+    let kept = items.iter().filter(|i| i.action == Action::Keep).count();
+    let to_remove = items.iter().filter(|i| i.action == Action::Remove).count();
+    log::info(
+        if args.dry_run {
+            "prune dry run: nothing deleted"
+        } else {
+            "prune done"
+        },
+        &[
+            ("dir", json!(args.dir.display().to_string())),
+            ("policy", json!(policy.describe())),
+            ("kept", json!(kept)),
+            ("removed", json!(removed)),
+            (
+                "would_remove",
+                json!(if args.dry_run { to_remove } else { 0 }),
+            ),
+        ],
+    );
+    match args.output.output {
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|i| {
+                    vec![
+                        action_name(i.action, args.dry_run).to_string(),
+                        i.entry.manifest.file.clone(),
+                        crate::timefmt::rfc3339(i.entry.started),
+                        i.entry.manifest.revision.to_string(),
+                        i.reasons.join("; "),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                render_table(
+                    &["ACTION", "SNAPSHOT", "TAKEN (UTC)", "REVISION", "WHY"],
+                    &rows
+                )
+            );
+        }
+        OutputFormat::Json => {
+            let list: Vec<JsonItem> = items
+                .iter()
+                .map(|i| JsonItem {
+                    action: action_name(i.action, args.dry_run),
+                    file: &i.entry.manifest.file,
+                    path: i.entry.snapshot_path.display().to_string(),
+                    started_at: &i.entry.manifest.started_at,
+                    revision: i.entry.manifest.revision,
+                    cluster_id: &i.entry.manifest.cluster_id,
+                    reasons: &i.reasons,
+                })
+                .collect();
+            print_json(&json!({ "dry_run": args.dry_run, "snapshots": list }))?;
+        }
+    }
+    Ok(())
+}
