@@ -331,7 +331,10 @@ pub fn cluster_dev() -> Option<PathBuf> {
     if dir.join("cluster.db").is_file() {
         Some(dir)
     } else {
-        eprintln!("notice: {} not found; skipping the fixture checks", dir.display());
+        eprintln!(
+            "notice: {} not found; skipping the fixture checks",
+            dir.display()
+        );
         None
     }
 }
