@@ -2,7 +2,6 @@
 //! manifest written beside every snapshot, `snapshot list`, `snapshot prune` (restic-style
 //! retention) and the Prometheus textfile metrics.
 
-pub mod dbscan;
 pub mod fsutil;
 pub mod list;
 pub mod manifest;

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Receiver;
 
-use super::dbscan::RevisionScanner;
 use super::manifest::Compression;
 use crate::error::Error;
+use revkeeper_formats::etcd::stream_revision::RevisionScanner;
 
 /// Writes smaller than this are gathered; etcd's 32 KiB chunks (and zstd's output blocks) go
 /// straight to the file while they are still in the CPU cache from hashing.

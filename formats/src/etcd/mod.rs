@@ -22,6 +22,7 @@ mod proto;
 pub mod raftpb;
 pub mod revision;
 pub mod snap;
+pub mod stream_revision;
 pub mod urls;
 pub mod v2store;
 pub mod wal;

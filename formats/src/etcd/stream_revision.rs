@@ -1,4 +1,5 @@
-//! Finds the revision of a snapshot while its bytes stream by, without storing the db.
+//! Finds the revision of a snapshot while its bytes stream by, without storing the db (used by
+//! `snapshot save`, which cannot memory-map a stream; files are read with [`crate::bbolt::Db`]).
 //!
 //! The revision of a snapshot is the main revision of the last key of etcd's `key` bucket (what
 //! `etcdutl snapshot status` reports). The server's own headers cannot give it: the snapshot is
@@ -16,8 +17,9 @@
 //! that happens to look like a page header cannot mislead it. Memory: 16 bytes per leaf page
 //! (about 4 MiB per GiB of db).
 
-use revkeeper_formats::bbolt::meta::Meta;
-use revkeeper_formats::bbolt::page::{
+use super::revision::RevisionKey;
+use crate::bbolt::meta::Meta;
+use crate::bbolt::page::{
     BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_LEAF, LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE, PageHeader,
     u32_at, u64_at,
 };
@@ -266,11 +268,7 @@ impl RevisionScanner {
 
 /// `main(8, big-endian) '_' sub(8) ['t']` → main.
 fn revision_of_key(k: &[u8]) -> Option<u64> {
-    if (k.len() == 17 || (k.len() == 18 && k[17] == b't')) && k[8] == b'_' {
-        Some(u64::from_be_bytes(k[..8].try_into().ok()?))
-    } else {
-        None
-    }
+    RevisionKey::parse(k).ok().map(|r| r.rev.main as u64)
 }
 
 /// Keys and values of a leaf page held entirely in `page` (with its overflow).
@@ -315,8 +313,8 @@ mod tests {
     /// The shared fixture: a real etcd 3.5 snapshot whose revision etcdutl reports as 3704.
     #[test]
     fn finds_the_revision_of_a_real_snapshot_in_any_chunking() {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/cluster-dev/cluster.db");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/cluster-dev/cluster.db");
         let Ok(file) = std::fs::read(&path) else {
             eprintln!("notice: {} not found; skipping", path.display());
             return;
@@ -331,18 +329,5 @@ mod tests {
     fn garbage_is_reported_not_guessed() {
         assert!(scan(&[0u8; 8192], 100).is_err());
         assert!(scan(b"short", 100).is_err());
-    }
-
-    #[test]
-    fn revision_keys() {
-        let mut k = 42u64.to_be_bytes().to_vec();
-        k.push(b'_');
-        k.extend(7u64.to_be_bytes());
-        assert_eq!(revision_of_key(&k), Some(42));
-        k.push(b't');
-        assert_eq!(revision_of_key(&k), Some(42));
-        k[17] = b'x';
-        assert_eq!(revision_of_key(&k), None);
-        assert_eq!(revision_of_key(b"consistent_index!"), None);
     }
 }
