@@ -32,6 +32,18 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
+/// Writes to a buffered, locked stdout. A closed pipe (`revkeeper get … | head`) ends the
+/// output quietly instead of failing, as Unix tools do.
+pub fn with_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match f(&mut out).and_then(|()| std::io::Write::flush(&mut out)) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::general(format!("cannot write the output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Renders rows under headers as an aligned text table (etcdctl's table look, without borders
 /// so it stays easy to grep and cut).
 pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {

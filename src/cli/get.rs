@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::source_args::SourceArgs;
 use crate::Result;
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::output::{OutputArgs, OutputFormat, print_json, render_table, with_stdout};
 use crate::source::{KeyRange, KeyRecord, RangeQuery};
 
 /// Read keys, like `etcdctl get`, from a live cluster (--endpoints …) or a snapshot (--snapshot FILE).
@@ -53,12 +53,13 @@ pub fn run(args: GetArgs) -> Result<()> {
             };
             print_json(&etcdctl_json(revision, &records))
         }
-        OutputFormat::Table if args.keys_only => {
+        OutputFormat::Table if args.keys_only => with_stdout(|out| {
             for r in &records {
-                println!("{}", String::from_utf8_lossy(&r.key));
+                out.write_all(&r.key)?;
+                out.write_all(b"\n")?;
             }
             Ok(())
-        }
+        }),
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = records
                 .iter()

@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use revkeeper_formats::bbolt::Db;
+use foldhash::fast::RandomState;
+
+use revkeeper_formats::bbolt::{Db, check};
 use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::kv_ref::KeyValueRef;
 use revkeeper_formats::etcd::revision::RevisionKey;
@@ -21,48 +23,95 @@ pub struct Status {
     pub version: String,
 }
 
-/// Computes the status in one pass over the whole database.
+/// Computes the status. Like etcdutl it first checks the file's integrity (`bbolt check`);
+/// that check and the live-key count run on a second thread while this one hashes.
 pub fn status(db: &Db) -> Result<Status, String> {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(|| -> Result<usize, String> {
+            let problems = check(db);
+            if let Some(first) = problems.first() {
+                return Err(format!(
+                    "integrity check failed: {} problem(s), the first: {first}",
+                    problems.len()
+                ));
+            }
+            live_keys(db)
+        });
+        let hashed = hash_buckets(db);
+        let total_key = side
+            .join()
+            .map_err(|_| "the integrity check stopped unexpectedly".to_string())??;
+        let (hash, version) = hashed?;
+        Ok(Status {
+            hash,
+            revision: revision(db)?,
+            total_key,
+            total_size: db.size(),
+            version,
+        })
+    })
+}
+
+/// CRC-32C over every bucket name, key and value in byte order; and the storage version.
+fn hash_buckets(db: &Db) -> Result<(u32, String), String> {
     let mut hash = 0u32;
-    let mut revision = 0i64;
-    let mut live: HashSet<&[u8]> = HashSet::new();
     let mut version = String::new();
     for bucket in db.root().iter() {
         let bucket = bucket.map_err(|e| e.to_string())?;
         hash = crc32c::crc32c_append(hash, bucket.key);
-        let b = db
-            .bucket(bucket.key)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("bucket {} vanished", String::from_utf8_lossy(bucket.key)))?;
-        let is_key = bucket.key == buckets::KEY;
+        let b = open(db, bucket.key)?;
         let is_meta = bucket.key == buckets::META;
         for e in b.iter() {
             let e = e.map_err(|e| e.to_string())?;
             hash = crc32c::crc32c_append(hash, e.key);
             hash = crc32c::crc32c_append(hash, e.value);
-            if is_key {
-                let rk = RevisionKey::parse(e.key)
-                    .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
-                revision = rk.rev.main;
-                let kv = KeyValueRef::parse(e.value)
-                    .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
-                if rk.tombstone {
-                    live.remove(kv.key);
-                } else {
-                    live.insert(kv.key);
-                }
-            } else if is_meta && e.key == b"storageVersion" {
+            if is_meta && e.key == b"storageVersion" {
                 version = parse_semver(e.value).unwrap_or_default();
             }
         }
     }
-    Ok(Status {
-        hash,
-        revision,
-        total_key: live.len(),
-        total_size: db.size(),
-        version,
-    })
+    Ok((hash, version))
+}
+
+/// etcd 3.6's count: user keys put and not deleted since, in revision order.
+fn live_keys(db: &Db) -> Result<usize, String> {
+    let Some(keys) = db.bucket(buckets::KEY).map_err(|e| e.to_string())? else {
+        return Ok(0);
+    };
+    let mut live: HashSet<&[u8], RandomState> = HashSet::default();
+    for e in keys.iter() {
+        let e = e.map_err(|e| e.to_string())?;
+        let rk = RevisionKey::parse(e.key)
+            .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
+        let kv = KeyValueRef::parse(e.value)
+            .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
+        if rk.tombstone {
+            live.remove(kv.key);
+        } else {
+            live.insert(kv.key);
+        }
+    }
+    Ok(live.len())
+}
+
+/// The main revision of the last `key` entry (tombstones included), as etcdutl reports it.
+fn revision(db: &Db) -> Result<i64, String> {
+    let Some(keys) = db.bucket(buckets::KEY).map_err(|e| e.to_string())? else {
+        return Ok(0);
+    };
+    match keys.last().map_err(|e| e.to_string())? {
+        None => Ok(0),
+        Some(e) => Ok(RevisionKey::parse(e.key)
+            .map_err(|e| e.to_string())?
+            .rev
+            .main),
+    }
+}
+
+fn open<'a>(db: &'a Db, name: &[u8]) -> Result<revkeeper_formats::bbolt::Bucket<'a>, String> {
+    db.bucket(name)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("bucket {} vanished", String::from_utf8_lossy(name)))
 }
 
 /// etcd reads `storageVersion` as semver and prints it in full (`3.6.0`); junk gives "".

@@ -4,7 +4,9 @@
 //! newest revision, so every query is one ordered scan of that bucket with a map from key to
 //! its newest entry (borrowed from the memory map, so nothing is copied until the answer).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -191,17 +193,19 @@ impl Source for SnapshotSource {
             }
             None => i64::MAX,
         };
-        // Newest entry per key; `None` marks a delete.
-        let mut latest: BTreeMap<&[u8], Option<KeyValueRef<'_>>> = BTreeMap::new();
+        // Newest entry per key (`None` marks a delete), then the survivors sorted by key: a hash
+        // map and one sort are several times faster than keeping a tree ordered on every entry.
+        let mut latest: HashMap<&[u8], Option<KeyValueRef<'_>>, RandomState> = HashMap::default();
         self.scan(rev, |rk, kv| {
             if kv.key.is_empty() || !query.range.contains(kv.key) {
                 return; // the empty key is a restore's revision-bump marker, not user data
             }
             latest.insert(kv.key, (!rk.tombstone).then_some(kv));
         })?;
-        Ok(latest
-            .into_values()
-            .flatten()
+        let mut live: Vec<KeyValueRef<'_>> = latest.into_values().flatten().collect();
+        live.sort_unstable_by_key(|kv| kv.key);
+        Ok(live
+            .into_iter()
             .map(|kv| record(kv, query.keys_only))
             .collect())
     }
