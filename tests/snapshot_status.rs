@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use revkeeper::snapshot::status::status;
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use revkeeper_harness::{Member, tool};
+use revkeeper_harness::Member;
 
 #[test]
 fn fixture_status_matches_the_recorded_etcdutl_output() {
@@ -95,23 +95,9 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
     };
     assert_eq!(ours["version"], version);
 
-    let Some(etcdutl) = tool("etcdutl") else {
-        eprintln!(
-            "notice: etcdutl not found (run ../shared/tools/fetch-etcd-tools.sh .etcd-tools); skipping the side-by-side check"
-        );
+    let Some(theirs) = common::etcdutl_status(&snap) else {
         return;
     };
-    let theirs = std::process::Command::new(etcdutl)
-        .args(["snapshot", "status", "-w", "json"])
-        .arg(&snap)
-        .output()
-        .unwrap();
-    assert!(
-        theirs.status.success(),
-        "{}",
-        String::from_utf8_lossy(&theirs.stderr)
-    );
-    let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).unwrap();
     for field in ["hash", "revision", "totalSize"] {
         assert_eq!(ours[field], theirs[field], "{field}");
     }

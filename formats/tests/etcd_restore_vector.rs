@@ -12,11 +12,7 @@ const MEMBER_JSON: &str =
     r#"{"id":10276657743932975437,"peerURLs":["http://localhost:2380"],"name":"default"}"#;
 
 fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    ::hex::decode(s.split_whitespace().collect::<String>()).expect("hex test vector")
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -150,11 +150,7 @@ mod tests {
         0002000000000000000000000000000000ffffffffffffffff08000000000000000d00000000000000a4327569fdf46aaf";
 
     fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        ::hex::decode(s.split_whitespace().collect::<String>()).expect("hex test vector")
     }
 
     #[test]

@@ -381,11 +381,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        ::hex::decode(s.split_whitespace().collect::<String>()).expect("hex test vector")
     }
 
     const DEFAULT_MEMBER: u64 = 0x8e9e05c52164694d;
