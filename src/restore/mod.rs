@@ -85,7 +85,13 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     if let (Some(tmp), Some(target)) = (wal_tmp, &req.wal_dir) {
         move_into_place(tmp, target)?;
     }
-    move_into_place(data_tmp, &plan.data_dir)?;
+    if let Err(e) = move_into_place(data_tmp, &plan.data_dir) {
+        // The wal dir did not exist before (checked in the plan): take it back out.
+        if let Some(wal) = &req.wal_dir {
+            let _ = std::fs::remove_dir_all(wal);
+        }
+        return Err(e);
+    }
     Ok(RestoreSummary {
         name: req.name.clone(),
         member_id: format!("{:x}", plan.local_member_id()),
