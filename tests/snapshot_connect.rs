@@ -45,24 +45,28 @@ fn tls_client_certs_and_password_auth() {
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let d = out.to_str().unwrap();
+    // `snapshot save` over mutual TLS, plus `extra` flags.
+    let save_tls = |extra: &[&str]| {
+        let mut args = vec![
+            "snapshot",
+            "save",
+            "--dir",
+            d,
+            "--endpoints",
+            &ep,
+            "--cacert",
+            ca,
+            "--cert",
+            cert,
+            "--key",
+            key,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
 
     // Flags.
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        d,
-        "--endpoints",
-        &ep,
-        "--cacert",
-        ca,
-        "--cert",
-        cert,
-        "--key",
-        key,
-        "--user",
-        "root:rootpw",
-    ]);
+    let r = save_tls(&["--user", "root:rootpw"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!r.stderr.contains("rootpw"), "password in logs: {r:?}");
     split_checked(&zstd_decode(Path::new(r.stdout.trim())));
@@ -85,60 +89,17 @@ fn tls_client_certs_and_password_auth() {
     assert!(r.stdout.contains("/env-"), "{r:?}");
 
     // Wrong password: exit 3, says so, no password echoed.
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        d,
-        "--endpoints",
-        &ep,
-        "--cacert",
-        ca,
-        "--cert",
-        cert,
-        "--key",
-        key,
-        "--user",
-        "root:nope",
-    ]);
+    let r = save_tls(&["--user", "root:nope"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.last_err_line().contains("authentication failed"), "{r:?}");
     assert!(!r.stderr.contains("nope"), "{r:?}");
 
     // No user at all while auth is on (the client certificate's CN is not a user): exit 3.
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        d,
-        "--endpoints",
-        &ep,
-        "--cacert",
-        ca,
-        "--cert",
-        cert,
-        "--key",
-        key,
-    ]);
+    let r = save_tls(&[]);
     assert_eq!(r.code, 3, "{r:?}");
 
     // --user without a password and stdin not a terminal: no prompt, exit 3.
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        d,
-        "--endpoints",
-        &ep,
-        "--cacert",
-        ca,
-        "--cert",
-        cert,
-        "--key",
-        key,
-        "--user",
-        "root",
-    ]);
+    let r = save_tls(&["--user", "root"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.last_err_line().contains("not a terminal"), "{r:?}");
 
