@@ -28,8 +28,13 @@ pub struct OutputArgs {
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::general(format!("cannot encode output as JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    with_stdout(|out| writeln!(out, "{text}"))
+}
+
+/// Prints rows under headers as an aligned table on stdout.
+pub fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let table = render_table(headers, rows);
+    with_stdout(|out| out.write_all(table.as_bytes()))
 }
 
 /// Writes to a buffered, locked stdout. A closed pipe (`revkeeper get … | head`) ends the

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::source_args::SourceArgs;
 use crate::Result;
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table, with_stdout};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table, with_stdout};
 use crate::source::{KeyRange, KeyRecord, RangeQuery};
 
 /// Read keys, like `etcdctl get`, from a live cluster (--endpoints …) or a snapshot (--snapshot FILE).
@@ -74,14 +74,10 @@ pub fn run(args: GetArgs) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!(
-                "{}",
-                render_table(
-                    &["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"],
-                    &rows
-                )
-            );
-            Ok(())
+            print_table(
+                &["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"],
+                &rows,
+            )
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::backup::list;
 use crate::error::Result;
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotListArgs {
@@ -21,7 +21,7 @@ pub fn run(args: SnapshotListArgs) -> Result<()> {
     match args.output.output {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = entries.iter().map(list::row).collect();
-            print!("{}", render_table(&list::HEADERS, &rows));
+            print_table(&list::HEADERS, &rows)?;
         }
         OutputFormat::Json => {
             let items: Vec<list::Listed> = entries.iter().map(list::listed).collect();

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::backup::prune::{self, Action, Policy};
 use crate::error::Result;
 use crate::log;
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
 
 const AFTER_HELP: &str = "\
 Rules are OR-combined (restic semantics, UTC buckets): a snapshot kept by any rule is kept, and
@@ -146,13 +146,10 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!(
-                "{}",
-                render_table(
-                    &["ACTION", "SNAPSHOT", "TAKEN (UTC)", "REVISION", "WHY"],
-                    &rows
-                )
-            );
+            print_table(
+                &["ACTION", "SNAPSHOT", "TAKEN (UTC)", "REVISION", "WHY"],
+                &rows,
+            )?;
         }
         OutputFormat::Json => {
             let list: Vec<JsonItem> = items

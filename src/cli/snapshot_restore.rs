@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
 use crate::restore::{RestoreRequest, restore};
 use crate::{Result, log};
 
@@ -83,23 +83,19 @@ pub fn run(args: RestoreArgs) -> Result<()> {
                 s.keys.to_string(),
                 s.data_dir.display().to_string(),
             ];
-            print!(
-                "{}",
-                render_table(
-                    &[
-                        "NAME",
-                        "MEMBER ID",
-                        "CLUSTER ID",
-                        "SNAPSHOT REV",
-                        "REVISION",
-                        "COMPACTED",
-                        "KEYS",
-                        "DATA DIR"
-                    ],
-                    &[row]
-                )
-            );
-            Ok(())
+            print_table(
+                &[
+                    "NAME",
+                    "MEMBER ID",
+                    "CLUSTER ID",
+                    "SNAPSHOT REV",
+                    "REVISION",
+                    "COMPACTED",
+                    "KEYS",
+                    "DATA DIR",
+                ],
+                &[row],
+            )
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
 use crate::snapshot::status::{humanize_bytes, status};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
@@ -39,14 +39,10 @@ pub fn run(args: StatusArgs) -> Result<()> {
                 humanize_bytes(st.total_size),
                 st.version.clone(),
             ];
-            print!(
-                "{}",
-                render_table(
-                    &["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "VERSION"],
-                    &[row]
-                )
-            );
-            Ok(())
+            print_table(
+                &["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "VERSION"],
+                &[row],
+            )
         }
     }
 }
