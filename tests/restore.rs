@@ -458,46 +458,25 @@ fn assert_private_tree(data_dir: &Path) {
 fn a_separate_wal_dir_is_written_and_etcd_starts_from_it() {
     let dir = tempfile::tempdir().unwrap();
     let snap = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db"));
-    let (client_port, peer_port) = (free_port(), free_port());
-    let data_dir = dir.path().join("data");
     let wal_dir = dir.path().join("wal");
-    let initial = format!("w1=http://127.0.0.1:{peer_port}");
-    let out = common::revkeeper()
-        .args(["snapshot", "restore"])
-        .arg(&snap)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("--wal-dir")
-        .arg(&wal_dir)
-        .args(["--name", "w1", "--initial-cluster", &initial])
-        .args([
-            "--initial-advertise-peer-urls",
-            &format!("http://127.0.0.1:{peer_port}"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let wal = wal_dir.to_str().unwrap();
+    let ports = [(free_port(), free_port())];
+    let mut r = restore_member(
+        &snap,
+        dir.path(),
+        "w1",
+        &ports,
+        &["w1"],
+        &["--wal-dir", wal],
     );
     assert!(
         wal_dir
             .join("0000000000000000-0000000000000000.wal")
             .is_file()
     );
-    assert!(!data_dir.join("member/wal").exists());
-    let mut m = Member::spawn_on(MemberSpec {
-        name: "w1".into(),
-        data_dir,
-        client_port,
-        peer_port,
-        initial_cluster: initial,
-        cluster_token: "etcd-cluster".into(),
-        cluster_state: "new",
-        tls: None,
-        extra_args: vec!["--wal-dir".into(), wal_dir.display().to_string()],
-    });
+    assert!(!r.spec.data_dir.join("member/wal").exists());
+    r.spec.extra_args = vec!["--wal-dir".into(), wal.into()];
+    let mut m = Member::spawn_on(r.spec);
     m.wait_healthy();
     let original = SnapshotSource::open(&snap).unwrap();
     assert_eq!(

@@ -76,17 +76,9 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
     let snap = dir.path().join("s.db");
     common::save_snapshot(&rt, &mut c, &snap);
 
-    let out = common::revkeeper()
-        .args(["snapshot", "status", "-w", "json"])
-        .arg(&snap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = common::run(&["snapshot", "status", "-w", "json", snap.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let ours: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(ours["totalKey"], 299);
     let version = if revkeeper_harness::etcd_version() >= (3, 6) {
         serde_json::json!("3.6.0")
@@ -106,45 +98,24 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
 #[test]
 fn cli_reads_the_bundled_sample() {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
-    let out = common::revkeeper()
-        .args(["snapshot", "status", sample])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("HASH"), "{text}");
-    let out = common::revkeeper()
-        .args(["snapshot", "verify", sample])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
-    let out = common::revkeeper()
-        .args([
-            "get",
-            "--snapshot",
-            sample,
-            "--prefix",
-            "/registry/configmaps/demo/",
-            "-o",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = common::run(&["snapshot", "status", sample]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("HASH"), "{r:?}");
+    let r = common::run(&["snapshot", "verify", sample]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("OK"), "{r:?}");
+    let prefix = "/registry/configmaps/demo/";
+    let r = common::run(&[
+        "get",
+        "--snapshot",
+        sample,
+        "--prefix",
+        prefix,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["count"].as_u64().unwrap() >= 4);
 }
 
@@ -156,26 +127,15 @@ fn damaged_snapshots_fail_verify_with_a_location_and_never_panic() {
     let mut flipped = sample.clone();
     flipped[4096 * 2 + 100] ^= 0x40;
     std::fs::write(&bad, &flipped).unwrap();
-    let out = common::revkeeper()
-        .args(["snapshot", "verify"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("sha256 trailer: MISMATCH"), "{stdout}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
+    let r = common::run(&["snapshot", "verify", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("sha256 trailer: MISMATCH"), "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "one-line error: {r:?}");
 
     let truncated = dir.path().join("short.db");
     std::fs::write(&truncated, &sample[..sample.len() / 2]).unwrap();
-    let out = common::revkeeper()
-        .args(["snapshot", "status"])
-        .arg(&truncated)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("short.db"), "names the file: {stderr}");
-    assert!(!stderr.contains("panicked"));
+    let r = common::run(&["snapshot", "status", truncated.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("short.db"), "names the file: {r:?}");
+    assert!(!r.stderr.contains("panicked"), "{r:?}");
 }
