@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::{OutputArgs, OutputFormat, print_json};
+use crate::output::{OutputArgs, OutputFormat, print_json, with_stdout};
 use crate::snapshot::verify::verify;
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
@@ -29,13 +29,16 @@ pub fn run(args: VerifyArgs) -> Result<()> {
                 Some(false) => "MISMATCH",
                 None => "absent (a raw db file; its bytes cannot be proven intact)",
             };
-            println!("sha256 trailer: {trailer}");
-            for p in &report.problems {
-                println!("{}: {}", p.location, p.message);
-            }
-            if report.is_clean() {
-                println!("OK");
-            }
+            with_stdout(|out| {
+                writeln!(out, "sha256 trailer: {trailer}")?;
+                for p in &report.problems {
+                    writeln!(out, "{}: {}", p.location, p.message)?;
+                }
+                if report.is_clean() {
+                    writeln!(out, "OK")?;
+                }
+                Ok(())
+            })?
         }
     }
     if report.is_clean() {
