@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use etcd_client::{Client, GetOptions, WatchOptions};
 
-use super::{KeyChange, KeyRecord, LeaseRecord, MemberRecord, Overview, RangeQuery, Source};
+use super::{
+    KeyChange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery, Source,
+};
 use crate::connect::rpc_error;
 use crate::{Error, Result};
 
@@ -129,8 +131,7 @@ impl Source for LiveSource {
         })
     }
 
-    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
-        let mut out = Vec::new();
+    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
         // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
         let mut start = match query.range.start.as_slice() {
             [] => vec![0],
@@ -153,21 +154,21 @@ impl Source for LiveSource {
                 revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             }
             for kv in resp.kvs() {
-                out.push(KeyRecord {
-                    key: kv.key().to_vec(),
+                f(KeyView {
+                    key: kv.key(),
                     create_revision: kv.create_revision(),
                     mod_revision: kv.mod_revision(),
                     version: kv.version(),
-                    value: kv.value().to_vec(),
+                    value: kv.value(),
                     lease: kv.lease(),
-                });
+                })?;
             }
             match (resp.more(), resp.kvs().last()) {
                 (true, Some(last)) => {
                     start = last.key().to_vec();
                     start.push(0);
                 }
-                _ => return Ok(out),
+                _ => return Ok(()),
             }
         }
     }

@@ -34,6 +34,45 @@ pub struct KeyChange {
     pub record: KeyRecord,
 }
 
+/// One key borrowed from the source during a [`Source::scan`]: nothing is copied, so a scan of
+/// millions of keys holds one value at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyView<'a> {
+    pub key: &'a [u8],
+    pub create_revision: i64,
+    pub mod_revision: i64,
+    pub version: i64,
+    /// Empty when the caller asked for keys only.
+    pub value: &'a [u8],
+    pub lease: i64,
+}
+
+impl KeyView<'_> {
+    pub fn to_record(&self) -> KeyRecord {
+        KeyRecord {
+            key: self.key.to_vec(),
+            create_revision: self.create_revision,
+            mod_revision: self.mod_revision,
+            version: self.version,
+            value: self.value.to_vec(),
+            lease: self.lease,
+        }
+    }
+}
+
+impl KeyRecord {
+    pub fn view(&self) -> KeyView<'_> {
+        KeyView {
+            key: &self.key,
+            create_revision: self.create_revision,
+            mod_revision: self.mod_revision,
+            version: self.version,
+            value: &self.value,
+            lease: self.lease,
+        }
+    }
+}
+
 /// An etcd lease (not a Kubernetes `Lease` object).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LeaseRecord {
@@ -90,11 +129,23 @@ impl RangeQuery {
 }
 
 /// Read access to etcd data. Implemented for a live cluster and for a snapshot file.
-pub trait Source {
+pub trait Source: Send + Sync {
     fn overview(&self) -> Result<Overview>;
 
+    /// Calls `f` with every key in `query.range` as of `query.revision`, sorted by key, deleted
+    /// keys left out, one at a time (a live source pages; a snapshot lends from its memory map).
+    /// An error from `f` stops the scan and is returned.
+    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()>;
+
     /// Keys in `query.range` as of `query.revision`, sorted by key, deleted keys left out.
-    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>>;
+    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
+        let mut out = Vec::new();
+        self.scan(query, &mut |kv| {
+            out.push(kv.to_record());
+            Ok(())
+        })?;
+        Ok(out)
+    }
 
     /// Every change of `key` the source still keeps (after the compact revision), oldest first.
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>>;

@@ -18,7 +18,9 @@ use revkeeper_formats::etcd::members::Member;
 use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::RevisionKey;
 
-use super::{KeyChange, KeyRecord, LeaseRecord, MemberRecord, Overview, RangeQuery, Source};
+use super::{
+    KeyChange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery, Source,
+};
 use crate::{Error, Result};
 
 /// First bytes of a zstd frame.
@@ -110,7 +112,7 @@ impl SnapshotSource {
     }
 
     /// Calls `f` with every entry of the `key` bucket up to `max_revision`, in revision order.
-    fn scan<'a>(
+    fn scan_revisions<'a>(
         &'a self,
         max_revision: i64,
         mut f: impl FnMut(RevisionKey, KeyValueRef<'a>),
@@ -185,7 +187,7 @@ impl Source for SnapshotSource {
         })
     }
 
-    fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
+    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
         let rev = match query.revision {
             Some(r) => {
                 self.check_revision(r)?;
@@ -196,7 +198,7 @@ impl Source for SnapshotSource {
         // Newest entry per key (`None` marks a delete), then the survivors sorted by key: a hash
         // map and one sort are several times faster than keeping a tree ordered on every entry.
         let mut latest: HashMap<&[u8], Option<KeyValueRef<'_>>, RandomState> = HashMap::default();
-        self.scan(rev, |rk, kv| {
+        self.scan_revisions(rev, |rk, kv| {
             if kv.key.is_empty() || !query.range.contains(kv.key) {
                 return; // the empty key is a restore's revision-bump marker, not user data
             }
@@ -204,15 +206,15 @@ impl Source for SnapshotSource {
         })?;
         let mut live: Vec<KeyValueRef<'_>> = latest.into_values().flatten().collect();
         live.sort_unstable_by_key(|kv| kv.key);
-        Ok(live
-            .into_iter()
-            .map(|kv| record(kv, query.keys_only))
-            .collect())
+        for kv in live {
+            f(view(kv, query.keys_only))?;
+        }
+        Ok(())
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
         let mut out = Vec::new();
-        self.scan(i64::MAX, |rk, kv| {
+        self.scan_revisions(i64::MAX, |rk, kv| {
             if kv.key == key {
                 let record = if rk.tombstone {
                     KeyRecord {
@@ -224,7 +226,7 @@ impl Source for SnapshotSource {
                         lease: 0,
                     }
                 } else {
-                    self::record(kv, false)
+                    view(kv, false).to_record()
                 };
                 out.push(KeyChange {
                     revision: rk.rev.main,
@@ -255,17 +257,13 @@ impl Source for SnapshotSource {
     }
 }
 
-fn record(kv: KeyValueRef<'_>, keys_only: bool) -> KeyRecord {
-    KeyRecord {
-        key: kv.key.to_vec(),
+fn view(kv: KeyValueRef<'_>, keys_only: bool) -> KeyView<'_> {
+    KeyView {
+        key: kv.key,
         create_revision: kv.create_revision,
         mod_revision: kv.mod_revision,
         version: kv.version,
-        value: if keys_only {
-            Vec::new()
-        } else {
-            kv.value.to_vec()
-        },
+        value: if keys_only { &[] } else { kv.value },
         lease: kv.lease,
     }
 }
