@@ -1,0 +1,17 @@
+//! Kubernetes objects as kube-apiserver stores them in etcd (see
+//! `../shared/specs/k8s-encoding.md`).
+//!
+//! A value's first bytes say what it is, never its key: [`decode_value`] checks, in order,
+//! `k8s:enc:` ([`encryption`]), `k8s\0` ([`proto`]), `d9 d9 f7` ([`cbor`]), JSON, and labels
+//! anything else as text or binary. [`key`] splits etcd keys into resource, namespace and name;
+//! [`resources`] maps kubectl resource names to etcd prefixes.
+
+pub mod cbor;
+pub mod encryption;
+pub mod key;
+pub mod proto;
+pub mod resources;
+mod value;
+
+pub use encryption::Keyring;
+pub use value::{Decoded, Encoding, ValueError, decode_value};
