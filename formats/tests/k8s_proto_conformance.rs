@@ -307,3 +307,174 @@ fn cluster_dev_protobuf_values_decode_to_objects_jsonl() {
         failures.join("\n")
     );
 }
+
+/// Every stored value of the fixtures: the k8s-api `.pb` files (also those without `.json`) and
+/// the plaintext protobuf values of cluster.db, as (label, bytes).
+fn all_stored_values() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let api = shared().join("k8s-api");
+    if api.exists() {
+        for dir in ["HEAD", "v1.33.0"] {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(api.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "pb"))
+                .collect();
+            files.sort();
+            out.extend(files.iter().map(|p| (label(p), std::fs::read(p).unwrap())));
+        }
+    }
+    let db = shared().join("cluster-dev/cluster.db");
+    if db.exists() {
+        let mut values: Vec<_> = live_values(&Db::open(&db).unwrap())
+            .into_iter()
+            .filter(|(_, v)| v.starts_with(proto::MAGIC))
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+            .collect();
+        values.sort();
+        out.extend(values);
+    }
+    if out.is_empty() {
+        eprintln!("NOTICE: ../shared/fixtures is absent; fixture-based proto tests skipped");
+    }
+    out
+}
+
+#[test]
+fn encode_round_trips_every_fixture() {
+    let values = all_stored_values();
+    let (mut decoded, mut identical, mut failures) = (0, 0, Vec::new());
+    let mut not_identical = Vec::new();
+    for (name, pb) in &values {
+        let Ok(first) = proto::decode(pb) else {
+            continue;
+        };
+        decoded += 1;
+        let again = match proto::encode(&first) {
+            Ok(b) => b,
+            Err(e) => {
+                failures.push(format!("{name}: encode: {e}"));
+                continue;
+            }
+        };
+        match proto::decode(&again) {
+            Ok(second) if second == first => {}
+            Ok(second) => failures.push(format!(
+                "{name}: {}",
+                diff(&second, &first, "").unwrap_or("key order".into())
+            )),
+            Err(e) => failures.push(format!("{name}: re-decode: {e}")),
+        }
+        if &again == pb {
+            identical += 1;
+        } else {
+            not_identical.push(name.clone());
+        }
+    }
+    let api_identical = values.iter().filter(|(n, _)| n.ends_with(".pb")).count()
+        - not_identical.iter().filter(|n| n.ends_with(".pb")).count();
+    println!(
+        "round trip: {}/{decoded} decode(encode(decode(pb))) == decode(pb); {identical}/{decoded} byte-identical ({api_identical} of them k8s-api fixtures)",
+        decoded - failures.len()
+    );
+    for n in not_identical.iter().take(20) {
+        println!("  not byte-identical: {n}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} round trips differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A small deterministic generator (xorshift), so failures replay.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_values_never_panic() {
+    let values = all_stored_values();
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let (mut ok, mut err) = (0u64, 0u64);
+    let mut tally = |r: Result<serde_json::Value, proto::ProtoError>| match r {
+        Ok(_) => ok += 1,
+        Err(e) => {
+            assert!(!e.to_string().contains('\n'), "multi-line error: {e}");
+            err += 1
+        }
+    };
+    // Every fixture type once; cluster.db has thousands of similar values, so only every 10th.
+    for (i, (_, pb)) in values.iter().enumerate() {
+        if i >= 400 && i % 10 != 0 {
+            continue;
+        }
+        let step = (pb.len() / 40).max(1);
+        for len in (0..pb.len()).step_by(step) {
+            tally(proto::decode(&pb[..len]));
+            let _ = proto::type_meta(&pb[..len]);
+        }
+        for _ in 0..30 {
+            let mut v = pb.clone();
+            for _ in 0..=(rng.next() % 3) {
+                let bit = (rng.next() % (v.len() as u64 * 8)) as usize;
+                v[bit / 8] ^= 1 << (bit % 8);
+            }
+            tally(proto::decode(&v));
+        }
+    }
+    // Deep nesting: a RawExtension holding an envelope holding ... must end in an error.
+    let mut nested = br#"{"a":1}"#.to_vec();
+    for _ in 0..500 {
+        let mut raw_extension = vec![0x0a];
+        put_len(&mut raw_extension, &nested);
+        nested = envelope("v1", "List", &carrier(&raw_extension));
+    }
+    assert!(matches!(
+        proto::decode(&nested),
+        Err(proto::ProtoError::TooDeep { .. })
+    ));
+    // A length prefix far beyond the value.
+    tally(proto::decode(
+        b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12\xff\xff\xff\xff\x0f",
+    ));
+    println!("robustness: {ok} decoded, {err} rejected, no panic");
+    assert!(err > 0);
+}
+
+fn put_len(out: &mut Vec<u8>, data: &[u8]) {
+    let mut n = data.len() as u64;
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(data);
+}
+
+/// A core/v1 List body whose `items` (field 2, RawExtension) is `raw_extension`.
+fn carrier(raw_extension: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x12];
+    put_len(&mut out, raw_extension);
+    out
+}
+
+fn envelope(api_version: &str, kind: &str, body: &[u8]) -> Vec<u8> {
+    let mut tm = vec![0x0a];
+    put_len(&mut tm, api_version.as_bytes());
+    tm.push(0x12);
+    put_len(&mut tm, kind.as_bytes());
+    let mut out = b"k8s\0".to_vec();
+    out.push(0x0a);
+    put_len(&mut out, &tm);
+    out.push(0x12);
+    put_len(&mut out, body);
+    out
+}
