@@ -15,6 +15,7 @@ pub(super) const MAX_DEPTH: usize = 100;
 pub(super) struct Decoder {
     schema: &'static Schema,
     depth: usize,
+    scratch: Vec<Item>,
     /// Fields whose number the schema does not know (data newer than the schema); skipped.
     pub unknown_fields: u32,
 }
@@ -44,6 +45,7 @@ impl Decoder {
         Decoder {
             schema: Schema::get(),
             depth: 0,
+            scratch: Vec::new(),
             unknown_fields: 0,
         }
     }
@@ -62,37 +64,57 @@ impl Decoder {
         out
     }
 
-    fn object(
+    fn object(&mut self, msg: usize, data: &[u8], base: usize) -> Result<Map<String, Value>, ProtoError> {
+        let mut out = Map::new();
+        self.object_into(msg, data, base, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decodes a plain message's fields into `out`, in declaration order. Fields are first
+    /// collected on the shared `scratch` stack (no allocation per message), then sorted by
+    /// declaration index.
+    pub fn object_into(
         &mut self,
         msg: usize,
         data: &[u8],
         base: usize,
-    ) -> Result<Map<String, Value>, ProtoError> {
-        let def = &self.schema.messages[msg];
-        let mut slots: Vec<Slot> = Vec::new();
-        slots.resize_with(def.fields.len(), || Slot::Empty);
-        let mut r = Reader::new(data);
-        while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
-            let Some((i, field)) = def.field(number) else {
-                self.unknown_fields = self.unknown_fields.saturating_add(1);
-                r.skip(wire_type).map_err(|e| {
-                    malformed(def.short_name(), &format!("unknown field {number}"), e, at)
-                })?;
-                continue;
-            };
-            self.field(msg, field, wire_type, &mut r, base, &mut slots[i])?;
+        out: &mut Map<String, Value>,
+    ) -> Result<(), ProtoError> {
+        let start = self.scratch.len();
+        let result = self.collect_fields(msg, data, base);
+        if let Err(e) = result {
+            self.scratch.truncate(start);
+            return Err(e);
         }
-        let mut out = Map::with_capacity(def.fields.len());
-        for (field, slot) in def.fields.iter().zip(slots) {
-            let value = match slot {
-                Slot::Empty => continue,
-                Slot::One(v) => v,
-                Slot::List(items) => Value::Array(items),
-                Slot::Map(mut entries) => {
+        let def = &self.schema.messages[msg];
+        self.scratch[start..].sort_by_key(Item::index);
+        let mut items = self.scratch.drain(start..).peekable();
+        while let Some(first) = items.next() {
+            let i = first.index();
+            let field = &def.fields[i as usize];
+            let value = match first {
+                Item::Set(_, mut v) => {
+                    // The last occurrence wins.
+                    while let Some(Item::Set(_, next)) = items.next_if(|n| n.index() == i) {
+                        v = next;
+                    }
+                    match v {
+                        Some(v) => v,
+                        None => continue,
+                    }
+                }
+                Item::Add(_, v) => {
+                    let mut list = vec![v];
+                    while let Some(Item::Add(_, next)) = items.next_if(|n| n.index() == i) {
+                        list.push(next);
+                    }
+                    Value::Array(list)
+                }
+                Item::Entry(_, k, v) => {
+                    let mut entries = vec![(k, v)];
+                    while let Some(Item::Entry(_, k, v)) = items.next_if(|n| n.index() == i) {
+                        entries.push((k, v));
+                    }
                     // Go prints maps sorted by key; the last duplicate wins.
                     entries.reverse();
                     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -107,13 +129,37 @@ impl Decoder {
                 }
             }
         }
-        if def.name.as_ref() == "apimachinery.pkg.apis.meta.v1.ObjectMeta"
-            && out.get("creationTimestamp").is_some_and(Value::is_null)
-        {
+        if def.object_meta && out.get("creationTimestamp").is_some_and(Value::is_null) {
             // `omitempty,omitzero` since Kubernetes 1.34.
             out.remove("creationTimestamp");
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Pushes every field occurrence of message `msg` onto `scratch`.
+    fn collect_fields(&mut self, msg: usize, data: &[u8], base: usize) -> Result<(), ProtoError> {
+        let def = &self.schema.messages[msg];
+        let mut r = Reader::new(data);
+        while !r.is_empty() {
+            let at = base + r.pos();
+            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let Some((i, field)) = def.field(number) else {
+                self.unknown_fields = self.unknown_fields.saturating_add(1);
+                r.skip(wire_type).map_err(|e| {
+                    malformed(def.short_name(), &format!("unknown field {number}"), e, at)
+                })?;
+                continue;
+            };
+            let i = i as u16;
+            match self.field(msg, field, wire_type, &mut r, base)? {
+                Got::Value(v) => self.scratch.push(Item::Set(i, Some(v))),
+                Got::Omit => self.scratch.push(Item::Set(i, None)),
+                Got::Repeated(v) => self.scratch.push(Item::Add(i, v)),
+                Got::Packed(vs) => self.scratch.extend(vs.into_iter().map(|v| Item::Add(i, v))),
+                Got::Entry(k, v) => self.scratch.push(Item::Entry(i, k, v)),
+            }
+        }
+        Ok(())
     }
 
     fn field(
@@ -123,8 +169,7 @@ impl Decoder {
         wire_type: u8,
         r: &mut Reader<'_>,
         base: usize,
-        slot: &mut Slot,
-    ) -> Result<(), ProtoError> {
+    ) -> Result<Got, ProtoError> {
         let schema = self.schema;
         let at = base + r.pos();
         let wire_err = |expected: &'static str| ProtoError::WireType {
@@ -146,79 +191,58 @@ impl Decoder {
                 let data_base = base + r.pos() - data.len();
                 if field.map {
                     let (k, v) = self.map_entry(target, data, data_base)?;
-                    slot.push_entry(k, v);
+                    Ok(Got::Entry(k, v))
                 } else {
                     let v = self.message(target, data, data_base)?;
-                    if field.repeated {
-                        slot.push(v)
-                    } else {
-                        *slot = Slot::One(v)
-                    }
+                    Ok(if field.repeated { Got::Repeated(v) } else { Got::Value(v) })
                 }
             }
             FieldType::Scalar(scalar) => {
-                if field.repeated
-                    && wire_type == LEN
-                    && !matches!(scalar, Scalar::String | Scalar::Bytes)
-                {
+                if field.repeated && wire_type == LEN && !matches!(scalar, Scalar::String | Scalar::Bytes) {
                     // Packed encoding.
                     let data = r.len_delimited().map_err(read_err)?;
                     let mut packed = Reader::new(data);
+                    let mut out = Vec::new();
                     while !packed.is_empty() {
                         let v = read_scalar(scalar, native_wire(scalar), &mut packed)
                             .map_err(read_err)?
                             .ok_or_else(|| wire_err(wire_name(native_wire(scalar))))?;
-                        slot.push(v);
+                        out.push(v);
                     }
-                    return Ok(());
+                    return Ok(Got::Packed(out));
                 }
                 let v = read_scalar(scalar, wire_type, r)
                     .map_err(read_err)?
                     .ok_or_else(|| wire_err(wire_name(native_wire(scalar))))?;
-                if field.repeated {
-                    slot.push(v);
+                Ok(if field.repeated {
+                    Got::Repeated(v)
                 } else if field.keep_zero || !is_zero(&v) {
-                    *slot = Slot::One(v);
+                    Got::Value(v)
                 } else {
-                    *slot = Slot::Empty;
-                }
+                    Got::Omit
+                })
             }
         }
-        Ok(())
     }
 
-    fn map_entry(
-        &mut self,
-        entry: usize,
-        data: &[u8],
-        base: usize,
-    ) -> Result<(String, Value), ProtoError> {
+    fn map_entry(&mut self, entry: usize, data: &[u8], base: usize) -> Result<(String, Value), ProtoError> {
         let def = &self.schema.messages[entry];
         let mut key = None;
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
             let Some((_, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
-                r.skip(wire_type)
-                    .map_err(|e| malformed(def.short_name(), "unknown field", e, at))?;
+                r.skip(wire_type).map_err(|e| malformed(def.short_name(), "unknown field", e, at))?;
                 continue;
             };
-            let mut slot = Slot::Empty;
-            self.field(entry, field, wire_type, &mut r, base, &mut slot)?;
-            let v = match slot {
-                Slot::One(v) => v,
+            let v = match self.field(entry, field, wire_type, &mut r, base)? {
+                Got::Value(v) | Got::Repeated(v) => v,
                 _ => continue,
             };
-            if number == 1 {
-                key = Some(v)
-            } else {
-                value = Some(v)
-            }
+            if number == 1 { key = Some(v) } else { value = Some(v) }
         }
         let key = match key {
             Some(Value::String(s)) => s,
@@ -391,25 +415,27 @@ impl Decoder {
     }
 }
 
-enum Slot {
-    Empty,
-    One(Value),
-    List(Vec<Value>),
-    Map(Vec<(String, Value)>),
+/// What one field occurrence contributed.
+enum Got {
+    Value(Value),
+    /// A zero that Go `omitempty` drops (still overrides an earlier occurrence).
+    Omit,
+    Repeated(Value),
+    Packed(Vec<Value>),
+    Entry(String, Value),
 }
 
-impl Slot {
-    fn push(&mut self, v: Value) {
-        match self {
-            Slot::List(items) => items.push(v),
-            _ => *self = Slot::List(vec![v]),
-        }
-    }
+/// A field occurrence on the scratch stack, by declaration index.
+enum Item {
+    Set(u16, Option<Value>),
+    Add(u16, Value),
+    Entry(u16, String, Value),
+}
 
-    fn push_entry(&mut self, k: String, v: Value) {
+impl Item {
+    fn index(&self) -> u16 {
         match self {
-            Slot::Map(entries) => entries.push((k, v)),
-            _ => *self = Slot::Map(vec![(k, v)]),
+            Item::Set(i, _) | Item::Add(i, _) | Item::Entry(i, _, _) => *i,
         }
     }
 }
@@ -464,9 +490,17 @@ fn read_scalar(s: Scalar, wire_type: u8, r: &mut Reader<'_>) -> Result<Option<Va
         Scalar::Fixed64 => Value::from(r.fixed64()?),
         Scalar::SFixed64 => Value::from(r.fixed64()? as i64),
         Scalar::Double => float(f64::from_bits(r.fixed64()?)),
-        Scalar::String => Value::String(String::from_utf8_lossy(r.len_delimited()?).into_owned()),
+        Scalar::String => Value::String(utf8(r.len_delimited()?)),
         Scalar::Bytes => Value::String(BASE64.encode(r.len_delimited()?)),
     }))
+}
+
+/// Go prints invalid UTF-8 as U+FFFD; valid text (the norm) is copied without a second pass.
+fn utf8(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 fn float(f: f64) -> Value {

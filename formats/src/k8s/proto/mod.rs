@@ -166,14 +166,10 @@ fn decode_envelope(decoder: &mut Decoder, value: &[u8], base: usize) -> Result<V
     let Some(msg) = message_for(&api_version, &kind) else {
         return Err(ProtoError::UnknownKind { api_version, kind });
     };
-    let body = decoder.message(msg, env.raw, env.raw_at)?;
-    let Value::Object(fields) = body else {
-        return Err(ProtoError::UnknownKind { api_version, kind });
-    };
-    let mut out = serde_json::Map::with_capacity(fields.len() + 2);
+    let mut out = serde_json::Map::new();
     out.insert("apiVersion".into(), Value::String(api_version));
     out.insert("kind".into(), Value::String(kind));
-    out.extend(fields);
+    decoder.object_into(msg, env.raw, env.raw_at, &mut out)?;
     Ok(Value::Object(out))
 }
 

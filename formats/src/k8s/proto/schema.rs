@@ -87,6 +87,8 @@ pub(super) struct MessageDef {
     /// Indices into `fields` sorted by field number: the order gogo writes them.
     pub wire_order: Vec<usize>,
     pub special: Special,
+    /// meta/v1 ObjectMeta, whose zero creationTimestamp is omitted.
+    pub object_meta: bool,
 }
 
 impl MessageDef {
@@ -178,6 +180,7 @@ impl Schema {
             wire_order.sort_by_key(|&i| fields[i].number);
             messages.push(MessageDef {
                 special: special(name, msg),
+                object_meta: name == "apimachinery.pkg.apis.meta.v1.ObjectMeta",
                 name: name.clone().into_boxed_str(),
                 fields,
                 by_number,
