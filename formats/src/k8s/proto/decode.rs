@@ -65,8 +65,11 @@ impl Decoder {
     }
 
     fn object(&mut self, msg: usize, data: &[u8], base: usize) -> Result<Map<String, Value>, ProtoError> {
-        let mut out = Map::new();
-        self.object_into(msg, data, base, &mut out)?;
+        let start = self.scratch.len();
+        self.collect_fields(msg, data, base, start)?;
+        // Sized up front: growing the map is a good part of the cost otherwise.
+        let mut out = Map::with_capacity(self.scratch.len() - start);
+        self.emit(msg, start, &mut out);
         Ok(out)
     }
 
@@ -81,11 +84,13 @@ impl Decoder {
         out: &mut Map<String, Value>,
     ) -> Result<(), ProtoError> {
         let start = self.scratch.len();
-        let result = self.collect_fields(msg, data, base);
-        if let Err(e) = result {
-            self.scratch.truncate(start);
-            return Err(e);
-        }
+        self.collect_fields(msg, data, base, start)?;
+        self.emit(msg, start, out);
+        Ok(())
+    }
+
+    /// Moves the fields collected on `scratch[start..]` into `out`, in declaration order.
+    fn emit(&mut self, msg: usize, start: usize, out: &mut Map<String, Value>) {
         let def = &self.schema.messages[msg];
         self.scratch[start..].sort_by_key(Item::index);
         let mut items = self.scratch.drain(start..).peekable();
@@ -133,11 +138,19 @@ impl Decoder {
             // `omitempty,omitzero` since Kubernetes 1.34.
             out.remove("creationTimestamp");
         }
-        Ok(())
     }
 
-    /// Pushes every field occurrence of message `msg` onto `scratch`.
-    fn collect_fields(&mut self, msg: usize, data: &[u8], base: usize) -> Result<(), ProtoError> {
+    /// Pushes every field occurrence of message `msg` onto `scratch` (above `start`, which is
+    /// restored on error).
+    fn collect_fields(&mut self, msg: usize, data: &[u8], base: usize, start: usize) -> Result<(), ProtoError> {
+        let result = self.collect_fields_inner(msg, data, base);
+        if result.is_err() {
+            self.scratch.truncate(start);
+        }
+        result
+    }
+
+    fn collect_fields_inner(&mut self, msg: usize, data: &[u8], base: usize) -> Result<(), ProtoError> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {

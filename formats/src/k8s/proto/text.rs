@@ -6,11 +6,38 @@ pub(super) fn format_time(seconds: i64, micros: Option<u32>) -> String {
     let days = seconds.div_euclid(86_400);
     let secs = seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
-    match micros {
-        None => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
-        Some(us) => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{us:06}Z"),
+    if !(0..=9999).contains(&y) {
+        let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+        return match micros {
+            None => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
+            Some(us) => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{us:06}Z"),
+        };
     }
+    // The common case without the formatting machinery (it is on every object's hot path).
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, u64::from(m));
+    put(8, 2, u64::from(d));
+    put(11, 2, (secs / 3600) as u64);
+    put(14, 2, (secs / 60 % 60) as u64);
+    put(17, 2, (secs % 60) as u64);
+    let len = match micros {
+        None => {
+            b[19] = b'Z';
+            20
+        }
+        Some(us) => {
+            put(20, 6, u64::from(us.min(999_999)));
+            27
+        }
+    };
+    String::from_utf8_lossy(&b[..len]).into_owned()
 }
 
 /// Parses RFC 3339 (`Z` or `±hh:mm`, optional fraction) into (seconds, nanoseconds).
