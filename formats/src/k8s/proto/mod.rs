@@ -47,6 +47,8 @@ pub enum ProtoError {
     },
     #[error("objects nested deeper than {} levels at byte {at}", decode::MAX_DEPTH)]
     TooDeep { at: usize },
+    #[error("decoded JSON could not be re-read: {0}")]
+    Json(String),
     #[error("cannot encode {path}: {reason}")]
     Encode { path: String, reason: String },
 }
@@ -66,12 +68,24 @@ pub fn decode(value: &[u8]) -> Result<Value, ProtoError> {
 
 /// [`decode`], also counting the fields the schema does not know.
 pub fn decode_counting(value: &[u8]) -> Result<Decoded, ProtoError> {
-    let mut decoder = Decoder::new();
-    let object = decode_envelope(&mut decoder, value, 0)?;
+    let (text, unknown_fields) = decode_text(value)?;
+    let object = serde_json::from_slice(&text).map_err(|e| ProtoError::Json(e.to_string()))?;
     Ok(Decoded {
         object,
-        unknown_fields: decoder.unknown_fields,
+        unknown_fields,
     })
+}
+
+/// [`decode`] as compact JSON text (what [`decode`] parses into a `Value`): the fast path for
+/// printing, several times quicker than building a `Value`.
+pub fn decode_to_json(value: &[u8]) -> Result<Vec<u8>, ProtoError> {
+    decode_text(value).map(|(text, _)| text)
+}
+
+fn decode_text(value: &[u8]) -> Result<(Vec<u8>, u32), ProtoError> {
+    let mut decoder = Decoder::new();
+    write_envelope(&mut decoder, value, 0)?;
+    Ok((decoder.out, decoder.unknown_fields))
 }
 
 /// The envelope's (apiVersion, kind), without decoding the object.
@@ -155,22 +169,29 @@ impl<'a> Envelope<'a> {
     }
 }
 
-/// Decodes one envelope (top-level or nested in a RawExtension) with `decoder`.
-fn decode_envelope(decoder: &mut Decoder, value: &[u8], base: usize) -> Result<Value, ProtoError> {
+/// Writes one envelope (top-level or nested in a RawExtension) as a JSON object at the end of
+/// the decoder's output.
+fn write_envelope<'a>(
+    decoder: &mut Decoder<'a>,
+    value: &'a [u8],
+    base: usize,
+) -> Result<std::ops::Range<usize>, ProtoError> {
     if decoder.depth() >= decode::MAX_DEPTH {
         return Err(ProtoError::TooDeep { at: base });
     }
     let env = Envelope::parse(value, base)?;
-    let api_version = text(env.api_version);
-    let kind = text(env.kind);
-    let Some(msg) = message_for(&api_version, &kind) else {
-        return Err(ProtoError::UnknownKind { api_version, kind });
+    let Some(msg) = message_for(&text(env.api_version), &text(env.kind)) else {
+        return Err(ProtoError::UnknownKind {
+            api_version: text(env.api_version),
+            kind: text(env.kind),
+        });
     };
-    let mut out = serde_json::Map::new();
-    out.insert("apiVersion".into(), Value::String(api_version));
-    out.insert("kind".into(), Value::String(kind));
-    decoder.object_into(msg, env.raw, env.raw_at, &mut out)?;
-    Ok(Value::Object(out))
+    let mut header = b"\"apiVersion\":".to_vec();
+    decode::write_str(&mut header, env.api_version);
+    header.extend_from_slice(b",\"kind\":");
+    decode::write_str(&mut header, env.kind);
+    let begin = decoder.out.len();
+    decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
 
 /// The proto package (without version) holding API group `group` (spec §1.4).
