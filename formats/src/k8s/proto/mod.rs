@@ -282,6 +282,10 @@ mod tests {
             decode(pod).unwrap(),
             serde_json::json!({"apiVersion": "v1", "kind": "Pod"})
         );
+        assert_eq!(
+            decode_to_json(pod).unwrap(),
+            br#"{"apiVersion":"v1","kind":"Pod"}"#
+        );
         let e = decode(&pod[..8]).unwrap_err();
         assert_eq!(e.to_string(), "truncated envelope at byte 6");
         let job = b"k8s\0\x0a\x0f\x0a\x08batch/v9\x12\x03Job";
