@@ -300,4 +300,22 @@ mod tests {
             "field Pod.spec (2): wire type 0, expected length-delimited"
         );
     }
+
+    #[test]
+    fn unknown_fields_are_skipped_and_counted() {
+        // Pod { metadata { name: "a", field 99: varint 7 }, field 50: "zz" }
+        let meta = b"\x0a\x01a\x98\x06\x07";
+        let mut pod = vec![0x0a, meta.len() as u8];
+        pod.extend_from_slice(meta);
+        pod.extend_from_slice(b"\x92\x03\x02zz");
+        let mut value = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12".to_vec();
+        value.push(pod.len() as u8);
+        value.extend_from_slice(&pod);
+        let d = decode_counting(&value).unwrap();
+        assert_eq!(d.unknown_fields, 2);
+        assert_eq!(
+            d.object,
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}})
+        );
+    }
 }
