@@ -356,7 +356,14 @@ const INLINE: &[(&str, &str)] = &[
 ];
 
 /// Go `omitempty` fields whose proto comment lacks `+optional`. (message simple name, proto name)
-const UNMARKED_OMITEMPTY: &[(&str, &str)] = &[("ManagedFieldsEntry", "subresource")];
+const UNMARKED_OMITEMPTY: &[(&str, &str)] = &[
+    ("ManagedFieldsEntry", "subresource"),
+    ("StatefulSetStatus", "readyReplicas"),
+    ("StatefulSetStatus", "currentReplicas"),
+    ("StatefulSetStatus", "updatedReplicas"),
+    ("StatefulSetStatus", "currentRevision"),
+    ("StatefulSetStatus", "updateRevision"),
+];
 
 /// `+optional` scalar fields whose zero is printed: Go pointers, so an explicit zero on the wire
 /// is meaningful (`replicas: 0`), and a few optional fields without `omitempty`. Other
@@ -371,6 +378,30 @@ const PRINT_ZERO: &[(&str, &str)] = &[
     ("CSIDriverSpec", "requiresRepublish"),
     ("CSIDriverSpec", "seLinuxMount"),
     ("ObjectMeta", "deletionGracePeriodSeconds"),
+    ("StatefulSetStatus", "availableReplicas"),
+    ("HPAScalingRules", "stabilizationWindowSeconds"),
+    ("PersistentVolumeClaimSpec", "storageClassName"),
+    ("PodSpec", "setHostnameAsFQDN"),
+    ("Toleration", "tolerationSeconds"),
+    ("HostPathVolumeSource", "type"),
+    ("DownwardAPIVolumeFile", "mode"),
+    ("ConfigMapKeySelector", "optional"),
+    ("SecretKeySelector", "optional"),
+    ("ConfigMapEnvSource", "optional"),
+    ("SecretEnvSource", "optional"),
+    ("ConfigMapVolumeSource", "optional"),
+    ("SecretVolumeSource", "optional"),
+    ("ConfigMapProjection", "optional"),
+    ("SecretProjection", "optional"),
+    ("ServiceAccountTokenProjection", "expirationSeconds"),
+    ("ClientIPConfig", "timeoutSeconds"),
+    ("TopologySpreadConstraint", "minDomains"),
+    ("StorageClass", "allowVolumeExpansion"),
+    ("ValidatingWebhook", "timeoutSeconds"),
+    ("MutatingWebhook", "timeoutSeconds"),
+    ("ServiceReference", "port"),
+    ("NetworkPolicyPort", "endPort"),
+    ("MetricTarget", "averageUtilization"),
     ("DeploymentSpec", "replicas"),
     ("DeploymentStatus", "collisionCount"),
     ("StatefulSetStatus", "collisionCount"),
