@@ -582,40 +582,52 @@ fn write_raw_json(out: &mut Vec<u8>, raw: &[u8]) {
 
 /// Writes `b` as a JSON string; invalid UTF-8 becomes U+FFFD, as in Go.
 pub(super) fn write_str(out: &mut Vec<u8>, b: &[u8]) {
-    match std::str::from_utf8(b) {
-        Ok(s) => write_escaped(out, s),
-        Err(_) => write_escaped(out, &String::from_utf8_lossy(b)),
+    // ASCII (nearly every Kubernetes string) is valid UTF-8 without the full check.
+    if b.is_ascii() || std::str::from_utf8(b).is_ok() {
+        write_escaped(out, b);
+    } else {
+        write_escaped(out, String::from_utf8_lossy(b).as_bytes());
     }
 }
 
-fn write_escaped(out: &mut Vec<u8>, s: &str) {
+/// Bytes that JSON strings must escape: `"`, `\` and control characters.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Writes valid UTF-8 `b` as a JSON string (multi-byte sequences never need escaping).
+fn write_escaped(out: &mut Vec<u8>, b: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + 2);
+    out.reserve(b.len() + 2);
     out.push(b'"');
-    let b = s.as_bytes();
     let mut plain = 0;
     for (i, &c) in b.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..0x20 => b"",
-            _ => continue,
-        };
+        if !NEEDS_ESCAPE[c as usize] {
+            continue;
+        }
         out.extend_from_slice(&b[plain..i]);
-        if esc.is_empty() {
-            out.extend_from_slice(&[
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.extend_from_slice(&[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[(c >> 4) as usize],
                 HEX[(c & 15) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(esc);
+            ]),
         }
         plain = i + 1;
     }
@@ -713,5 +725,39 @@ fn zero_scalar(s: Scalar) -> &'static [u8] {
         Scalar::Bool => b"false",
         Scalar::Double | Scalar::Float => b"0.0",
         _ => b"0",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_json_and_invalid_utf8_replaced() {
+        for s in ["plain", "a\"b\\c\nd\re\tf\u{1}g", "é ü ✓ 🙂", ""] {
+            let mut out = Vec::new();
+            write_str(&mut out, s.as_bytes());
+            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
+        }
+        let mut out = Vec::new();
+        write_str(&mut out, b"a\xffb");
+        assert_eq!(
+            serde_json::from_slice::<String>(&out).unwrap(),
+            "a\u{fffd}b"
+        );
+    }
+
+    #[test]
+    fn raw_json_is_inlined_compactly_or_base64() {
+        for (raw, want) in [
+            (&b"{\"f:a\":{}}"[..], "{\"f:a\":{}}"),
+            (b"{ \"a\" : [1, 2] }", "{\"a\":[1,2]}"),
+            (b"", "null"),
+            (b"\xd9\xd9\xf7\x01", "\"2dn3AQ==\""),
+        ] {
+            let mut out = Vec::new();
+            write_raw_json(&mut out, raw);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 }
