@@ -226,10 +226,18 @@ fn message_for(api_version: &str, kind: &str) -> Option<usize> {
         return None;
     }
     let schema = Schema::get();
-    // meta/v1 kinds (Status, DeleteOptions, ...) are registered in every group version.
+    let package = package_for(group)?;
+    // meta/v1 kinds (Status, DeleteOptions, ...) are registered in every group version; alpha
+    // versions removed from the current release are in the legacy packages (newest first).
     let msg = schema
-        .lookup(&format!("{}.{version}.{kind}", package_for(group)?))
-        .or_else(|| schema.lookup(&format!("apimachinery.pkg.apis.meta.{version}.{kind}")))?;
+        .lookup(&format!("{package}.{version}.{kind}"))
+        .or_else(|| schema.lookup(&format!("apimachinery.pkg.apis.meta.{version}.{kind}")))
+        .or_else(|| {
+            schema
+                .legacy_prefixes()
+                .iter()
+                .find_map(|p| schema.lookup(&format!("{p}.{package}.{version}.{kind}")))
+        })?;
     (schema.messages[msg].special == schema::Special::None).then_some(msg)
 }
 
@@ -268,6 +276,33 @@ mod tests {
             let msg = message_for(av, kind).unwrap_or_else(|| panic!("{av} {kind}"));
             assert_eq!(&*schema.messages[msg].name, name);
         }
+        // Alpha versions removed before the current release, from the legacy protos.
+        for (av, kind, name) in [
+            (
+                "networking.k8s.io/v1alpha1",
+                "IPAddress",
+                "legacy.v1_33.api.networking.v1alpha1.IPAddress",
+            ),
+            (
+                "resource.k8s.io/v1alpha3",
+                "ResourceClaim",
+                "legacy.v1_33.api.resource.v1alpha3.ResourceClaim",
+            ),
+            (
+                "resource.k8s.io/v1alpha2",
+                "ResourceClass",
+                "legacy.v1_30.api.resource.v1alpha2.ResourceClass",
+            ),
+        ] {
+            let msg = message_for(av, kind).unwrap_or_else(|| panic!("{av} {kind}"));
+            assert_eq!(&*schema.messages[msg].name, name);
+        }
+        // The current release wins where both have the kind.
+        let msg = message_for("resource.k8s.io/v1alpha3", "DeviceTaintRule").unwrap();
+        assert_eq!(
+            &*schema.messages[msg].name,
+            "api.resource.v1alpha3.DeviceTaintRule"
+        );
         assert!(message_for("batch/v9", "Job").is_none());
         assert!(message_for("example.com/v1", "Foo").is_none());
         assert!(message_for("meta.k8s.io/v1", "Time").is_none());

@@ -109,6 +109,8 @@ impl MessageDef {
 pub(super) struct Schema {
     pub messages: Vec<MessageDef>,
     by_name: HashMap<Box<str>, usize>,
+    /// `legacy.v1_33`, ...: older releases' API versions (see `k8s-protos/README.md`), newest first.
+    legacy: Vec<String>,
 }
 
 impl Schema {
@@ -119,6 +121,10 @@ impl Schema {
                 .expect("the FileDescriptorSet embedded by build.rs decodes");
             Schema::build(&set)
         })
+    }
+
+    pub fn legacy_prefixes(&self) -> &[String] {
+        &self.legacy
     }
 
     pub fn lookup(&self, full_name: &str) -> Option<usize> {
@@ -192,7 +198,21 @@ impl Schema {
                 wire_order,
             });
         }
-        Schema { messages, by_name }
+        let mut legacy: Vec<String> = set
+            .file
+            .iter()
+            .filter_map(|f| {
+                let rest = f.package.as_deref()?.strip_prefix("legacy.")?;
+                Some(format!("legacy.{}", rest.split('.').next()?))
+            })
+            .collect();
+        legacy.sort_by(|a, b| b.cmp(a));
+        legacy.dedup();
+        Schema {
+            messages,
+            by_name,
+            legacy,
+        }
     }
 }
 
