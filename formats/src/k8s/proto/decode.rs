@@ -1,6 +1,6 @@
 //! The wire walker: a typed message (bytes) + the compact schema → compact JSON text in the Go
 //! form. Writing text directly (rather than building a `serde_json::Value`) is what makes it
-//! fast; [`super::decode`] parses the text when a `Value` is wanted.
+//! fast; `proto::decode` parses the text when a `Value` is wanted.
 //!
 //! All output goes to one buffer. A message's children are written first (field by field, in
 //! wire order), then the message itself is written after them in declaration order by copying

@@ -3,8 +3,13 @@
 //! design and known differences: `docs/design-decode.md`).
 //!
 //! The schema is the Kubernetes `.proto` files vendored in `formats/k8s-protos/`, compiled by
-//! `build.rs` and turned once into a compact table ([`schema`]); the wire walk ([`decode`],
-//! [`encode`]) is our own.
+//! `build.rs` and turned once into a compact table (`schema.rs`); the wire walk (`decode.rs`,
+//! writing JSON text) and its inverse (`encode.rs`) are our own.
+//!
+//! [`decode`] gives a `serde_json::Value`, [`decode_to_json`] the same as compact text (several
+//! times faster, for printing), [`decode_counting`] also the number of fields the schema did not
+//! know (data from a newer Kubernetes: skipped, worth a warning). [`type_meta`] reads only the
+//! envelope. [`encode`] writes the stored form back.
 
 mod decode;
 mod encode;

@@ -73,7 +73,7 @@ pub(super) struct Field {
     /// A proto `map<K, V>`: `ty` is the entry message {1 key, 2 value}.
     pub map: bool,
     /// Print a zero scalar read from the wire. Fields marked `+optional` are taken to be Go
-    /// `omitempty` and dropped at zero, unless they are known pointers ([`PRINT_ZERO`]).
+    /// `omitempty` and dropped at zero, unless they are in `PRINT_ZERO`.
     pub keep_zero: bool,
     /// A Go embedded struct (`json:",inline"`): its fields are printed in the parent object.
     pub inline: bool,
