@@ -358,4 +358,28 @@ mod tests {
             serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}})
         );
     }
+
+    #[test]
+    fn raw_extensions_inline_json_nested_envelopes_and_base64() {
+        // core/v1 List { items (2): [RawExtension { raw (1) }] }
+        fn list(raws: &[&[u8]]) -> Vec<u8> {
+            let mut body = Vec::new();
+            for raw in raws {
+                let mut ext = vec![0x0a, raw.len() as u8];
+                ext.extend_from_slice(raw);
+                body.extend_from_slice(&[0x12, ext.len() as u8]);
+                body.extend_from_slice(&ext);
+            }
+            let mut value = b"k8s\0\x0a\x0a\x0a\x02v1\x12\x04List\x12".to_vec();
+            value.push(body.len() as u8);
+            value.extend_from_slice(&body);
+            value
+        }
+        let pod = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12\x00";
+        let got = decode(&list(&[b"{ \"a\": [1, 2] }", b"\xd9\xd9\xf7\x01", pod])).unwrap();
+        assert_eq!(
+            got["items"],
+            serde_json::json!([{"a": [1, 2]}, "2dn3AQ==", {"apiVersion": "v1", "kind": "Pod"}])
+        );
+    }
 }
