@@ -99,7 +99,7 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
             object: Some(object),
         });
     }
-    let encoding = if std::str::from_utf8(value).is_ok_and(|s| !s.chars().any(char::is_control)) {
+    let encoding = if is_text(value) {
         Encoding::Text
     } else {
         Encoding::Binary
@@ -108,6 +108,36 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
         encoding,
         object: None,
     })
+}
+
+/// How a value is stored, from its first bytes alone (no decryption, no decoding): `protobuf`,
+/// `cbor`, `json`, `encrypted:<provider>:<key name>` (`encrypted:kms-v2:<provider name>` for
+/// KMS; a key name is read up to the next `:`), `text` or `binary`. For statistics.
+pub fn storage_label(value: &[u8]) -> String {
+    if let Some(rest) = value.strip_prefix(super::encryption::PREFIX) {
+        let mut parts = rest.splitn(4, |b| *b == b':');
+        let (a, b, c) = (parts.next(), parts.next(), parts.next());
+        let text = |x: Option<&[u8]>| String::from_utf8_lossy(x.unwrap_or_default()).into_owned();
+        return match a {
+            Some(b"kms") => format!("encrypted:kms-{}:{}", text(b), text(c)),
+            _ => format!("encrypted:{}:{}", text(a), text(c)),
+        };
+    }
+    if value.starts_with(super::proto::MAGIC) {
+        "protobuf".into()
+    } else if value.starts_with(super::cbor::SELF_DESCRIBED) {
+        "cbor".into()
+    } else if looks_like_json(value) {
+        "json".into()
+    } else if is_text(value) {
+        "text".into()
+    } else {
+        "binary".into()
+    }
+}
+
+fn is_text(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|s| !s.chars().any(char::is_control))
 }
 
 fn looks_like_json(value: &[u8]) -> bool {
@@ -217,6 +247,23 @@ mod tests {
             e.to_string(),
             "value is encrypted with aesgcm key gcm-2026-10; pass --encryption-config FILE (the apiserver's EncryptionConfiguration)"
         );
+    }
+
+    #[test]
+    fn storage_labels_need_no_keys() {
+        assert_eq!(
+            storage_label(b"k8s:enc:aescbc:v1:cbc-2026-02:\x01\x02"),
+            "encrypted:aescbc:cbc-2026-02"
+        );
+        assert_eq!(
+            storage_label(b"k8s:enc:kms:v2:vault:\x0a"),
+            "encrypted:kms-v2:vault"
+        );
+        assert_eq!(storage_label(b"k8s\0\x0a"), "protobuf");
+        assert_eq!(storage_label(&[0xd9, 0xd9, 0xf7, 0xa0]), "cbor");
+        assert_eq!(storage_label(b" {}"), "json");
+        assert_eq!(storage_label(b"1789"), "text");
+        assert_eq!(storage_label(b"\x00\x01"), "binary");
     }
 
     #[test]
