@@ -184,10 +184,9 @@ fn diff(a: &Value, b: &Value, path: &str) -> Option<String> {
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 80 {
-        format!("{}…", &s[..s.floor_char_boundary(80)])
-    } else {
-        s
+    match s.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s,
     }
 }
 
@@ -479,7 +478,8 @@ fn envelope(api_version: &str, kind: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// Decode throughput over the fixture values (cluster.db's protobuf values are typical objects:
-/// Pods, Events, Leases, ...). Run in release mode:
+/// Events, Pods, ReplicaSets, ConfigMaps, ...), to JSON text and to a `serde_json::Value`, and
+/// what parsing that text alone costs (the floor of the `Value` path). Run in release mode:
 /// `cargo test --release -p revkeeper-formats --test k8s_proto_conformance -- --ignored --nocapture`
 #[test]
 #[ignore = "timing; run in release mode"]
@@ -488,23 +488,68 @@ fn decode_throughput() {
     if values.is_empty() {
         return;
     }
-    let bytes: usize = values.iter().map(|(_, v)| v.len()).sum();
     let _ = proto::decode(&values[0].1); // build the schema outside the timing
     let rounds = 20;
-    let start = std::time::Instant::now();
-    let mut decoded = 0usize;
-    for _ in 0..rounds {
-        for (_, v) in &values {
-            decoded += usize::from(proto::decode(v).is_ok());
+    let all: Vec<&[u8]> = values.iter().map(|(_, v)| v.as_slice()).collect();
+    println!("decode throughput, objects/s per core of CPU time (JSON text | serde_json::Value):");
+    report("all fixture values", &all, rounds);
+    // Per kind, for the common ones (a Lease is a typical small object, a Pod a large one).
+    let mut by_kind: HashMap<String, Vec<&[u8]>> = HashMap::new();
+    for v in &all {
+        if let Ok((api_version, kind)) = proto::type_meta(v) {
+            by_kind
+                .entry(format!("{api_version} {kind}"))
+                .or_default()
+                .push(v);
         }
     }
-    let secs = start.elapsed().as_secs_f64();
-    let n = (values.len() * rounds) as f64;
+    let mut kinds: Vec<_> = by_kind.into_iter().filter(|(_, v)| v.len() >= 40).collect();
+    kinds.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    for (kind, vs) in kinds {
+        report(&kind, &vs, rounds);
+    }
+}
+
+fn report(what: &str, values: &[&[u8]], rounds: usize) {
+    let texts: Vec<Vec<u8>> = values
+        .iter()
+        .filter_map(|v| proto::decode_to_json(v).ok())
+        .collect();
+    let rate = |f: &dyn Fn(&[u8]) -> bool| {
+        let (wall, cpu) = (std::time::Instant::now(), thread_cpu_ns());
+        let (mut ok, mut n) = (0usize, 0usize);
+        // At least `rounds` rounds and 0.2 s, for a measurable CPU time.
+        while n < rounds || wall.elapsed().as_secs_f64() < 0.2 {
+            for v in values {
+                ok += usize::from(f(v));
+            }
+            n += 1;
+        }
+        // The machine may be shared: the thread's own CPU time is the fairer measure.
+        let secs = match (cpu, thread_cpu_ns()) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+            _ => wall.elapsed().as_secs_f64(),
+        };
+        assert!(ok > 0);
+        (values.len() * n) as f64 / secs
+    };
+    let text = rate(&|v| proto::decode_to_json(v).is_ok());
+    let value = rate(&|v| proto::decode(v).is_ok());
+    let parse_text = std::cell::Cell::new(0usize);
+    let parse = rate(&|_| {
+        let t = &texts[parse_text.get() % texts.len().max(1)];
+        parse_text.set(parse_text.get() + 1);
+        serde_json::from_slice::<Value>(t).is_ok()
+    });
+    let avg = values.iter().map(|v| v.len()).sum::<usize>() / values.len();
     println!(
-        "decode: {:.0} objects/s on one core ({:.1} MB/s; {} values of {} bytes on average, {decoded} decoded)",
-        n / secs,
-        (bytes * rounds) as f64 / secs / 1e6,
-        values.len(),
-        bytes / values.len()
+        "  {what}: {text:.0} | {value:.0} (parsing the text alone: {parse:.0}; {} values, {avg} bytes on average)",
+        values.len()
     );
+}
+
+/// CPU time of the calling thread (Linux `schedstat`), in nanoseconds.
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
 }

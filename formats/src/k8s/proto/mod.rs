@@ -47,6 +47,8 @@ pub enum ProtoError {
     },
     #[error("objects nested deeper than {} levels at byte {at}", decode::MAX_DEPTH)]
     TooDeep { at: usize },
+    #[error("decoded JSON could not be re-read: {0}")]
+    Json(String),
     #[error("cannot encode {path}: {reason}")]
     Encode { path: String, reason: String },
 }
@@ -66,12 +68,24 @@ pub fn decode(value: &[u8]) -> Result<Value, ProtoError> {
 
 /// [`decode`], also counting the fields the schema does not know.
 pub fn decode_counting(value: &[u8]) -> Result<Decoded, ProtoError> {
-    let mut decoder = Decoder::new();
-    let object = decode_envelope(&mut decoder, value, 0)?;
+    let (text, unknown_fields) = decode_text(value)?;
+    let object = serde_json::from_slice(&text).map_err(|e| ProtoError::Json(e.to_string()))?;
     Ok(Decoded {
         object,
-        unknown_fields: decoder.unknown_fields,
+        unknown_fields,
     })
+}
+
+/// [`decode`] as compact JSON text (what [`decode`] parses into a `Value`): the fast path for
+/// printing, several times quicker than building a `Value`.
+pub fn decode_to_json(value: &[u8]) -> Result<Vec<u8>, ProtoError> {
+    decode_text(value).map(|(text, _)| text)
+}
+
+fn decode_text(value: &[u8]) -> Result<(Vec<u8>, u32), ProtoError> {
+    let mut decoder = Decoder::new();
+    write_envelope(&mut decoder, value, 0)?;
+    Ok((decoder.out, decoder.unknown_fields))
 }
 
 /// The envelope's (apiVersion, kind), without decoding the object.
@@ -155,22 +169,29 @@ impl<'a> Envelope<'a> {
     }
 }
 
-/// Decodes one envelope (top-level or nested in a RawExtension) with `decoder`.
-fn decode_envelope(decoder: &mut Decoder, value: &[u8], base: usize) -> Result<Value, ProtoError> {
+/// Writes one envelope (top-level or nested in a RawExtension) as a JSON object at the end of
+/// the decoder's output.
+fn write_envelope<'a>(
+    decoder: &mut Decoder<'a>,
+    value: &'a [u8],
+    base: usize,
+) -> Result<std::ops::Range<usize>, ProtoError> {
     if decoder.depth() >= decode::MAX_DEPTH {
         return Err(ProtoError::TooDeep { at: base });
     }
     let env = Envelope::parse(value, base)?;
-    let api_version = text(env.api_version);
-    let kind = text(env.kind);
-    let Some(msg) = message_for(&api_version, &kind) else {
-        return Err(ProtoError::UnknownKind { api_version, kind });
+    let Some(msg) = message_for(&text(env.api_version), &text(env.kind)) else {
+        return Err(ProtoError::UnknownKind {
+            api_version: text(env.api_version),
+            kind: text(env.kind),
+        });
     };
-    let mut out = serde_json::Map::new();
-    out.insert("apiVersion".into(), Value::String(api_version));
-    out.insert("kind".into(), Value::String(kind));
-    decoder.object_into(msg, env.raw, env.raw_at, &mut out)?;
-    Ok(Value::Object(out))
+    let mut header = b"\"apiVersion\":".to_vec();
+    decode::write_str(&mut header, env.api_version);
+    header.extend_from_slice(b",\"kind\":");
+    decode::write_str(&mut header, env.kind);
+    let begin = decoder.out.len();
+    decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
 
 /// The proto package (without version) holding API group `group` (spec §1.4).
@@ -261,6 +282,10 @@ mod tests {
             decode(pod).unwrap(),
             serde_json::json!({"apiVersion": "v1", "kind": "Pod"})
         );
+        assert_eq!(
+            decode_to_json(pod).unwrap(),
+            br#"{"apiVersion":"v1","kind":"Pod"}"#
+        );
         let e = decode(&pod[..8]).unwrap_err();
         assert_eq!(e.to_string(), "truncated envelope at byte 6");
         let job = b"k8s\0\x0a\x0f\x0a\x08batch/v9\x12\x03Job";
@@ -273,6 +298,24 @@ mod tests {
         assert_eq!(
             decode(bad).unwrap_err().to_string(),
             "field Pod.spec (2): wire type 0, expected length-delimited"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped_and_counted() {
+        // Pod { metadata { name: "a", field 99: varint 7 }, field 50: "zz" }
+        let meta = b"\x0a\x01a\x98\x06\x07";
+        let mut pod = vec![0x0a, meta.len() as u8];
+        pod.extend_from_slice(meta);
+        pod.extend_from_slice(b"\x92\x03\x02zz");
+        let mut value = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12".to_vec();
+        value.push(pod.len() as u8);
+        value.extend_from_slice(&pod);
+        let d = decode_counting(&value).unwrap();
+        assert_eq!(d.unknown_fields, 2);
+        assert_eq!(
+            d.object,
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}})
         );
     }
 }
