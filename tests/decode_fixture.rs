@@ -116,3 +116,46 @@ fn cluster_dev_decodes_like_objects_jsonl() {
         );
     }
 }
+
+#[test]
+fn analyze_counts_match_the_fixture_truth() {
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    let db = dir.join("cluster.db");
+    let r = common::run(&["analyze", "--snapshot", db.to_str().unwrap(), "-w", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut counts = serde_json::Map::new();
+    let mut encodings: std::collections::BTreeMap<String, u64> = Default::default();
+    for s in report["resources"].as_array().unwrap() {
+        let resource = s["resource"].as_str().unwrap();
+        let name = if resource == revkeeper::decode::analyze::OUTSIDE {
+            "compact_rev_key".to_string() // the only key outside /registry in this fixture
+        } else {
+            format!("/registry/{resource}/")
+        };
+        counts.insert(name, s["objects"].clone());
+        for (label, n) in s["encodings"].as_object().unwrap() {
+            let label = if label == "text" {
+                "raw"
+            } else {
+                label.as_str()
+            };
+            *encodings.entry(label.to_string()).or_default() += n.as_u64().unwrap();
+        }
+    }
+    assert_eq!(Value::Object(counts), truth["counts_by_prefix"]);
+    assert_eq!(
+        serde_json::to_value(encodings).unwrap(),
+        truth["value_encodings"]
+    );
+    assert_eq!(report["objects"], truth["keys"]["live"]);
+    // Every entry of the key bucket is a kept revision.
+    assert_eq!(
+        report["revisions"],
+        truth["snapshot"]["bucket_entries"]["key"]
+    );
+}
