@@ -140,7 +140,10 @@ fn envelope(api_version: &str, kind: &str, raw: Vec<u8>) -> Vec<u8> {
 fn meta(i: u64, name: &str, ns: &str) -> ObjectMeta {
     let mut labels = BTreeMap::new();
     labels.insert("app.kubernetes.io/name".into(), format!("app-{}", i % 97));
-    labels.insert("app.kubernetes.io/part-of".into(), format!("team-{}", i % 13));
+    labels.insert(
+        "app.kubernetes.io/part-of".into(),
+        format!("team-{}", i % 13),
+    );
     let mut annotations = BTreeMap::new();
     if i % 3 == 0 {
         annotations.insert(
@@ -180,7 +183,10 @@ fn object(i: u64) -> (String, Vec<u8>) {
             for k in 0..(2 + i % 5) {
                 data.insert(
                     format!("key-{k}.conf"),
-                    format!("setting_{k} = value-{i}-{k}\nenabled = true\nlimit = {}\n", i % 1000),
+                    format!(
+                        "setting_{k} = value-{i}-{k}\nenabled = true\nlimit = {}\n",
+                        i % 1000
+                    ),
                 );
             }
             let cm = ConfigMap {
@@ -194,7 +200,10 @@ fn object(i: u64) -> (String, Vec<u8>) {
             let name = format!("secret-{i:07}");
             let mut data = BTreeMap::new();
             data.insert("username".into(), format!("user-{i}").into_bytes());
-            data.insert("password".into(), format!("pw-{:x}", i.wrapping_mul(0x2545F4914F6CDD1D)).into_bytes());
+            data.insert(
+                "password".into(),
+                format!("pw-{:x}", i.wrapping_mul(0x2545F4914F6CDD1D)).into_bytes(),
+            );
             let s = Secret {
                 metadata: Some(meta(i, &name, &ns)),
                 data,
@@ -220,7 +229,10 @@ fn object(i: u64) -> (String, Vec<u8>) {
                 }),
             };
             let key = format!("/registry/leases/kube-node-lease/{name}");
-            (key, envelope("coordination.k8s.io/v1", "Lease", l.encode_to_vec()))
+            (
+                key,
+                envelope("coordination.k8s.io/v1", "Lease", l.encode_to_vec()),
+            )
         }
     }
 }

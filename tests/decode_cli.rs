@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ciborium::Value as C;
 use common::Run;
 use etcd_client::PutOptions;
-use revkeeper_formats::k8s::Keyring;
+use revkeeper_formats::k8s::{Keyring, proto};
 use revkeeper_harness::Member;
 use serde_json::{Value, json};
 
@@ -28,6 +28,12 @@ const S_CORRUPT: &str = "/registry/secrets/ns1/s-corrupt";
 const S_UNKNOWN: &str = "/registry/secrets/ns1/s-unknown-key";
 const S_OTHER_NS: &str = "/registry/secrets/ns2/s-other";
 const EVENT: &str = "/registry/events/ns1/w1.17a";
+const POD: &str = "/registry/pods/ns1/web-1";
+const BAD_TRUNC: &str = "/registry/pods/ns1/bad-truncated";
+const BAD_KIND: &str = "/registry/pods/ns1/bad-kind";
+const NODE: &str = "/registry/minions/node-1";
+const SVC: &str = "/registry/services/specs/ns1/web";
+const DEPLOY: &str = "/registry/deployments/ns1/web";
 
 fn config() -> String {
     format!(
@@ -93,14 +99,40 @@ fn widget_cbor() -> Vec<u8> {
     out
 }
 
-fn secret_json(name: &str, ns: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
+/// A Secret as kube-apiserver stores it before encryption: protobuf.
+fn secret_proto(name: &str, ns: &str) -> Vec<u8> {
+    proto::encode(&json!({
         "kind": "Secret", "apiVersion": "v1",
         "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-01-01T00:00:00Z"},
         "data": {"password": B64.encode(format!("pw-{name}"))},
         "type": "Opaque"
     }))
     .unwrap()
+}
+
+fn pod() -> Value {
+    json!({
+        "kind": "Pod", "apiVersion": "v1",
+        "metadata": {"name": "web-1", "namespace": "ns1", "uid": "0b5c2f8e-0000-4000-8000-000000000001",
+                     "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+                                 "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                                 "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}],
+                 "nodeName": "node-1"},
+        "status": {"phase": "Running", "podIP": "10.0.0.7"}
+    })
+}
+
+/// An envelope naming a kind no Kubernetes has.
+fn unknown_kind_value() -> Vec<u8> {
+    let type_meta = [&[0x0a, 2][..], b"v1", &[0x12, 5], b"Gizmo"].concat();
+    [
+        &b"k8s\0"[..],
+        &[0x0a, type_meta.len() as u8],
+        &type_meta,
+        &[0x12, 0],
+    ]
+    .concat()
 }
 
 struct World {
@@ -123,7 +155,7 @@ fn world() -> World {
             key.as_bytes(),
             provider,
             name,
-            &secret_json(key.rsplit('/').next().unwrap(), "ns1"),
+            &secret_proto(key.rsplit('/').next().unwrap(), "ns1"),
         )
         .unwrap()
     };
@@ -138,7 +170,7 @@ fn world() -> World {
             S_UNKNOWN.as_bytes(),
             "aesgcm",
             "gcm-retired",
-            &secret_json("s-unknown-key", "ns1"),
+            &secret_proto("s-unknown-key", "ns1"),
         )
         .unwrap();
     let w1_first_rev = rt.block_on(async {
@@ -169,9 +201,25 @@ fn world() -> World {
             .unwrap();
         c.put(S_CORRUPT, corrupt, None).await.unwrap();
         c.put(S_UNKNOWN, unknown, None).await.unwrap();
-        c.put(S_OTHER_NS, secret_json("s-other", "ns2"), None)
+        c.put(S_OTHER_NS, secret_proto("s-other", "ns2"), None)
             .await
             .unwrap();
+        c.put(POD, proto::encode(&pod()).unwrap(), None).await.unwrap();
+        let mut truncated = proto::encode(&pod()).unwrap();
+        truncated.truncate(truncated.len() / 2);
+        c.put(BAD_TRUNC, truncated, None).await.unwrap();
+        c.put(BAD_KIND, unknown_kind_value(), None).await.unwrap();
+        let node = json!({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "node-1",
+            "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {"podCIDR": "10.0.0.0/24"}});
+        c.put(NODE, proto::encode(&node).unwrap(), None).await.unwrap();
+        let svc = json!({"kind": "Service", "apiVersion": "v1", "metadata": {"name": "web",
+            "namespace": "ns1"}, "spec": {"ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}],
+            "clusterIP": "10.96.0.10", "type": "ClusterIP"}});
+        c.put(SVC, proto::encode(&svc).unwrap(), None).await.unwrap();
+        let deploy = json!({"kind": "Deployment", "apiVersion": "apps/v1", "metadata": {"name": "web",
+            "namespace": "ns1"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
+        c.put(DEPLOY, proto::encode(&deploy).unwrap(), None).await.unwrap();
         // Events are written with an etcd lease (--event-ttl), as kube-apiserver does.
         let lease = c.lease_grant(3600, None).await.unwrap().id();
         let event = serde_json::to_vec(&json!({"kind": "Event", "apiVersion": "v1",
@@ -381,14 +429,56 @@ fn get_decodes_json_cbor_and_encrypted_objects_from_live_and_snapshot() {
         assert!(
             lines
                 .iter()
-                .any(|l| l.starts_with("ns2") && l.contains("s-other") && l.contains(" json ")),
+                .any(|l| l.starts_with("ns2") && l.contains("s-other") && l.contains(" protobuf ")),
             "{r:?}"
         );
         assert!(
             lines
                 .iter()
-                .any(|l| l.contains("s-gcm") && l.contains("encrypted:aesgcm:gcm1+json")),
+                .any(|l| l.contains("s-gcm") && l.contains("encrypted:aesgcm:gcm1+protobuf")),
             "{r:?}"
+        );
+
+        // Protobuf objects: a Pod decodes to what was encoded; broken envelopes are named.
+        let r = w.run(&src, &["get", "pods", "-n", "ns1", "-o", "json"]);
+        assert_eq!(r.code, 1, "{what}: {r:?}");
+        let list = json_of(&r);
+        assert_eq!(names(&list), ["web-1"], "{what}");
+        let got = &list["items"][0];
+        assert_eq!(
+            got["spec"]["containers"][0]["resources"],
+            pod()["spec"]["containers"][0]["resources"]
+        );
+        assert_eq!(got["status"], pod()["status"]);
+        assert_eq!(got["metadata"]["labels"], json!({"app": "web"}));
+        assert!(
+            r.stderr.contains(&format!("{BAD_TRUNC}: protobuf: ")),
+            "{what}: {r:?}"
+        );
+        assert!(
+            r.stderr
+                .contains(&format!("{BAD_KIND}: protobuf: unknown kind v1 Gizmo")),
+            "{what}: {r:?}"
+        );
+        assert_eq!(
+            r.last_err_line(),
+            "revkeeper: 2 of 3 keys could not be decoded"
+        );
+        // Special prefixes: nodes are minions, services are services/specs.
+        let r = w.run(&src, &["get", "no", "-o", "name"]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "node/node-1\n"),
+            "{what}: {r:?}"
+        );
+        let r = w.run(&src, &["get", "svc", "web", "-n", "ns1", "-o", "json"]);
+        assert_eq!(r.code, 0, "{what}: {r:?}");
+        assert_eq!(json_of(&r)["spec"]["ports"][0]["targetPort"], 8080);
+        let r = w.run(&src, &["get", "deploy", "-n", "ns1", "-o", "name"]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "deployment.apps/web\n"),
+            "{what}: {r:?}"
         );
 
         // Cluster-scoped custom resources, -o name.
@@ -564,7 +654,9 @@ fn decode_dump_and_analyze_work_on_both_sources() {
             &["dump", out.to_str().unwrap(), "--encryption-config", &cfg],
         );
         assert_eq!(r.code, 1, "{what}: {r:?}");
-        for bad in [BAD_CBOR, BAD_JSON, S_CORRUPT, S_UNKNOWN] {
+        for bad in [
+            BAD_CBOR, BAD_JSON, S_CORRUPT, S_UNKNOWN, BAD_TRUNC, BAD_KIND,
+        ] {
             assert!(
                 r.stderr.contains(&format!("{bad}: ")),
                 "{what}: {bad}: {r:?}"
@@ -572,21 +664,25 @@ fn decode_dump_and_analyze_work_on_both_sources() {
         }
         assert_eq!(
             r.last_err_line(),
-            "revkeeper: 4 of 12 keys could not be decoded",
+            "revkeeper: 6 of 18 keys could not be decoded",
             "{r:?}"
         );
         let files = list_files(&out);
         assert_eq!(
             files,
             [
+                "deployments/ns1/web.yaml",
                 "events/ns1/w1.17a.yaml",
                 "example.com/clusterwidgets/cw1.yaml",
                 "example.com/widgets/ns1/w1.yaml",
                 "example.com/widgets/ns1/w2.yaml",
+                "nodes/node-1.yaml",
+                "pods/ns1/web-1.yaml",
                 "secrets/ns1/s-cbc.yaml",
                 "secrets/ns1/s-gcm.yaml",
                 "secrets/ns1/s-sb.yaml",
                 "secrets/ns2/s-other.yaml",
+                "services/ns1/web.yaml",
             ],
             "{what}"
         );
@@ -597,6 +693,10 @@ fn decode_dump_and_analyze_work_on_both_sources() {
         );
         let y: Value = serde_norway::from_slice(&std::fs::read(&secret).unwrap()).unwrap();
         assert_eq!(y["data"]["password"], B64.encode("pw-s-sb"));
+        let p: Value =
+            serde_norway::from_slice(&std::fs::read(out.join("pods/ns1/web-1.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(p["spec"]["nodeName"], "node-1");
         // A second dump into the same directory is refused.
         let again = w.run(&src, &["dump", out.to_str().unwrap()]);
         assert_eq!(again.code, 3, "{again:?}");
@@ -622,7 +722,7 @@ fn decode_dump_and_analyze_work_on_both_sources() {
         assert_eq!(
             by["secrets"]["encodings"],
             json!({"encrypted:aescbc:cbc1": 1, "encrypted:aesgcm:gcm-retired": 1,
-                   "encrypted:aesgcm:gcm1": 2, "encrypted:secretbox:sb1": 1, "json": 1}),
+                   "encrypted:aesgcm:gcm1": 2, "encrypted:secretbox:sb1": 1, "protobuf": 1}),
             "{what}"
         );
         assert_eq!(

@@ -64,7 +64,12 @@ impl Decoder {
         out
     }
 
-    fn object(&mut self, msg: usize, data: &[u8], base: usize) -> Result<Map<String, Value>, ProtoError> {
+    fn object(
+        &mut self,
+        msg: usize,
+        data: &[u8],
+        base: usize,
+    ) -> Result<Map<String, Value>, ProtoError> {
         let mut out = Map::new();
         self.object_into(msg, data, base, &mut out)?;
         Ok(out)
@@ -142,7 +147,9 @@ impl Decoder {
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type) = r
+                .key()
+                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -194,11 +201,18 @@ impl Decoder {
                     Ok(Got::Entry(k, v))
                 } else {
                     let v = self.message(target, data, data_base)?;
-                    Ok(if field.repeated { Got::Repeated(v) } else { Got::Value(v) })
+                    Ok(if field.repeated {
+                        Got::Repeated(v)
+                    } else {
+                        Got::Value(v)
+                    })
                 }
             }
             FieldType::Scalar(scalar) => {
-                if field.repeated && wire_type == LEN && !matches!(scalar, Scalar::String | Scalar::Bytes) {
+                if field.repeated
+                    && wire_type == LEN
+                    && !matches!(scalar, Scalar::String | Scalar::Bytes)
+                {
                     // Packed encoding.
                     let data = r.len_delimited().map_err(read_err)?;
                     let mut packed = Reader::new(data);
@@ -225,24 +239,36 @@ impl Decoder {
         }
     }
 
-    fn map_entry(&mut self, entry: usize, data: &[u8], base: usize) -> Result<(String, Value), ProtoError> {
+    fn map_entry(
+        &mut self,
+        entry: usize,
+        data: &[u8],
+        base: usize,
+    ) -> Result<(String, Value), ProtoError> {
         let def = &self.schema.messages[entry];
         let mut key = None;
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type) = r
+                .key()
+                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
             let Some((_, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
-                r.skip(wire_type).map_err(|e| malformed(def.short_name(), "unknown field", e, at))?;
+                r.skip(wire_type)
+                    .map_err(|e| malformed(def.short_name(), "unknown field", e, at))?;
                 continue;
             };
             let v = match self.field(entry, field, wire_type, &mut r, base)? {
                 Got::Value(v) | Got::Repeated(v) => v,
                 _ => continue,
             };
-            if number == 1 { key = Some(v) } else { value = Some(v) }
+            if number == 1 {
+                key = Some(v)
+            } else {
+                value = Some(v)
+            }
         }
         let key = match key {
             Some(Value::String(s)) => s,
