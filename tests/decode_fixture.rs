@@ -1,0 +1,140 @@
+//! Every live key of `../shared/fixtures/cluster-dev/cluster.db` (values written by the
+//! Kubernetes Go libraries, Secrets encrypted with four keys) decodes with the fixture's
+//! encryption config to the encoding and object `objects.jsonl` records.
+
+mod common;
+
+use std::collections::HashMap;
+
+use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use revkeeper_formats::k8s::{Keyring, decode_value};
+use serde_json::Value;
+
+/// JSON equality where a null field and an absent field are the same.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().all(|k| {
+                same(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+#[test]
+fn cluster_dev_decodes_like_objects_jsonl() {
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let keys = Keyring::load(&dir.join("encryption-config.yaml")).expect("fixture config");
+    let expected: HashMap<String, Value> = std::fs::read_to_string(dir.join("objects.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["key"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    let source = SnapshotSource::open(&dir.join("cluster.db")).unwrap();
+    let mut seen = 0;
+    let mut objects_compared = 0;
+    let mut failures = Vec::new();
+    source
+        .scan(&RangeQuery::latest(KeyRange::prefix(b"")), &mut |kv| {
+            let key = String::from_utf8_lossy(kv.key).into_owned();
+            let want = expected
+                .get(&key)
+                .unwrap_or_else(|| panic!("{key} is live in cluster.db but not in objects.jsonl"));
+            seen += 1;
+            let want_label = match want["encoding"].as_str().unwrap() {
+                "raw" => "text",
+                other => other,
+            };
+            match decode_value(kv.key, kv.value, &keys) {
+                Ok(d) => {
+                    if d.encoding.label() != want_label {
+                        failures.push(format!(
+                            "{key}: encoding {} != {want_label}",
+                            d.encoding.label()
+                        ));
+                    }
+                    let mut got = d.object.unwrap_or(Value::Null);
+                    // objects.jsonl has the objects as stored: no resourceVersion.
+                    if let Some(m) = got.get_mut("metadata").and_then(Value::as_object_mut) {
+                        m.remove("resourceVersion");
+                    }
+                    objects_compared += 1;
+                    if !same(&got, &want["object"]) {
+                        failures.push(format!("{key}: object differs"));
+                    }
+                }
+                Err(e) => failures.push(format!("{key}: {e}")),
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        expected.len(),
+        "live keys in cluster.db vs objects.jsonl"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {seen} keys differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(objects_compared, seen);
+}
+
+#[test]
+fn analyze_counts_match_the_fixture_truth() {
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    let db = dir.join("cluster.db");
+    let r = common::run(&["analyze", "--snapshot", db.to_str().unwrap(), "-w", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut counts = serde_json::Map::new();
+    let mut encodings: std::collections::BTreeMap<String, u64> = Default::default();
+    for s in report["resources"].as_array().unwrap() {
+        let resource = s["resource"].as_str().unwrap();
+        let name = if resource == revkeeper::decode::analyze::OUTSIDE {
+            "compact_rev_key".to_string() // the only key outside /registry in this fixture
+        } else {
+            format!("/registry/{resource}/")
+        };
+        counts.insert(name, s["objects"].clone());
+        for (label, n) in s["encodings"].as_object().unwrap() {
+            let label = if label == "text" {
+                "raw"
+            } else {
+                label.as_str()
+            };
+            *encodings.entry(label.to_string()).or_default() += n.as_u64().unwrap();
+        }
+    }
+    assert_eq!(Value::Object(counts), truth["counts_by_prefix"]);
+    assert_eq!(
+        serde_json::to_value(encodings).unwrap(),
+        truth["value_encodings"]
+    );
+    assert_eq!(report["objects"], truth["keys"]["live"]);
+    // Every entry of the key bucket is a kept revision.
+    assert_eq!(
+        report["revisions"],
+        truth["snapshot"]["bucket_entries"]["key"]
+    );
+}
