@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod get;
+pub mod leases;
 pub mod snapshot_list;
 pub mod snapshot_prune;
 mod snapshot_restore;
@@ -11,6 +12,7 @@ pub mod snapshot_save;
 mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
+pub mod stale;
 
 use crate::log::{self, LogFormat};
 
@@ -42,6 +44,10 @@ pub enum Command {
     Snapshot(SnapshotCommand),
     /// Read keys from a live cluster or a snapshot file
     Get(get::GetArgs),
+    /// etcd leases with their keys, owner class and leak findings; `leases revoke ID…`
+    Leases(leases::LeasesArgs),
+    /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
+    Stale(stale::StaleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,5 +104,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Get(args) => get::run(args),
+        Command::Leases(args) => leases::run(args),
+        Command::Stale(args) => stale::run(args),
     }
 }
