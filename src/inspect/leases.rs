@@ -97,6 +97,7 @@ pub(super) fn analyze(
     ctx: &Ctx,
     leases: &[LeaseRecord],
     second_poll: Option<&[LeaseRecord]>,
+    poll_interval: u64,
 ) -> (Vec<LeaseInfo>, Vec<Finding>) {
     let mut keys: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, e) in ctx.index.entries.iter().enumerate() {
@@ -139,7 +140,33 @@ pub(super) fn analyze(
             f.lease = Some(l.id);
             mine.push(f);
         };
-        if attached.is_empty() && l.ttl > REUSE {
+        let r1 = l.remaining_ttl;
+        let r2 = later.get(&l.id).and_then(|l2| l2.remaining_ttl);
+        // Over the ≥ 1 s between polls an untouched lease loses at least a second.
+        let kept_alive = matches!((r1, r2), (Some(a), Some(b)) if a > 0 && b >= a && poll_interval >= 1);
+        if kept_alive {
+            push(
+                "lease-kept-alive",
+                format!(
+                    "remaining TTL {}s, then {}s {poll_interval}s later: a client keeps it alive (in use, not leaked)",
+                    r1.unwrap_or(0),
+                    r2.unwrap_or(0)
+                ),
+                Fix::default(),
+            );
+        }
+        if let (Some(a), Some(b)) = (r1, r2)
+            && a <= 0
+            && b <= 0
+        {
+            push(
+                "lease-expired-not-revoked",
+                format!("remaining TTL {b}s in two polls: expired but not revoked (etcd#10686)"),
+                revoke.clone(),
+            );
+        }
+        let remaining = r2.or(r1);
+        if attached.is_empty() && l.ttl > REUSE && !kept_alive {
             push(
                 "lease-without-keys",
                 format!("TTL {}s ({}), no live key attached", l.ttl, class.label()),
@@ -194,26 +221,6 @@ pub(super) fn analyze(
                     ..Fix::default()
                 },
             );
-        }
-        let mut remaining = l.remaining_ttl;
-        if let Some(r2) = later.get(&l.id).and_then(|l2| l2.remaining_ttl) {
-            if let Some(r1) = l.remaining_ttl
-                && r2 > r1
-            {
-                push(
-                    "lease-kept-alive",
-                    format!("remaining TTL went from {r1}s to {r2}s between two polls: a client keeps it alive (in use, not leaked)"),
-                    Fix::default(),
-                );
-            }
-            if r2 <= 0 && l.remaining_ttl.is_some_and(|r1| r1 <= 0) {
-                push(
-                    "lease-expired-not-revoked",
-                    format!("remaining TTL {r2}s in two polls: expired but not revoked (etcd#10686)"),
-                    revoke.clone(),
-                );
-            }
-            remaining = Some(r2);
         }
         infos.push(LeaseInfo {
             id: l.id,

@@ -53,8 +53,8 @@ pub struct Options {
     /// kube-apiserver's `--event-ttl` in seconds (event leases get this plus up to 60 s).
     pub event_ttl: i64,
     pub now: Now,
-    /// Live clusters: seconds between the two lease polls that reveal kept-alive (L9) and
-    /// expired-but-not-revoked (L1) leases; 0 polls once.
+    /// Live clusters: time between the two lease polls that reveal kept-alive (L9) and
+    /// expired-but-not-revoked (L1) leases (at least 1 s to judge L9); zero polls once.
     pub poll_interval: std::time::Duration,
     /// Called with the number of keys scanned so far (every 10 000 keys and at the end).
     pub progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
@@ -247,7 +247,7 @@ pub fn analyze(
         now,
         event_ttl: opts.event_ttl,
     };
-    let (lease_infos, mut findings) = leases::analyze(&ctx, leases, second_poll);
+    let (lease_infos, mut findings) = leases::analyze(&ctx, leases, second_poll, opts.poll_interval.as_secs());
     findings.extend(detect::run(&ctx, leases));
     findings.sort_by(|a, b| {
         (a.check, a.key.as_deref(), a.lease).cmp(&(b.check, b.key.as_deref(), b.lease))

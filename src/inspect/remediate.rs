@@ -169,7 +169,7 @@ pub struct ApplyOptions {
     /// Refuse to revoke leases granted (or renewed) less than this long ago: kube-apiserver may
     /// still be attaching Events to them (lease reuse window 60 s + margin).
     pub min_lease_age: Duration,
-    /// Pause between the two polls that reveal a kept-alive lease.
+    /// Pause between the two polls that reveal a kept-alive lease (at least 1 s).
     pub keepalive_probe: Duration,
     /// For the audit log: where the changes go.
     pub endpoint: String,
@@ -180,7 +180,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             audit_log: None,
             min_lease_age: Duration::from_secs(90),
-            keepalive_probe: Duration::from_millis(1100),
+            keepalive_probe: Duration::from_millis(1200),
             endpoint: String::new(),
         }
     }
@@ -415,11 +415,12 @@ async fn revoke(
         .lease_time_to_live(lease, None)
         .await
         .map_err(|e| rpc("lease time-to-live", e))?;
-    if second.ttl() > first.ttl() {
+    // After ≥ 1 s an untouched lease has lost at least a second.
+    if second.ttl() >= first.ttl() {
         return finish(
             "refused",
             format!(
-                "remaining TTL went up from {}s to {}s: a client keeps it alive",
+                "remaining TTL {}s, then {}s a moment later: a client keeps it alive",
                 first.ttl(),
                 second.ttl()
             ),
