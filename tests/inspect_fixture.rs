@@ -64,7 +64,12 @@ fn assert_matches_truth(what: &str, report: &Report, truth: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|c| c["key"].as_str().or(c["lease"].as_str()).map(str::to_string))
+        .filter_map(|c| {
+            c["key"]
+                .as_str()
+                .or(c["lease"].as_str())
+                .map(str::to_string)
+        })
         .collect();
     let flagged: Vec<String> = report
         .findings
@@ -100,7 +105,9 @@ fn estimate_now() -> Options {
 /// independently of the value decoders.
 #[test]
 fn detectors_match_truth_on_decoded_objects() {
-    let Some(dir) = common::cluster_dev() else { return };
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
     let truth = truth(&dir);
     let text = std::fs::read_to_string(dir.join("objects.jsonl")).unwrap();
     let mut index = Index::new("/registry");
@@ -151,12 +158,17 @@ fn detectors_match_truth_on_decoded_objects() {
 
 #[test]
 fn snapshot_findings_match_truth() {
-    let Some(dir) = common::cluster_dev() else { return };
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
     let truth = truth(&dir);
     let source = SnapshotSource::open(&dir.join("cluster.db")).unwrap();
     let report = inspect(&source, &fixture_keyring(&dir), &Options::default()).unwrap();
     assert!(report.now_estimated, "a snapshot's now is estimated");
-    assert_eq!(report.leases.len(), truth["leases"].as_array().unwrap().len());
+    assert_eq!(
+        report.leases.len(),
+        truth["leases"].as_array().unwrap().len()
+    );
     assert_matches_truth("cluster.db", &report, &truth);
 }
 
@@ -165,7 +177,9 @@ fn snapshot_findings_match_truth() {
 /// stay that way, which no v3 API call can reproduce).
 #[test]
 fn live_findings_match_truth() {
-    let Some(dir) = common::cluster_dev() else { return };
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
     let truth = truth(&dir);
     let work = tempfile::tempdir().unwrap();
     let (client_port, peer_port) = (free_port(), free_port());

@@ -41,7 +41,9 @@ impl InspectArgs {
             Some("estimate") => Now::Estimate,
             Some(t) => Now::At(
                 time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| Error::invalid(format!("--now {t:?}: {e} (use RFC 3339 or \"estimate\")")))?
+                    .map_err(|e| {
+                        Error::invalid(format!("--now {t:?}: {e} (use RFC 3339 or \"estimate\")"))
+                    })?
                     .unix_timestamp(),
             ),
         };
@@ -166,7 +168,9 @@ pub fn run(args: LeasesArgs) -> Result<()> {
                     vec![
                         format!("{:016x}", l.id),
                         l.ttl.to_string(),
-                        l.remaining_ttl.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        l.remaining_ttl
+                            .map(|r| r.to_string())
+                            .unwrap_or_else(|| "-".into()),
                         l.class.label().to_string(),
                         l.key_count.to_string(),
                         l.prefixes
@@ -179,7 +183,15 @@ pub fn run(args: LeasesArgs) -> Result<()> {
                 })
                 .collect();
             print_table(
-                &["ID", "TTL", "REMAINING", "CLASS", "KEYS", "PREFIXES", "FINDINGS"],
+                &[
+                    "ID",
+                    "TTL",
+                    "REMAINING",
+                    "CLASS",
+                    "KEYS",
+                    "PREFIXES",
+                    "FINDINGS",
+                ],
                 &rows,
             )?;
             with_stdout(|out| writeln!(out))?;
@@ -220,7 +232,10 @@ pub fn print_findings(findings: &[&Finding]) -> Result<()> {
             };
             let fix = match (&f.fix.kubectl, f.fix.etcd.is_empty()) {
                 (Some(k), _) => k.clone(),
-                (None, false) => "revkeeper stale fix / leases revoke".into(),
+                (None, false) => match f.lease {
+                    Some(l) => format!("revkeeper leases revoke {l:016x}"),
+                    None => format!("revkeeper stale fix --check {}", f.check),
+                },
                 (None, true) => f.fix.note.clone().unwrap_or_default(),
             };
             vec![
@@ -260,7 +275,11 @@ pub fn check_apply_target(apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()
 /// (exit 1) when any step was not carried out.
 pub fn execute(plan: &Plan, apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {
     let lines = remediate::describe(plan);
-    let mode = if apply.apply { "applying" } else { "dry run (add --apply to change the cluster)" };
+    let mode = if apply.apply {
+        "applying"
+    } else {
+        "dry run (add --apply to change the cluster)"
+    };
     with_stdout(|out| {
         writeln!(out, "# {} operations, {mode}", lines.len())?;
         for l in &lines {

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::leases::{ApplyArgs, InspectArgs, check_apply_target, execute, print_findings, print_header};
+use super::leases::{
+    ApplyArgs, InspectArgs, check_apply_target, execute, print_findings, print_header,
+};
 use crate::connect::parse_duration;
 use crate::inspect::{self, Finding, remediate};
 use crate::output::{OutputArgs, OutputFormat, print_json};
@@ -74,7 +76,13 @@ pub struct FixArgs {
 fn print_checks() -> Result<()> {
     let rows: Vec<Vec<String>> = inspect::CHECKS
         .iter()
-        .map(|(id, sev, what)| vec![id.to_string(), format!("{sev:?}").to_lowercase(), what.to_string()])
+        .map(|(id, sev, what)| {
+            vec![
+                id.to_string(),
+                format!("{sev:?}").to_lowercase(),
+                what.to_string(),
+            ]
+        })
         .collect();
     crate::output::print_table(&["CHECK", "SEVERITY", "DEFINITION"], &rows)
 }
@@ -88,7 +96,11 @@ pub fn run(args: StaleArgs) -> Result<()> {
     }
     args.filter.validate()?;
     let report = args.inspect.inspect()?;
-    let findings: Vec<&Finding> = report.findings.iter().filter(|f| args.filter.keeps(f)).collect();
+    let findings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| args.filter.keeps(f))
+        .collect();
     match args.output.output {
         OutputFormat::Json => print_json(&serde_json::json!({
             "source": report.source,

@@ -13,43 +13,191 @@ use crate::source::LeaseRecord;
 /// Every check id with its default severity and definition. Key-only checks still work on
 /// values that are encrypted without keys.
 pub const CHECKS: &[(&str, Severity, &str)] = &[
-    ("node-lease-without-node", Severity::Warning, "Lease in kube-node-lease whose Node (/registry/minions/<name>) does not exist"),
-    ("pod-on-missing-node", Severity::Warning, "Pod whose spec.nodeName has no Node"),
-    ("pod-stuck-terminating", Severity::Warning, "Pod without finalizers whose deletionTimestamp passed more than 1 h ago (its kubelet is gone)"),
-    ("pod-evicted", Severity::Info, "Pod in phase Failed with reason Evicted"),
-    ("owner-missing", Severity::Warning, "ownerReference whose target (same namespace for namespaced kinds) does not exist"),
-    ("owner-uid-mismatch", Severity::Warning, "ownerReference whose target exists with another uid"),
-    ("replicaset-orphaned", Severity::Warning, "ReplicaSet whose owning Deployment is missing or has another uid"),
-    ("replicaset-old", Severity::Info, "scaled-down ReplicaSet beyond its Deployment's revisionHistoryLimit"),
-    ("endpoints-without-service", Severity::Warning, "Endpoints without a Service of the same name"),
-    ("endpointslice-without-service", Severity::Warning, "EndpointSlice whose kubernetes.io/service-name Service does not exist"),
-    ("cr-without-crd", Severity::Critical, "custom resource key with no CustomResourceDefinition <plural>.<group> (invisible to the API)"),
-    ("object-in-missing-namespace", Severity::Critical, "namespaced key whose Namespace does not exist (invisible to the API)"),
-    ("stuck-deletion", Severity::Warning, "deletionTimestamp more than 1 h ago and finalizers left"),
-    ("namespace-stuck-terminating", Severity::Warning, "Namespace deleted more than 1 h ago and still there"),
-    ("event-without-lease", Severity::Warning, "Event stored with lease 0: it never expires"),
-    ("event-expired", Severity::Warning, "Event whose newest timestamp is more than 2 × --event-ttl old"),
-    ("masterlease-without-lease", Severity::Critical, "/registry/masterleases/<ip> with lease 0: the IP stays in default/kubernetes"),
-    ("peerserverlease-without-lease", Severity::Warning, "/registry/peerserverleases/<id> with lease 0"),
-    ("job-completed-without-ttl", Severity::Info, "Job complete, no ttlSecondsAfterFinished, not owned by a CronJob"),
-    ("job-failed-without-ttl", Severity::Info, "Job failed, no ttlSecondsAfterFinished, not owned by a CronJob"),
-    ("pv-released", Severity::Warning, "PersistentVolume in phase Released (its disk is kept)"),
-    ("pv-failed", Severity::Warning, "PersistentVolume in phase Failed"),
-    ("sa-token-secret-orphaned", Severity::Warning, "service-account token Secret whose ServiceAccount is missing or has another uid"),
-    ("helm-release-history", Severity::Info, "Helm release with more than 10 revision Secrets"),
-    ("apiservice-without-service", Severity::Critical, "APIService whose backing Service does not exist (blocks discovery and namespace deletion)"),
-    ("webhook-without-service", Severity::Critical, "admission webhook whose Service does not exist"),
-    ("volumeattachment-on-missing-node", Severity::Warning, "VolumeAttachment whose Node does not exist"),
-    ("csr-not-cleaned", Severity::Info, "CSR decided more than 1 h ago or pending more than 24 h (the cleaner is not running)"),
-    ("apiserver-identity-lease-expired", Severity::Info, "kube-apiserver identity Lease expired more than 1 h ago (apiserver gone, GC not running)"),
-    ("leader-election-lease-stale", Severity::Info, "Lease not renewed for more than 1 h past its duration (its controller is gone)"),
-    ("key-with-missing-lease", Severity::Critical, "key attached to a lease that is not in the lease bucket: it never expires"),
-    ("lease-without-keys", Severity::Warning, "lease with TTL > 60 s and no live key"),
-    ("lease-immortal", Severity::Warning, "lease holding Events far older than --event-ttl (renewed by leader elections)"),
-    ("lease-oversized", Severity::Warning, "lease with more than 1000 keys (revoking it stalls etcd: drain it in batches)"),
-    ("lease-unexpected", Severity::Info, "lease not from kube-apiserver: unexpected TTL or keys outside the prefix"),
-    ("lease-expired-not-revoked", Severity::Critical, "live: lease past its TTL that etcd did not revoke"),
-    ("lease-kept-alive", Severity::Info, "live: lease renewed between two polls by some client (in use, not leaked)"),
+    (
+        "node-lease-without-node",
+        Severity::Warning,
+        "Lease in kube-node-lease whose Node (/registry/minions/<name>) does not exist",
+    ),
+    (
+        "pod-on-missing-node",
+        Severity::Warning,
+        "Pod whose spec.nodeName has no Node",
+    ),
+    (
+        "pod-stuck-terminating",
+        Severity::Warning,
+        "Pod without finalizers whose deletionTimestamp passed more than 1 h ago (its kubelet is gone)",
+    ),
+    (
+        "pod-evicted",
+        Severity::Info,
+        "Pod in phase Failed with reason Evicted",
+    ),
+    (
+        "owner-missing",
+        Severity::Warning,
+        "ownerReference whose target (same namespace for namespaced kinds) does not exist",
+    ),
+    (
+        "owner-uid-mismatch",
+        Severity::Warning,
+        "ownerReference whose target exists with another uid",
+    ),
+    (
+        "replicaset-orphaned",
+        Severity::Warning,
+        "ReplicaSet whose owning Deployment is missing or has another uid",
+    ),
+    (
+        "replicaset-old",
+        Severity::Info,
+        "scaled-down ReplicaSet beyond its Deployment's revisionHistoryLimit",
+    ),
+    (
+        "endpoints-without-service",
+        Severity::Warning,
+        "Endpoints without a Service of the same name",
+    ),
+    (
+        "endpointslice-without-service",
+        Severity::Warning,
+        "EndpointSlice whose kubernetes.io/service-name Service does not exist",
+    ),
+    (
+        "cr-without-crd",
+        Severity::Critical,
+        "custom resource key with no CustomResourceDefinition <plural>.<group> (invisible to the API)",
+    ),
+    (
+        "object-in-missing-namespace",
+        Severity::Critical,
+        "namespaced key whose Namespace does not exist (invisible to the API)",
+    ),
+    (
+        "stuck-deletion",
+        Severity::Warning,
+        "deletionTimestamp more than 1 h ago and finalizers left",
+    ),
+    (
+        "namespace-stuck-terminating",
+        Severity::Warning,
+        "Namespace deleted more than 1 h ago and still there",
+    ),
+    (
+        "event-without-lease",
+        Severity::Warning,
+        "Event stored with lease 0: it never expires",
+    ),
+    (
+        "event-expired",
+        Severity::Warning,
+        "Event whose newest timestamp is more than 2 × --event-ttl old",
+    ),
+    (
+        "masterlease-without-lease",
+        Severity::Critical,
+        "/registry/masterleases/<ip> with lease 0: the IP stays in default/kubernetes",
+    ),
+    (
+        "peerserverlease-without-lease",
+        Severity::Warning,
+        "/registry/peerserverleases/<id> with lease 0",
+    ),
+    (
+        "job-completed-without-ttl",
+        Severity::Info,
+        "Job complete, no ttlSecondsAfterFinished, not owned by a CronJob",
+    ),
+    (
+        "job-failed-without-ttl",
+        Severity::Info,
+        "Job failed, no ttlSecondsAfterFinished, not owned by a CronJob",
+    ),
+    (
+        "pv-released",
+        Severity::Warning,
+        "PersistentVolume in phase Released (its disk is kept)",
+    ),
+    (
+        "pv-failed",
+        Severity::Warning,
+        "PersistentVolume in phase Failed",
+    ),
+    (
+        "sa-token-secret-orphaned",
+        Severity::Warning,
+        "service-account token Secret whose ServiceAccount is missing or has another uid",
+    ),
+    (
+        "helm-release-history",
+        Severity::Info,
+        "Helm release with more than 10 revision Secrets",
+    ),
+    (
+        "apiservice-without-service",
+        Severity::Critical,
+        "APIService whose backing Service does not exist (blocks discovery and namespace deletion)",
+    ),
+    (
+        "webhook-without-service",
+        Severity::Critical,
+        "admission webhook whose Service does not exist",
+    ),
+    (
+        "volumeattachment-on-missing-node",
+        Severity::Warning,
+        "VolumeAttachment whose Node does not exist",
+    ),
+    (
+        "csr-not-cleaned",
+        Severity::Info,
+        "CSR decided more than 1 h ago or pending more than 24 h (the cleaner is not running)",
+    ),
+    (
+        "apiserver-identity-lease-expired",
+        Severity::Info,
+        "kube-apiserver identity Lease expired more than 1 h ago (apiserver gone, GC not running)",
+    ),
+    (
+        "leader-election-lease-stale",
+        Severity::Info,
+        "Lease not renewed for more than 1 h past its duration (its controller is gone)",
+    ),
+    (
+        "key-with-missing-lease",
+        Severity::Critical,
+        "key attached to a lease that is not in the lease bucket: it never expires",
+    ),
+    (
+        "lease-without-keys",
+        Severity::Warning,
+        "lease with TTL > 60 s and no live key",
+    ),
+    (
+        "lease-immortal",
+        Severity::Warning,
+        "lease holding Events far older than --event-ttl (renewed by leader elections)",
+    ),
+    (
+        "lease-oversized",
+        Severity::Warning,
+        "lease with more than 1000 keys (revoking it stalls etcd: drain it in batches)",
+    ),
+    (
+        "lease-unexpected",
+        Severity::Info,
+        "lease not from kube-apiserver: unexpected TTL or keys outside the prefix",
+    ),
+    (
+        "lease-expired-not-revoked",
+        Severity::Critical,
+        "live: lease past its TTL that etcd did not revoke",
+    ),
+    (
+        "lease-kept-alive",
+        Severity::Info,
+        "live: lease renewed between two polls by some client (in use, not leaked)",
+    ),
 ];
 
 pub(super) fn severity(check: &str) -> Severity {
@@ -68,7 +216,12 @@ pub(super) struct Ctx<'a> {
 
 const HOUR: i64 = 3600;
 
-pub(super) fn finding(check: &'static str, key: Option<&str>, evidence: String, fix: Fix) -> Finding {
+pub(super) fn finding(
+    check: &'static str,
+    key: Option<&str>,
+    evidence: String,
+    fix: Fix,
+) -> Finding {
     Finding {
         check,
         severity: severity(check),
@@ -226,7 +379,12 @@ fn dedupe(mut out: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// Checks that need only the key and its lease.
-fn by_key(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out: &mut Vec<Finding>) {
+fn by_key(
+    ctx: &Ctx,
+    e: &Entry,
+    k: &revkeeper_formats::k8s::key::ObjectKey,
+    out: &mut Vec<Finding>,
+) {
     let index = ctx.index;
     match (k.resource, k.namespace) {
         ("leases", Some("kube-node-lease")) if index.object("minions", None, k.name).is_none() => {
@@ -287,7 +445,9 @@ fn by_key(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out:
         out.push(finding(
             "cr-without-crd",
             Some(&e.key),
-            format!("no CustomResourceDefinition {plural}.{group}: the API cannot list or delete this"),
+            format!(
+                "no CustomResourceDefinition {plural}.{group}: the API cannot list or delete this"
+            ),
             Fix {
                 etcd: vec![delete_op(e)],
                 note: Some("or re-create the CRD, then delete it through the API".into()),
@@ -304,7 +464,9 @@ fn by_key(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out:
             format!("namespace {ns} does not exist: the API cannot list or delete this"),
             Fix {
                 etcd: vec![delete_op(e)],
-                note: Some(format!("or re-create namespace {ns}, then delete it through the API")),
+                note: Some(format!(
+                    "or re-create namespace {ns}, then delete it through the API"
+                )),
                 ..Fix::default()
             },
         ));
@@ -341,7 +503,12 @@ fn helm_revision(name: &str) -> Option<(&str, u64)> {
 }
 
 /// Checks that read decoded facts.
-fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out: &mut Vec<Finding>) {
+fn by_facts(
+    ctx: &Ctx,
+    e: &Entry,
+    k: &revkeeper_formats::k8s::key::ObjectKey,
+    out: &mut Vec<Finding>,
+) {
     let index = ctx.index;
     let now = ctx.now;
     let f = &e.facts;
@@ -353,11 +520,23 @@ fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, ou
             let mut fi = finding(
                 "stuck-deletion",
                 Some(&e.key),
-                format!("deletionTimestamp {} ({}), finalizers [{list}]", rfc3339(t), ago(now, t)),
+                format!(
+                    "deletionTimestamp {} ({}), finalizers [{list}]",
+                    rfc3339(t),
+                    ago(now, t)
+                ),
                 Fix {
-                    kubectl: kubectl("patch", e, ctx, " --type=merge -p '{\"metadata\":{\"finalizers\":null}}'"),
+                    kubectl: kubectl(
+                        "patch",
+                        e,
+                        ctx,
+                        " --type=merge -p '{\"metadata\":{\"finalizers\":null}}'",
+                    ),
                     etcd: vec![delete_op(e)],
-                    note: Some("first check that the controller owning the finalizer is really gone".into()),
+                    note: Some(
+                        "first check that the controller owning the finalizer is really gone"
+                            .into(),
+                    ),
                 },
             );
             fi.age_seconds = Some(now - t);
@@ -366,7 +545,11 @@ fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, ou
             let mut fi = finding(
                 "pod-stuck-terminating",
                 Some(&e.key),
-                format!("terminating since {} ({}) without finalizers: its kubelet is gone", rfc3339(t), ago(now, t)),
+                format!(
+                    "terminating since {} ({}) without finalizers: its kubelet is gone",
+                    rfc3339(t),
+                    ago(now, t)
+                ),
                 api_and_etcd(e, ctx, "delete", " --force --grace-period=0"),
             );
             fi.age_seconds = Some(now - t);
@@ -455,7 +638,9 @@ fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, ou
             } else {
                 "job-failed-without-ttl"
             };
-            let when = finished.map(|t| format!(" at {}", rfc3339(t))).unwrap_or_default();
+            let when = finished
+                .map(|t| format!(" at {}", rfc3339(t)))
+                .unwrap_or_default();
             let mut fi = finding(
                 check,
                 Some(&e.key),
@@ -466,14 +651,20 @@ fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, ou
             out.push(fi);
         }
         KindFacts::PersistentVolume { phase } if &**phase == "Released" || &**phase == "Failed" => {
-            let check = if &**phase == "Released" { "pv-released" } else { "pv-failed" };
+            let check = if &**phase == "Released" {
+                "pv-released"
+            } else {
+                "pv-failed"
+            };
             out.push(finding(
                 check,
                 Some(&e.key),
                 format!("status.phase {phase}: the volume's storage is kept"),
                 Fix {
                     kubectl: kubectl("delete", e, ctx, ""),
-                    note: Some("deleting the PV object does not delete a Retain volume's disk".into()),
+                    note: Some(
+                        "deleting the PV object does not delete a Retain volume's disk".into(),
+                    ),
                     ..Fix::default()
                 },
             ));
@@ -560,7 +751,12 @@ fn by_facts(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, ou
 }
 
 /// ownerReferences resolved by apiVersion + kind (built-ins, then CRDs in the data).
-fn owners(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out: &mut Vec<Finding>) {
+fn owners(
+    ctx: &Ctx,
+    e: &Entry,
+    k: &revkeeper_formats::k8s::key::ObjectKey,
+    out: &mut Vec<Finding>,
+) {
     let index = ctx.index;
     for o in &e.facts.owners {
         let Some((resource, namespaced)) = index.resolve_kind(&o.api_version, &o.kind) else {
@@ -573,18 +769,29 @@ fn owners(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out:
         let target = index.object(&resource, ns, &o.name);
         let what = format!("{}/{} {}", o.api_version, o.kind, o.name);
         let (check, evidence) = match target {
-            None => ("owner-missing", format!("ownerReference {what} uid {} does not exist", o.uid)),
+            None => (
+                "owner-missing",
+                format!("ownerReference {what} uid {} does not exist", o.uid),
+            ),
             Some(t) => match &t.facts.uid {
                 Some(uid) if !o.uid.is_empty() && *uid != o.uid => (
                     "owner-uid-mismatch",
-                    format!("ownerReference {what} uid {} but the live object has uid {uid}", o.uid),
+                    format!(
+                        "ownerReference {what} uid {} but the live object has uid {uid}",
+                        o.uid
+                    ),
                 ),
                 _ => continue,
             },
         };
         let fix = api_and_etcd(e, ctx, "delete", "");
         if k.resource == "replicasets" && &*o.kind == "Deployment" {
-            out.push(finding("replicaset-orphaned", Some(&e.key), evidence.clone(), fix.clone()));
+            out.push(finding(
+                "replicaset-orphaned",
+                Some(&e.key),
+                evidence.clone(),
+                fix.clone(),
+            ));
         }
         out.push(finding(check, Some(&e.key), evidence, fix));
     }
@@ -593,8 +800,13 @@ fn owners(ctx: &Ctx, e: &Entry, k: &revkeeper_formats::k8s::key::ObjectKey, out:
 fn namespaces(ctx: &Ctx, per_ns: &HashMap<&str, usize>, out: &mut Vec<Finding>) {
     let prefix = format!("{}/namespaces/", ctx.index.prefix);
     let start = ctx.index.entries.partition_point(|e| *e.key < *prefix);
-    for e in ctx.index.entries[start..].iter().take_while(|e| e.key.starts_with(&prefix)) {
-        let Some(t) = e.facts.deleted_at else { continue };
+    for e in ctx.index.entries[start..]
+        .iter()
+        .take_while(|e| e.key.starts_with(&prefix))
+    {
+        let Some(t) = e.facts.deleted_at else {
+            continue;
+        };
         if t >= ctx.now - HOUR {
             continue;
         }
@@ -646,7 +858,9 @@ fn helm_history(helm: &BTreeMap<(&str, &str), Vec<(u64, &Entry)>>, out: &mut Vec
                         .join(" ")
                 )),
                 etcd: old.iter().map(|(_, e)| delete_op(e)).collect(),
-                note: Some(format!("keeps the newest {KEEP}; set --history-max on helm upgrade")),
+                note: Some(format!(
+                    "keeps the newest {KEEP}; set --history-max on helm upgrade"
+                )),
             },
         );
         fi.keys = revs.iter().map(|(_, e)| e.key.to_string()).collect();
@@ -657,12 +871,15 @@ fn helm_history(helm: &BTreeMap<(&str, &str), Vec<(u64, &Entry)>>, out: &mut Vec
 fn old_replicasets(ctx: &Ctx, idle: &HashMap<&str, Vec<&Entry>>, out: &mut Vec<Finding>) {
     let mut limits: HashMap<&str, i64> = HashMap::new();
     for e in &ctx.index.entries {
-        if let (KindFacts::Deployment { history_limit }, Some(uid)) = (&e.facts.kind, &e.facts.uid) {
+        if let (KindFacts::Deployment { history_limit }, Some(uid)) = (&e.facts.kind, &e.facts.uid)
+        {
             limits.insert(uid, *history_limit);
         }
     }
     for (uid, rs) in idle {
-        let Some(&limit) = limits.get(uid) else { continue };
+        let Some(&limit) = limits.get(uid) else {
+            continue;
+        };
         if rs.len() as i64 <= limit {
             continue;
         }
@@ -672,7 +889,10 @@ fn old_replicasets(ctx: &Ctx, idle: &HashMap<&str, Vec<&Entry>>, out: &mut Vec<F
             out.push(finding(
                 "replicaset-old",
                 Some(&e.key),
-                format!("{} idle ReplicaSets for a Deployment with revisionHistoryLimit {limit}", rs.len()),
+                format!(
+                    "{} idle ReplicaSets for a Deployment with revisionHistoryLimit {limit}",
+                    rs.len()
+                ),
                 api_and_etcd(e, ctx, "delete", ""),
             ));
         }
@@ -685,11 +905,20 @@ mod tests {
 
     #[test]
     fn name_patterns() {
-        assert_eq!(token_secret_sa("ci-deployer-6m8h-token-9fckf"), Some("ci-deployer-6m8h"));
+        assert_eq!(
+            token_secret_sa("ci-deployer-6m8h-token-9fckf"),
+            Some("ci-deployer-6m8h")
+        );
         assert_eq!(token_secret_sa("github-token"), None);
-        assert_eq!(helm_revision("sh.helm.release.v1.kube-prometheus-stack.v14"), Some(("kube-prometheus-stack", 14)));
+        assert_eq!(
+            helm_revision("sh.helm.release.v1.kube-prometheus-stack.v14"),
+            Some(("kube-prometheus-stack", 14))
+        );
         assert_eq!(helm_revision("sh.helm.release.v1.x.vfoo"), None);
         assert_eq!(kubectl_resource("replicasets"), "replicasets.apps");
-        assert_eq!(kubectl_resource("kafka.strimzi.io/kafkatopics"), "kafkatopics.kafka.strimzi.io");
+        assert_eq!(
+            kubectl_resource("kafka.strimzi.io/kafkatopics"),
+            "kafkatopics.kafka.strimzi.io"
+        );
     }
 }

@@ -147,9 +147,11 @@ pub fn extract(resource: &str, obj: &Value) -> ObjectFacts {
         .and_then(Value::as_array)
         .map(|f| f.iter().filter_map(|s| text(Some(s))).collect())
         .unwrap_or_default();
-    let label = |name: &str| meta.and_then(|m| m.pointer(&format!("/labels/{}", name.replace('/', "~1"))));
-    let annotation =
-        |name: &str| meta.and_then(|m| m.pointer(&format!("/annotations/{}", name.replace('/', "~1"))));
+    let label =
+        |name: &str| meta.and_then(|m| m.pointer(&format!("/labels/{}", name.replace('/', "~1"))));
+    let annotation = |name: &str| {
+        meta.and_then(|m| m.pointer(&format!("/annotations/{}", name.replace('/', "~1"))))
+    };
     let created = parse_time(m("creationTimestamp"));
     let mut heartbeat = None;
     let kind = match resource {
@@ -180,21 +182,26 @@ pub fn extract(resource: &str, obj: &Value) -> ObjectFacts {
                     .pointer("/spec/leaseDurationSeconds")
                     .and_then(Value::as_i64),
                 apiserver_identity: label("apiserver.kubernetes.io/identity").is_some()
-                    || label("k8s.io/component").and_then(Value::as_str)
-                        == Some("kube-apiserver"),
+                    || label("k8s.io/component").and_then(Value::as_str) == Some("kube-apiserver"),
             }
         }
         "minions" => {
             heartbeat = obj
                 .pointer("/status/conditions")
                 .and_then(Value::as_array)
-                .and_then(|cs| cs.iter().filter_map(|c| parse_time(c.get("lastHeartbeatTime"))).max());
+                .and_then(|cs| {
+                    cs.iter()
+                        .filter_map(|c| parse_time(c.get("lastHeartbeatTime")))
+                        .max()
+                });
             KindFacts::None
         }
         "jobs" => KindFacts::Job {
             complete: has_condition(obj, "Complete"),
             failed: has_condition(obj, "Failed"),
-            has_ttl: obj.pointer("/spec/ttlSecondsAfterFinished").is_some_and(|v| !v.is_null()),
+            has_ttl: obj
+                .pointer("/spec/ttlSecondsAfterFinished")
+                .is_some_and(|v| !v.is_null()),
             finished: parse_time(obj.pointer("/status/completionTime")),
         },
         "persistentvolumes" => KindFacts::PersistentVolume {

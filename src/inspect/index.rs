@@ -50,7 +50,14 @@ impl Index {
     }
 
     /// Adds one key with its value (decoded here with `keyring`). Keys must come in sorted order.
-    pub fn add(&mut self, key: &[u8], value: &[u8], lease: i64, mod_revision: i64, keyring: &Keyring) {
+    pub fn add(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        lease: i64,
+        mod_revision: i64,
+        keyring: &Keyring,
+    ) {
         let Ok(key_str) = std::str::from_utf8(key) else {
             self.skipped_keys += 1;
             return;
@@ -66,9 +73,21 @@ impl Index {
                 },
                 None,
             ),
-            Err(e) => (ValueState::Undecodable { error: e.to_string() }, None),
+            Err(e) => (
+                ValueState::Undecodable {
+                    error: e.to_string(),
+                },
+                None,
+            ),
         };
-        self.add_decoded(key_str, value.len(), lease, mod_revision, state, object.as_ref());
+        self.add_decoded(
+            key_str,
+            value.len(),
+            lease,
+            mod_revision,
+            state,
+            object.as_ref(),
+        );
     }
 
     /// Adds one key whose value is already decoded (or known not to be an object).
@@ -143,7 +162,12 @@ impl Index {
         let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
         self.crds
             .get(&(Box::from(group), Box::from(kind)))
-            .map(|c| (k8s::resources::custom_etcd_resource(&c.plural, group), c.namespaced))
+            .map(|c| {
+                (
+                    k8s::resources::custom_etcd_resource(&c.plural, group),
+                    c.namespaced,
+                )
+            })
     }
 }
 

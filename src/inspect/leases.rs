@@ -143,7 +143,8 @@ pub(super) fn analyze(
         let r1 = l.remaining_ttl;
         let r2 = later.get(&l.id).and_then(|l2| l2.remaining_ttl);
         // Over the ≥ 1 s between polls an untouched lease loses at least a second.
-        let kept_alive = matches!((r1, r2), (Some(a), Some(b)) if a > 0 && b >= a && poll_interval >= 1);
+        let kept_alive =
+            matches!((r1, r2), (Some(a), Some(b)) if a > 0 && b >= a && poll_interval >= 1);
         if kept_alive {
             push(
                 "lease-kept-alive",
@@ -194,7 +195,10 @@ pub(super) fn analyze(
         if attached.len() > MAX_OBJECTS {
             push(
                 "lease-oversized",
-                format!("{} keys (kube-apiserver puts at most {MAX_OBJECTS} on one lease)", attached.len()),
+                format!(
+                    "{} keys (kube-apiserver puts at most {MAX_OBJECTS} on one lease)",
+                    attached.len()
+                ),
                 Fix {
                     note: Some("revoke drains the keys in batches first".into()),
                     ..Fix::default()

@@ -179,9 +179,11 @@ fn opt_lease_hex<S: Serializer>(id: &Option<i64>, s: S) -> std::result::Result<S
 pub fn parse_lease_id(text: &str) -> Result<i64> {
     let t = text.trim();
     let hex = t.strip_prefix("0x").unwrap_or(t);
-    u64::from_str_radix(hex, 16)
-        .map(|v| v as i64)
-        .map_err(|_| Error::invalid(format!("lease id {text:?} is not a hex number (etcdctl prints leases as %016x)")))
+    u64::from_str_radix(hex, 16).map(|v| v as i64).map_err(|_| {
+        Error::invalid(format!(
+            "lease id {text:?} is not a hex number (etcdctl prints leases as %016x)"
+        ))
+    })
 }
 
 /// Scans `source` and runs every detector.
@@ -236,7 +238,9 @@ pub fn analyze(
             facts::ValueState::Undecodable { error } => {
                 values.undecodable += 1;
                 if values.undecodable_examples.len() < 5 {
-                    values.undecodable_examples.push(format!("{}: {error}", e.key));
+                    values
+                        .undecodable_examples
+                        .push(format!("{}: {error}", e.key));
                 }
             }
             facts::ValueState::NotObject => {}
@@ -247,7 +251,8 @@ pub fn analyze(
         now,
         event_ttl: opts.event_ttl,
     };
-    let (lease_infos, mut findings) = leases::analyze(&ctx, leases, second_poll, opts.poll_interval.as_secs());
+    let (lease_infos, mut findings) =
+        leases::analyze(&ctx, leases, second_poll, opts.poll_interval.as_secs());
     findings.extend(detect::run(&ctx, leases));
     findings.sort_by(|a, b| {
         (a.check, a.key.as_deref(), a.lease).cmp(&(b.check, b.key.as_deref(), b.lease))
@@ -282,7 +287,15 @@ fn decide_now(index: &index::Index, live: bool, now: Now) -> (i64, bool, String)
         return (t, true, format!("newest heartbeat in the data ({key})"));
     }
     if let Some((t, key)) = newest(&|e| e.facts.created) {
-        return (t, true, format!("newest creationTimestamp in the data ({key})"));
+        return (
+            t,
+            true,
+            format!("newest creationTimestamp in the data ({key})"),
+        );
     }
-    (clock, true, "no timestamps in the data: system clock".into())
+    (
+        clock,
+        true,
+        "no timestamps in the data: system clock".into(),
+    )
 }

@@ -87,7 +87,9 @@ pub fn plan_revoke(report: &Report, ids: &[i64]) -> Result<Plan> {
     let mut steps = Vec::new();
     for &id in ids {
         let info = report.leases.iter().find(|l| l.id == id).ok_or_else(|| {
-            Error::invalid(format!("lease {id:016x} not found (check `revkeeper leases`)"))
+            Error::invalid(format!(
+                "lease {id:016x} not found (check `revkeeper leases`)"
+            ))
         })?;
         steps.push(Step {
             op: EtcdOp::Revoke {
@@ -277,7 +279,11 @@ fn delete_parts(op: &EtcdOp) -> (&str, i64, i64) {
     }
 }
 
-async fn delete_batch(client: &mut Client, steps: &[&Step], audit: &mut Audit) -> Result<Vec<Outcome>> {
+async fn delete_batch(
+    client: &mut Client,
+    steps: &[&Step],
+    audit: &mut Audit,
+) -> Result<Vec<Outcome>> {
     let mut compares = Vec::new();
     let mut ops = Vec::new();
     for s in steps {
@@ -288,7 +294,10 @@ async fn delete_batch(client: &mut Client, steps: &[&Step], audit: &mut Audit) -
         )?;
         compares.push(Compare::mod_revision(key, CompareOp::Equal, rev));
         compares.push(Compare::lease(key, CompareOp::Equal, lease));
-        ops.push(TxnOp::delete(key, Some(DeleteOptions::new().with_prev_key())));
+        ops.push(TxnOp::delete(
+            key,
+            Some(DeleteOptions::new().with_prev_key()),
+        ));
     }
     let resp = client
         .txn(Txn::new().when(compares).and_then(ops))
@@ -296,7 +305,9 @@ async fn delete_batch(client: &mut Client, steps: &[&Step], audit: &mut Audit) -
         .map_err(|e| rpc("delete txn", e))?;
     if !resp.succeeded() {
         if steps.len() == 1 {
-            return Ok(vec![verdict_after_failed_compare(client, steps[0], audit).await?]);
+            return Ok(vec![
+                verdict_after_failed_compare(client, steps[0], audit).await?,
+            ]);
         }
         let mut out = Vec::new();
         for s in steps {
@@ -328,7 +339,11 @@ async fn delete_batch(client: &mut Client, steps: &[&Step], audit: &mut Audit) -
     Ok(out)
 }
 
-async fn verdict_after_failed_compare(client: &mut Client, s: &Step, audit: &mut Audit) -> Result<Outcome> {
+async fn verdict_after_failed_compare(
+    client: &mut Client,
+    s: &Step,
+    audit: &mut Audit,
+) -> Result<Outcome> {
     let (key, rev, lease) = delete_parts(&s.op);
     let now = client.get(key, None).await.map_err(|e| rpc("get", e))?;
     let (result, message) = match now.kvs().first() {
@@ -365,9 +380,15 @@ async fn revoke(
         keys: expected_keys.to_vec(),
     };
     let hex = format!("{lease:016x}");
-    audit.write("intent", json!({"op": "revoke", "lease": hex, "keys": expected_keys.len()}))?;
+    audit.write(
+        "intent",
+        json!({"op": "revoke", "lease": hex, "keys": expected_keys.len()}),
+    )?;
     let finish = |result: &'static str, message: String, audit: &mut Audit| -> Result<Outcome> {
-        audit.write("result", json!({"op": "revoke", "lease": hex, "result": result, "message": message}))?;
+        audit.write(
+            "result",
+            json!({"op": "revoke", "lease": hex, "result": result, "message": message}),
+        )?;
         Ok(Outcome {
             op: op.clone(),
             result,
@@ -433,7 +454,10 @@ async fn revoke(
                 .iter()
                 .map(|k| Compare::lease(k.as_str(), CompareOp::Equal, lease))
                 .collect();
-            let ops: Vec<TxnOp> = chunk.iter().map(|k| TxnOp::delete(k.as_str(), None)).collect();
+            let ops: Vec<TxnOp> = chunk
+                .iter()
+                .map(|k| TxnOp::delete(k.as_str(), None))
+                .collect();
             let resp = client
                 .txn(Txn::new().when(compares).and_then(ops))
                 .await
