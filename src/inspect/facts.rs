@@ -1,6 +1,8 @@
 //! The compact facts kept per object during the scan: what the detectors need, never the whole
 //! object, so memory grows with the number of keys and owner references, not with value sizes.
 
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -102,182 +104,441 @@ pub struct ObjectFacts {
 }
 
 /// RFC 3339 (with or without fractional seconds) to unix seconds.
-pub fn parse_time(v: Option<&Value>) -> Option<i64> {
-    let s = v?.as_str()?;
-    OffsetDateTime::parse(s, &Rfc3339)
+pub fn parse_time(s: Option<&str>) -> Option<i64> {
+    OffsetDateTime::parse(s?, &Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp())
 }
 
-fn text(v: Option<&Value>) -> Option<Box<str>> {
-    v.and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(Into::into)
-}
-
-fn has_condition(obj: &Value, kind: &str) -> bool {
-    obj.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c.get("type").and_then(Value::as_str) == Some(kind)
-                    && c.get("status").and_then(Value::as_str) == Some("True")
-            })
-        })
-}
-
-/// Extracts the facts of `obj` stored under etcd resource `resource`.
+/// Extracts the facts of a decoded object stored under etcd resource `resource`.
 pub fn extract(resource: &str, obj: &Value) -> ObjectFacts {
-    let meta = obj.get("metadata");
-    let m = |f: &str| meta.and_then(|m| m.get(f));
-    let owners = m("ownerReferences")
-        .and_then(Value::as_array)
-        .map(|refs| {
-            refs.iter()
-                .map(|r| OwnerRef {
-                    api_version: text(r.get("apiVersion")).unwrap_or_default(),
-                    kind: text(r.get("kind")).unwrap_or_default(),
-                    name: text(r.get("name")).unwrap_or_default(),
-                    uid: text(r.get("uid")).unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let finalizers = m("finalizers")
-        .and_then(Value::as_array)
-        .map(|f| f.iter().filter_map(|s| text(Some(s))).collect())
-        .unwrap_or_default();
-    let label =
-        |name: &str| meta.and_then(|m| m.pointer(&format!("/labels/{}", name.replace('/', "~1"))));
-    let annotation = |name: &str| {
-        meta.and_then(|m| m.pointer(&format!("/annotations/{}", name.replace('/', "~1"))))
+    from_doc(resource, &Doc::deserialize(obj).unwrap_or_default())
+}
+
+/// Extracts the facts straight from JSON bytes (custom resources, CRDs, APIServices), without
+/// building the whole object; `None` when the bytes are not a JSON object.
+pub fn extract_json(resource: &str, json: &[u8]) -> Option<ObjectFacts> {
+    let doc: Doc = serde_json::from_slice(json).ok()?;
+    Some(from_doc(resource, &doc))
+}
+
+fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
+    let m = &d.metadata.0;
+    let spec = &d.spec.0;
+    let status = &d.status.0;
+    let condition = |kind: &str| {
+        status
+            .conditions
+            .0
+            .iter()
+            .any(|c| c.0.kind.as_deref() == Some(kind) && c.0.status.as_deref() == Some("True"))
     };
-    let created = parse_time(m("creationTimestamp"));
     let mut heartbeat = None;
     let kind = match resource {
         "pods" => KindFacts::Pod {
-            node_name: text(obj.pointer("/spec/nodeName")),
-            evicted: obj.pointer("/status/phase").and_then(Value::as_str) == Some("Failed")
-                && obj.pointer("/status/reason").and_then(Value::as_str) == Some("Evicted"),
+            node_name: spec.node_name.0.clone(),
+            evicted: status.phase.as_deref() == Some("Failed")
+                && status.reason.as_deref() == Some("Evicted"),
         },
-        "events" => {
-            let times = [
-                obj.get("lastTimestamp"),
-                obj.get("eventTime"),
-                obj.pointer("/series/lastObservedTime"),
-                obj.get("firstTimestamp"),
-                m("creationTimestamp"),
-            ];
-            KindFacts::Event {
-                newest: times.into_iter().filter_map(parse_time).max(),
-            }
-        }
+        "events" => KindFacts::Event {
+            newest: [
+                &d.last_timestamp,
+                &d.event_time,
+                &d.series.0.last_observed_time,
+                &d.first_timestamp,
+                &m.creation_timestamp,
+            ]
+            .into_iter()
+            .filter_map(|t| parse_time(t.as_deref()))
+            .max(),
+        },
         "leases" => {
-            let renew = parse_time(obj.pointer("/spec/renewTime"));
+            let renew = parse_time(spec.renew_time.as_deref());
             heartbeat = renew;
             KindFacts::Lease {
-                holder: text(obj.pointer("/spec/holderIdentity")),
+                holder: spec.holder_identity.0.clone(),
                 renew,
-                duration: obj
-                    .pointer("/spec/leaseDurationSeconds")
-                    .and_then(Value::as_i64),
-                apiserver_identity: label("apiserver.kubernetes.io/identity").is_some()
-                    || label("k8s.io/component").and_then(Value::as_str) == Some("kube-apiserver"),
+                duration: spec.lease_duration_seconds.0,
+                apiserver_identity: m.labels.0.identity.0.is_some()
+                    || m.labels.0.component.as_deref() == Some("kube-apiserver"),
             }
         }
         "minions" => {
-            heartbeat = obj
-                .pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .and_then(|cs| {
-                    cs.iter()
-                        .filter_map(|c| parse_time(c.get("lastHeartbeatTime")))
-                        .max()
-                });
+            heartbeat = status
+                .conditions
+                .0
+                .iter()
+                .filter_map(|c| parse_time(c.0.last_heartbeat_time.as_deref()))
+                .max();
             KindFacts::None
         }
         "jobs" => KindFacts::Job {
-            complete: has_condition(obj, "Complete"),
-            failed: has_condition(obj, "Failed"),
-            has_ttl: obj
-                .pointer("/spec/ttlSecondsAfterFinished")
-                .is_some_and(|v| !v.is_null()),
-            finished: parse_time(obj.pointer("/status/completionTime")),
+            complete: condition("Complete"),
+            failed: condition("Failed"),
+            has_ttl: spec.ttl_seconds_after_finished.0.is_some(),
+            finished: parse_time(status.completion_time.as_deref()),
         },
         "persistentvolumes" => KindFacts::PersistentVolume {
-            phase: text(obj.pointer("/status/phase")).unwrap_or_default(),
+            phase: status.phase.0.clone().unwrap_or_default(),
         },
         "secrets" => KindFacts::Secret {
-            kind: text(obj.get("type")).unwrap_or_default(),
-            sa_name: text(annotation("kubernetes.io/service-account.name")),
-            sa_uid: text(annotation("kubernetes.io/service-account.uid")),
+            kind: d.kind.0.clone().unwrap_or_default(),
+            sa_name: m.annotations.0.sa_name.0.clone(),
+            sa_uid: m.annotations.0.sa_uid.0.clone(),
         },
         "endpointslices" => KindFacts::EndpointSlice {
-            service_name: text(label("kubernetes.io/service-name")),
+            service_name: m.labels.0.service_name.0.clone(),
         },
         "apiextensions.k8s.io/customresourcedefinitions" => KindFacts::Crd {
-            group: text(obj.pointer("/spec/group")).unwrap_or_default(),
-            kind: text(obj.pointer("/spec/names/kind")).unwrap_or_default(),
-            plural: text(obj.pointer("/spec/names/plural")).unwrap_or_default(),
-            namespaced: obj.pointer("/spec/scope").and_then(Value::as_str) != Some("Cluster"),
+            group: spec.group.0.clone().unwrap_or_default(),
+            kind: spec.names.0.kind.0.clone().unwrap_or_default(),
+            plural: spec.names.0.plural.0.clone().unwrap_or_default(),
+            namespaced: spec.scope.as_deref() != Some("Cluster"),
         },
         "apiregistration.k8s.io/apiservices" => {
-            let svc = obj.pointer("/spec/service");
-            let refs = svc
-                .and_then(|s| Some((text(s.get("namespace"))?, text(s.get("name"))?)))
-                .into_iter()
-                .collect();
-            KindFacts::ServiceRefs(refs)
+            KindFacts::ServiceRefs(spec.service.0.pair().into_iter().collect())
         }
         "validatingwebhookconfigurations" | "mutatingwebhookconfigurations" => {
-            let refs = obj
-                .get("webhooks")
-                .and_then(Value::as_array)
-                .map(|hooks| {
-                    hooks
-                        .iter()
-                        .filter_map(|h| {
-                            let s = h.pointer("/clientConfig/service")?;
-                            Some((text(s.get("namespace"))?, text(s.get("name"))?))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            KindFacts::ServiceRefs(refs)
+            KindFacts::ServiceRefs(
+                d.webhooks
+                    .0
+                    .iter()
+                    .filter_map(|w| w.0.client_config.0.service.0.pair())
+                    .collect(),
+            )
         }
         "volumeattachments" => KindFacts::VolumeAttachment {
-            node_name: text(obj.pointer("/spec/nodeName")),
+            node_name: spec.node_name.0.clone(),
         },
         "certificatesigningrequests" => KindFacts::Csr {
             decided: ["Approved", "Denied", "Failed"]
                 .iter()
-                .any(|c| has_condition(obj, c)),
+                .any(|c| condition(c)),
         },
         "replicasets" => KindFacts::ReplicaSet {
-            idle: obj.pointer("/spec/replicas").and_then(Value::as_i64) == Some(0)
-                && obj
-                    .pointer("/status/replicas")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0)
-                    == 0,
+            idle: spec.replicas.0 == Some(0) && status.replicas.0.unwrap_or(0) == 0,
         },
         "deployments" => KindFacts::Deployment {
-            history_limit: obj
-                .pointer("/spec/revisionHistoryLimit")
-                .and_then(Value::as_i64)
-                .unwrap_or(10),
+            history_limit: spec.revision_history_limit.0.unwrap_or(10),
         },
         _ => KindFacts::None,
     };
     ObjectFacts {
-        uid: text(m("uid")),
-        created,
-        deleted_at: parse_time(m("deletionTimestamp")),
-        finalizers,
-        owners,
+        uid: m.uid.0.clone(),
+        created: parse_time(m.creation_timestamp.as_deref()),
+        deleted_at: parse_time(m.deletion_timestamp.as_deref()),
+        finalizers: m.finalizers.0.iter().filter_map(|f| f.0.clone()).collect(),
+        owners: m
+            .owner_references
+            .0
+            .iter()
+            .map(|o| OwnerRef {
+                api_version: o.0.api_version.0.clone().unwrap_or_default(),
+                kind: o.0.kind.0.clone().unwrap_or_default(),
+                name: o.0.name.0.clone().unwrap_or_default(),
+                uid: o.0.uid.0.clone().unwrap_or_default(),
+            })
+            .collect(),
         kind,
         heartbeat,
     }
+}
+
+// The few fields the detectors read, deserialized leniently: a field of an unexpected type (a
+// custom resource may use `spec.replicas` for anything) reads as absent instead of failing the
+// whole object, and everything else is skipped without being built.
+
+/// A non-empty string leaf; anything else ("" included) reads as `None`.
+#[derive(Default)]
+struct Text(Option<Box<str>>);
+
+impl Text {
+    fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// An integer leaf; any other JSON value reads as `None`.
+#[derive(Default)]
+struct Int(Option<i64>);
+
+/// An object node; any other JSON value reads as `T::default()`.
+#[derive(Default)]
+struct Node<T>(T);
+
+/// An array; any other JSON value reads as empty.
+struct List<T>(Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+macro_rules! lenient_leaf {
+    ($ty:ident, $expect:literal, $($method:ident($arg:ty) => $conv:expr),*) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($expect)
+                    }
+                    $(fn $method<E: serde::de::Error>(self, v: $arg) -> Result<$ty, E> {
+                        #[allow(clippy::redundant_closure_call)]
+                        Ok($ty(($conv)(v)))
+                    })*
+                    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<$ty, E> { Ok($ty(None)) }
+                    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<$ty, E> { Ok($ty(None)) }
+                    fn visit_unit<E: serde::de::Error>(self) -> Result<$ty, E> { Ok($ty(None)) }
+                    fn visit_none<E: serde::de::Error>(self) -> Result<$ty, E> { Ok($ty(None)) }
+                    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<$ty, D::Error> {
+                        $ty::deserialize(d)
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<$ty, A::Error> {
+                        while a.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok($ty(None))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<$ty, A::Error> {
+                        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok($ty(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+lenient_leaf!(Text, "a string",
+    visit_str(&str) => |v: &str| (!v.is_empty()).then(|| v.into()),
+    visit_i64(i64) => |_| None,
+    visit_u64(u64) => |_| None);
+lenient_leaf!(Int, "an integer",
+    visit_str(&str) => |_| None,
+    visit_i64(i64) => Some,
+    visit_u64(u64) => |v: u64| i64::try_from(v).ok());
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Node<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for V<T> {
+            type Value = Node<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Node<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(Node)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Node<T>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Node(T::default()))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node<T>, D::Error> {
+                Node::deserialize(d)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Node<T>, E> {
+                Ok(Node(T::default()))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<List<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = a.next_element()? {
+                    out.push(x);
+                }
+                Ok(List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<List<T>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(List::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<List<T>, D::Error> {
+                List::deserialize(d)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<List<T>, E> {
+                Ok(List::default())
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Doc {
+    metadata: Node<Meta>,
+    spec: Node<Spec>,
+    status: Node<Status>,
+    #[serde(rename = "type")]
+    kind: Text,
+    last_timestamp: Text,
+    event_time: Text,
+    first_timestamp: Text,
+    series: Node<Series>,
+    webhooks: List<Node<Webhook>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Meta {
+    uid: Text,
+    creation_timestamp: Text,
+    deletion_timestamp: Text,
+    finalizers: List<Text>,
+    owner_references: List<Node<Owner>>,
+    labels: Node<Labels>,
+    annotations: Node<Annotations>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Owner {
+    api_version: Text,
+    kind: Text,
+    name: Text,
+    uid: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Labels {
+    #[serde(rename = "kubernetes.io/service-name")]
+    service_name: Text,
+    #[serde(rename = "apiserver.kubernetes.io/identity")]
+    identity: Text,
+    #[serde(rename = "k8s.io/component")]
+    component: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Annotations {
+    #[serde(rename = "kubernetes.io/service-account.name")]
+    sa_name: Text,
+    #[serde(rename = "kubernetes.io/service-account.uid")]
+    sa_uid: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Spec {
+    node_name: Text,
+    holder_identity: Text,
+    renew_time: Text,
+    lease_duration_seconds: Int,
+    ttl_seconds_after_finished: Int,
+    group: Text,
+    scope: Text,
+    names: Node<Names>,
+    service: Node<ServiceRef>,
+    replicas: Int,
+    revision_history_limit: Int,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Names {
+    kind: Text,
+    plural: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ServiceRef {
+    namespace: Text,
+    name: Text,
+}
+
+impl ServiceRef {
+    fn pair(&self) -> Option<(Box<str>, Box<str>)> {
+        Some((self.namespace.0.clone()?, self.name.0.clone()?))
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Status {
+    phase: Text,
+    reason: Text,
+    completion_time: Text,
+    replicas: Int,
+    conditions: List<Node<Condition>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Condition {
+    #[serde(rename = "type")]
+    kind: Text,
+    status: Text,
+    last_heartbeat_time: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Series {
+    last_observed_time: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Webhook {
+    client_config: Node<ClientConfig>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ClientConfig {
+    service: Node<ServiceRef>,
 }
 
 #[cfg(test)]
@@ -299,6 +560,32 @@ mod tests {
                 newest: Some(1767398400)
             }
         );
+    }
+
+    #[test]
+    fn odd_field_types_read_as_absent() {
+        let f = extract(
+            "replicasets",
+            &json!({"metadata": {"uid": 7, "finalizers": "x", "ownerReferences": {"a": 1}},
+                    "spec": {"replicas": "zero"}, "status": []}),
+        );
+        assert_eq!(
+            f,
+            ObjectFacts {
+                kind: KindFacts::ReplicaSet { idle: false },
+                ..ObjectFacts::default()
+            }
+        );
+        let bytes = br#"{"metadata":{"uid":"u","labels":{"kubernetes.io/service-name":"web"}},"spec":{"x":[1,{"y":null}]}}"#;
+        let f = extract_json("endpointslices", bytes).unwrap();
+        assert_eq!(f.uid.as_deref(), Some("u"));
+        assert_eq!(
+            f.kind,
+            KindFacts::EndpointSlice {
+                service_name: Some("web".into())
+            }
+        );
+        assert!(extract_json("pods", b"{not json").is_none());
     }
 
     #[test]

@@ -62,6 +62,22 @@ impl Index {
             self.skipped_keys += 1;
             return;
         };
+        let resource = ObjectKey::parse(key, &self.prefix).map(|k| k.resource);
+        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
+        // else goes through the decoder (protobuf, CBOR, encryption).
+        if looks_like_json(value)
+            && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
+        {
+            self.push(
+                key_str,
+                value.len(),
+                lease,
+                mod_revision,
+                ValueState::Object,
+                facts,
+            );
+            return;
+        }
         let (state, object) = match k8s::decode_value(key, value, keyring) {
             Ok(d) => match d.object {
                 Some(o) => (ValueState::Object, Some(o)),
@@ -105,6 +121,18 @@ impl Index {
             (Some(r), Some(o)) => facts::extract(r, o),
             _ => ObjectFacts::default(),
         };
+        self.push(key, value_len, lease, mod_revision, state, facts);
+    }
+
+    fn push(
+        &mut self,
+        key: &str,
+        value_len: usize,
+        lease: i64,
+        mod_revision: i64,
+        state: ValueState,
+        facts: ObjectFacts,
+    ) {
         if let facts::KindFacts::Crd {
             group,
             kind,
@@ -169,6 +197,13 @@ impl Index {
                 )
             })
     }
+}
+
+fn looks_like_json(value: &[u8]) -> bool {
+    value
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
 }
 
 /// `provider:key` from a `k8s:enc:<provider>:v1:<key>:` header, for reports.
