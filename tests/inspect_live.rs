@@ -1061,3 +1061,46 @@ fn revoke_refuses_kept_alive_and_foreign_leases_and_drains_large_ones() {
     let ttl = rt.block_on(c.lease_time_to_live(BIG_LEASE, None)).unwrap();
     assert_eq!(ttl.ttl(), -1, "lease revoked");
 }
+
+/// Under a NOSPACE alarm etcd refuses puts and lease grants, but not deletes and revokes: the
+/// fix still goes through.
+#[test]
+fn fixes_work_under_a_nospace_alarm() {
+    let member = Member::start_single_with(None, vec!["--quota-backend-bytes=8388608".into()]);
+    let ep = member.endpoint();
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
+    let stray = "/registry/example.com/widgets/default/w1";
+    rt.block_on(async {
+        c.put("/registry/namespaces/default", obj("v1", "Namespace", None, "default", "ns", json!({})).to_string(), None)
+            .await
+            .unwrap();
+        c.put(stray, obj("example.com/v1", "Widget", Some("default"), "w1", "w1", json!({})).to_string(), None)
+            .await
+            .unwrap();
+        c.lease_grant(3660, Some(LeaseGrantOptions::new().with_id(KEYLESS_LEASE))).await.unwrap();
+        let mut i = 0;
+        loop {
+            let filler = common::random_bytes(i, 1 << 20);
+            match c.put(format!("/filler/{i}"), filler, None).await {
+                Ok(_) => i += 1,
+                Err(e) => {
+                    assert!(e.to_string().contains("database space exceeded"), "{e}");
+                    break;
+                }
+            }
+            assert!(i < 64, "the quota was never reached");
+        }
+    });
+    let alarms = rt.block_on(c.alarm(etcd_client::AlarmAction::Get, etcd_client::AlarmType::None, None)).unwrap();
+    assert!(!alarms.alarms().is_empty(), "NOSPACE alarm raised");
+
+    let fix = common::run(&["stale", "fix", "--endpoints", &ep, "--check", "cr-without-crd", "--apply"]);
+    assert_eq!(fix.code, 0, "{}\n{}", fix.stdout, fix.stderr);
+    assert_eq!(rt.block_on(c.get(stray, None)).unwrap().count(), 0, "deleted under NOSPACE");
+    let revoke = common::run(&[
+        "leases", "revoke", &format!("{KEYLESS_LEASE:016x}"), "--endpoints", &ep, "--apply", "--min-age", "0s",
+    ]);
+    assert_eq!(revoke.code, 0, "{}\n{}", revoke.stdout, revoke.stderr);
+    assert_eq!(rt.block_on(c.lease_time_to_live(KEYLESS_LEASE, None)).unwrap().ttl(), -1);
+}
