@@ -87,10 +87,8 @@ fn assert_matches_truth(what: &str, report: &Report, truth: &Value) {
     }
 }
 
-fn fixture_keyring(_dir: &Path) -> Keyring {
-    // Decryption (Keyring::load of encryption-config.yaml) lands with the decode-values branch;
-    // until then encrypted Secrets are judged from their keys.
-    Keyring::default()
+fn fixture_keyring(dir: &Path) -> Keyring {
+    Keyring::load(&dir.join("encryption-config.yaml")).unwrap()
 }
 
 fn estimate_now() -> Options {

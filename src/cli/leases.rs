@@ -11,20 +11,16 @@ use crate::inspect::remediate::{self, ApplyOptions, Plan};
 use crate::inspect::{self, Finding, Now, Options, Report};
 use crate::output::{OutputArgs, OutputFormat, print_json, print_table, with_stdout};
 use crate::{Error, Result};
-use revkeeper_formats::k8s::Keyring;
 
 /// How to read and judge the data (shared by `leases` and `stale`).
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// apiserver EncryptionConfiguration to decrypt Secrets with (without it encrypted values
-    /// are judged from their keys)
-    #[arg(long, value_name = "FILE")]
-    pub encryption_config: Option<PathBuf>,
-    /// kube-apiserver --etcd-prefix
-    #[arg(long, default_value = "/registry")]
-    pub prefix: String,
+    /// --etcd-prefix and --encryption-config (without it encrypted values are judged from
+    /// their keys)
+    #[command(flatten)]
+    pub decode: crate::decode::DecodeOptions,
     /// kube-apiserver --event-ttl
     #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_duration)]
     pub event_ttl: Duration,
@@ -48,27 +44,17 @@ impl InspectArgs {
             ),
         };
         Ok(Options {
-            prefix: self.prefix.clone(),
+            prefix: self.decode.prefix().to_string(),
             event_ttl: self.event_ttl.as_secs() as i64,
             now,
             ..Options::default()
         })
     }
 
-    pub fn keyring(&self) -> Result<Keyring> {
-        match &self.encryption_config {
-            None => Ok(Keyring::default()),
-            Some(path) => Err(Error::invalid(format!(
-                "--encryption-config {}: decryption is not in this build yet; run without it (encrypted Secrets are judged from their keys)",
-                path.display()
-            ))),
-        }
-    }
-
     /// Scans the source and runs every detector.
     pub fn inspect(&self) -> Result<Report> {
         let source = self.source.open()?;
-        let keyring = self.keyring()?;
+        let keyring = self.decode.keyring()?;
         inspect::inspect(source.as_ref(), &keyring, &self.options()?)
     }
 }

@@ -3,6 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
+mod decode;
+mod dump;
 mod get;
 pub mod leases;
 pub mod snapshot_list;
@@ -42,8 +45,14 @@ pub enum Command {
     /// Save, inspect, verify and manage snapshots
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
-    /// Read keys from a live cluster or a snapshot file
+    /// Read Kubernetes objects (kubectl-style) or raw keys from a live cluster or a snapshot file
     Get(get::GetArgs),
+    /// Decode one stored value (from a file or stdin) to the Kubernetes object
+    Decode(decode::DecodeArgs),
+    /// Write every Kubernetes object as a YAML file under a directory
+    Dump(dump::DumpArgs),
+    /// Per-resource counts, sizes, kept revisions and encodings
+    Analyze(analyze::AnalyzeArgs),
     /// etcd leases with their keys, owner class and leak findings; `leases revoke ID…`
     Leases(leases::LeasesArgs),
     /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
@@ -104,6 +113,9 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Get(args) => get::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Dump(args) => dump::run(args),
+        Command::Analyze(args) => analyze::run(args),
         Command::Leases(args) => leases::run(args),
         Command::Stale(args) => stale::run(args),
     }
