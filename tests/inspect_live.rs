@@ -856,6 +856,28 @@ fn every_detector_and_lease_class_on_a_live_cluster() {
     let big = report.leases.iter().find(|l| l.id == BIG_LEASE).unwrap();
     assert_eq!(big.key_count, 1001);
     assert!(report.leases.iter().all(|l| l.remaining_ttl.is_some()));
+    // --older-than keeps findings at least that old (the expired Event is 3 h old).
+    let ep = member.endpoint();
+    let aged = |d: &str| {
+        let out = common::run(&[
+            "stale",
+            "--endpoints",
+            &ep,
+            "-o",
+            "json",
+            "--check",
+            "event-expired",
+            "--older-than",
+            d,
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str::<Value>(&out.stdout).unwrap()["findings"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(aged("2h"), 1);
+    assert_eq!(aged("4h"), 0);
     // JSON carries key / lease hex / check / evidence for every finding.
     let out = common::run(&["stale", "--endpoints", &member.endpoint(), "-o", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -1072,35 +1094,92 @@ fn fixes_work_under_a_nospace_alarm() {
     let mut c = common::member_client(&rt, &member);
     let stray = "/registry/example.com/widgets/default/w1";
     rt.block_on(async {
-        c.put("/registry/namespaces/default", obj("v1", "Namespace", None, "default", "ns", json!({})).to_string(), None)
+        c.put(
+            "/registry/namespaces/default",
+            obj("v1", "Namespace", None, "default", "ns", json!({})).to_string(),
+            None,
+        )
+        .await
+        .unwrap();
+        c.put(
+            stray,
+            obj(
+                "example.com/v1",
+                "Widget",
+                Some("default"),
+                "w1",
+                "w1",
+                json!({}),
+            )
+            .to_string(),
+            None,
+        )
+        .await
+        .unwrap();
+        c.lease_grant(3660, Some(LeaseGrantOptions::new().with_id(KEYLESS_LEASE)))
             .await
             .unwrap();
-        c.put(stray, obj("example.com/v1", "Widget", Some("default"), "w1", "w1", json!({})).to_string(), None)
-            .await
-            .unwrap();
-        c.lease_grant(3660, Some(LeaseGrantOptions::new().with_id(KEYLESS_LEASE))).await.unwrap();
-        let mut i = 0;
+        // Small values in batches: a live scan pages 1000 keys per request (4 MiB gRPC limit).
+        let mut i = 0u64;
         loop {
-            let filler = common::random_bytes(i, 1 << 20);
-            match c.put(format!("/filler/{i}"), filler, None).await {
+            let ops: Vec<TxnOp> = (0..100)
+                .map(|j| {
+                    TxnOp::put(
+                        format!("/filler/{i}-{j}"),
+                        common::random_bytes(i * 100 + j, 3000),
+                        None,
+                    )
+                })
+                .collect();
+            match c.txn(Txn::new().and_then(ops)).await {
                 Ok(_) => i += 1,
                 Err(e) => {
                     assert!(e.to_string().contains("database space exceeded"), "{e}");
                     break;
                 }
             }
-            assert!(i < 64, "the quota was never reached");
+            assert!(i < 200, "the quota was never reached");
         }
     });
-    let alarms = rt.block_on(c.alarm(etcd_client::AlarmAction::Get, etcd_client::AlarmType::None, None)).unwrap();
+    let alarms = rt
+        .block_on(c.alarm(
+            etcd_client::AlarmAction::Get,
+            etcd_client::AlarmType::None,
+            None,
+        ))
+        .unwrap();
     assert!(!alarms.alarms().is_empty(), "NOSPACE alarm raised");
 
-    let fix = common::run(&["stale", "fix", "--endpoints", &ep, "--check", "cr-without-crd", "--apply"]);
+    let fix = common::run(&[
+        "stale",
+        "fix",
+        "--endpoints",
+        &ep,
+        "--check",
+        "cr-without-crd",
+        "--apply",
+    ]);
     assert_eq!(fix.code, 0, "{}\n{}", fix.stdout, fix.stderr);
-    assert_eq!(rt.block_on(c.get(stray, None)).unwrap().count(), 0, "deleted under NOSPACE");
+    assert_eq!(
+        rt.block_on(c.get(stray, None)).unwrap().count(),
+        0,
+        "deleted under NOSPACE"
+    );
     let revoke = common::run(&[
-        "leases", "revoke", &format!("{KEYLESS_LEASE:016x}"), "--endpoints", &ep, "--apply", "--min-age", "0s",
+        "leases",
+        "revoke",
+        &format!("{KEYLESS_LEASE:016x}"),
+        "--endpoints",
+        &ep,
+        "--apply",
+        "--min-age",
+        "0s",
     ]);
     assert_eq!(revoke.code, 0, "{}\n{}", revoke.stdout, revoke.stderr);
-    assert_eq!(rt.block_on(c.lease_time_to_live(KEYLESS_LEASE, None)).unwrap().ttl(), -1);
+    assert_eq!(
+        rt.block_on(c.lease_time_to_live(KEYLESS_LEASE, None))
+            .unwrap()
+            .ttl(),
+        -1
+    );
 }

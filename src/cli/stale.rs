@@ -120,6 +120,11 @@ pub fn run(args: StaleArgs) -> Result<()> {
 
 fn fix(args: FixArgs) -> Result<()> {
     args.filter.validate()?;
+    if args.apply.apply && args.filter.check.is_empty() {
+        return Err(Error::invalid(
+            "--apply needs --check ID…: name the checks to fix (the dry run without --apply shows every operation)",
+        ));
+    }
     check_apply_target(&args.apply, &args.inspect)?;
     let mut report = args.inspect.inspect()?;
     report.findings.retain(|f| args.filter.keeps(f));

@@ -314,6 +314,7 @@ pub(super) fn run(ctx: &Ctx, leases: &[LeaseRecord]) -> Vec<Finding> {
     let mut per_ns: HashMap<&str, usize> = HashMap::new();
     let mut helm: BTreeMap<(&str, &str), Vec<(u64, &Entry)>> = BTreeMap::new();
     let mut idle_rs: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    let mut namespace_exists: HashMap<&str, bool> = HashMap::new();
     for e in &index.entries {
         let Some(k) = e.object_key(&index.prefix) else {
             continue;
@@ -321,7 +322,12 @@ pub(super) fn run(ctx: &Ctx, leases: &[LeaseRecord]) -> Vec<Finding> {
         if let Some(ns) = k.namespace {
             *per_ns.entry(ns).or_default() += 1;
         }
-        by_key(ctx, e, &k, &mut out);
+        let ns_missing = k.namespace.is_some_and(|ns| {
+            !*namespace_exists
+                .entry(ns)
+                .or_insert_with(|| index.object("namespaces", None, ns).is_some())
+        });
+        by_key(ctx, e, &k, ns_missing, &mut out);
         by_facts(ctx, e, &k, &mut out);
         owners(ctx, e, &k, &mut out);
         if k.resource == "secrets"
@@ -383,6 +389,7 @@ fn by_key(
     ctx: &Ctx,
     e: &Entry,
     k: &revkeeper_formats::k8s::key::ObjectKey,
+    ns_missing: bool,
     out: &mut Vec<Finding>,
 ) {
     let index = ctx.index;
@@ -456,7 +463,7 @@ fn by_key(
         ));
     }
     if let Some(ns) = k.namespace
-        && index.object("namespaces", None, ns).is_none()
+        && ns_missing
     {
         out.push(finding(
             "object-in-missing-namespace",

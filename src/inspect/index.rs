@@ -208,15 +208,17 @@ fn looks_like_json(value: &[u8]) -> bool {
 
 /// `provider:key` from a `k8s:enc:<provider>:v1:<key>:` header, for reports.
 fn encryption_label(value: &[u8], error: &str) -> String {
-    let head = &value[..value.len().min(128)];
-    let text = String::from_utf8_lossy(head);
-    let mut parts = text.splitn(6, ':');
-    let provider = parts.nth(2).unwrap_or("?");
-    let key = parts.nth(1).unwrap_or("?");
-    if provider.is_empty() || key.is_empty() {
-        return format!("encrypted ({error})");
+    let mut parts = value.splitn(6, |b| *b == b':');
+    let mut field = |n: usize| {
+        parts
+            .nth(n)
+            .and_then(|p| std::str::from_utf8(p).ok())
+            .filter(|p| !p.is_empty() && p.len() < 64)
+    };
+    match (field(2), field(1)) {
+        (Some(provider), Some(key)) => format!("{provider}:{key}"),
+        _ => format!("encrypted ({error})"),
     }
-    format!("{provider}:{key}")
 }
 
 #[cfg(test)]
