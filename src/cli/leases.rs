@@ -124,6 +124,18 @@ pub fn run(args: LeasesArgs) -> Result<()> {
     if let Some(LeasesCommand::Revoke(r)) = args.command {
         return revoke(r);
     }
+    const CLASSES: [&str; 4] = [
+        "kubernetes-events",
+        "masterleases",
+        "peerserverleases",
+        "foreign",
+    ];
+    if let Some(bad) = args.class.iter().find(|c| !CLASSES.contains(&c.as_str())) {
+        return Err(Error::invalid(format!(
+            "--class {bad}: not a lease class (use {})",
+            CLASSES.join(", ")
+        )));
+    }
     let report = args.inspect.inspect()?;
     let classes = &args.class;
     let leases: Vec<_> = report
