@@ -4,24 +4,28 @@
 # decoded) and `analyze` (decoded, aggregated), one run each after a warm-up, with wall time and
 # peak RSS (/usr/bin/time). Target: leases + stale <= 2x the decode scan.
 #
-# Usage: scripts/bench-inspect.sh [--keys N] [--size 512MiB] [SNAPSHOT.db]
+# Usage: scripts/bench-inspect.sh [--keys N] [--size 512MiB] [--protobuf] [SNAPSHOT.db]
 #   SNAPSHOT   an existing snapshot to measure (skips building one)
 #   --keys     keys to load when building (default 1000000)
-#   --size     bytes of values to load (default 512MiB)
-# Builds the snapshot from a real etcd filled by examples/load-etcd.rs (Kubernetes-like keys in
-# namespaces ns-00..ns-96, which are created too; 25% of values encrypted-looking, Events without
-# leases), saved with `revkeeper snapshot save`. Work dir: BENCH_DIR (default bench-out/).
+#   --size     bytes of values to load (default 512MiB; JSON data only)
+#   --protobuf build with examples/load-k8s.rs (protobuf objects as kube-apiserver stores them,
+#              the data of scripts/bench-decode.sh) instead of examples/load-etcd.rs (JSON-ish
+#              keys in namespaces ns-00..ns-96, which are created too; 25% of values
+#              encrypted-looking, Events without leases)
+# The snapshot is saved with `revkeeper snapshot save`. Work dir: BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KEYS=1000000
 SIZE=512MiB
 SNAP=""
+LOADER=load-etcd
 while [ $# -gt 0 ]; do
   case "$1" in
     --keys) KEYS=$2; shift 2 ;;
     --size) SIZE=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --protobuf) LOADER=load-k8s; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "bench-inspect: unknown argument $1" >&2; exit 3 ;;
     *) SNAP=$1; shift ;;
   esac
@@ -29,7 +33,7 @@ done
 say() { echo "bench-inspect: $*" >&2; }
 [ -x /usr/bin/time ] || { say "please install GNU time (apt-get install time)"; exit 1; }
 
-cargo build --release --quiet --bin revkeeper --example load-etcd
+cargo build --release --quiet --bin revkeeper --example load-etcd --example load-k8s
 RK=target/release/revkeeper
 OUT=${BENCH_DIR:-bench-out}
 mkdir -p "$OUT"
@@ -56,14 +60,20 @@ if [ -z "$SNAP" ]; then
     "$ETCDCTL" --endpoints "$EP" endpoint health >/dev/null 2>&1 && break
     sleep 0.1
   done
-  for i in $(seq 0 96); do
-    ns=$(printf 'ns-%02d' "$i")
+  if [ "$LOADER" = load-k8s ]; then names=$(seq -f 'ns-%03g' 0 199; echo kube-node-lease)
+  else names=$(seq -f 'ns-%02g' 0 96); fi
+  for ns in $names; do
     "$ETCDCTL" --endpoints "$EP" put "/registry/namespaces/$ns" \
-      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\",\"uid\":\"ns-$i\"}}" >/dev/null
+      "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\",\"uid\":\"uid-$ns\"}}" >/dev/null
   done
-  say "loading $KEYS keys, $SIZE of values"
-  target/release/examples/load-etcd --endpoints "$EP" --keys "$KEYS" --bytes "$SIZE" >&2
-  SNAP="$OUT/inspect-$KEYS.db"
+  if [ "$LOADER" = load-k8s ]; then
+    say "loading $KEYS protobuf objects"
+    target/release/examples/load-k8s --endpoints "$EP" --objects "$KEYS" >&2
+  else
+    say "loading $KEYS keys, $SIZE of values"
+    target/release/examples/load-etcd --endpoints "$EP" --keys "$KEYS" --bytes "$SIZE" >&2
+  fi
+  SNAP="$OUT/inspect-$LOADER-$KEYS.db"
   rm -f "$SNAP" "$SNAP.manifest.json"
   "$RK" snapshot save --endpoints "$EP" --compress none "$SNAP" >&2
   kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
