@@ -7,6 +7,7 @@ mod analyze;
 mod decode;
 mod dump;
 mod get;
+pub mod leases;
 pub mod snapshot_list;
 pub mod snapshot_prune;
 mod snapshot_restore;
@@ -14,6 +15,7 @@ pub mod snapshot_save;
 mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
+pub mod stale;
 
 use crate::log::{self, LogFormat};
 
@@ -51,6 +53,10 @@ pub enum Command {
     Dump(dump::DumpArgs),
     /// Per-resource counts, sizes, kept revisions and encodings
     Analyze(analyze::AnalyzeArgs),
+    /// etcd leases with their keys, owner class and leak findings; `leases revoke ID…`
+    Leases(leases::LeasesArgs),
+    /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
+    Stale(stale::StaleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,5 +116,7 @@ fn run(cli: Cli) -> crate::Result<()> {
         Command::Decode(args) => decode::run(args),
         Command::Dump(args) => dump::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Leases(args) => leases::run(args),
+        Command::Stale(args) => stale::run(args),
     }
 }
