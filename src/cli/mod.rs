@@ -11,6 +11,7 @@ pub mod snapshot_save;
 mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
+mod tui;
 
 use crate::log::{self, LogFormat};
 
@@ -42,6 +43,8 @@ pub enum Command {
     Snapshot(SnapshotCommand),
     /// Read keys from a live cluster or a snapshot file
     Get(get::GetArgs),
+    /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
+    Tui(tui::TuiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,5 +101,6 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Get(args) => get::run(args),
+        Command::Tui(args) => tui::run(args),
     }
 }

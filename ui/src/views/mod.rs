@@ -110,6 +110,15 @@ fn status_of(app: &App, screen: &Screen) -> Option<Result<(), String>> {
     }
 }
 
+/// A remark about the whole screen's data (e.g. why there are no findings).
+fn note(app: &App, screen: &Screen) -> Option<String> {
+    match screen {
+        Screen::Stale | Screen::StaleFindings { .. } => app.findings.as_ref()?.ready()?.note.clone(),
+        Screen::Leases | Screen::LeaseKeys { .. } => app.leases.as_ref()?.ready()?.note.clone(),
+        _ => None,
+    }
+}
+
 /// The lines of a text screen.
 fn text(app: &App, screen: &Screen) -> Vec<Line<'static>> {
     let t = app.theme;
@@ -196,10 +205,13 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
     let t = app.theme;
     let screen = app.top().screen.clone();
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border())
         .title(Line::styled(format!(" {} ", title(app)), t.title()).centered());
+    if let Some(note) = note(app, &screen) {
+        block = block.title_bottom(Line::styled(format!(" {note} "), t.warn()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.body_height = inner.height.saturating_sub(1) as usize;
