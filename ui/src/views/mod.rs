@@ -133,7 +133,7 @@ fn text(app: &App, screen: &Screen) -> Vec<Line<'static>> {
             match (doc(*from), doc(*to)) {
                 (Some(a), Some(b)) => {
                     let mut lines = vec![Line::styled(
-                        format!("--- revision {from}\n"),
+                        format!("--- revision {from}"),
                         t.removed(),
                     )];
                     lines.push(Line::styled(format!("+++ revision {to}"), t.added()));
