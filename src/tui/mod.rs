@@ -265,6 +265,10 @@ impl Backend for CoreBackend {
         index::resolve(name)
     }
 
+    fn display_name(&self, resource: &str) -> String {
+        index::display_name(resource)
+    }
+
     fn write_blocked(&self) -> Option<String> {
         Some(match (&self.opened, self.readonly) {
             (Opened::Snapshot(_), _) => "the source is a snapshot file (read-only)".into(),

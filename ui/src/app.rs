@@ -411,6 +411,6 @@ impl App {
     pub fn display_name(&self, resource: &str) -> String {
         self.resource(resource)
             .map(|r| r.display.clone())
-            .unwrap_or_else(|| resource.to_string())
+            .unwrap_or_else(|| self.worker.display_name(resource))
     }
 }

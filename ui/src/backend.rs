@@ -235,6 +235,10 @@ pub trait Backend: Send + Sync {
     /// resource, or `None` when unknown. Called on the drawing thread: a table lookup, no I/O.
     fn resolve_resource(&self, name: &str) -> Option<String>;
 
+    /// kubectl's name of an etcd resource (`services/specs` → `services`), for titles. Called
+    /// on the drawing thread: a table lookup, no I/O.
+    fn display_name(&self, resource: &str) -> String;
+
     /// `None` when deletes are possible; otherwise why not (read-only, snapshot source…).
     /// Called on the drawing thread: a flag, no I/O.
     fn write_blocked(&self) -> Option<String>;

@@ -18,6 +18,8 @@ pub mod views;
 pub mod worker;
 
 pub use backend::*;
+/// The ratatui this crate draws with (tests drive it with its TestBackend).
+pub use ratatui;
 pub use terminal::run;
 pub use theme::Theme;
 

@@ -114,6 +114,11 @@ impl Worker {
         self.backend.resolve_resource(name)
     }
 
+    /// kubectl's name of an etcd resource. Answered on the calling thread: a table lookup.
+    pub fn display_name(&self, resource: &str) -> String {
+        self.backend.display_name(resource)
+    }
+
     /// Why deletes are off, if they are. Answered on the calling thread: a flag.
     pub fn write_blocked(&self) -> Option<String> {
         self.backend.write_blocked()

@@ -162,6 +162,9 @@ impl Backend for Fixed {
     fn resolve_resource(&self, name: &str) -> Option<String> {
         matches!(name, "po" | "pods" | "pod").then(|| "pods".into())
     }
+    fn display_name(&self, resource: &str) -> String {
+        if resource == "minions" { "nodes".into() } else { resource.into() }
+    }
     fn write_blocked(&self) -> Option<String> {
         (!self.writable).then(|| "the source is a snapshot file (read-only)".into())
     }
