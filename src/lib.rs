@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod cli;
 pub mod connect;
+pub mod decode;
 pub mod error;
 pub mod log;
 pub mod output;

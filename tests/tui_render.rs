@@ -14,7 +14,7 @@ use revkeeper_ui::ratatui::Terminal;
 use revkeeper_ui::ratatui::backend::TestBackend;
 use revkeeper_ui::ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use revkeeper::tui::{CoreBackend, Opened};
+use revkeeper::tui::{CoreBackend, Opened, Settings};
 use revkeeper_harness::Member;
 use revkeeper_ui::app::App;
 use revkeeper_ui::worker::{Reply, Worker};
@@ -90,8 +90,7 @@ fn count(source: &dyn Source, prefix: &str) -> usize {
 fn sample_ui() -> (Ui, SnapshotSource) {
     let backend = CoreBackend::new(
         Opened::Snapshot(SnapshotSource::open(Path::new(SAMPLE)).unwrap()),
-        false,
-        None,
+        Settings::default(),
     );
     (Ui::new(Arc::new(backend)), SnapshotSource::open(Path::new(SAMPLE)).unwrap())
 }
@@ -190,8 +189,7 @@ fn sample_leases_list_classes_and_attached_keys() {
 fn snapshot_sources_refuse_deletes() {
     let backend = CoreBackend::new(
         Opened::Snapshot(SnapshotSource::open(Path::new(SAMPLE)).unwrap()),
-        false,
-        None,
+        Settings::default(),
     );
     assert!(backend.write_blocked().unwrap().contains("snapshot"));
     assert!(backend.delete("/registry/pods/default/x", 1).is_err());
@@ -236,9 +234,15 @@ fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away()
     // from b to the live cluster: one more configmap
     put(&mut c, "/registry/configmaps/default/cm-7", &cm("cm-7", "1"));
 
-    let backend = CoreBackend::new(Opened::Live(Box::new(live_source(&member))), false, Some(dir.path().to_path_buf()));
+    let backend = CoreBackend::new(
+        Opened::Live(Box::new(live_source(&member))),
+        Settings { backup_dir: Some(dir.path().to_path_buf()), ..Settings::default() },
+    );
     assert!(backend.write_blocked().unwrap().contains("remediation"), "no delete without the inspector's path");
-    let readonly = CoreBackend::new(Opened::Live(Box::new(live_source(&member))), true, None);
+    let readonly = CoreBackend::new(
+        Opened::Live(Box::new(live_source(&member))),
+        Settings { readonly: true, ..Settings::default() },
+    );
     assert!(readonly.write_blocked().unwrap().contains("--readonly"));
 
     let (worker, replies) = Worker::new(Arc::new(backend));

@@ -3,6 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
+mod decode;
+mod dump;
 mod get;
 pub mod snapshot_list;
 pub mod snapshot_prune;
@@ -41,8 +44,14 @@ pub enum Command {
     /// Save, inspect, verify and manage snapshots
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
-    /// Read keys from a live cluster or a snapshot file
+    /// Read Kubernetes objects (kubectl-style) or raw keys from a live cluster or a snapshot file
     Get(get::GetArgs),
+    /// Decode one stored value (from a file or stdin) to the Kubernetes object
+    Decode(decode::DecodeArgs),
+    /// Write every Kubernetes object as a YAML file under a directory
+    Dump(dump::DumpArgs),
+    /// Per-resource counts, sizes, kept revisions and encodings
+    Analyze(analyze::AnalyzeArgs),
     /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
     Tui(tui::TuiArgs),
 }
@@ -101,6 +110,9 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Get(args) => get::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Dump(args) => dump::run(args),
+        Command::Analyze(args) => analyze::run(args),
         Command::Tui(args) => tui::run(args),
     }
 }

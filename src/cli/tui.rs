@@ -10,7 +10,8 @@ use revkeeper_ui::{Options, Theme};
 
 use super::source_args::SourceArgs;
 use crate::source::SnapshotSource;
-use crate::tui::{CoreBackend, Opened};
+use crate::decode::DecodeOptions;
+use crate::tui::{CoreBackend, Opened, Settings};
 use crate::{Error, Result};
 
 /// The bundled sample, found through the source tree this binary was built from.
@@ -22,6 +23,8 @@ const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
 pub struct TuiArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    #[command(flatten)]
+    pub decode: DecodeOptions,
     /// Disable every write (a snapshot source is always read-only)
     #[arg(long)]
     pub readonly: bool,
@@ -46,7 +49,13 @@ pub fn run(args: TuiArgs) -> Result<()> {
         (None, false) => Opened::Snapshot(open_sample(Path::new(SAMPLE))?),
     };
     let live = matches!(opened, Opened::Live(_));
-    let backend = Arc::new(CoreBackend::new(opened, args.readonly, args.backup_dir));
+    let settings = Settings {
+        readonly: args.readonly,
+        backup_dir: args.backup_dir,
+        prefix: args.decode.prefix().to_string(),
+        keyring: args.decode.keyring()?,
+    };
+    let backend = Arc::new(CoreBackend::new(opened, settings));
     let options = Options {
         refresh: live.then(|| Duration::from_secs(args.refresh.max(1))),
         theme: Theme::from_env(),

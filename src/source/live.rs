@@ -8,7 +8,8 @@ use std::time::Duration;
 use etcd_client::{Client, GetOptions, WatchOptions};
 
 use super::{
-    KeyChange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery, Source,
+    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery,
+    Source,
 };
 use crate::connect::rpc_error;
 use crate::{Error, Result};
@@ -174,6 +175,23 @@ impl Source for LiveSource {
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
+        let mut out = Vec::new();
+        self.scan_changes(&KeyRange::key(key), &mut |c| {
+            out.push(KeyChange {
+                revision: c.revision,
+                deleted: c.deleted,
+                record: c.kv.to_record(),
+            });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn scan_changes(
+        &self,
+        range: &KeyRange,
+        f: &mut dyn FnMut(ChangeView<'_>) -> Result<()>,
+    ) -> Result<()> {
         let from = self.compact_revision()?.max(1);
         let until = self.current_revision()?;
         let mut c = self.client.clone();
@@ -185,14 +203,18 @@ impl Source for LiveSource {
         // ends when the stream has been quiet for a while after the watch was created.
         let progress_marks_end = !version.starts_with("3.4.") && !version.starts_with("3.3.");
         let mut c = self.client.clone();
-        let key = key.to_vec();
+        let key = range.start.clone();
+        let range_end = range.end.clone();
+        let mut failed: Option<Error> = None;
         let timeout = self.command_timeout;
         let endpoint = self.endpoint.clone();
         self.runtime.block_on(async move {
             let work = async {
-                let opts = WatchOptions::new().with_start_revision(from);
+                let mut opts = WatchOptions::new().with_start_revision(from);
+                if let Some(end) = range_end {
+                    opts = opts.with_range(end);
+                }
                 let mut stream = c.watch(key, Some(opts)).await?;
-                let mut out = Vec::new();
                 let mut created = false;
                 loop {
                     // A progress response comes only once the watcher has caught up with the
@@ -211,10 +233,10 @@ impl Source for LiveSource {
                         if progress_marks_end {
                             continue;
                         }
-                        return Ok(out);
+                        return Ok(());
                     };
                     let Some(resp) = next? else {
-                        return Ok(out);
+                        return Ok(());
                     };
                     if resp.canceled() {
                         return Err(etcd_client::Error::WatchError(
@@ -224,29 +246,36 @@ impl Source for LiveSource {
                     for ev in resp.events() {
                         let Some(kv) = ev.kv() else { continue };
                         let deleted = ev.event_type() == etcd_client::EventType::Delete;
-                        out.push(KeyChange {
+                        let change = ChangeView {
                             revision: kv.mod_revision(),
                             deleted,
-                            record: KeyRecord {
-                                key: kv.key().to_vec(),
+                            kv: KeyView {
+                                key: kv.key(),
                                 create_revision: kv.create_revision(),
                                 mod_revision: if deleted { 0 } else { kv.mod_revision() },
                                 version: kv.version(),
-                                value: kv.value().to_vec(),
+                                value: kv.value(),
                                 lease: kv.lease(),
                             },
-                        });
+                        };
+                        if let Err(e) = f(change) {
+                            failed = Some(e);
+                            return Ok(());
+                        }
                     }
                     let at = resp.header().map(|h| h.revision()).unwrap_or(0);
                     if resp.created() {
                         created = true;
                     } else if progress_marks_end && resp.events().is_empty() && at >= until {
-                        return Ok(out);
+                        return Ok(());
                     }
                 }
             };
             match tokio::time::timeout(timeout.max(Duration::from_secs(10)), work).await {
-                Ok(r) => r.map_err(|e| rpc_error("watch history", &endpoint, &e)),
+                Ok(r) => match (r, failed) {
+                    (_, Some(e)) => Err(e),
+                    (r, None) => r.map_err(|e| rpc_error("watch history", &endpoint, &e)),
+                },
                 Err(_) => Err(Error::connect(format!(
                     "reading history from {endpoint} timed out"
                 ))),

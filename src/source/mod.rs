@@ -73,6 +73,15 @@ impl KeyRecord {
     }
 }
 
+/// One kept change of one key during a [`Source::scan_changes`], borrowed like [`KeyView`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeView<'a> {
+    pub revision: i64,
+    pub deleted: bool,
+    /// For a delete: the key, an empty value and zero revisions.
+    pub kv: KeyView<'a>,
+}
+
 /// An etcd lease (not a Kubernetes `Lease` object).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LeaseRecord {
@@ -149,6 +158,15 @@ pub trait Source: Send + Sync {
 
     /// Every change of `key` the source still keeps (after the compact revision), oldest first.
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>>;
+
+    /// Calls `f` with every change the source keeps of every key in `range`, in revision
+    /// order: a snapshot's whole `key` bucket (one pass over it, including the last state
+    /// before the compaction), a live cluster's changes since its compact revision (one watch).
+    fn scan_changes(
+        &self,
+        range: &KeyRange,
+        f: &mut dyn FnMut(ChangeView<'_>) -> Result<()>,
+    ) -> Result<()>;
 
     fn leases(&self) -> Result<Vec<LeaseRecord>>;
 }

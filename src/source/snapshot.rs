@@ -19,7 +19,8 @@ use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::RevisionKey;
 
 use super::{
-    KeyChange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery, Source,
+    ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview,
+    RangeQuery, Source,
 };
 use crate::{Error, Result};
 
@@ -236,6 +237,39 @@ impl Source for SnapshotSource {
             }
         })?;
         Ok(out)
+    }
+
+    fn scan_changes(
+        &self,
+        range: &KeyRange,
+        f: &mut dyn FnMut(ChangeView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut failed = None;
+        self.scan_revisions(i64::MAX, |rk, kv| {
+            if failed.is_some() || kv.key.is_empty() || !range.contains(kv.key) {
+                return;
+            }
+            let mut view = view(kv, false);
+            if rk.tombstone {
+                view = KeyView {
+                    key: kv.key,
+                    create_revision: 0,
+                    mod_revision: 0,
+                    version: 0,
+                    value: &[],
+                    lease: 0,
+                };
+            }
+            let change = ChangeView {
+                revision: rk.rev.main,
+                deleted: rk.tombstone,
+                kv: view,
+            };
+            if let Err(e) = f(change) {
+                failed = Some(e);
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     fn leases(&self) -> Result<Vec<LeaseRecord>> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::path::Path;
 
-use revkeeper_formats::k8s::key::{DEFAULT_PREFIX, ObjectKey};
+use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_ui::{DiffRow, SnapshotRow, VerifyResult};
 
 use super::index::{OTHER, display_name};
@@ -72,11 +72,11 @@ fn fingerprint(source: &dyn Source) -> Result<Vec<(Vec<u8>, u64)>> {
 }
 
 /// Keys added, removed and changed from `from` to `to`, per resource (only those with changes).
-pub fn diff(from: &dyn Source, to: &dyn Source) -> Result<Vec<DiffRow>> {
+pub fn diff(from: &dyn Source, to: &dyn Source, prefix: &str) -> Result<Vec<DiffRow>> {
     let (a, b) = (fingerprint(from)?, fingerprint(to)?);
     let mut rows: BTreeMap<String, DiffRow> = BTreeMap::new();
     let mut bump = |key: &[u8], f: fn(&mut DiffRow)| {
-        let resource = ObjectKey::parse(key, DEFAULT_PREFIX)
+        let resource = ObjectKey::parse(key, prefix)
             .map(|k| k.resource)
             .unwrap_or(OTHER);
         let row = rows.entry(resource.to_string()).or_insert_with(|| DiffRow {

@@ -1,11 +1,11 @@
-//! One stored value as the object view shows it: decoded, as YAML (keys sorted, as kubectl
-//! prints them) and as JSON. Undecodable values are described, never dumped: they may be
-//! Secrets.
+//! One stored value as the object view shows it: decoded as `get -o yaml` / `-o json` print
+//! it (the decode module's printers). Undecodable values are described, never dumped: they may
+//! be Secrets.
 
-use revkeeper_formats::k8s::{Encoding, Keyring, decode_value};
+use revkeeper_formats::k8s::{Encoding, Keyring};
 use revkeeper_ui::ObjectDoc;
-use serde_json::{Map, Value};
 
+use crate::decode::{decode_kv, output};
 use crate::source::KeyRecord;
 
 /// Decodes `record` (the state of `key` at `revision`).
@@ -18,17 +18,13 @@ pub fn document(record: &KeyRecord, revision: i64, keyring: &Keyring) -> ObjectD
         lease: record.lease,
         ..ObjectDoc::default()
     };
-    match decode_value(&record.key, &record.value, keyring) {
+    match decode_kv(&record.view(), keyring) {
         Ok(decoded) => {
             doc.encoding = decoded.encoding.label();
             match (decoded.object, &decoded.encoding) {
                 (Some(object), _) => {
-                    let sorted = sort_keys(object);
-                    doc.yaml = serde_norway::to_string(&sorted).unwrap_or_else(|e| {
-                        doc.note = Some(format!("cannot print as YAML: {e}"));
-                        String::new()
-                    });
-                    doc.json = serde_json::to_string_pretty(&sorted).unwrap_or_default();
+                    doc.yaml = output::to_yaml(&object);
+                    doc.json = String::from_utf8_lossy(&output::to_json(&object)).into_owned();
                 }
                 (None, Encoding::Text) => {
                     let text = String::from_utf8_lossy(&record.value).into_owned();
@@ -65,24 +61,6 @@ pub fn absent(key: &str, revision: Option<i64>) -> ObjectDoc {
     }
 }
 
-/// The object with every map's keys in byte order (kubectl's YAML), whatever order the decoder
-/// kept.
-fn sort_keys(v: Value) -> Value {
-    match v {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut out = Map::new();
-            for (k, v) in entries {
-                out.insert(k, sort_keys(v));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +84,10 @@ mod tests {
             &Keyring::default(),
         );
         assert_eq!(doc.encoding, "json");
-        assert_eq!(doc.yaml, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n");
+        assert_eq!(
+            doc.yaml,
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  resourceVersion: '5'\n"
+        );
         assert!(doc.json.contains("\"kind\": \"Pod\""));
         assert_eq!(doc.mod_revision, 5);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use revkeeper_formats::k8s::key::{DEFAULT_PREFIX, ObjectKey};
+use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources;
 use revkeeper_ui::{Keyspace, NamespaceGroup, ObjectRow, ResourceGroup};
 
@@ -26,8 +26,9 @@ pub struct Entry {
     pub lease: i64,
 }
 
-#[derive(Default)]
 pub struct Index {
+    /// kube-apiserver's `--etcd-prefix`, without a trailing `/`.
+    prefix: String,
     /// resource → namespace (`None`: cluster-scoped) → keys, sorted by key.
     pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<Entry>>>,
     /// lease id → keys attached to it.
@@ -39,9 +40,20 @@ pub struct Index {
 }
 
 impl Index {
-    /// Scans every key of `source` at its latest revision.
-    pub fn build(source: &dyn Source, progress: &dyn Fn(u64)) -> Result<Index> {
-        let mut index = Index::default();
+    pub fn new(prefix: &str) -> Index {
+        Index {
+            prefix: prefix.trim_end_matches('/').to_string(),
+            groups: BTreeMap::new(),
+            lease_keys: HashMap::new(),
+            total_keys: 0,
+            total_bytes: 0,
+            newest_renew_time: None,
+        }
+    }
+
+    /// Scans every key of `source` at its latest revision; objects are keys below `prefix`.
+    pub fn build(source: &dyn Source, prefix: &str, progress: &dyn Fn(u64)) -> Result<Index> {
+        let mut index = Index::new(prefix);
         let query = RangeQuery::latest(KeyRange::prefix(Vec::new()));
         source.scan(&query, &mut |kv| {
             index.add(kv);
@@ -58,7 +70,7 @@ impl Index {
         self.total_keys += 1;
         self.total_bytes += kv.value.len() as u64;
         let key = String::from_utf8_lossy(kv.key);
-        let (resource, namespace) = match ObjectKey::parse(kv.key, DEFAULT_PREFIX) {
+        let (resource, namespace) = match ObjectKey::parse(kv.key, &self.prefix) {
             Some(k) => (k.resource, k.namespace),
             None => (OTHER, None),
         };
@@ -148,7 +160,7 @@ impl Index {
         let mut out: Vec<ObjectRow> = by_ns
             .iter()
             .filter(|(ns, _)| namespace.is_none() || ns.as_deref() == namespace)
-            .flat_map(|(ns, l)| l.iter().map(move |e| row(e, ns.as_deref())))
+            .flat_map(|(ns, l)| l.iter().map(move |e| row(e, resource, ns.as_deref())))
             .collect();
         if namespace.is_none() {
             out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -157,16 +169,15 @@ impl Index {
     }
 }
 
-fn row(e: &Entry, namespace: Option<&str>) -> ObjectRow {
-    let name = e.key.rsplit('/').next().unwrap_or(&e.key);
+fn row(e: &Entry, resource: &str, namespace: Option<&str>) -> ObjectRow {
+    let name = match resource {
+        OTHER => &e.key,
+        _ => e.key.rsplit('/').next().unwrap_or(&e.key),
+    };
     ObjectRow {
         key: e.key.to_string(),
         namespace: namespace.map(str::to_string),
-        name: if namespace.is_none() && ObjectKey::parse(e.key.as_bytes(), DEFAULT_PREFIX).is_none() {
-            e.key.to_string()
-        } else {
-            name.to_string()
-        },
+        name: name.to_string(),
         bytes: e.bytes as u64,
         create_revision: e.create_revision,
         mod_revision: e.mod_revision,
@@ -179,26 +190,26 @@ fn row(e: &Entry, namespace: Option<&str>) -> ObjectRow {
 /// range, always current).
 pub fn objects_from(
     source: &dyn Source,
+    prefix: &str,
     resource: &str,
     namespace: Option<&str>,
 ) -> Result<Vec<ObjectRow>> {
-    let prefix = match (resource, namespace) {
+    let key_prefix = match (resource, namespace) {
         (OTHER, _) => {
-            let mut all = Index::default();
+            let mut all = Index::new(prefix);
             source.scan(&RangeQuery::latest(KeyRange::prefix(Vec::new())), &mut |kv| {
-                if ObjectKey::parse(kv.key, DEFAULT_PREFIX).is_none() {
+                if ObjectKey::parse(kv.key, prefix).is_none() {
                     all.add(kv);
                 }
                 Ok(())
             })?;
             return Ok(all.objects(OTHER, None));
         }
-        (r, Some(ns)) => format!("{DEFAULT_PREFIX}/{r}/{ns}/"),
-        (r, None) => format!("{DEFAULT_PREFIX}/{r}/"),
+        (r, Some(ns)) => format!("{}/{r}/{ns}/", prefix.trim_end_matches('/')),
+        (r, None) => format!("{}/{r}/", prefix.trim_end_matches('/')),
     };
-    let mut part = Index::default();
-    let mut query = RangeQuery::latest(KeyRange::prefix(prefix.into_bytes()));
-    query.keys_only = false;
+    let mut part = Index::new(prefix);
+    let query = RangeQuery::latest(KeyRange::prefix(key_prefix.into_bytes()));
     source.scan(&query, &mut |kv| {
         part.add(kv);
         Ok(())
@@ -251,7 +262,7 @@ mod tests {
 
     #[test]
     fn groups_keys_by_resource_and_namespace() {
-        let mut index = Index::default();
+        let mut index = Index::new("/registry/");
         let kv = |key: &'static [u8], lease| KeyView {
             key,
             create_revision: 1,

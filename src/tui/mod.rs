@@ -34,11 +34,32 @@ pub enum Opened {
     Live(Box<dyn Source>),
 }
 
+/// How the adapter reads and what it allows.
+pub struct Settings {
+    /// `--readonly`: no writes even on a live cluster.
+    pub readonly: bool,
+    /// The Snapshots view's directory.
+    pub backup_dir: Option<PathBuf>,
+    /// kube-apiserver's `--etcd-prefix`.
+    pub prefix: String,
+    /// Keys to decrypt values encrypted at rest.
+    pub keyring: Keyring,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            readonly: false,
+            backup_dir: None,
+            prefix: revkeeper_formats::k8s::key::DEFAULT_PREFIX.into(),
+            keyring: Keyring::default(),
+        }
+    }
+}
+
 pub struct CoreBackend {
     opened: Opened,
-    readonly: bool,
-    backup_dir: Option<PathBuf>,
-    keyring: Keyring,
+    settings: Settings,
     /// Built by the first keyspace scan; a snapshot keeps it, a live source rebuilds it.
     index: Mutex<Option<Arc<Index>>>,
     /// Held while an index is built, so a second request waits for the first scan.
@@ -46,12 +67,10 @@ pub struct CoreBackend {
 }
 
 impl CoreBackend {
-    pub fn new(opened: Opened, readonly: bool, backup_dir: Option<PathBuf>) -> CoreBackend {
+    pub fn new(opened: Opened, settings: Settings) -> CoreBackend {
         CoreBackend {
             opened,
-            readonly,
-            backup_dir,
-            keyring: Keyring::default(),
+            settings,
             index: Mutex::new(None),
             building: Mutex::new(()),
         }
@@ -76,7 +95,7 @@ impl CoreBackend {
                 return Ok(i);
             }
         }
-        let built = Arc::new(Index::build(self.source(), progress)?);
+        let built = Arc::new(Index::build(self.source(), &self.settings.prefix, progress)?);
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
         Ok(built)
     }
@@ -153,7 +172,8 @@ impl Backend for CoreBackend {
 
     fn objects(&self, resource: &str, namespace: Option<&str>) -> BackendResult<Vec<ObjectRow>> {
         if self.is_live() {
-            return index::objects_from(self.source(), resource, namespace).map_err(err);
+            return index::objects_from(self.source(), &self.settings.prefix, resource, namespace)
+                .map_err(err);
         }
         Ok(self.index(false, &|_| {}).map_err(err)?.objects(resource, namespace))
     }
@@ -172,7 +192,7 @@ impl Backend for CoreBackend {
             })
             .map_err(err)?;
         Ok(match found {
-            Some(r) => document::document(&r, revision.unwrap_or(r.mod_revision), &self.keyring),
+            Some(r) => document::document(&r, revision.unwrap_or(r.mod_revision), &self.settings.keyring),
             None => document::absent(key, revision),
         })
     }
@@ -201,7 +221,7 @@ impl Backend for CoreBackend {
                     id: l.id,
                     ttl: l.ttl,
                     remaining_ttl: l.remaining_ttl,
-                    class: attached_class(&keys),
+                    class: attached_class(&keys, &self.settings.prefix),
                     keys,
                     findings: Vec::new(),
                 }
@@ -235,7 +255,7 @@ impl Backend for CoreBackend {
     }
 
     fn snapshots(&self) -> BackendResult<Vec<SnapshotRow>> {
-        let dir = self.backup_dir.as_deref().ok_or(
+        let dir = self.settings.backup_dir.as_deref().ok_or(
             "no backup directory: start with `revkeeper tui --backup-dir DIR` (where `snapshot save --dir` writes)",
         )?;
         backups::list(dir).map_err(err)
@@ -251,10 +271,10 @@ impl Backend for CoreBackend {
         let (rows, title) = match to {
             Some(to) => {
                 let b = SnapshotSource::open(Path::new(to)).map_err(err)?;
-                (backups::diff(&a, &b).map_err(err)?, format!("{} → {}", name(from), name(to)))
+                (backups::diff(&a, &b, &self.settings.prefix).map_err(err)?, format!("{} → {}", name(from), name(to)))
             }
             None => (
-                backups::diff(&a, self.source()).map_err(err)?,
+                backups::diff(&a, self.source(), &self.settings.prefix).map_err(err)?,
                 format!("{} → the open source", name(from)),
             ),
         };
@@ -270,7 +290,7 @@ impl Backend for CoreBackend {
     }
 
     fn write_blocked(&self) -> Option<String> {
-        Some(match (&self.opened, self.readonly) {
+        Some(match (&self.opened, self.settings.readonly) {
             (Opened::Snapshot(_), _) => "the source is a snapshot file (read-only)".into(),
             (_, true) => "started with --readonly".into(),
             _ => NO_REMEDIATION.into(),
@@ -283,9 +303,9 @@ impl Backend for CoreBackend {
 }
 
 /// What a lease's keys are: one resource name, `mixed`, or `keyless`.
-fn attached_class(keys: &[String]) -> String {
+fn attached_class(keys: &[String], prefix: &str) -> String {
     let mut resources = keys.iter().map(|k| {
-        revkeeper_formats::k8s::key::ObjectKey::parse(k.as_bytes(), revkeeper_formats::k8s::key::DEFAULT_PREFIX)
+        revkeeper_formats::k8s::key::ObjectKey::parse(k.as_bytes(), prefix)
             .map(|o| index::display_name(o.resource))
             .unwrap_or_else(|| index::OTHER.to_string())
     });

@@ -14,4 +14,6 @@ pub mod resources;
 mod value;
 
 pub use encryption::Keyring;
-pub use value::{Decoded, Encoding, ValueError, decode_value};
+pub use value::{
+    Decoded, Encoding, PrintedValue, ValueError, decode_value, split_printed_value, storage_label,
+};

@@ -99,7 +99,7 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
             object: Some(object),
         });
     }
-    let encoding = if std::str::from_utf8(value).is_ok_and(|s| !s.chars().any(char::is_control)) {
+    let encoding = if is_text(value) {
         Encoding::Text
     } else {
         Encoding::Binary
@@ -110,9 +110,173 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
     })
 }
 
+/// How a value is stored, from its first bytes alone (no decryption, no decoding): `protobuf`,
+/// `cbor`, `json`, `encrypted:<provider>:<key name>` (`encrypted:kms-v2:<provider name>` for
+/// KMS; a key name is read up to the next `:`), `text` or `binary`. For statistics.
+pub fn storage_label(value: &[u8]) -> String {
+    if let Some(rest) = value.strip_prefix(super::encryption::PREFIX) {
+        let mut parts = rest.splitn(4, |b| *b == b':');
+        let (a, b, c) = (parts.next(), parts.next(), parts.next());
+        let text = |x: Option<&[u8]>| String::from_utf8_lossy(x.unwrap_or_default()).into_owned();
+        return match a {
+            Some(b"kms") => format!("encrypted:kms-{}:{}", text(b), text(c)),
+            _ => format!("encrypted:{}:{}", text(a), text(c)),
+        };
+    }
+    if value.starts_with(super::proto::MAGIC) {
+        "protobuf".into()
+    } else if value.starts_with(super::cbor::SELF_DESCRIBED) {
+        "cbor".into()
+    } else if looks_like_json(value) {
+        "json".into()
+    } else if is_text(value) {
+        "text".into()
+    } else {
+        "binary".into()
+    }
+}
+
+fn is_text(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|s| !s.chars().any(char::is_control))
+}
+
 fn looks_like_json(value: &[u8]) -> bool {
     value
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{')
+}
+
+/// A value as `etcdctl get` printed it, split for `revkeeper decode` (never for stored values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrintedValue<'a> {
+    /// The key line etcdctl prints before the value without `--print-value-only`.
+    pub key: Option<&'a [u8]>,
+    /// The value with one trailing `\n` (etcdctl's) removed.
+    pub value: &'a [u8],
+    /// The value as given, in case its last byte really was `\n` (ciphertext can end so).
+    pub unstripped: &'a [u8],
+}
+
+/// Splits etcdctl output as auger's `decode` does: a leading key line is recognised when the
+/// first line is printable text and what follows it starts like a stored object; one trailing
+/// newline is stripped.
+pub fn split_printed_value(input: &[u8]) -> PrintedValue<'_> {
+    let starts_like_object = |v: &[u8]| {
+        v.starts_with(super::encryption::PREFIX)
+            || v.starts_with(super::proto::MAGIC)
+            || v.starts_with(super::cbor::SELF_DESCRIBED)
+            || looks_like_json(v)
+    };
+    let mut key = None;
+    let mut unstripped = input;
+    if !starts_like_object(input) {
+        if let Some(nl) = input.iter().position(|b| *b == b'\n') {
+            let (line, rest) = (&input[..nl], &input[nl + 1..]);
+            let printable = std::str::from_utf8(line)
+                .is_ok_and(|s| !s.is_empty() && !s.chars().any(char::is_control));
+            if printable && starts_like_object(rest) {
+                key = Some(line);
+                unstripped = rest;
+            }
+        }
+    }
+    PrintedValue {
+        key,
+        value: unstripped.strip_suffix(b"\n").unwrap_or(unstripped),
+        unstripped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_objects_never_fail() {
+        let keys = Keyring::default();
+        for (value, label) in [
+            (&b"1789"[..], "text"),
+            (b"", "text"),
+            (b"\x00\xff\x10garbage", "binary"),
+            (b"k8s", "text"),
+            (b"k8s:", "text"),
+            (b"hello\nworld", "binary"),
+        ] {
+            let d = decode_value(b"compact_rev_key", value, &keys).unwrap();
+            assert_eq!((d.encoding.label(), d.object), (label.to_string(), None));
+        }
+    }
+
+    #[test]
+    fn json_values_keep_their_order() {
+        let v = b"{\"kind\":\"Widget\",\"apiVersion\":\"example.com/v1\",\"z\":1,\"a\":2}\n";
+        let d = decode_value(b"/registry/example.com/widgets/a", v, &Keyring::default()).unwrap();
+        assert_eq!(d.encoding, Encoding::Json);
+        let o = d.object.unwrap();
+        let keys: Vec<&String> = o.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["kind", "apiVersion", "z", "a"]);
+        let bad = decode_value(b"k", b"{\"kind\":", &Keyring::default()).unwrap_err();
+        assert!(bad.to_string().starts_with("json: "), "{bad}");
+    }
+
+    #[test]
+    fn cbor_values_are_labelled() {
+        // 55799({h'6b': h'76'}) = {"k": "v"}
+        let d = decode_value(
+            b"k",
+            &[0xd9, 0xd9, 0xf7, 0xa1, 0x41, b'k', 0x41, b'v'],
+            &Keyring::default(),
+        )
+        .unwrap();
+        assert_eq!(d.encoding.label(), "cbor");
+        assert_eq!(d.object, Some(serde_json::json!({"k": "v"})));
+        let bad = decode_value(b"k", &[0xd9, 0xd9, 0xf7, 0xa1], &Keyring::default()).unwrap_err();
+        assert_eq!(bad.to_string(), "cbor: CBOR ends early (truncated value)");
+    }
+
+    #[test]
+    fn encrypted_without_keys_is_a_named_error() {
+        let e = decode_value(
+            b"k",
+            b"k8s:enc:aesgcm:v1:gcm-2026-10:xxxxxxxx",
+            &Keyring::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "value is encrypted with aesgcm key gcm-2026-10; pass --encryption-config FILE (the apiserver's EncryptionConfiguration)"
+        );
+    }
+
+    #[test]
+    fn storage_labels_need_no_keys() {
+        assert_eq!(
+            storage_label(b"k8s:enc:aescbc:v1:cbc-2026-02:\x01\x02"),
+            "encrypted:aescbc:cbc-2026-02"
+        );
+        assert_eq!(
+            storage_label(b"k8s:enc:kms:v2:vault:\x0a"),
+            "encrypted:kms-v2:vault"
+        );
+        assert_eq!(storage_label(b"k8s\0\x0a"), "protobuf");
+        assert_eq!(storage_label(&[0xd9, 0xd9, 0xf7, 0xa0]), "cbor");
+        assert_eq!(storage_label(b" {}"), "json");
+        assert_eq!(storage_label(b"1789"), "text");
+        assert_eq!(storage_label(b"\x00\x01"), "binary");
+    }
+
+    #[test]
+    fn etcdctl_output_is_split() {
+        let p = split_printed_value(b"/registry/pods/default/x\nk8s\0abc\n");
+        assert_eq!(p.key, Some(&b"/registry/pods/default/x"[..]));
+        assert_eq!(p.value, b"k8s\0abc");
+        assert_eq!(p.unstripped, b"k8s\0abc\n");
+        let p = split_printed_value(b"k8s\0ab\nc\n");
+        assert_eq!((p.key, p.value), (None, &b"k8s\0ab\nc"[..]));
+        let p = split_printed_value(b"{\"a\":1}");
+        assert_eq!((p.key, p.value), (None, &b"{\"a\":1}"[..]));
+        let p = split_printed_value(b"1789\n");
+        assert_eq!((p.key, p.value), (None, &b"1789"[..]));
+    }
 }

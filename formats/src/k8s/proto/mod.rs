@@ -1,17 +1,278 @@
 //! The protobuf storage encoding: `k8s\0` + `runtime.Unknown` {typeMeta, raw}, `raw` being the
-//! typed message named by apiVersion/kind, printed as the Go JSON serializer prints it.
-//! (Being written on the decode-proto branch.)
+//! typed message named by apiVersion/kind, printed as the Go JSON serializer prints it (spec §2;
+//! design and known differences: `docs/design-decode.md`).
+//!
+//! The schema is the Kubernetes `.proto` files vendored in `formats/k8s-protos/`, compiled by
+//! `build.rs` and turned once into a compact table ([`schema`]); the wire walk ([`decode`],
+//! [`encode`]) is our own.
+
+mod decode;
+mod encode;
+mod schema;
+mod text;
+mod wire;
+
+use serde_json::Value;
+
+use decode::Decoder;
+use schema::Schema;
+use wire::{LEN, Reader};
 
 /// `k8s` + the encoding-style byte 0.
 pub const MAGIC: &[u8] = b"k8s\0";
 
+/// Why a value could not be decoded or encoded. Messages are one line and never contain value
+/// bytes (values may be Secrets).
 #[derive(Debug, thiserror::Error)]
 pub enum ProtoError {
-    #[error("the protobuf decoder is not built yet")]
-    NotBuilt,
+    #[error("not a protobuf value: it does not start with k8s\\0")]
+    NoMagic,
+    #[error("truncated envelope at byte {0}")]
+    TruncatedEnvelope(usize),
+    #[error("envelope has no {0}")]
+    MissingTypeMeta(&'static str),
+    #[error("unknown kind {api_version} {kind}")]
+    UnknownKind { api_version: String, kind: String },
+    #[error("field {field}: wire type {got}, expected {expected}")]
+    WireType {
+        field: String,
+        got: u8,
+        expected: &'static str,
+    },
+    #[error("{field}: {reason} at byte {at}")]
+    Malformed {
+        field: String,
+        reason: &'static str,
+        at: usize,
+    },
+    #[error("objects nested deeper than {} levels at byte {at}", decode::MAX_DEPTH)]
+    TooDeep { at: usize },
+    #[error("cannot encode {path}: {reason}")]
+    Encode { path: String, reason: String },
+}
+
+/// A decoded object and how many fields the schema did not know (data written by a newer
+/// Kubernetes than the vendored protos; those fields are skipped, not printed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub object: Value,
+    pub unknown_fields: u32,
 }
 
 /// Decodes a whole stored value (starting with [`MAGIC`]) to the object's JSON.
-pub fn decode(_value: &[u8]) -> Result<serde_json::Value, ProtoError> {
-    Err(ProtoError::NotBuilt)
+pub fn decode(value: &[u8]) -> Result<Value, ProtoError> {
+    decode_counting(value).map(|d| d.object)
+}
+
+/// [`decode`], also counting the fields the schema does not know.
+pub fn decode_counting(value: &[u8]) -> Result<Decoded, ProtoError> {
+    let mut decoder = Decoder::new();
+    let object = decode_envelope(&mut decoder, value, 0)?;
+    Ok(Decoded {
+        object,
+        unknown_fields: decoder.unknown_fields,
+    })
+}
+
+/// The envelope's (apiVersion, kind), without decoding the object.
+pub fn type_meta(value: &[u8]) -> Result<(String, String), ProtoError> {
+    let env = Envelope::parse(value, 0)?;
+    Ok((text(env.api_version), text(env.kind)))
+}
+
+/// Encodes a JSON object with `apiVersion` and `kind` to the stored form (MAGIC + Unknown), as
+/// kube-apiserver (and `auger encode`) writes it.
+pub fn encode(object: &Value) -> Result<Vec<u8>, ProtoError> {
+    encode::encode_object(object)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+struct Envelope<'a> {
+    api_version: &'a [u8],
+    kind: &'a [u8],
+    raw: &'a [u8],
+    /// Absolute offset of `raw`.
+    raw_at: usize,
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses MAGIC + runtime.Unknown. `base` is the value's offset for error messages.
+    fn parse(value: &'a [u8], base: usize) -> Result<Self, ProtoError> {
+        let body = value.strip_prefix(MAGIC).ok_or(ProtoError::NoMagic)?;
+        let base = base + MAGIC.len();
+        let truncated = |r: &Reader<'_>| ProtoError::TruncatedEnvelope(base + r.pos());
+        let mut env = Envelope {
+            api_version: b"",
+            kind: b"",
+            raw: b"",
+            raw_at: base,
+        };
+        let mut r = Reader::new(body);
+        while !r.is_empty() {
+            let (number, wire_type) = r.key().map_err(|_| truncated(&r))?;
+            if wire_type != LEN {
+                r.skip(wire_type).map_err(|_| truncated(&r))?;
+                continue;
+            }
+            let data = r.len_delimited().map_err(|_| truncated(&r))?;
+            match number {
+                1 => {
+                    let type_base = base + r.pos() - data.len();
+                    let mut t = Reader::new(data);
+                    while !t.is_empty() {
+                        let err =
+                            |t: &Reader<'_>| ProtoError::TruncatedEnvelope(type_base + t.pos());
+                        let (n, wt) = t.key().map_err(|_| err(&t))?;
+                        if wt != LEN {
+                            t.skip(wt).map_err(|_| err(&t))?;
+                            continue;
+                        }
+                        let s = t.len_delimited().map_err(|_| err(&t))?;
+                        match n {
+                            1 => env.api_version = s,
+                            2 => env.kind = s,
+                            _ => {}
+                        }
+                    }
+                }
+                2 => {
+                    env.raw = data;
+                    env.raw_at = base + r.pos() - data.len();
+                }
+                _ => {}
+            }
+        }
+        if env.api_version.is_empty() {
+            return Err(ProtoError::MissingTypeMeta("apiVersion"));
+        }
+        if env.kind.is_empty() {
+            return Err(ProtoError::MissingTypeMeta("kind"));
+        }
+        Ok(env)
+    }
+}
+
+/// Decodes one envelope (top-level or nested in a RawExtension) with `decoder`.
+fn decode_envelope(decoder: &mut Decoder, value: &[u8], base: usize) -> Result<Value, ProtoError> {
+    if decoder.depth() >= decode::MAX_DEPTH {
+        return Err(ProtoError::TooDeep { at: base });
+    }
+    let env = Envelope::parse(value, base)?;
+    let api_version = text(env.api_version);
+    let kind = text(env.kind);
+    let Some(msg) = message_for(&api_version, &kind) else {
+        return Err(ProtoError::UnknownKind { api_version, kind });
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("apiVersion".into(), Value::String(api_version));
+    out.insert("kind".into(), Value::String(kind));
+    decoder.object_into(msg, env.raw, env.raw_at, &mut out)?;
+    Ok(Value::Object(out))
+}
+
+/// The proto package (without version) holding API group `group` (spec §1.4).
+fn package_for(group: &str) -> Option<String> {
+    Some(match group {
+        "" => "api.core".into(),
+        "apiextensions.k8s.io" => "apiextensions_apiserver.pkg.apis.apiextensions".into(),
+        "apiregistration.k8s.io" => "kube_aggregator.pkg.apis.apiregistration".into(),
+        "internal.apiserver.k8s.io" => "api.apiserverinternal".into(),
+        "flowcontrol.apiserver.k8s.io" => "api.flowcontrol".into(),
+        "rbac.authorization.k8s.io" => "api.rbac".into(),
+        "metrics.k8s.io" => "metrics.pkg.apis.metrics".into(),
+        "custom.metrics.k8s.io" => "metrics.pkg.apis.custom_metrics".into(),
+        "external.metrics.k8s.io" => "metrics.pkg.apis.external_metrics".into(),
+        g if !g.contains('.') => format!("api.{g}"),
+        g => {
+            let name = g.strip_suffix(".k8s.io")?;
+            if name.contains('.') {
+                return None;
+            }
+            format!("api.{name}")
+        }
+    })
+}
+
+/// The schema message for apiVersion/kind, if the vendored protos have it as a plain object.
+fn message_for(api_version: &str, kind: &str) -> Option<usize> {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let valid =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid(version) || !valid(kind) {
+        return None;
+    }
+    let schema = Schema::get();
+    // meta/v1 kinds (Status, DeleteOptions, ...) are registered in every group version.
+    let msg = schema
+        .lookup(&format!("{}.{version}.{kind}", package_for(group)?))
+        .or_else(|| schema.lookup(&format!("apimachinery.pkg.apis.meta.{version}.{kind}")))?;
+    (schema.messages[msg].special == schema::Special::None).then_some(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_messages() {
+        let schema = Schema::get();
+        for (av, kind, name) in [
+            ("v1", "Pod", "api.core.v1.Pod"),
+            ("apps/v1", "Deployment", "api.apps.v1.Deployment"),
+            ("rbac.authorization.k8s.io/v1", "Role", "api.rbac.v1.Role"),
+            (
+                "internal.apiserver.k8s.io/v1alpha1",
+                "StorageVersion",
+                "api.apiserverinternal.v1alpha1.StorageVersion",
+            ),
+            (
+                "flowcontrol.apiserver.k8s.io/v1",
+                "FlowSchema",
+                "api.flowcontrol.v1.FlowSchema",
+            ),
+            (
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                "apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
+            ),
+            (
+                "apiregistration.k8s.io/v1",
+                "APIService",
+                "kube_aggregator.pkg.apis.apiregistration.v1.APIService",
+            ),
+        ] {
+            let msg = message_for(av, kind).unwrap_or_else(|| panic!("{av} {kind}"));
+            assert_eq!(&*schema.messages[msg].name, name);
+        }
+        assert!(message_for("batch/v9", "Job").is_none());
+        assert!(message_for("example.com/v1", "Foo").is_none());
+        assert!(message_for("meta.k8s.io/v1", "Time").is_none());
+    }
+
+    #[test]
+    fn envelope_errors_are_one_line_without_values() {
+        assert!(matches!(decode(b"nope"), Err(ProtoError::NoMagic)));
+        let pod = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12\x00\x1a\x00\x22\x00";
+        assert_eq!(type_meta(pod).unwrap(), ("v1".into(), "Pod".into()));
+        assert_eq!(
+            decode(pod).unwrap(),
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod"})
+        );
+        let e = decode(&pod[..8]).unwrap_err();
+        assert_eq!(e.to_string(), "truncated envelope at byte 6");
+        let job = b"k8s\0\x0a\x0f\x0a\x08batch/v9\x12\x03Job";
+        assert_eq!(
+            decode(job).unwrap_err().to_string(),
+            "unknown kind batch/v9 Job"
+        );
+        // Pod.spec (field 2) as a varint.
+        let bad = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12\x02\x10\x01";
+        assert_eq!(
+            decode(bad).unwrap_err().to_string(),
+            "field Pod.spec (2): wire type 0, expected length-delimited"
+        );
+    }
 }

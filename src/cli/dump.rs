@@ -1,0 +1,56 @@
+//! `revkeeper dump DIR`: every Kubernetes object as a YAML file.
+
+use std::path::PathBuf;
+
+use super::source_args::SourceArgs;
+use crate::decode::DecodeOptions;
+use crate::decode::dump::{dump, prefix_query};
+use crate::{Result, log};
+
+/// Write every object as DIR/<resource>/[<namespace>/]<name>.yaml (files 0600: Secrets are decrypted)
+#[derive(Debug, clap::Args)]
+pub struct DumpArgs {
+    /// A new or empty directory
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Read at this revision instead of the latest (must not be compacted)
+    #[arg(long)]
+    pub rev: Option<i64>,
+    /// Decoding threads [default: the number of cores]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub decoding: DecodeOptions,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+pub fn run(args: DumpArgs) -> Result<()> {
+    let keys = args.decoding.keyring()?;
+    let source = args.source.open()?;
+    let mut query = prefix_query(args.decoding.prefix());
+    query.revision = args.rev;
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let summary = dump(
+        source.as_ref(),
+        &query,
+        args.decoding.prefix(),
+        &keys,
+        &args.dir,
+        workers,
+    )?;
+    log::info(
+        &format!(
+            "dumped {} objects to {} ({} keys skipped, {} failed)",
+            summary.written,
+            args.dir.display(),
+            summary.skipped,
+            summary.failures.failed
+        ),
+        &[],
+    );
+    summary.failures.finish()
+}

@@ -1,0 +1,293 @@
+//! `revkeeper dump DIR`: every object as `DIR/<resource>/[<namespace>/]<name>.yaml`.
+//!
+//! One thread scans the source and hands batches of keys over a bounded channel to one
+//! decoding worker per core, so memory stays bounded (a few batches in flight) and decoding
+//! uses every core. Files are 0600 and directories 0700 (Secrets are dumped in clear), each
+//! written as `.part` and renamed, so a file is never partial.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use revkeeper_formats::k8s::Keyring;
+use revkeeper_formats::k8s::key::ObjectKey;
+use revkeeper_formats::k8s::resources;
+
+use super::{Failures, decode_kv, note_not_an_object, output};
+use crate::source::{KeyRange, KeyView, RangeQuery, Source};
+use crate::{Error, Result, log};
+
+const BATCH: usize = 256;
+
+struct Item {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    create_revision: i64,
+    mod_revision: i64,
+    version: i64,
+    lease: i64,
+}
+
+impl Item {
+    fn view(&self) -> KeyView<'_> {
+        KeyView {
+            key: &self.key,
+            create_revision: self.create_revision,
+            mod_revision: self.mod_revision,
+            version: self.version,
+            value: &self.value,
+            lease: self.lease,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct DumpSummary {
+    pub written: u64,
+    pub skipped: u64,
+    pub failures: Failures,
+}
+
+/// Where an object's file goes below the dump directory: the kubectl plural for built-ins
+/// (`nodes`, `services`), `<group>/<plural>` for custom resources, the etcd resource otherwise;
+/// `None` for keys that are not `<prefix>/<resource>/[<ns>/]<name>` or whose parts are not safe
+/// path segments.
+pub fn object_path(key: &[u8], prefix: &str) -> Option<PathBuf> {
+    let k = ObjectKey::parse(key, prefix)?;
+    let resource = resources::by_etcd_resource(k.resource).map_or(k.resource, |r| r.plural);
+    let safe = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\0']);
+    let mut path = PathBuf::new();
+    for part in resource.split('/').chain(k.namespace) {
+        if !safe(part) {
+            return None;
+        }
+        path.push(part);
+    }
+    if !safe(k.name) {
+        return None;
+    }
+    path.push(format!("{}.yaml", k.name));
+    Some(path)
+}
+
+/// Makes `dir` (it must not exist, or be an empty directory).
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Error::invalid(format!(
+                    "{} is not empty; dump into a new or empty directory",
+                    dir.display()
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("cannot create", dir, e)),
+        Err(e) => Err(Error::io("cannot read", dir, e)),
+    }
+}
+
+/// Dumps every object of `source` under `prefix` into `dir` with `workers` decoding threads.
+pub fn dump(
+    source: &dyn Source,
+    query: &RangeQuery,
+    prefix: &str,
+    keys: &Keyring,
+    dir: &Path,
+    workers: usize,
+) -> Result<DumpSummary> {
+    prepare_dir(dir)?;
+    let read = AtomicU64::new(0);
+    let written = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let progress = std::io::stderr().is_terminal();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(workers * 2);
+    let rx = Arc::new(Mutex::new(rx));
+    let mut summary = DumpSummary::default();
+    let scanned = std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                let (written, stop) = (&written, &stop);
+                s.spawn(move || worker(&rx, prefix, keys, dir, written, stop))
+            })
+            .collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut last_progress = Instant::now();
+        let scan = source.scan(query, &mut |kv| {
+            batch.push(Item {
+                key: kv.key.to_vec(),
+                value: kv.value.to_vec(),
+                create_revision: kv.create_revision,
+                mod_revision: kv.mod_revision,
+                version: kv.version,
+                lease: kv.lease,
+            });
+            let n = read.fetch_add(1, Ordering::Relaxed) + 1;
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send(full).is_err() || stop.load(Ordering::Relaxed) {
+                    return Err(Error::general("the dump workers stopped"));
+                }
+            }
+            if progress && last_progress.elapsed() > Duration::from_millis(300) {
+                last_progress = Instant::now();
+                eprint!(
+                    "\rdump: {n} keys read, {} files written",
+                    written.load(Ordering::Relaxed)
+                );
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        for h in handles {
+            match h.join() {
+                Ok(Ok(part)) => {
+                    summary.skipped += part.skipped;
+                    summary.failures.add(&part.failures);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(Error::general("a dump worker panicked")),
+            }
+        }
+        scan
+    });
+    if progress {
+        eprintln!();
+    }
+    scanned?;
+    summary.written = written.load(Ordering::Relaxed);
+    Ok(summary)
+}
+
+fn worker(
+    rx: &Mutex<mpsc::Receiver<Vec<Item>>>,
+    prefix: &str,
+    keys: &Keyring,
+    dir: &Path,
+    written: &AtomicU64,
+    stop: &AtomicBool,
+) -> Result<DumpSummary> {
+    let mut mine = DumpSummary::default();
+    loop {
+        let batch = match rx.lock().map(|r| r.recv()) {
+            Ok(Ok(b)) => b,
+            _ => return Ok(mine),
+        };
+        for item in &batch {
+            let kv = item.view();
+            let d = match decode_kv(&kv, keys) {
+                Ok(d) => d,
+                Err(e) => {
+                    mine.failures.fail(kv.key, e);
+                    continue;
+                }
+            };
+            let Some(object) = &d.object else {
+                note_not_an_object(kv.key, &d, kv.value.len());
+                mine.skipped += 1;
+                continue;
+            };
+            let Some(rel) = object_path(kv.key, prefix) else {
+                log::warn(
+                    &format!(
+                        "{}: not a <prefix>/<resource>/[<namespace>/]<name> key; not dumped",
+                        String::from_utf8_lossy(kv.key)
+                    ),
+                    &[],
+                );
+                mine.skipped += 1;
+                continue;
+            };
+            if let Err(e) = write_file(&dir.join(rel), output::to_yaml(object).as_bytes()) {
+                // A full disk or a read-only directory fails every later file too: stop.
+                stop.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+            mine.failures.ok();
+            written.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn write_file(path: &Path, content: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| Error::io("cannot create", parent, e))?;
+    }
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let result = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&part)
+        .and_then(|mut f| f.write_all(content))
+        .and_then(|()| std::fs::rename(&part, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&part);
+        Error::io("cannot write", path, e)
+    })
+}
+
+/// The whole key space below the prefix.
+pub fn prefix_query(prefix: &str) -> RangeQuery {
+    RangeQuery::latest(KeyRange::prefix(format!("{prefix}/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_kubectl_names() {
+        let p = |k: &str| object_path(k.as_bytes(), "/registry").map(|p| p.display().to_string());
+        assert_eq!(p("/registry/pods/ns/a").as_deref(), Some("pods/ns/a.yaml"));
+        assert_eq!(p("/registry/minions/n1").as_deref(), Some("nodes/n1.yaml"));
+        assert_eq!(
+            p("/registry/services/specs/ns/s").as_deref(),
+            Some("services/ns/s.yaml")
+        );
+        assert_eq!(
+            p("/registry/services/endpoints/ns/s").as_deref(),
+            Some("endpoints/ns/s.yaml")
+        );
+        assert_eq!(
+            p("/registry/example.com/widgets/ns/w").as_deref(),
+            Some("example.com/widgets/ns/w.yaml")
+        );
+        assert_eq!(p("/registry/pods/ns/.."), None);
+        assert_eq!(p("/registry/pods/../x"), None);
+        assert_eq!(p("compact_rev_key"), None);
+    }
+
+    #[test]
+    fn the_directory_must_be_new_or_empty() {
+        let t = tempfile::tempdir().unwrap();
+        let fresh = t.path().join("a/b");
+        prepare_dir(&fresh).unwrap();
+        prepare_dir(&fresh).unwrap();
+        std::fs::write(fresh.join("x"), b"").unwrap();
+        assert!(
+            prepare_dir(&fresh)
+                .unwrap_err()
+                .to_string()
+                .contains("is not empty")
+        );
+    }
+}

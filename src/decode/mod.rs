@@ -1,0 +1,141 @@
+//! Kubernetes objects read from a source (live or snapshot): decoding with the options every
+//! decoding command shares, per-key failure accounting, and kubectl-style output. The value
+//! formats themselves live in `revkeeper_formats::k8s`.
+
+pub mod analyze;
+pub mod dump;
+pub mod output;
+pub mod resource;
+pub mod table;
+
+use std::path::PathBuf;
+
+use revkeeper_formats::k8s::{Decoded, Keyring, ValueError, decode_value};
+use serde_json::Value;
+
+use crate::source::KeyView;
+use crate::{Error, Result, log};
+
+/// Flags of every decoding command.
+#[derive(Clone, Debug, clap::Args)]
+pub struct DecodeOptions {
+    /// The prefix kube-apiserver keeps its objects under (its --etcd-prefix; OpenShift uses /kubernetes.io)
+    #[arg(long, value_name = "PREFIX", default_value = revkeeper_formats::k8s::key::DEFAULT_PREFIX)]
+    pub etcd_prefix: String,
+    /// The apiserver's EncryptionConfiguration (YAML or JSON), to decrypt values encrypted at rest
+    #[arg(long, value_name = "FILE")]
+    pub encryption_config: Option<PathBuf>,
+}
+
+impl DecodeOptions {
+    /// The etcd prefix without its trailing `/`.
+    pub fn prefix(&self) -> &str {
+        self.etcd_prefix.trim_end_matches('/')
+    }
+
+    pub fn keyring(&self) -> Result<Keyring> {
+        match &self.encryption_config {
+            None => Ok(Keyring::default()),
+            Some(path) => Keyring::load(path).map_err(|e| Error::invalid(e.to_string())),
+        }
+    }
+}
+
+/// Decodes one key's value; objects get `metadata.resourceVersion` from the key's mod_revision
+/// (as the apiserver fills it on read).
+pub fn decode_kv(kv: &KeyView<'_>, keys: &Keyring) -> std::result::Result<Decoded, ValueError> {
+    let mut d = decode_value(kv.key, kv.value, keys)?;
+    if let Some(o) = &mut d.object {
+        set_resource_version(o, kv.mod_revision);
+    }
+    Ok(d)
+}
+
+/// Sets `metadata.resourceVersion` where the Go serializer puts it: after `uid` (or after the
+/// name fields when there is no uid).
+pub fn set_resource_version(object: &mut Value, revision: i64) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let rv = Value::String(revision.to_string());
+    if let Some(v) = meta.get_mut("resourceVersion") {
+        *v = rv;
+        return;
+    }
+    let after = ["uid", "namespace", "generateName", "name"]
+        .iter()
+        .find_map(|k| meta.keys().position(|key| key == k));
+    let at = after.map_or(0, |i| i + 1);
+    meta.shift_insert(at, "resourceVersion".into(), rv);
+}
+
+/// Counts the keys a command looked at and the ones it could not decode. Each failure is one
+/// line on stderr naming the key; [`Failures::finish`] turns any into exit code 1.
+#[derive(Debug, Default)]
+pub struct Failures {
+    pub total: u64,
+    pub failed: u64,
+}
+
+impl Failures {
+    pub fn ok(&mut self) {
+        self.total += 1;
+    }
+
+    pub fn fail(&mut self, key: &[u8], why: impl std::fmt::Display) {
+        self.total += 1;
+        self.failed += 1;
+        log::error(&format!("{}: {why}", String::from_utf8_lossy(key)), &[]);
+    }
+
+    pub fn add(&mut self, other: &Failures) {
+        self.total += other.total;
+        self.failed += other.failed;
+    }
+
+    pub fn finish(&self) -> Result<()> {
+        if self.failed == 0 {
+            return Ok(());
+        }
+        Err(Error::general(format!(
+            "{} of {} keys could not be decoded",
+            self.failed, self.total
+        )))
+    }
+}
+
+/// Notes a key whose value is not an object (e.g. `compact_rev_key`): not a failure.
+pub fn note_not_an_object(key: &[u8], d: &Decoded, len: usize) {
+    log::info(
+        &format!(
+            "{}: not a Kubernetes object ({}, {len} bytes); skipped",
+            String::from_utf8_lossy(key),
+            d.encoding.label()
+        ),
+        &[],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resource_version_goes_after_uid() {
+        let mut o = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n", "uid": "u", "generation": 1}});
+        set_resource_version(&mut o, 42);
+        let keys: Vec<&String> = o["metadata"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["name", "namespace", "uid", "resourceVersion", "generation"]
+        );
+        assert_eq!(o["metadata"]["resourceVersion"], "42");
+        let mut o = json!({"metadata": {"resourceVersion": "", "name": "a"}});
+        set_resource_version(&mut o, 7);
+        assert_eq!(o["metadata"]["resourceVersion"], "7");
+        let mut text = json!("1789");
+        set_resource_version(&mut text, 7);
+        assert_eq!(text, json!("1789"));
+    }
+}
