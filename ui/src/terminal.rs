@@ -44,6 +44,10 @@ fn event_loop(
     if let Some(t) = options.timings.as_mut() {
         t("first-frame", started.elapsed());
     }
+    if std::env::var_os("REVKEEPER_TUI_TEST_PANIC").is_some() {
+        // The end-to-end test checks that a panic leaves the terminal as it found it.
+        panic!("REVKEEPER_TUI_TEST_PANIC is set: panicking after the first frame");
+    }
     while !app.quit {
         let mut dirty = false;
         if event::poll(TICK).map_err(|e| format!("cannot read the terminal: {e}"))? {
