@@ -25,13 +25,23 @@ impl Tmux {
             return None;
         }
         let t = Tmux {
-            socket: format!("revkeeper-e2e-{}-{:?}", std::process::id(), std::thread::current().id())
-                .replace(['(', ')'], ""),
+            socket: format!(
+                "revkeeper-e2e-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            )
+            .replace(['(', ')'], ""),
             dir: tempfile::tempdir().unwrap(),
         };
         let ok = t
             .cmd(&["new-session", "-d", "-x", "120", "-y", "40", "-s", "e2e"])
-            .args(["env", "-i", "PATH=/usr/bin:/bin", "TERM=xterm-256color", "HOME=/tmp"])
+            .args([
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "TERM=xterm-256color",
+                "HOME=/tmp",
+            ])
             .args(["bash", "--norc", "--noprofile"])
             .status()
             .unwrap()
@@ -47,20 +57,36 @@ impl Tmux {
     }
 
     fn send_literal(&self, text: &str) {
-        assert!(self.cmd(&["send-keys", "-t", "e2e", "-l", text]).status().unwrap().success());
+        assert!(
+            self.cmd(&["send-keys", "-t", "e2e", "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     fn send_key(&self, key: &str) {
-        assert!(self.cmd(&["send-keys", "-t", "e2e", key]).status().unwrap().success());
+        assert!(
+            self.cmd(&["send-keys", "-t", "e2e", key])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-p", "-t", "e2e"]).output().unwrap();
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn alternate_on(&self) -> bool {
-        let out = self.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]).output().unwrap();
+        let out = self
+            .cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
@@ -72,7 +98,10 @@ impl Tmux {
             if s.contains(text) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "waited 20 s for {text:?}; screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "waited 20 s for {text:?}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -114,8 +143,13 @@ fn read(p: &Path) -> String {
 fn assert_sane(before: &Path, after: &Path) {
     let (before, after) = (read(before), read(after));
     assert_eq!(before, after, "stty -a differs after the TUI exited");
-    let flags: Vec<&str> = after.split(|c: char| c.is_whitespace() || c == ';').collect();
-    assert!(flags.contains(&"icanon") && flags.contains(&"echo"), "not sane: {after}");
+    let flags: Vec<&str> = after
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .collect();
+    assert!(
+        flags.contains(&"icanon") && flags.contains(&"echo"),
+        "not sane: {after}"
+    );
 }
 
 #[test]
@@ -123,11 +157,22 @@ fn filter_open_back_quit_leaves_the_terminal_as_it_was() {
     let Some(t) = Tmux::start() else { return };
     let source = SnapshotSource::open(Path::new(SAMPLE)).unwrap();
     let pods = source
-        .range(&RangeQuery::latest(KeyRange::prefix(b"/registry/pods/".to_vec())))
+        .range(&RangeQuery::latest(KeyRange::prefix(
+            b"/registry/pods/".to_vec(),
+        )))
         .unwrap();
     let key = String::from_utf8(pods[0].key.clone()).unwrap();
     let name = key.rsplit('/').next().unwrap();
-    let matching = pods.iter().filter(|r| String::from_utf8_lossy(&r.key).rsplit('/').next().unwrap().contains(name)).count();
+    let matching = pods
+        .iter()
+        .filter(|r| {
+            String::from_utf8_lossy(&r.key)
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .contains(name)
+        })
+        .count();
 
     let bin = env!("CARGO_BIN_EXE_revkeeper");
     let (before, after) = t.run_between_stty("", &format!("{bin} tui"));
@@ -141,12 +186,18 @@ fn filter_open_back_quit_leaves_the_terminal_as_it_was() {
     t.send_key("Enter"); // keep the filter
     t.send_key("Enter"); // open the first match
     let s = t.wait_for("kind: Pod");
-    assert!(s.contains(&format!("YAML({key})")) && s.contains(&format!("name: {name}")), "{s}");
+    assert!(
+        s.contains(&format!("YAML({key})")) && s.contains(&format!("name: {name}")),
+        "{s}"
+    );
     t.send_key("Escape");
     t.wait_for(&format!("Pods(all)[{matching}] </{name}>"));
     t.send_literal("q");
     let s = t.wait_for("EXIT:0");
-    assert!(!s.contains("Overview"), "the alternate screen is gone:\n{s}");
+    assert!(
+        !s.contains("Overview"),
+        "the alternate screen is gone:\n{s}"
+    );
     assert!(!t.alternate_on());
     assert_sane(&before, &after);
 }
@@ -157,14 +208,20 @@ fn a_panic_restores_the_terminal_too() {
     let bin = env!("CARGO_BIN_EXE_revkeeper");
     let (before, after) = t.run_between_stty("REVKEEPER_TUI_TEST_PANIC=1", &format!("{bin} tui"));
     let s = t.wait_for("EXIT:101");
-    assert!(s.contains("REVKEEPER_TUI_TEST_PANIC is set"), "the panic message is readable:\n{s}");
+    assert!(
+        s.contains("REVKEEPER_TUI_TEST_PANIC is set"),
+        "the panic message is readable:\n{s}"
+    );
     assert!(!t.alternate_on());
     assert_sane(&before, &after);
 }
 
 #[test]
 fn without_a_terminal_it_says_so() {
-    let out = Command::new(env!("CARGO_BIN_EXE_revkeeper")).arg("tui").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_revkeeper"))
+        .arg("tui")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a terminal"), "{err}");

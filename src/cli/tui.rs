@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use revkeeper_ui::{Options, Theme};
 
 use super::source_args::SourceArgs;
-use crate::source::SnapshotSource;
 use crate::decode::DecodeOptions;
+use crate::source::SnapshotSource;
 use crate::tui::{CoreBackend, Opened, Settings};
 use crate::{Error, Result};
 
@@ -93,7 +93,11 @@ fn timings_recorder(before_ui: Duration) -> Option<Box<dyn FnMut(&str, Duration)
         .open(path)
         .ok()?;
     Some(Box::new(move |what, d| {
-        let d = if what == "first-frame" { d + before_ui } else { d };
+        let d = if what == "first-frame" {
+            d + before_ui
+        } else {
+            d
+        };
         let _ = writeln!(file, "{what} {:.3}", d.as_secs_f64() * 1000.0);
     }))
 }

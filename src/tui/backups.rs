@@ -9,9 +9,9 @@ use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_ui::{DiffRow, SnapshotRow, VerifyResult};
 
 use super::index::{OTHER, display_name};
+use crate::Result;
 use crate::backup::manifest::scan_dir;
 use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use crate::Result;
 
 /// The snapshots of `dir`, oldest first, as `snapshot list` shows them.
 pub fn list(dir: &Path) -> Result<Vec<SnapshotRow>> {
@@ -64,10 +64,13 @@ pub fn verify(path: &Path) -> Result<VerifyResult> {
 fn fingerprint(source: &dyn Source) -> Result<Vec<(Vec<u8>, u64)>> {
     let hasher = foldhash::quality::FixedState::with_seed(0x7265_766b);
     let mut out = Vec::new();
-    source.scan(&RangeQuery::latest(KeyRange::prefix(Vec::new())), &mut |kv| {
-        out.push((kv.key.to_vec(), hasher.hash_one(kv.value)));
-        Ok(())
-    })?;
+    source.scan(
+        &RangeQuery::latest(KeyRange::prefix(Vec::new())),
+        &mut |kv| {
+            out.push((kv.key.to_vec(), hasher.hash_one(kv.value)));
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 

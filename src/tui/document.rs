@@ -97,6 +97,9 @@ mod tests {
         let doc = document(&record(&[0, 1, 2, 0xff]), 5, &Keyring::default());
         assert_eq!(doc.encoding, "binary");
         assert!(doc.yaml.is_empty());
-        assert_eq!(doc.note.as_deref(), Some("binary value of 4 bytes, not an object"));
+        assert_eq!(
+            doc.note.as_deref(),
+            Some("binary value of 4 bytes, not an object")
+        );
     }
 }

@@ -78,7 +78,10 @@ impl Index {
             self.note_renew_time(kv.value);
         }
         if kv.lease != 0 {
-            self.lease_keys.entry(kv.lease).or_default().push(key.to_string());
+            self.lease_keys
+                .entry(kv.lease)
+                .or_default()
+                .push(key.to_string());
         }
         let by_ns = match self.groups.get_mut(resource) {
             Some(g) => g,
@@ -197,12 +200,15 @@ pub fn objects_from(
     let key_prefix = match (resource, namespace) {
         (OTHER, _) => {
             let mut all = Index::new(prefix);
-            source.scan(&RangeQuery::latest(KeyRange::prefix(Vec::new())), &mut |kv| {
-                if ObjectKey::parse(kv.key, prefix).is_none() {
-                    all.add(kv);
-                }
-                Ok(())
-            })?;
+            source.scan(
+                &RangeQuery::latest(KeyRange::prefix(Vec::new())),
+                &mut |kv| {
+                    if ObjectKey::parse(kv.key, prefix).is_none() {
+                        all.add(kv);
+                    }
+                    Ok(())
+                },
+            )?;
             return Ok(all.objects(OTHER, None));
         }
         (r, Some(ns)) => format!("{}/{r}/{ns}/", prefix.trim_end_matches('/')),
@@ -256,7 +262,10 @@ mod tests {
         assert_eq!(resolve("po").as_deref(), Some("pods"));
         assert_eq!(resolve("svc").as_deref(), Some("services/specs"));
         assert_eq!(resolve("nodes").as_deref(), Some("minions"));
-        assert_eq!(resolve("foos.example.com").as_deref(), Some("example.com/foos"));
+        assert_eq!(
+            resolve("foos.example.com").as_deref(),
+            Some("example.com/foos")
+        );
         assert_eq!(resolve("nosuch"), None);
     }
 

@@ -22,7 +22,8 @@ use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use index::Index;
 
 /// What the Stale view says until the inspector is part of revkeeper.
-const NO_INSPECTOR: &str = "leaked-lease and stale-resource detection (the inspector) is not in this build yet";
+const NO_INSPECTOR: &str =
+    "leaked-lease and stale-resource detection (the inspector) is not in this build yet";
 /// Why ctrl-d cannot delete on a live cluster yet.
 const NO_REMEDIATION: &str = "deletes go only through the inspector's remediation path (compare on mod_revision, audit log), which is not in this build yet";
 
@@ -95,7 +96,11 @@ impl CoreBackend {
                 return Ok(i);
             }
         }
-        let built = Arc::new(Index::build(self.source(), &self.settings.prefix, progress)?);
+        let built = Arc::new(Index::build(
+            self.source(),
+            &self.settings.prefix,
+            progress,
+        )?);
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
         Ok(built)
     }
@@ -108,7 +113,10 @@ impl CoreBackend {
         if let Ok(Some(bucket)) = s.db().bucket(buckets::ALARM) {
             for e in bucket.iter().flatten() {
                 match AlarmMember::from_key(e.key) {
-                    Ok(a) => o.alarms.push(format!("{} on member {:x}", a.alarm.name(), a.member_id)),
+                    Ok(a) => {
+                        o.alarms
+                            .push(format!("{} on member {:x}", a.alarm.name(), a.member_id))
+                    }
                     Err(_) => o.alarms.push("undecodable alarm entry".into()),
                 }
             }
@@ -119,11 +127,17 @@ impl CoreBackend {
             o.manifest = vec![
                 ("file".into(), mpath.display().to_string()),
                 ("revision".into(), m.revision.to_string()),
-                ("member".into(), format!("{} {}", m.member_name, m.member_id)),
+                (
+                    "member".into(),
+                    format!("{} {}", m.member_name, m.member_id),
+                ),
                 ("etcd".into(), m.etcd_version.clone()),
                 ("sha256".into(), m.db_sha256.clone()),
             ];
-        } else if let Some(t) = self.cached_index().and_then(|i| i.newest_renew_time.clone()) {
+        } else if let Some(t) = self
+            .cached_index()
+            .and_then(|i| i.newest_renew_time.clone())
+        {
             o.estimated_time = Some(format!("after {t} (newest Lease renewTime)"));
         }
     }
@@ -175,7 +189,10 @@ impl Backend for CoreBackend {
             return index::objects_from(self.source(), &self.settings.prefix, resource, namespace)
                 .map_err(err);
         }
-        Ok(self.index(false, &|_| {}).map_err(err)?.objects(resource, namespace))
+        Ok(self
+            .index(false, &|_| {})
+            .map_err(err)?
+            .objects(resource, namespace))
     }
 
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
@@ -192,7 +209,11 @@ impl Backend for CoreBackend {
             })
             .map_err(err)?;
         Ok(match found {
-            Some(r) => document::document(&r, revision.unwrap_or(r.mod_revision), &self.settings.keyring),
+            Some(r) => document::document(
+                &r,
+                revision.unwrap_or(r.mod_revision),
+                &self.settings.keyring,
+            ),
             None => document::absent(key, revision),
         })
     }
@@ -267,11 +288,19 @@ impl Backend for CoreBackend {
 
     fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff> {
         let a = SnapshotSource::open(Path::new(from)).map_err(err)?;
-        let name = |p: &str| Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = |p: &str| {
+            Path::new(p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
         let (rows, title) = match to {
             Some(to) => {
                 let b = SnapshotSource::open(Path::new(to)).map_err(err)?;
-                (backups::diff(&a, &b, &self.settings.prefix).map_err(err)?, format!("{} → {}", name(from), name(to)))
+                (
+                    backups::diff(&a, &b, &self.settings.prefix).map_err(err)?,
+                    format!("{} → {}", name(from), name(to)),
+                )
             }
             None => (
                 backups::diff(&a, self.source(), &self.settings.prefix).map_err(err)?,
@@ -298,7 +327,9 @@ impl Backend for CoreBackend {
     }
 
     fn delete(&self, _key: &str, _mod_revision: i64) -> BackendResult<String> {
-        Err(self.write_blocked().unwrap_or_else(|| NO_REMEDIATION.into()))
+        Err(self
+            .write_blocked()
+            .unwrap_or_else(|| NO_REMEDIATION.into()))
     }
 }
 

@@ -177,11 +177,15 @@ impl App {
     }
 
     pub fn top(&self) -> &Entry {
-        self.stack.last().expect("the stack always holds the overview")
+        self.stack
+            .last()
+            .expect("the stack always holds the overview")
     }
 
     pub fn top_mut(&mut self) -> &mut Entry {
-        self.stack.last_mut().expect("the stack always holds the overview")
+        self.stack
+            .last_mut()
+            .expect("the stack always holds the overview")
     }
 
     pub fn info(&mut self, msg: impl Into<String>) {
@@ -219,7 +223,10 @@ impl App {
     /// Asks again for what the top screen shows.
     pub fn reload(&mut self) {
         let screen = self.top().screen.clone();
-        if matches!(screen, Screen::Overview | Screen::Resources | Screen::Namespaces { .. }) {
+        if matches!(
+            screen,
+            Screen::Overview | Screen::Resources | Screen::Namespaces { .. }
+        ) {
             self.worker.send(Request::Overview);
             self.keyspace = Loadable::Loading;
             self.progress = None;
@@ -392,7 +399,11 @@ impl App {
                 }
             }
             Err((e, retry)) => {
-                let since = self.offline.as_ref().map(|(_, t)| *t).unwrap_or_else(Instant::now);
+                let since = self
+                    .offline
+                    .as_ref()
+                    .map(|(_, t)| *t)
+                    .unwrap_or_else(Instant::now);
                 self.offline = Some((format!("{e}; retrying in {}s", retry.as_secs()), since));
             }
         }

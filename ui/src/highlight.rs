@@ -35,15 +35,24 @@ fn split_key(s: &str) -> Option<(&str, &str, &str)> {
     if let Some(inner) = s.strip_prefix('"') {
         let end = closing_quote(inner)? + 1;
         let (key, rest) = s.split_at(end + 1);
-        let sep_len = rest.strip_prefix(": ").map(|_| 2).or_else(|| rest.strip_prefix(':').map(|_| 1))?;
+        let sep_len = rest
+            .strip_prefix(": ")
+            .map(|_| 2)
+            .or_else(|| rest.strip_prefix(':').map(|_| 1))?;
         return Some((key, &rest[..sep_len], &rest[sep_len..]));
     }
     if s.starts_with(['\'', '{', '[']) {
         return None;
     }
-    let colon = s.find(": ").or_else(|| s.strip_suffix(':').map(|k| k.len()))?;
+    let colon = s
+        .find(": ")
+        .or_else(|| s.strip_suffix(':').map(|k| k.len()))?;
     let sep_len = if s[colon..].starts_with(": ") { 2 } else { 1 };
-    Some((&s[..colon], &s[colon..colon + sep_len], &s[colon + sep_len..]))
+    Some((
+        &s[..colon],
+        &s[colon..colon + sep_len],
+        &s[colon + sep_len..],
+    ))
 }
 
 fn closing_quote(s: &str) -> Option<usize> {
@@ -91,7 +100,10 @@ mod tests {
         assert_eq!(parts("  name: web-1"), ["  ", "name", ": ", "web-1"]);
         assert_eq!(parts("- image: nginx"), ["", "- ", "image", ": ", "nginx"]);
         assert_eq!(parts("metadata:"), ["", "metadata", ":", ""]);
-        assert_eq!(parts(r#"  "kind": "Pod","#), ["  ", "\"kind\"", ": ", "\"Pod\","]);
+        assert_eq!(
+            parts(r#"  "kind": "Pod","#),
+            ["  ", "\"kind\"", ": ", "\"Pod\","]
+        );
         assert_eq!(parts("  - 3"), ["  ", "- ", "3"]);
     }
 

@@ -14,17 +14,29 @@ pub const HELP: &[(&str, &str)] = &[
     ("enter", "open the selected row"),
     ("esc", "clear the filter, else go back"),
     ("/", "filter as you type (enter keeps it, esc clears it)"),
-    (":", "command: :pods [ns] (any resource or alias), :keyspace, :leases, :stale"),
+    (
+        ":",
+        "command: :pods [ns] (any resource or alias), :keyspace, :leases, :stale",
+    ),
     ("", "         :snapshots, :overview, :q"),
     ("y", "show the object as YAML"),
     ("J", "show the object as JSON"),
     ("h", "revisions of the object the source keeps"),
-    ("space", "mark a revision or snapshot (two marks: diff them)"),
-    ("d", "diff marked revisions; a snapshot against the source or the marked one"),
+    (
+        "space",
+        "mark a revision or snapshot (two marks: diff them)",
+    ),
+    (
+        "d",
+        "diff marked revisions; a snapshot against the source or the marked one",
+    ),
     ("v", "verify the selected snapshot"),
     ("s, S", "sort by the next column, reverse the order"),
     ("r", "reload this screen"),
-    ("ctrl-d", "delete the object (asks first; Cancel is the default)"),
+    (
+        "ctrl-d",
+        "delete the object (asks first; Cancel is the default)",
+    ),
     ("?", "this help"),
     ("q, ctrl-c", "quit"),
 ];
@@ -126,7 +138,9 @@ pub fn run_command(app: &mut App, cmd: &str) {
                     namespace: arg.filter(|a| a != "all" && a != "-A"),
                 },
                 None => {
-                    app.error(format!("unknown command or resource {other:?} (? lists the keys)"));
+                    app.error(format!(
+                        "unknown command or resource {other:?} (? lists the keys)"
+                    ));
                     return;
                 }
             }
@@ -142,7 +156,11 @@ fn confirm_key(app: &mut App, key: KeyEvent, k: String, mod_revision: i64, ok_fo
             app.mode = Mode::Normal;
             app.info("delete cancelled");
         }
-        KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('h')
+        KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Tab
+        | KeyCode::BackTab
+        | KeyCode::Char('h')
         | KeyCode::Char('l') => {
             app.mode = Mode::Confirm {
                 key: k,

@@ -23,7 +23,10 @@ pub trait Rows {
     fn widths(&self) -> Vec<Constraint> {
         let n = self.headers().len();
         let mut w = vec![Constraint::Min(24)];
-        w.extend(std::iter::repeat_n(Constraint::Length(14), n.saturating_sub(1)));
+        w.extend(std::iter::repeat_n(
+            Constraint::Length(14),
+            n.saturating_sub(1),
+        ));
         w
     }
 }

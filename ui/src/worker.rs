@@ -105,7 +105,9 @@ impl Worker {
                 let _ = tx.send(answer.unwrap_or_else(|p| Reply::Crashed(panic_text(&p))));
             });
         if let Err(e) = spawned {
-            let _ = self.tx.send(Reply::Crashed(format!("cannot start a worker thread: {e}")));
+            let _ = self
+                .tx
+                .send(Reply::Crashed(format!("cannot start a worker thread: {e}")));
         }
     }
 

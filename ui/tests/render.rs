@@ -84,8 +84,15 @@ impl Backend for Fixed {
         if resource != "pods" {
             return Ok(vec![]);
         }
-        let all = vec![pod("default", "web-1", 8), pod("default", "web-2", 9), pod("demo", "db-0", 10)];
-        Ok(all.into_iter().filter(|r| namespace.is_none() || r.namespace.as_deref() == namespace).collect())
+        let all = vec![
+            pod("default", "web-1", 8),
+            pod("default", "web-2", 9),
+            pod("demo", "db-0", 10),
+        ];
+        Ok(all
+            .into_iter()
+            .filter(|r| namespace.is_none() || r.namespace.as_deref() == namespace)
+            .collect())
     }
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
         let replicas = if revision == Some(5) { 2 } else { 3 };
@@ -102,8 +109,18 @@ impl Backend for Fixed {
     }
     fn history(&self, _key: &str) -> BackendResult<Vec<RevisionRow>> {
         Ok(vec![
-            RevisionRow { revision: 5, deleted: false, version: 1, bytes: 290 },
-            RevisionRow { revision: 8, deleted: false, version: 2, bytes: 300 },
+            RevisionRow {
+                revision: 5,
+                deleted: false,
+                version: 1,
+                bytes: 290,
+            },
+            RevisionRow {
+                revision: 8,
+                deleted: false,
+                version: 2,
+                bytes: 300,
+            },
         ])
     }
     fn leases(&self) -> BackendResult<LeaseReport> {
@@ -130,8 +147,16 @@ impl Backend for Fixed {
         };
         Ok(Findings {
             items: vec![
-                f("orphaned-owner", Severity::Warning, "/registry/pods/default/web-2"),
-                f("namespace-missing", Severity::Critical, "/registry/pods/gone/x"),
+                f(
+                    "orphaned-owner",
+                    Severity::Warning,
+                    "/registry/pods/default/web-2",
+                ),
+                f(
+                    "namespace-missing",
+                    Severity::Critical,
+                    "/registry/pods/gone/x",
+                ),
                 f("orphaned-owner", Severity::Info, "/registry/pods/demo/db-0"),
             ],
             note: None,
@@ -151,25 +176,41 @@ impl Backend for Fixed {
         Ok(vec![s("etcd-a.db.zst", 40), s("etcd-b.db.zst", 46)])
     }
     fn verify_snapshot(&self, path: &str) -> BackendResult<VerifyResult> {
-        Ok(VerifyResult { path: path.into(), clean: false, lines: vec!["page 7: bad checksum".into()] })
+        Ok(VerifyResult {
+            path: path.into(),
+            clean: false,
+            lines: vec!["page 7: bad checksum".into()],
+        })
     }
     fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff> {
         Ok(SnapshotDiff {
             title: format!("{from} → {to:?}"),
-            rows: vec![DiffRow { resource: "pods".into(), added: 2, removed: 1, changed: if to.is_some() { 7 } else { 3 } }],
+            rows: vec![DiffRow {
+                resource: "pods".into(),
+                added: 2,
+                removed: 1,
+                changed: if to.is_some() { 7 } else { 3 },
+            }],
         })
     }
     fn resolve_resource(&self, name: &str) -> Option<String> {
         matches!(name, "po" | "pods" | "pod").then(|| "pods".into())
     }
     fn display_name(&self, resource: &str) -> String {
-        if resource == "minions" { "nodes".into() } else { resource.into() }
+        if resource == "minions" {
+            "nodes".into()
+        } else {
+            resource.into()
+        }
     }
     fn write_blocked(&self) -> Option<String> {
         (!self.writable).then(|| "the source is a snapshot file (read-only)".into())
     }
     fn delete(&self, key: &str, mod_revision: i64) -> BackendResult<String> {
-        self.deletes.lock().unwrap().push((key.into(), mod_revision));
+        self.deletes
+            .lock()
+            .unwrap()
+            .push((key.into(), mod_revision));
         Ok(format!("deleted {key}"))
     }
 }
@@ -240,7 +281,9 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 }
 
 fn words(line: &str) -> Vec<&str> {
-    line.split(|c: char| c.is_whitespace() || c == '│').filter(|w| !w.is_empty()).collect()
+    line.split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 #[test]
@@ -249,13 +292,19 @@ fn overview_shows_source_revisions_sizes_counts_and_findings() {
     let s = ui.screen();
     assert!(s.contains(" Overview "), "{s}");
     assert_eq!(words(line_with(&s, "Revision ")), ["Revision", "46"]);
-    assert_eq!(words(line_with(&s, "Compact revision")), ["Compact", "revision", "33"]);
+    assert_eq!(
+        words(line_with(&s, "Compact revision")),
+        ["Compact", "revision", "33"]
+    );
     assert!(line_with(&s, "DB size").contains("44.0 KiB (32.0 KiB in use, 73%)"));
     assert!(line_with(&s, "Alarms").contains("NOSPACE on member 1"));
     assert!(line_with(&s, "Keys").contains("4 (1.2 KiB)"));
     assert!(line_with(&s, "Findings").contains("1 critical, 1 warning, 1 info"));
     assert!(line_with(&s, "Taken").contains("2026-11-01T10:05:00Z"));
-    assert!(s.contains("rev 46") && s.contains("read-only"), "header: {s}");
+    assert!(
+        s.contains("rev 46") && s.contains("read-only"),
+        "header: {s}"
+    );
 }
 
 #[test]
@@ -263,20 +312,38 @@ fn keyspace_walks_resources_namespaces_objects_with_counts() {
     let mut ui = Ui::new(Arc::new(Fixed::default()), true);
     let s = ui.keys("\n");
     assert!(s.contains("Resources[2]"), "{s}");
-    assert_eq!(words(line_with(&s, "pods")), ["pods", "3", "900", "B", "2", "pods"]);
-    assert_eq!(words(line_with(&s, "nodes")), ["nodes", "1", "300", "B", "-", "minions"]);
+    assert_eq!(
+        words(line_with(&s, "pods")),
+        ["pods", "3", "900", "B", "2", "pods"]
+    );
+    assert_eq!(
+        words(line_with(&s, "nodes")),
+        ["nodes", "1", "300", "B", "-", "minions"]
+    );
     // sorted by name: nodes, pods; `s` twice sorts by count (largest first)
     let s = ui.keys("ss");
-    let body: Vec<&str> = s.lines().filter(|l| l.contains("minions") || l.contains(" pods ")).collect();
+    let body: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("minions") || l.contains(" pods "))
+        .collect();
     assert!(body[0].contains("pods"), "pods first by count: {s}");
     let s = ui.keys("g\n");
     assert!(s.contains("Pods(namespaces)[3]"), "{s}");
     assert!(line_with(&s, "(all)").contains("3"));
-    assert_eq!(words(line_with(&s, "default")), ["default", "2", "600", "B"]);
+    assert_eq!(
+        words(line_with(&s, "default")),
+        ["default", "2", "600", "B"]
+    );
     let s = ui.keys("j\n");
     assert!(s.contains("Pods(default)[2]"), "{s}");
-    assert!(s.contains("web-1") && s.contains("web-2") && !s.contains("db-0"), "{s}");
-    assert!(s.contains("<overview>") && s.contains("<keyspace>") && s.contains("<default>"), "crumbs: {s}");
+    assert!(
+        s.contains("web-1") && s.contains("web-2") && !s.contains("db-0"),
+        "{s}"
+    );
+    assert!(
+        s.contains("<overview>") && s.contains("<keyspace>") && s.contains("<default>"),
+        "crumbs: {s}"
+    );
     // esc goes back one screen at a time
     let s = ui.keys("\x1b");
     assert!(s.contains("Pods(namespaces)[3]"), "{s}");
@@ -296,7 +363,10 @@ fn command_line_filter_and_object_yaml_json() {
     assert!(s.contains("YAML(/registry/pods/default/web-2)"), "{s}");
     assert!(s.contains("kind: Pod") && s.contains("replicas: 3"), "{s}");
     let s = ui.keys("J");
-    assert!(s.contains("JSON(/registry/pods/default/web-2)") && s.contains("\"kind\": \"Pod\""), "{s}");
+    assert!(
+        s.contains("JSON(/registry/pods/default/web-2)") && s.contains("\"kind\": \"Pod\""),
+        "{s}"
+    );
     let s = ui.keys("y");
     assert!(s.contains("YAML(") && s.contains("kind: Pod"));
     // back to the filtered list, then esc clears the filter
@@ -313,13 +383,19 @@ fn history_lists_revisions_and_diffs_two() {
     let mut ui = Ui::new(Arc::new(Fixed::default()), true);
     ui.keys(":pods\n\n");
     let s = ui.keys("h");
-    assert!(s.contains("History(/registry/pods/default/web-1)[2]"), "{s}");
+    assert!(
+        s.contains("History(/registry/pods/default/web-1)[2]"),
+        "{s}"
+    );
     assert_eq!(words(line_with(&s, "│5 ")), ["5", "put", "1", "290", "B"]);
     let s = ui.keys(" j");
     assert!(line_with(&s, "│5 ").contains('*'), "marked: {s}");
     let s = ui.keys("\n");
     assert!(s.contains("Diff(/registry/pods/default/web-1)[5→8]"), "{s}");
-    assert!(s.contains("-   replicas: 2") && s.contains("+   replicas: 3"), "{s}");
+    assert!(
+        s.contains("-   replicas: 2") && s.contains("+   replicas: 3"),
+        "{s}"
+    );
     // enter on a single revision opens it
     let s = ui.keys("\x1bk \n");
     assert!(s.contains("YAML(/registry/pods/default/web-1@5)"), "{s}");
@@ -330,9 +406,15 @@ fn leases_drill_down_to_keys_and_objects() {
     let mut ui = Ui::new(Arc::new(Fixed::default()), true);
     let s = ui.keys(":leases\n");
     assert!(s.contains("Leases[1]"), "{s}");
-    assert_eq!(words(line_with(&s, "46bd")), ["46bd", "events", "3660s", "-", "1", "lease-immortal"]);
+    assert_eq!(
+        words(line_with(&s, "46bd")),
+        ["46bd", "events", "3660s", "-", "1", "lease-immortal"]
+    );
     let s = ui.keys("\n");
-    assert!(s.contains("Lease(46bd)[1]") && s.contains("/registry/events/default/web-1.1"), "{s}");
+    assert!(
+        s.contains("Lease(46bd)[1]") && s.contains("/registry/events/default/web-1.1"),
+        "{s}"
+    );
     let s = ui.keys("\n");
     assert!(s.contains("YAML(/registry/events/default/web-1.1)"), "{s}");
 }
@@ -342,14 +424,27 @@ fn stale_shows_detectors_then_objects_with_evidence() {
     let mut ui = Ui::new(Arc::new(Fixed::default()), true);
     let s = ui.keys(":stale\n");
     assert!(s.contains("Stale[2]"), "{s}");
-    let rows: Vec<Vec<&str>> = s.lines().filter(|l| l.contains("orphaned-owner") || l.contains("namespace-missing")).map(words).collect();
-    assert_eq!(rows, [vec!["namespace-missing", "critical", "1"], vec!["orphaned-owner", "warning", "2"]]);
+    let rows: Vec<Vec<&str>> = s
+        .lines()
+        .filter(|l| l.contains("orphaned-owner") || l.contains("namespace-missing"))
+        .map(words)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["namespace-missing", "critical", "1"],
+            vec!["orphaned-owner", "warning", "2"]
+        ]
+    );
     let s = ui.keys("/orph\n\n");
     assert!(s.contains("Stale(orphaned-owner)[2]"), "{s}");
     assert!(line_with(&s, "web-2").contains("warning") && line_with(&s, "db-0").contains("info"));
     let s = ui.keys("/web\n\n");
     assert!(s.contains("YAML(/registry/pods/default/web-2)"), "{s}");
-    assert!(s.contains("# orphaned-owner: evidence for /registry/pods/default/web-2"), "{s}");
+    assert!(
+        s.contains("# orphaned-owner: evidence for /registry/pods/default/web-2"),
+        "{s}"
+    );
     assert!(s.contains("# fix: delete it"), "{s}");
 }
 
@@ -360,7 +455,12 @@ fn snapshots_verify_and_diff() {
     assert!(s.contains("Snapshots[2]"), "{s}");
     assert!(line_with(&s, "etcd-b.db.zst").contains("46"));
     let s = ui.keys("v");
-    assert!(s.contains("Verify(etcd-a.db.zst)") && s.contains("PROBLEMS FOUND") && s.contains("page 7: bad checksum"), "{s}");
+    assert!(
+        s.contains("Verify(etcd-a.db.zst)")
+            && s.contains("PROBLEMS FOUND")
+            && s.contains("page 7: bad checksum"),
+        "{s}"
+    );
     let s = ui.keys("\x1bd");
     assert!(s.contains("Diff(etcd-a.db.zst → source)[1]"), "{s}");
     assert_eq!(words(line_with(&s, "pods")), ["pods", "2", "1", "3"]);
@@ -373,13 +473,22 @@ fn snapshots_verify_and_diff() {
 
 #[test]
 fn delete_asks_with_cancel_as_the_default() {
-    let backend = Arc::new(Fixed { writable: true, ..Fixed::default() });
+    let backend = Arc::new(Fixed {
+        writable: true,
+        ..Fixed::default()
+    });
     let mut ui = Ui::new(backend.clone(), true);
     ui.keys(":pods\n");
     let ctrl = KeyModifiers::CONTROL;
     let s = ui.key(KeyCode::Char('d'), ctrl);
-    assert!(s.contains("Confirm delete") && s.contains("Delete /registry/pods/default/web-1?"), "{s}");
-    assert!(s.contains("[Cancel]") && !s.contains("[Delete]"), "Cancel has the focus: {s}");
+    assert!(
+        s.contains("Confirm delete") && s.contains("Delete /registry/pods/default/web-1?"),
+        "{s}"
+    );
+    assert!(
+        s.contains("[Cancel]") && !s.contains("[Delete]"),
+        "Cancel has the focus: {s}"
+    );
     let s = ui.keys("\n");
     assert!(s.contains("delete cancelled"), "{s}");
     assert!(backend.deletes.lock().unwrap().is_empty());
@@ -387,7 +496,10 @@ fn delete_asks_with_cancel_as_the_default() {
     let s = ui.key(KeyCode::Right, KeyModifiers::NONE);
     assert!(s.contains("[Delete]"), "{s}");
     let s = ui.keys("\n");
-    assert_eq!(*backend.deletes.lock().unwrap(), [("/registry/pods/default/web-1".to_string(), 8)]);
+    assert_eq!(
+        *backend.deletes.lock().unwrap(),
+        [("/registry/pods/default/web-1".to_string(), 8)]
+    );
     assert!(s.contains("deleted /registry/pods/default/web-1"), "{s}");
 }
 
@@ -397,7 +509,10 @@ fn delete_is_refused_when_the_backend_is_read_only() {
     let mut ui = Ui::new(backend.clone(), true);
     ui.keys(":pods\n");
     let s = ui.key(KeyCode::Char('d'), KeyModifiers::CONTROL);
-    assert!(s.contains("delete is disabled: the source is a snapshot file (read-only)"), "{s}");
+    assert!(
+        s.contains("delete is disabled: the source is a snapshot file (read-only)"),
+        "{s}"
+    );
     assert!(!s.contains("Confirm delete"));
 }
 
@@ -417,9 +532,21 @@ fn no_color_draws_without_colours() {
     let mut ui = Ui::new(Arc::new(Fixed::default()), false);
     ui.keys(":pods\n\n");
     let buf = ui.term.backend().buffer().clone();
-    let colours = buf.content.iter().filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset).count();
+    let colours = buf
+        .content
+        .iter()
+        .filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset)
+        .count();
     assert_eq!(colours, 0);
     let mut coloured = Ui::new(Arc::new(Fixed::default()), true);
     coloured.keys(":pods\n\n");
-    assert!(coloured.term.backend().buffer().content.iter().any(|c| c.fg != ratatui::style::Color::Reset));
+    assert!(
+        coloured
+            .term
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset)
+    );
 }

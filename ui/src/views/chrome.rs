@@ -19,13 +19,23 @@ pub fn title(app: &App) -> String {
     let base = match &top.screen {
         Screen::Overview => return "Overview".into(),
         Screen::Resources => format!("Resources[{count}]"),
-        Screen::Namespaces { resource } => format!("{}(namespaces)[{count}]", cap(&app.display_name(resource))),
-        Screen::Objects { resource, namespace } => format!(
+        Screen::Namespaces { resource } => {
+            format!("{}(namespaces)[{count}]", cap(&app.display_name(resource)))
+        }
+        Screen::Objects {
+            resource,
+            namespace,
+        } => format!(
             "{}({})[{count}]",
             cap(&app.display_name(resource)),
             namespace.as_deref().unwrap_or("all")
         ),
-        Screen::Object { key, revision, json, .. } => {
+        Screen::Object {
+            key,
+            revision,
+            json,
+            ..
+        } => {
             let at = revision.map(|r| format!("@{r}")).unwrap_or_default();
             format!("{}({key}{at})", if *json { "JSON" } else { "YAML" })
         }
@@ -68,7 +78,10 @@ fn crumb(app: &App, screen: &Screen) -> String {
         Screen::Overview => "overview".into(),
         Screen::Resources => "keyspace".into(),
         Screen::Namespaces { resource } => app.display_name(resource),
-        Screen::Objects { resource, namespace } => match namespace {
+        Screen::Objects {
+            resource,
+            namespace,
+        } => match namespace {
             Some(ns) => ns.clone(),
             None => format!("{}(all)", app.display_name(resource)),
         },
@@ -92,7 +105,11 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::raw(format!("│ {} │ rev {} ", o.source, o.revision)));
     }
     if let Some(why) = app.worker().write_blocked() {
-        let short = if why.contains("read-only") || why.contains("snapshot") { "read-only" } else { "no writes" };
+        let short = if why.contains("read-only") || why.contains("snapshot") {
+            "read-only"
+        } else {
+            "no writes"
+        };
         spans.push(Span::styled(format!("│ {short} "), t.dim()));
     }
     let busy = matches!(app.keyspace, Loadable::Loading);
@@ -105,7 +122,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     }
     if let Some((e, since)) = &app.offline {
         spans.push(Span::styled(
-            format!("│ etcd not answering for {}s: {e}; showing what was loaded ", since.elapsed().as_secs()),
+            format!(
+                "│ etcd not answering for {}s: {e}; showing what was loaded ",
+                since.elapsed().as_secs()
+            ),
             t.error(),
         ));
     }
@@ -121,7 +141,10 @@ pub fn crumbs(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
         .flat_map(|(i, e)| {
             let style = if i + 1 == n { t.selected() } else { t.dim() };
-            [Span::styled(format!(" <{}> ", crumb(app, &e.screen)), style), Span::raw(" ")]
+            [
+                Span::styled(format!(" <{}> ", crumb(app, &e.screen)), style),
+                Span::raw(" "),
+            ]
         })
         .collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -130,7 +153,11 @@ pub fn crumbs(frame: &mut Frame, area: Rect, app: &App) {
 pub fn status(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme;
     let line = match &app.mode {
-        Mode::Command(text) => Line::from(vec![Span::styled(":", t.title()), Span::raw(text.clone()), Span::raw("█")]),
+        Mode::Command(text) => Line::from(vec![
+            Span::styled(":", t.title()),
+            Span::raw(text.clone()),
+            Span::raw("█"),
+        ]),
         Mode::Filter => Line::from(vec![
             Span::styled("/", t.title()),
             Span::raw(app.top().list.filter.clone()),
@@ -148,22 +175,36 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
 pub fn overlays(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help => help(frame, app),
-        Mode::Confirm { key, mod_revision, ok_focused } => confirm(frame, app, key, *mod_revision, *ok_focused),
+        Mode::Confirm {
+            key,
+            mod_revision,
+            ok_focused,
+        } => confirm(frame, app, key, *mod_revision, *ok_focused),
         _ => {}
     }
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(v);
+    let [v] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(v);
     h
 }
 
 fn help(frame: &mut Frame, app: &App) {
     let t = app.theme;
-    let area = centered(frame.area(), 100.min(frame.area().width), (HELP.len() as u16 + 3).min(frame.area().height));
+    let area = centered(
+        frame.area(),
+        100.min(frame.area().width),
+        (HELP.len() as u16 + 3).min(frame.area().height),
+    );
     frame.render_widget(Clear, area);
-    let rows = HELP.iter().map(|(k, what)| Row::new([Span::styled(*k, t.key()), Span::raw(*what)]));
+    let rows = HELP
+        .iter()
+        .map(|(k, what)| Row::new([Span::styled(*k, t.key()), Span::raw(*what)]));
     let table = Table::new(rows, [Constraint::Length(28), Constraint::Fill(1)]).block(
         Block::default()
             .borders(Borders::ALL)
@@ -185,9 +226,17 @@ fn confirm(frame: &mut Frame, app: &App, key: &str, mod_revision: i64, ok_focuse
     };
     let text = vec![
         Line::raw(format!("Delete {key}?")),
-        Line::styled(format!("only if still at mod_revision {mod_revision}; recorded in the audit log"), t.dim()),
+        Line::styled(
+            format!("only if still at mod_revision {mod_revision}; recorded in the audit log"),
+            t.dim(),
+        ),
         Line::raw(""),
-        Line::from(vec![button("Cancel", !ok_focused), Span::raw("   "), button("Delete", ok_focused)]).centered(),
+        Line::from(vec![
+            button("Cancel", !ok_focused),
+            Span::raw("   "),
+            button("Delete", ok_focused),
+        ])
+        .centered(),
         Line::styled("←/→ choose · enter confirm · esc cancel", t.dim()).centered(),
     ];
     frame.render_widget(

@@ -125,10 +125,15 @@ impl Rows for ObjectRows<'_> {
     }
     fn matches(&self, i: usize, f: &str) -> bool {
         let r = &self.rows[i];
-        contains(&r.name, f) || (self.show_namespace && r.namespace.as_deref().is_some_and(|n| contains(n, f)))
+        contains(&r.name, f)
+            || (self.show_namespace && r.namespace.as_deref().is_some_and(|n| contains(n, f)))
     }
     fn sortable(&self) -> &'static [usize] {
-        if self.show_namespace { &[1, 2, 3] } else { &[0, 1, 2] }
+        if self.show_namespace {
+            &[1, 2, 3]
+        } else {
+            &[0, 1, 2]
+        }
     }
     fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
         let (a, b) = (&self.rows[a], &self.rows[b]);
@@ -172,5 +177,9 @@ impl Rows for ObjectRows<'_> {
 
 /// A lease id as etcdctl prints it (hex), `-` for none.
 pub fn lease_hex(id: i64) -> String {
-    if id == 0 { "-".into() } else { format!("{id:x}") }
+    if id == 0 {
+        "-".into()
+    } else {
+        format!("{id:x}")
+    }
 }

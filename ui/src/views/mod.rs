@@ -28,7 +28,11 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 /// Whether `screen` is a list (filterable) rather than a text screen.
@@ -43,9 +47,17 @@ pub fn is_list(screen: &Screen) -> bool {
 pub fn rows<'a>(app: &'a App, screen: &'a Screen) -> Option<Box<dyn Rows + 'a>> {
     Some(match screen {
         Screen::Resources => Box::new(keyspace::ResourceRows(&app.keyspace.ready()?.resources)),
-        Screen::Namespaces { resource } => Box::new(keyspace::NamespaceRows(app.resource(resource)?)),
-        Screen::Objects { resource, namespace } => Box::new(keyspace::ObjectRows {
-            rows: app.objects.get(&(resource.clone(), namespace.clone()))?.ready()?,
+        Screen::Namespaces { resource } => {
+            Box::new(keyspace::NamespaceRows(app.resource(resource)?))
+        }
+        Screen::Objects {
+            resource,
+            namespace,
+        } => Box::new(keyspace::ObjectRows {
+            rows: app
+                .objects
+                .get(&(resource.clone(), namespace.clone()))?
+                .ready()?,
             show_namespace: namespace.is_none(),
         }),
         Screen::History { key, marked } => Box::new(object::HistoryRows {
@@ -55,13 +67,21 @@ pub fn rows<'a>(app: &'a App, screen: &'a Screen) -> Option<Box<dyn Rows + 'a>> 
         Screen::Leases => Box::new(leases::LeaseRows(&app.leases.as_ref()?.ready()?.leases)),
         Screen::LeaseKeys { lease } => {
             let report = app.leases.as_ref()?.ready()?;
-            Box::new(leases::KeyRows(&report.leases.iter().find(|l| l.id == *lease)?.keys))
+            Box::new(leases::KeyRows(
+                &report.leases.iter().find(|l| l.id == *lease)?.keys,
+            ))
         }
         Screen::Stale => Box::new(stale::DetectorRows(stale::detectors(
             &app.findings.as_ref()?.ready()?.items,
         ))),
         Screen::StaleFindings { check } => Box::new(stale::FindingRows(
-            app.findings.as_ref()?.ready()?.items.iter().filter(|f| &f.check == check).collect(),
+            app.findings
+                .as_ref()?
+                .ready()?
+                .items
+                .iter()
+                .filter(|f| &f.check == check)
+                .collect(),
         )),
         Screen::Snapshots { marked } => Box::new(snapshots::SnapshotRows {
             rows: app.snapshots.as_ref()?.ready()?,
@@ -93,14 +113,14 @@ fn status_of(app: &App, screen: &Screen) -> Option<Result<(), String>> {
             ))),
             l => of(Some(l)),
         },
-        Screen::Objects { resource, namespace } => {
-            of(app.objects.get(&(resource.clone(), namespace.clone())))
-        }
+        Screen::Objects {
+            resource,
+            namespace,
+        } => of(app.objects.get(&(resource.clone(), namespace.clone()))),
         Screen::Object { key, revision, .. } => of(app.docs.get(&(key.clone(), *revision))),
         Screen::History { key, .. } => of(app.histories.get(key)),
-        Screen::Diff { key, from, to } => {
-            of(app.docs.get(&(key.clone(), Some(*from)))).or(of(app.docs.get(&(key.clone(), Some(*to)))))
-        }
+        Screen::Diff { key, from, to } => of(app.docs.get(&(key.clone(), Some(*from))))
+            .or(of(app.docs.get(&(key.clone(), Some(*to))))),
         Screen::Leases | Screen::LeaseKeys { .. } => of(app.leases.as_ref()),
         Screen::Stale | Screen::StaleFindings { .. } => of(app.findings.as_ref()),
         Screen::Snapshots { .. } => of(app.snapshots.as_ref()),
@@ -113,7 +133,9 @@ fn status_of(app: &App, screen: &Screen) -> Option<Result<(), String>> {
 /// A remark about the whole screen's data (e.g. why there are no findings).
 fn note(app: &App, screen: &Screen) -> Option<String> {
     match screen {
-        Screen::Stale | Screen::StaleFindings { .. } => app.findings.as_ref()?.ready()?.note.clone(),
+        Screen::Stale | Screen::StaleFindings { .. } => {
+            app.findings.as_ref()?.ready()?.note.clone()
+        }
         Screen::Leases | Screen::LeaseKeys { .. } => app.leases.as_ref()?.ready()?.note.clone(),
         _ => None,
     }
@@ -124,18 +146,24 @@ fn text(app: &App, screen: &Screen) -> Vec<Line<'static>> {
     let t = app.theme;
     match screen {
         Screen::Overview => overview::lines(app),
-        Screen::Object { key, revision, json, note } => match app.docs.get(&(key.clone(), *revision)) {
+        Screen::Object {
+            key,
+            revision,
+            json,
+            note,
+        } => match app.docs.get(&(key.clone(), *revision)) {
             Some(Loadable::Ready(doc)) => object::lines(doc, *json, note.as_deref(), t),
             _ => Vec::new(),
         },
         Screen::Diff { key, from, to } => {
-            let doc = |r: i64| app.docs.get(&(key.clone(), Some(r))).and_then(|d| d.ready());
+            let doc = |r: i64| {
+                app.docs
+                    .get(&(key.clone(), Some(r)))
+                    .and_then(|d| d.ready())
+            };
             match (doc(*from), doc(*to)) {
                 (Some(a), Some(b)) => {
-                    let mut lines = vec![Line::styled(
-                        format!("--- revision {from}"),
-                        t.removed(),
-                    )];
+                    let mut lines = vec![Line::styled(format!("--- revision {from}"), t.removed())];
                     lines.push(Line::styled(format!("+++ revision {to}"), t.added()));
                     lines.extend(object::diff_lines(&object::diff(&a.yaml, &b.yaml), t));
                     lines
@@ -216,7 +244,11 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
     frame.render_widget(block, area);
     app.body_height = inner.height.saturating_sub(1) as usize;
     if let Some(Err(msg)) = status_of(app, &screen) {
-        let style = if msg.ends_with('…') || msg.starts_with("scanning") { t.dim() } else { t.error() };
+        let style = if msg.ends_with('…') || msg.starts_with("scanning") {
+            t.dim()
+        } else {
+            t.error()
+        };
         frame.render_widget(Paragraph::new(Line::styled(msg, style)), inner);
         return;
     }
@@ -230,7 +262,11 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
                 .enumerate()
                 .map(|(n, &i)| {
                     let row = Row::new(rows.cells(i));
-                    if offset + n == list.selected { row.style(t.selected()) } else { row }
+                    if offset + n == list.selected {
+                        row.style(t.selected())
+                    } else {
+                        row
+                    }
                 })
                 .collect();
             let table = Table::new(table_rows, rows.widths())
@@ -264,48 +300,93 @@ pub fn open(app: &mut App) {
         (Screen::Resources, Some(i)) => app.keyspace.ready().map(|k| {
             let r = &k.resources[i];
             if r.namespaced {
-                Screen::Namespaces { resource: r.resource.clone() }
+                Screen::Namespaces {
+                    resource: r.resource.clone(),
+                }
             } else {
-                Screen::Objects { resource: r.resource.clone(), namespace: None }
+                Screen::Objects {
+                    resource: r.resource.clone(),
+                    namespace: None,
+                }
             }
         }),
-        (Screen::Namespaces { resource }, Some(i)) => app.resource(resource).map(|g| Screen::Objects {
-            resource: resource.clone(),
-            namespace: keyspace::NamespaceRows(g).namespace(i).map(|n| n.namespace.clone()),
-        }),
-        (Screen::Objects { .. } | Screen::LeaseKeys { .. }, _) => selected_key(app).map(object_screen),
+        (Screen::Namespaces { resource }, Some(i)) => {
+            app.resource(resource).map(|g| Screen::Objects {
+                resource: resource.clone(),
+                namespace: keyspace::NamespaceRows(g)
+                    .namespace(i)
+                    .map(|n| n.namespace.clone()),
+            })
+        }
+        (Screen::Objects { .. } | Screen::LeaseKeys { .. }, _) => {
+            selected_key(app).map(object_screen)
+        }
         (Screen::History { key, marked }, Some(i)) => {
-            let rev = app.histories.get(key).and_then(|h| h.ready()).map(|h| h[i].revision);
+            let rev = app
+                .histories
+                .get(key)
+                .and_then(|h| h.ready())
+                .map(|h| h[i].revision);
             match (rev, marked.as_slice()) {
-                (_, [a, b]) => Some(Screen::Diff { key: key.clone(), from: *a.min(b), to: *a.max(b) }),
-                (Some(r), [a]) if *a != r => Some(Screen::Diff { key: key.clone(), from: r.min(*a), to: r.max(*a) }),
-                (Some(r), _) => Some(Screen::Object { key: key.clone(), revision: Some(r), json: false, note: None }),
+                (_, [a, b]) => Some(Screen::Diff {
+                    key: key.clone(),
+                    from: *a.min(b),
+                    to: *a.max(b),
+                }),
+                (Some(r), [a]) if *a != r => Some(Screen::Diff {
+                    key: key.clone(),
+                    from: r.min(*a),
+                    to: r.max(*a),
+                }),
+                (Some(r), _) => Some(Screen::Object {
+                    key: key.clone(),
+                    revision: Some(r),
+                    json: false,
+                    note: None,
+                }),
                 _ => None,
             }
         }
-        (Screen::Leases, Some(i)) => app
-            .leases
-            .as_ref()
-            .and_then(|l| l.ready())
-            .map(|l| Screen::LeaseKeys { lease: l.leases[i].id }),
-        (Screen::Stale, Some(i)) => app.findings.as_ref().and_then(|f| f.ready()).map(|f| Screen::StaleFindings {
-            check: stale::detectors(&f.items)[i].check.clone(),
-        }),
+        (Screen::Leases, Some(i)) => {
+            app.leases
+                .as_ref()
+                .and_then(|l| l.ready())
+                .map(|l| Screen::LeaseKeys {
+                    lease: l.leases[i].id,
+                })
+        }
+        (Screen::Stale, Some(i)) => {
+            app.findings
+                .as_ref()
+                .and_then(|f| f.ready())
+                .map(|f| Screen::StaleFindings {
+                    check: stale::detectors(&f.items)[i].check.clone(),
+                })
+        }
         (Screen::StaleFindings { check }, Some(i)) => {
             let findings = app.findings.as_ref().and_then(|f| f.ready());
-            findings.and_then(|f| f.items.iter().filter(|x| &x.check == check).nth(i)).map(|f| {
-                if f.key.is_empty() {
-                    Screen::LeaseKeys { lease: f.lease }
-                } else {
-                    let mut note = format!("{}: {}", f.check, f.evidence);
-                    if !f.fix.is_empty() {
-                        note.push_str(&format!("\nfix: {}", f.fix));
+            findings
+                .and_then(|f| f.items.iter().filter(|x| &x.check == check).nth(i))
+                .map(|f| {
+                    if f.key.is_empty() {
+                        Screen::LeaseKeys { lease: f.lease }
+                    } else {
+                        let mut note = format!("{}: {}", f.check, f.evidence);
+                        if !f.fix.is_empty() {
+                            note.push_str(&format!("\nfix: {}", f.fix));
+                        }
+                        Screen::Object {
+                            key: f.key.clone(),
+                            revision: None,
+                            json: false,
+                            note: Some(note),
+                        }
                     }
-                    Screen::Object { key: f.key.clone(), revision: None, json: false, note: Some(note) }
-                }
-            })
+                })
         }
-        (Screen::Snapshots { .. }, Some(_)) => selected_snapshot(app).map(|path| Screen::Verify { path }),
+        (Screen::Snapshots { .. }, Some(_)) => {
+            selected_snapshot(app).map(|path| Screen::Verify { path })
+        }
         _ => None,
     };
     if let Some(next) = next {
@@ -314,7 +395,12 @@ pub fn open(app: &mut App) {
 }
 
 fn object_screen(key: String) -> Screen {
-    Screen::Object { key, revision: None, json: false, note: None }
+    Screen::Object {
+        key,
+        revision: None,
+        json: false,
+        note: None,
+    }
 }
 
 /// The etcd key of the selected row (an object list) or of the object on screen.
@@ -322,8 +408,14 @@ fn selected_key(app: &App) -> Option<String> {
     let top = app.top();
     let i = top.list.current();
     match &top.screen {
-        Screen::Objects { resource, namespace } => {
-            let rows = app.objects.get(&(resource.clone(), namespace.clone()))?.ready()?;
+        Screen::Objects {
+            resource,
+            namespace,
+        } => {
+            let rows = app
+                .objects
+                .get(&(resource.clone(), namespace.clone()))?
+                .ready()?;
             Some(rows[i?].key.clone())
         }
         Screen::LeaseKeys { lease } => {
@@ -335,7 +427,9 @@ fn selected_key(app: &App) -> Option<String> {
             let key = &f.items.iter().filter(|x| &x.check == check).nth(i?)?.key;
             (!key.is_empty()).then(|| key.clone())
         }
-        Screen::Object { key, .. } | Screen::History { key, .. } | Screen::Diff { key, .. } => Some(key.clone()),
+        Screen::Object { key, .. } | Screen::History { key, .. } | Screen::Diff { key, .. } => {
+            Some(key.clone())
+        }
         _ => None,
     }
 }
@@ -344,12 +438,22 @@ fn selected_key(app: &App) -> Option<String> {
 pub fn selected_object(app: &App) -> Option<(String, i64)> {
     let top = app.top();
     match &top.screen {
-        Screen::Objects { resource, namespace } => {
-            let rows = app.objects.get(&(resource.clone(), namespace.clone()))?.ready()?;
+        Screen::Objects {
+            resource,
+            namespace,
+        } => {
+            let rows = app
+                .objects
+                .get(&(resource.clone(), namespace.clone()))?
+                .ready()?;
             let r = &rows[top.list.current()?];
             Some((r.key.clone(), r.mod_revision))
         }
-        Screen::Object { key, revision: None, .. } => {
+        Screen::Object {
+            key,
+            revision: None,
+            ..
+        } => {
             let doc = app.docs.get(&(key.clone(), None))?.ready()?;
             Some((key.clone(), doc.mod_revision))
         }
@@ -369,7 +473,12 @@ pub fn show_object(app: &mut App, as_json: bool) {
         return;
     }
     if let Some(key) = selected_key(app) {
-        app.push(Screen::Object { key, revision: None, json: as_json, note: None });
+        app.push(Screen::Object {
+            key,
+            revision: None,
+            json: as_json,
+            note: None,
+        });
     }
 }
 
@@ -379,7 +488,10 @@ pub fn open_history(app: &mut App) {
         return;
     }
     match selected_key(app) {
-        Some(key) => app.push(Screen::History { key, marked: Vec::new() }),
+        Some(key) => app.push(Screen::History {
+            key,
+            marked: Vec::new(),
+        }),
         None => app.error("h lists the revisions of an object: select one first"),
     }
 }
@@ -421,8 +533,14 @@ pub fn diff(app: &mut App) {
         Screen::Snapshots { marked } => match selected_snapshot(app) {
             Some(sel) => {
                 let screen = match marked {
-                    Some(m) if m != sel => Screen::SnapshotDiff { from: m, to: Some(sel) },
-                    _ => Screen::SnapshotDiff { from: sel, to: None },
+                    Some(m) if m != sel => Screen::SnapshotDiff {
+                        from: m,
+                        to: Some(sel),
+                    },
+                    _ => Screen::SnapshotDiff {
+                        from: sel,
+                        to: None,
+                    },
                 };
                 app.push(screen);
             }

@@ -61,7 +61,12 @@ impl Rows for HistoryRows<'_> {
             if r.deleted { "delete" } else { "put" }.into(),
             r.version.to_string(),
             human_bytes(r.bytes),
-            if self.marked.contains(&r.revision) { "*" } else { "" }.into(),
+            if self.marked.contains(&r.revision) {
+                "*"
+            } else {
+                ""
+            }
+            .into(),
         ]
     }
     fn widths(&self) -> Vec<Constraint> {

@@ -24,7 +24,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 out.push(field("Cluster ID", id.clone()));
             }
             if let Some(v) = &o.version {
-                out.push(field(if o.live { "Version" } else { "Storage version" }, v.clone()));
+                out.push(field(
+                    if o.live { "Version" } else { "Storage version" },
+                    v.clone(),
+                ));
             }
             if let Some(l) = &o.leader {
                 out.push(field("Leader", l.clone()));
@@ -61,7 +64,11 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             ));
             out.push(field(
                 "Alarms",
-                if o.alarms.is_empty() { "none".into() } else { o.alarms.join(", ") },
+                if o.alarms.is_empty() {
+                    "none".into()
+                } else {
+                    o.alarms.join(", ")
+                },
             ));
             if let Some(time) = &o.estimated_time {
                 out.push(field("Taken", time.clone()));
@@ -73,7 +80,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     }
     match &app.keyspace {
         Loadable::Ready(k) => {
-            out.push(field("Keys", format!("{} ({})", k.total_keys, human_bytes(k.total_bytes))));
+            out.push(field(
+                "Keys",
+                format!("{} ({})", k.total_keys, human_bytes(k.total_bytes)),
+            ));
             out.push(field("Resources", k.resources.len().to_string()));
             out.push(field("Leases", k.leases.to_string()));
         }

@@ -15,7 +15,16 @@ pub struct SnapshotRows<'a> {
 
 impl Rows for SnapshotRows<'_> {
     fn headers(&self) -> &'static [&'static str] {
-        &["SNAPSHOT", "TAKEN (UTC)", "REVISION", "DB SIZE", "FILE SIZE", "MEMBER", "STATUS", "MARK"]
+        &[
+            "SNAPSHOT",
+            "TAKEN (UTC)",
+            "REVISION",
+            "DB SIZE",
+            "FILE SIZE",
+            "MEMBER",
+            "STATUS",
+            "MARK",
+        ]
     }
     fn len(&self) -> usize {
         self.rows.len()
@@ -44,7 +53,12 @@ impl Rows for SnapshotRows<'_> {
             human_bytes(r.file_size),
             r.member.clone(),
             r.status.clone(),
-            if self.marked == Some(r.path.as_str()) { "*" } else { "" }.into(),
+            if self.marked == Some(r.path.as_str()) {
+                "*"
+            } else {
+                ""
+            }
+            .into(),
         ]
     }
     fn widths(&self) -> Vec<Constraint> {

@@ -96,7 +96,11 @@ impl Rows for FindingRows<'_> {
     fn cells(&self, i: usize) -> Vec<String> {
         let x = self.0[i];
         vec![
-            if x.key.is_empty() { "-".into() } else { x.key.clone() },
+            if x.key.is_empty() {
+                "-".into()
+            } else {
+                x.key.clone()
+            },
             x.severity.label().into(),
             lease_hex(x.lease),
             x.evidence.lines().next().unwrap_or("").to_string(),
