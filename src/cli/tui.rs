@@ -85,7 +85,7 @@ fn endpoints_given() -> bool {
 
 /// With `REVKEEPER_TUI_TIMINGS=FILE`, appends `first-frame MS` (since the command started) and
 /// `key MS` (a key handled and drawn) lines to FILE, for benchmarks.
-fn timings_recorder(before_ui: Duration) -> Option<Box<dyn FnMut(&str, Duration)>> {
+fn timings_recorder(before_ui: Duration) -> Option<revkeeper_ui::Timings> {
     let path = std::env::var_os("REVKEEPER_TUI_TIMINGS")?;
     let mut file = std::fs::OpenOptions::new()
         .create(true)

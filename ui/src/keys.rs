@@ -3,8 +3,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{App, Mode, Screen};
-use crate::views;
 use crate::worker::Request;
+use crate::{actions, views};
 
 /// Every key, as `?` lists it.
 pub const HELP: &[(&str, &str)] = &[
@@ -200,11 +200,7 @@ fn normal_key(app: &mut App, key: KeyEvent) {
         KeyCode::Char('G') | KeyCode::End => app.top_mut().list.bottom(),
         KeyCode::Char('q') => app.quit = true,
         KeyCode::Char('?') => app.mode = Mode::Help,
-        KeyCode::Char('/') => {
-            if views::is_list(&app.top().screen) {
-                app.mode = Mode::Filter;
-            }
-        }
+        KeyCode::Char('/') if views::is_list(&app.top().screen) => app.mode = Mode::Filter,
         KeyCode::Char(':') => app.mode = Mode::Command(String::new()),
         KeyCode::Esc => {
             if app.top().list.filter.is_empty() {
@@ -227,19 +223,19 @@ fn normal_key(app: &mut App, key: KeyEvent) {
             let l = &mut app.top_mut().list;
             l.reverse = !l.reverse;
         }
-        KeyCode::Enter => views::open(app),
-        KeyCode::Char('y') => views::show_object(app, false),
-        KeyCode::Char('J') => views::show_object(app, true),
-        KeyCode::Char('h') => views::open_history(app),
-        KeyCode::Char(' ') => views::toggle_mark(app),
-        KeyCode::Char('d') => views::diff(app),
-        KeyCode::Char('v') => views::verify(app),
+        KeyCode::Enter => actions::open(app),
+        KeyCode::Char('y') => actions::show_object(app, false),
+        KeyCode::Char('J') => actions::show_object(app, true),
+        KeyCode::Char('h') => actions::open_history(app),
+        KeyCode::Char(' ') => actions::toggle_mark(app),
+        KeyCode::Char('d') => actions::diff(app),
+        KeyCode::Char('v') => actions::verify(app),
         _ => {}
     }
 }
 
 fn ask_delete(app: &mut App) {
-    let Some((key, mod_revision)) = views::selected_object(app) else {
+    let Some((key, mod_revision)) = actions::selected_object(app) else {
         app.error("ctrl-d deletes an object: select one first");
         return;
     };

@@ -7,6 +7,7 @@
 //! - `keys`: what each key does; `views`: drawing, one module per screen;
 //! - `worker`: backend calls off the drawing thread; `terminal`: setup, the loop, restore.
 
+mod actions;
 pub mod app;
 pub mod backend;
 mod highlight;
@@ -32,5 +33,8 @@ pub struct Options {
     pub theme: Theme,
     /// Called with `("first-frame", time since start)` and `("key", time to handle and draw)`,
     /// for measurements (`REVKEEPER_TUI_TIMINGS`).
-    pub timings: Option<Box<dyn FnMut(&str, Duration)>>,
+    pub timings: Option<Timings>,
 }
+
+/// Receives `(what, how long)` measurements.
+pub type Timings = Box<dyn FnMut(&str, Duration)>;

@@ -10,6 +10,9 @@ use ratatui::layout::Constraint;
 pub trait Rows {
     fn headers(&self) -> &'static [&'static str];
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Whether row `i` matches `filter` (already lowercased).
     fn matches(&self, i: usize, filter: &str) -> bool;
     /// Orders rows `a` and `b` by column `col` (an index into `headers`).
