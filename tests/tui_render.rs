@@ -231,7 +231,12 @@ fn snapshot_sources_refuse_deletes() {
         Settings::default(),
     );
     assert!(backend.write_blocked().unwrap().contains("snapshot"));
-    assert!(backend.delete("/registry/pods/default/x", 1).is_err());
+    let target = revkeeper_ui::DeleteTarget {
+        key: "/registry/pods/default/x".into(),
+        mod_revision: 1,
+        lease: 0,
+    };
+    assert!(backend.delete(&target).is_err());
 }
 
 /// `snapshot save --dir` into `dir`; returns the snapshot's path.

@@ -13,8 +13,8 @@ use revkeeper_formats::etcd::alarm::AlarmMember;
 use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{
-    Backend, BackendResult, Findings, Keyspace, LeaseReport, LeaseRow, Member, ObjectDoc,
-    ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
+    Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, LeaseRow, Member,
+    ObjectDoc, ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
@@ -326,7 +326,7 @@ impl Backend for CoreBackend {
         })
     }
 
-    fn delete(&self, _key: &str, _mod_revision: i64) -> BackendResult<String> {
+    fn delete(&self, _target: &DeleteTarget) -> BackendResult<String> {
         Err(self
             .write_blocked()
             .unwrap_or_else(|| NO_REMEDIATION.into()))

@@ -2,6 +2,7 @@
 //! selected row, show an object, its history, marks, diffs, verification.
 
 use crate::app::{App, Screen};
+use crate::backend::DeleteTarget;
 use crate::views::{keyspace, stale};
 
 /// Enter: open what the selected row stands for.
@@ -147,8 +148,8 @@ fn selected_key(app: &App) -> Option<String> {
     }
 }
 
-/// The selected object's key and mod_revision (the delete guard), when known.
-pub fn selected_object(app: &App) -> Option<(String, i64)> {
+/// The selected object with its mod_revision and lease (the delete guard), when known.
+pub fn selected_object(app: &App) -> Option<DeleteTarget> {
     let top = app.top();
     match &top.screen {
         Screen::Objects {
@@ -160,7 +161,11 @@ pub fn selected_object(app: &App) -> Option<(String, i64)> {
                 .get(&(resource.clone(), namespace.clone()))?
                 .ready()?;
             let r = &rows[top.list.current()?];
-            Some((r.key.clone(), r.mod_revision))
+            Some(DeleteTarget {
+                key: r.key.clone(),
+                mod_revision: r.mod_revision,
+                lease: r.lease,
+            })
         }
         Screen::Object {
             key,
@@ -168,7 +173,11 @@ pub fn selected_object(app: &App) -> Option<(String, i64)> {
             ..
         } => {
             let doc = app.docs.get(&(key.clone(), None))?.ready()?;
-            Some((key.clone(), doc.mod_revision))
+            Some(DeleteTarget {
+                key: key.clone(),
+                mod_revision: doc.mod_revision,
+                lease: doc.lease,
+            })
         }
         _ => None,
     }

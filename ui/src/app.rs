@@ -93,10 +93,9 @@ pub enum Mode {
     Filter,
     Command(String),
     Help,
-    /// Delete `key` if still at `mod_revision`; `ok_focused` false means Cancel has the focus.
+    /// Delete `target` if unchanged; `ok_focused` false means Cancel has the focus.
     Confirm {
-        key: String,
-        mod_revision: i64,
+        target: DeleteTarget,
         ok_focused: bool,
     },
 }

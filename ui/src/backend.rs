@@ -202,6 +202,14 @@ pub struct SnapshotDiff {
     pub rows: Vec<DiffRow>,
 }
 
+/// What a delete removes, and the guard: only if the key still has this mod_revision and lease.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DeleteTarget {
+    pub key: String,
+    pub mod_revision: i64,
+    pub lease: i64,
+}
+
 /// The core, as the TUI sees it. Every method may be slow (a scan of a big snapshot, a live
 /// cluster that does not answer); the UI calls them off its drawing thread.
 pub trait Backend: Send + Sync {
@@ -243,6 +251,6 @@ pub trait Backend: Send + Sync {
     /// Called on the drawing thread: a flag, no I/O.
     fn write_blocked(&self) -> Option<String>;
 
-    /// Deletes `key` if its mod_revision is still `mod_revision`; returns what was done.
-    fn delete(&self, key: &str, mod_revision: i64) -> BackendResult<String>;
+    /// Deletes the target if it is unchanged (mod_revision and lease); returns what was done.
+    fn delete(&self, target: &DeleteTarget) -> BackendResult<String>;
 }

@@ -3,6 +3,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::{App, Mode, Screen};
+use crate::backend::DeleteTarget;
 use crate::worker::Request;
 use crate::{actions, views};
 
@@ -53,11 +54,7 @@ pub fn handle(app: &mut App, key: KeyEvent) {
         Mode::Help => app.mode = Mode::Normal,
         Mode::Filter => filter_key(app, key),
         Mode::Command(text) => command_key(app, key, text),
-        Mode::Confirm {
-            key: k,
-            mod_revision,
-            ok_focused,
-        } => confirm_key(app, key, k, mod_revision, ok_focused),
+        Mode::Confirm { target, ok_focused } => confirm_key(app, key, target, ok_focused),
         Mode::Normal => normal_key(app, key),
     }
 }
@@ -150,7 +147,7 @@ pub fn run_command(app: &mut App, cmd: &str) {
     app.jump(screen);
 }
 
-fn confirm_key(app: &mut App, key: KeyEvent, k: String, mod_revision: i64, ok_focused: bool) {
+fn confirm_key(app: &mut App, key: KeyEvent, target: DeleteTarget, ok_focused: bool) {
     match key.code {
         KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
             app.mode = Mode::Normal;
@@ -163,19 +160,15 @@ fn confirm_key(app: &mut App, key: KeyEvent, k: String, mod_revision: i64, ok_fo
         | KeyCode::Char('h')
         | KeyCode::Char('l') => {
             app.mode = Mode::Confirm {
-                key: k,
-                mod_revision,
+                target,
                 ok_focused: !ok_focused,
             }
         }
         KeyCode::Enter => {
             app.mode = Mode::Normal;
             if ok_focused {
-                app.info(format!("deleting {k}…"));
-                app.worker().send(Request::Delete {
-                    key: k,
-                    mod_revision,
-                });
+                app.info(format!("deleting {}…", target.key));
+                app.worker().send(Request::Delete(target));
             } else {
                 app.info("delete cancelled");
             }
@@ -235,7 +228,7 @@ fn normal_key(app: &mut App, key: KeyEvent) {
 }
 
 fn ask_delete(app: &mut App) {
-    let Some((key, mod_revision)) = actions::selected_object(app) else {
+    let Some(target) = actions::selected_object(app) else {
         app.error("ctrl-d deletes an object: select one first");
         return;
     };
@@ -244,8 +237,7 @@ fn ask_delete(app: &mut App) {
         return;
     }
     app.mode = Mode::Confirm {
-        key,
-        mod_revision,
+        target,
         ok_focused: false,
     };
 }

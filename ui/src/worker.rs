@@ -34,10 +34,7 @@ pub enum Request {
         from: String,
         to: Option<String>,
     },
-    Delete {
-        key: String,
-        mod_revision: i64,
-    },
+    Delete(DeleteTarget),
 }
 
 #[derive(Debug)]
@@ -212,9 +209,12 @@ fn call(b: &dyn Backend, req: Request, tx: &Sender<Reply>) -> Reply {
             let result = b.diff_snapshots(&from, to.as_deref());
             Reply::Diff { from, to, result }
         }
-        Request::Delete { key, mod_revision } => {
-            let result = b.delete(&key, mod_revision);
-            Reply::Deleted { key, result }
+        Request::Delete(target) => {
+            let result = b.delete(&target);
+            Reply::Deleted {
+                key: target.key,
+                result,
+            }
         }
     }
 }

@@ -206,12 +206,10 @@ impl Backend for Fixed {
     fn write_blocked(&self) -> Option<String> {
         (!self.writable).then(|| "the source is a snapshot file (read-only)".into())
     }
-    fn delete(&self, key: &str, mod_revision: i64) -> BackendResult<String> {
-        self.deletes
-            .lock()
-            .unwrap()
-            .push((key.into(), mod_revision));
-        Ok(format!("deleted {key}"))
+    fn delete(&self, t: &DeleteTarget) -> BackendResult<String> {
+        let mut d = self.deletes.lock().unwrap();
+        d.push((t.key.clone(), t.mod_revision));
+        Ok(format!("deleted {}", t.key))
     }
 }
 

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 
 use super::keyspace::lease_hex;
 use crate::app::{App, Level, Loadable, Mode, Screen};
+use crate::backend::DeleteTarget;
 use crate::keys::HELP;
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -175,11 +176,7 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
 pub fn overlays(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help => help(frame, app),
-        Mode::Confirm {
-            key,
-            mod_revision,
-            ok_focused,
-        } => confirm(frame, app, key, *mod_revision, *ok_focused),
+        Mode::Confirm { target, ok_focused } => confirm(frame, app, target, *ok_focused),
         _ => {}
     }
 }
@@ -213,7 +210,8 @@ fn help(frame: &mut Frame, app: &App) {
     frame.render_widget(table, area);
 }
 
-fn confirm(frame: &mut Frame, app: &App, key: &str, mod_revision: i64, ok_focused: bool) {
+fn confirm(frame: &mut Frame, app: &App, target: &DeleteTarget, ok_focused: bool) {
+    let (key, mod_revision) = (&target.key, target.mod_revision);
     let t = app.theme;
     let area = centered(frame.area(), 80.min(frame.area().width), 8);
     frame.render_widget(Clear, area);
