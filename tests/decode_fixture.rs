@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use revkeeper_formats::k8s::{Keyring, decode_value, proto};
+use revkeeper_formats::k8s::{Keyring, decode_value};
 use serde_json::Value;
 
 /// JSON equality where a null field and an absent field are the same.
@@ -44,9 +44,6 @@ fn cluster_dev_decodes_like_objects_jsonl() {
             (v["key"].as_str().unwrap().to_string(), v)
         })
         .collect();
-    // Until the protobuf decoder lands, protobuf objects are checked for their encoding only.
-    let proto_built = !matches!(proto::decode(b"k8s\0"), Err(proto::ProtoError::NotBuilt));
-
     let source = SnapshotSource::open(&dir.join("cluster.db")).unwrap();
     let mut seen = 0;
     let mut objects_compared = 0;
@@ -80,20 +77,6 @@ fn cluster_dev_decodes_like_objects_jsonl() {
                         failures.push(format!("{key}: object differs"));
                     }
                 }
-                Err(revkeeper_formats::k8s::ValueError::Proto(proto::ProtoError::NotBuilt))
-                    if !proto_built =>
-                {
-                    // The encoding is still checked: the envelope was opened (decrypted) first.
-                    let label = if kv.value.starts_with(b"k8s:enc:") {
-                        let (env, _) = keys.decrypt(kv.key, kv.value).unwrap();
-                        format!("encrypted:{}:{}+protobuf", env.provider, env.key_name)
-                    } else {
-                        "protobuf".into()
-                    };
-                    if label != want_label {
-                        failures.push(format!("{key}: encoding {label} != {want_label}"));
-                    }
-                }
                 Err(e) => failures.push(format!("{key}: {e}")),
             }
             Ok(())
@@ -110,9 +93,48 @@ fn cluster_dev_decodes_like_objects_jsonl() {
         failures.len(),
         failures.join("\n")
     );
-    if !proto_built {
-        eprintln!(
-            "notice: protobuf decoder not built yet; compared {objects_compared} non-protobuf objects, encodings of all {seen}"
-        );
+    assert_eq!(objects_compared, seen);
+}
+
+#[test]
+fn analyze_counts_match_the_fixture_truth() {
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    let db = dir.join("cluster.db");
+    let r = common::run(&["analyze", "--snapshot", db.to_str().unwrap(), "-w", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut counts = serde_json::Map::new();
+    let mut encodings: std::collections::BTreeMap<String, u64> = Default::default();
+    for s in report["resources"].as_array().unwrap() {
+        let resource = s["resource"].as_str().unwrap();
+        let name = if resource == revkeeper::decode::analyze::OUTSIDE {
+            "compact_rev_key".to_string() // the only key outside /registry in this fixture
+        } else {
+            format!("/registry/{resource}/")
+        };
+        counts.insert(name, s["objects"].clone());
+        for (label, n) in s["encodings"].as_object().unwrap() {
+            let label = if label == "text" {
+                "raw"
+            } else {
+                label.as_str()
+            };
+            *encodings.entry(label.to_string()).or_default() += n.as_u64().unwrap();
+        }
     }
+    assert_eq!(Value::Object(counts), truth["counts_by_prefix"]);
+    assert_eq!(
+        serde_json::to_value(encodings).unwrap(),
+        truth["value_encodings"]
+    );
+    assert_eq!(report["objects"], truth["keys"]["live"]);
+    // Every entry of the key bucket is a kept revision.
+    assert_eq!(
+        report["revisions"],
+        truth["snapshot"]["bucket_entries"]["key"]
+    );
 }

@@ -58,7 +58,7 @@ pub struct GetArgs {
     #[arg(long)]
     pub prefix: Option<String>,
     /// Print keys only, not values (--key/--prefix)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resource")]
     pub keys_only: bool,
     /// With --key/--prefix: print the decoded objects instead of etcd's records
     #[arg(long)]

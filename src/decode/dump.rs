@@ -120,6 +120,8 @@ pub fn dump(
                 s.spawn(move || worker(&rx, prefix, keys, dir, written, stop))
             })
             .collect();
+        // Only the workers hold the receiver: if they all stop, sending fails instead of blocking.
+        drop(rx);
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_progress = Instant::now();
         let scan = source.scan(query, &mut |kv| {

@@ -212,7 +212,7 @@ mod tests {
             j.contains("\n        {\n            \"kind\": \"Pod\""),
             "{j}"
         );
-        let y = list(ObjectFormat::Yaml, &[b.clone()]);
+        let y = list(ObjectFormat::Yaml, std::slice::from_ref(&b));
         assert_eq!(
             y,
             "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    labels:\n      a: '2'\n      z: '1'\n    name: b\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"

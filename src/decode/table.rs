@@ -1,5 +1,5 @@
 //! kubectl's table columns for decoded objects: NAMESPACE (with -A), NAME, AGE; `-o wide` adds
-//! the stored kind, encoding, size and revision.
+//! the stored apiVersion and kind, encoding, size and revision.
 
 use revkeeper_formats::k8s::Decoded;
 use serde_json::Value;
@@ -81,7 +81,7 @@ pub fn headers(all_namespaces: bool, wide: bool) -> Vec<&'static str> {
     }
     h.extend(["NAME", "AGE"]);
     if wide {
-        h.extend(["KIND", "ENCODING", "SIZE", "REVISION"]);
+        h.extend(["APIVERSION", "KIND", "ENCODING", "SIZE", "REVISION"]);
     }
     h
 }

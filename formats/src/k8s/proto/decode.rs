@@ -1,23 +1,65 @@
-//! The wire walker: a typed message (bytes) + the compact schema → the Go JSON form.
+//! The wire walker: a typed message (bytes) + the compact schema → compact JSON text in the Go
+//! form. Writing text directly (rather than building a `serde_json::Value`) is what makes it
+//! fast; `proto::decode` parses the text when a `Value` is wanted.
+//!
+//! All output goes to one buffer. A message's children are written first (field by field, in
+//! wire order), then the message itself is written after them in declaration order by copying
+//! the children's bytes, and finally moved down over the children: every call leaves exactly its
+//! own output at the end of the buffer.
+
+use std::ops::Range;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::{Map, Number, Value};
 
 use super::schema::{Field, FieldType, Scalar, Schema, Special};
-use super::text::{format_duration, format_time};
+use super::text::{format_duration, write_time};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 use super::{MAGIC, ProtoError};
 
 /// Message nesting bound (the deepest real objects, CRD schemas, stay far below it).
 pub(super) const MAX_DEPTH: usize = 100;
 
-pub(super) struct Decoder {
+pub(super) struct Decoder<'a> {
     schema: &'static Schema,
     depth: usize,
-    scratch: Vec<Item>,
+    /// The output; see the module comment.
+    pub out: Vec<u8>,
+    scratch: Vec<Item<'a>>,
     /// Fields whose number the schema does not know (data newer than the schema); skipped.
     pub unknown_fields: u32,
+}
+
+/// What one field occurrence contributed, by declaration index; spans are in `out`.
+enum Item<'a> {
+    /// `None`: a zero that Go `omitempty` drops (still overrides an earlier occurrence).
+    Set(u16, Option<Range<usize>>),
+    Add(u16, Range<usize>),
+    /// A map entry: the key's text (from the wire) and the value's JSON.
+    Entry(u16, Key<'a>, Range<usize>),
+}
+
+impl Item<'_> {
+    fn index(&self) -> u16 {
+        match self {
+            Item::Set(i, _) | Item::Add(i, _) | Item::Entry(i, _, _) => *i,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Key<'a> {
+    Text(&'a [u8]),
+    Number(String),
+}
+
+impl Key<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Key::Text(b) => b,
+            Key::Number(s) => s.as_bytes(),
+        }
+    }
 }
 
 /// Where a field sits, for error messages: `Pod.spec (2)`.
@@ -40,109 +82,93 @@ fn wire_name(wire_type: u8) -> &'static str {
     }
 }
 
-impl Decoder {
+impl<'a> Decoder<'a> {
     pub fn new() -> Self {
         Decoder {
             schema: Schema::get(),
             depth: 0,
+            out: Vec::new(),
             scratch: Vec::new(),
             unknown_fields: 0,
         }
     }
 
-    /// Decodes `data` (at absolute offset `base` of the stored value) as message `msg`.
-    pub fn message(&mut self, msg: usize, data: &[u8], base: usize) -> Result<Value, ProtoError> {
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Writes message `msg` decoded from `data` (at absolute offset `base` of the stored value).
+    pub fn message(
+        &mut self,
+        msg: usize,
+        data: &'a [u8],
+        base: usize,
+    ) -> Result<Range<usize>, ProtoError> {
         if self.depth >= MAX_DEPTH {
             return Err(ProtoError::TooDeep { at: base });
         }
         self.depth += 1;
-        let out = match self.schema.messages[msg].special {
-            Special::None => self.object(msg, data, base).map(Value::Object),
-            special => self.special(msg, special, data, base),
+        let begin = self.out.len();
+        let written = match self.schema.messages[msg].special {
+            Special::None => self.object(msg, data, base, begin, None),
+            special => self.special(msg, special, data, base, begin),
         };
         self.depth -= 1;
-        out
+        written
     }
 
-    fn object(&mut self, msg: usize, data: &[u8], base: usize) -> Result<Map<String, Value>, ProtoError> {
-        let mut out = Map::new();
-        self.object_into(msg, data, base, &mut out)?;
-        Ok(out)
-    }
-
-    /// Decodes a plain message's fields into `out`, in declaration order. Fields are first
-    /// collected on the shared `scratch` stack (no allocation per message), then sorted by
-    /// declaration index.
-    pub fn object_into(
+    /// Writes a plain message as a JSON object; `header` (already-quoted `"k":v` pairs) comes
+    /// first. `begin` is where the output must end up.
+    pub fn object(
         &mut self,
         msg: usize,
-        data: &[u8],
+        data: &'a [u8],
         base: usize,
-        out: &mut Map<String, Value>,
-    ) -> Result<(), ProtoError> {
+        begin: usize,
+        header: Option<&[u8]>,
+    ) -> Result<Range<usize>, ProtoError> {
         let start = self.scratch.len();
-        let result = self.collect_fields(msg, data, base);
-        if let Err(e) = result {
+        if let Err(e) = self.collect_fields(msg, data, base) {
             self.scratch.truncate(start);
             return Err(e);
         }
-        let def = &self.schema.messages[msg];
-        self.scratch[start..].sort_by_key(Item::index);
-        let mut items = self.scratch.drain(start..).peekable();
-        while let Some(first) = items.next() {
-            let i = first.index();
-            let field = &def.fields[i as usize];
-            let value = match first {
-                Item::Set(_, mut v) => {
-                    // The last occurrence wins.
-                    while let Some(Item::Set(_, next)) = items.next_if(|n| n.index() == i) {
-                        v = next;
-                    }
-                    match v {
-                        Some(v) => v,
-                        None => continue,
-                    }
-                }
-                Item::Add(_, v) => {
-                    let mut list = vec![v];
-                    while let Some(Item::Add(_, next)) = items.next_if(|n| n.index() == i) {
-                        list.push(next);
-                    }
-                    Value::Array(list)
-                }
-                Item::Entry(_, k, v) => {
-                    let mut entries = vec![(k, v)];
-                    while let Some(Item::Entry(_, k, v)) = items.next_if(|n| n.index() == i) {
-                        entries.push((k, v));
-                    }
-                    // Go prints maps sorted by key; the last duplicate wins.
-                    entries.reverse();
-                    entries.sort_by(|a, b| a.0.cmp(&b.0));
-                    entries.dedup_by(|a, b| a.0 == b.0);
-                    Value::Object(entries.into_iter().collect())
-                }
-            };
-            match value {
-                Value::Object(inner) if field.inline => out.extend(inner),
-                value => {
-                    out.insert(field.json_name.to_string(), value);
-                }
-            }
+        let from = self.out.len();
+        self.out.push(b'{');
+        let mut first = true;
+        if let Some(h) = header {
+            self.out.extend_from_slice(h);
+            first = h.is_empty();
         }
-        if def.object_meta && out.get("creationTimestamp").is_some_and(Value::is_null) {
-            // `omitempty,omitzero` since Kubernetes 1.34.
-            out.remove("creationTimestamp");
+        self.emit(msg, start, first);
+        self.out.push(b'}');
+        Ok(self.settle(begin, from))
+    }
+
+    /// Moves the output written at `from..` down to `begin` (over the children it was copied
+    /// from) and returns its span.
+    fn settle(&mut self, begin: usize, from: usize) -> Range<usize> {
+        let len = self.out.len() - from;
+        if from != begin {
+            self.out.copy_within(from.., begin);
+            self.out.truncate(begin + len);
         }
-        Ok(())
+        begin..begin + len
     }
 
     /// Pushes every field occurrence of message `msg` onto `scratch`.
-    fn collect_fields(&mut self, msg: usize, data: &[u8], base: usize) -> Result<(), ProtoError> {
+    fn collect_fields(
+        &mut self,
+        msg: usize,
+        data: &'a [u8],
+        base: usize,
+    ) -> Result<(), ProtoError> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type) = r
+                .key()
+                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -150,32 +176,100 @@ impl Decoder {
                 })?;
                 continue;
             };
-            let i = i as u16;
-            match self.field(msg, field, wire_type, &mut r, base)? {
-                Got::Value(v) => self.scratch.push(Item::Set(i, Some(v))),
-                Got::Omit => self.scratch.push(Item::Set(i, None)),
-                Got::Repeated(v) => self.scratch.push(Item::Add(i, v)),
-                Got::Packed(vs) => self.scratch.extend(vs.into_iter().map(|v| Item::Add(i, v))),
-                Got::Entry(k, v) => self.scratch.push(Item::Entry(i, k, v)),
-            }
+            self.field(msg, i as u16, field, wire_type, &mut r, base)?;
         }
         Ok(())
+    }
+
+    /// Writes the fields collected on `scratch[start..]`, in declaration order.
+    fn emit(&mut self, msg: usize, start: usize, mut first: bool) {
+        let def = &self.schema.messages[msg];
+        self.scratch[start..].sort_by_key(Item::index);
+        let mut items = self.scratch.drain(start..).peekable();
+        let out = &mut self.out;
+        let mut sep = |out: &mut Vec<u8>| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+        };
+        while let Some(item) = items.next() {
+            let i = item.index();
+            let field = &def.fields[i as usize];
+            match item {
+                Item::Set(_, mut span) => {
+                    // The last occurrence wins.
+                    while let Some(Item::Set(_, next)) = items.next_if(|n| n.index() == i) {
+                        span = next;
+                    }
+                    let Some(span) = span else { continue };
+                    if field.inline {
+                        // An embedded struct: its fields, without braces, in this object.
+                        if span.len() > 2 {
+                            sep(out);
+                            out.extend_from_within(span.start + 1..span.end - 1);
+                        }
+                        continue;
+                    }
+                    if field.omit_null && &out[span.clone()] == b"null" {
+                        continue;
+                    }
+                    sep(out);
+                    out.extend_from_slice(&field.json_key);
+                    out.extend_from_within(span);
+                }
+                Item::Add(_, span) => {
+                    sep(out);
+                    out.extend_from_slice(&field.json_key);
+                    out.push(b'[');
+                    out.extend_from_within(span);
+                    while let Some(Item::Add(_, next)) = items.next_if(|n| n.index() == i) {
+                        out.push(b',');
+                        out.extend_from_within(next);
+                    }
+                    out.push(b']');
+                }
+                Item::Entry(_, key, span) => {
+                    let mut entries = vec![(key, span)];
+                    while let Some(Item::Entry(_, k, v)) = items.next_if(|n| n.index() == i) {
+                        entries.push((k, v));
+                    }
+                    // Go prints maps sorted by key; the last duplicate wins.
+                    entries.reverse();
+                    entries.sort_by(|a, b| a.0.bytes().cmp(b.0.bytes()));
+                    entries.dedup_by(|a, b| a.0.bytes() == b.0.bytes());
+                    sep(out);
+                    out.extend_from_slice(&field.json_key);
+                    out.push(b'{');
+                    for (n, (k, v)) in entries.into_iter().enumerate() {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        write_str(out, k.bytes());
+                        out.push(b':');
+                        out.extend_from_within(v);
+                    }
+                    out.push(b'}');
+                }
+            }
+        }
     }
 
     fn field(
         &mut self,
         msg: usize,
+        i: u16,
         field: &Field,
         wire_type: u8,
-        r: &mut Reader<'_>,
+        r: &mut Reader<'a>,
         base: usize,
-    ) -> Result<Got, ProtoError> {
+    ) -> Result<(), ProtoError> {
         let schema = self.schema;
         let at = base + r.pos();
-        let wire_err = |expected: &'static str| ProtoError::WireType {
+        let wire_err = |expected: u8| ProtoError::WireType {
             field: field_label(schema, msg, field),
             got: wire_type,
-            expected,
+            expected: wire_name(expected),
         };
         let read_err = |e: WireError| ProtoError::Malformed {
             field: field_label(schema, msg, field),
@@ -185,76 +279,116 @@ impl Decoder {
         match field.ty {
             FieldType::Message(target) => {
                 if wire_type != LEN {
-                    return Err(wire_err(wire_name(LEN)));
+                    return Err(wire_err(LEN));
                 }
                 let data = r.len_delimited().map_err(read_err)?;
                 let data_base = base + r.pos() - data.len();
                 if field.map {
                     let (k, v) = self.map_entry(target, data, data_base)?;
-                    Ok(Got::Entry(k, v))
+                    self.scratch.push(Item::Entry(i, k, v));
                 } else {
                     let v = self.message(target, data, data_base)?;
-                    Ok(if field.repeated { Got::Repeated(v) } else { Got::Value(v) })
+                    self.scratch.push(if field.repeated {
+                        Item::Add(i, v)
+                    } else {
+                        Item::Set(i, Some(v))
+                    });
                 }
             }
             FieldType::Scalar(scalar) => {
-                if field.repeated && wire_type == LEN && !matches!(scalar, Scalar::String | Scalar::Bytes) {
+                let native = native_wire(scalar);
+                if field.repeated && wire_type == LEN && native != LEN {
                     // Packed encoding.
                     let data = r.len_delimited().map_err(read_err)?;
                     let mut packed = Reader::new(data);
-                    let mut out = Vec::new();
                     while !packed.is_empty() {
-                        let v = read_scalar(scalar, native_wire(scalar), &mut packed)
-                            .map_err(read_err)?
-                            .ok_or_else(|| wire_err(wire_name(native_wire(scalar))))?;
-                        out.push(v);
+                        let begin = self.out.len();
+                        write_scalar(&mut self.out, scalar, &mut packed).map_err(read_err)?;
+                        self.scratch.push(Item::Add(i, begin..self.out.len()));
                     }
-                    return Ok(Got::Packed(out));
+                    return Ok(());
                 }
-                let v = read_scalar(scalar, wire_type, r)
-                    .map_err(read_err)?
-                    .ok_or_else(|| wire_err(wire_name(native_wire(scalar))))?;
-                Ok(if field.repeated {
-                    Got::Repeated(v)
-                } else if field.keep_zero || !is_zero(&v) {
-                    Got::Value(v)
+                if wire_type != native {
+                    return Err(wire_err(native));
+                }
+                let begin = self.out.len();
+                let zero = write_scalar(&mut self.out, scalar, r).map_err(read_err)?;
+                let span = begin..self.out.len();
+                self.scratch.push(if field.repeated {
+                    Item::Add(i, span)
+                } else if field.keep_zero || !zero {
+                    Item::Set(i, Some(span))
                 } else {
-                    Got::Omit
-                })
+                    self.out.truncate(begin);
+                    Item::Set(i, None)
+                });
             }
         }
+        Ok(())
     }
 
-    fn map_entry(&mut self, entry: usize, data: &[u8], base: usize) -> Result<(String, Value), ProtoError> {
+    /// Reads a map entry {1 key, 2 value}: the key's text and the value's JSON span.
+    fn map_entry(
+        &mut self,
+        entry: usize,
+        data: &'a [u8],
+        base: usize,
+    ) -> Result<(Key<'a>, Range<usize>), ProtoError> {
         let def = &self.schema.messages[entry];
-        let mut key = None;
+        let mut key = Key::Text(b"");
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(def.short_name(), "key", e, at))?;
-            let Some((_, field)) = def.field(number) else {
-                self.unknown_fields = self.unknown_fields.saturating_add(1);
-                r.skip(wire_type).map_err(|e| malformed(def.short_name(), "unknown field", e, at))?;
-                continue;
-            };
-            let v = match self.field(entry, field, wire_type, &mut r, base)? {
-                Got::Value(v) | Got::Repeated(v) => v,
-                _ => continue,
-            };
-            if number == 1 { key = Some(v) } else { value = Some(v) }
+            let (number, wire_type) = r
+                .key()
+                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let bad = |e| malformed(def.short_name(), "entry", e, at);
+            match (number, def.field(number)) {
+                (1, Some((_, f))) if wire_type == native_of(f) => match f.ty {
+                    FieldType::Scalar(Scalar::String | Scalar::Bytes) => {
+                        key = Key::Text(r.len_delimited().map_err(bad)?);
+                    }
+                    FieldType::Scalar(s) => {
+                        let mut text = Vec::new();
+                        write_scalar(&mut text, s, &mut r).map_err(bad)?;
+                        key = Key::Number(String::from_utf8_lossy(&text).into_owned());
+                    }
+                    FieldType::Message(_) => {
+                        r.skip(wire_type).map_err(bad)?;
+                    }
+                },
+                (2, Some((_, f))) => {
+                    // Decoded like a plain field, into a throwaway slot on `scratch`.
+                    let start = self.scratch.len();
+                    self.field(entry, 0, f, wire_type, &mut r, base)?;
+                    if let Some(Item::Set(_, Some(span)) | Item::Add(_, span)) = self.scratch.pop()
+                    {
+                        value = Some(span);
+                    }
+                    self.scratch.truncate(start);
+                }
+                _ => {
+                    self.unknown_fields = self.unknown_fields.saturating_add(1);
+                    r.skip(wire_type).map_err(bad)?;
+                }
+            }
         }
-        let key = match key {
-            Some(Value::String(s)) => s,
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
         let value = match value {
             Some(v) => v,
+            // Go fills in the zero value.
             None => match def.field(2).map(|(_, f)| f.ty) {
                 Some(FieldType::Message(m)) => self.message(m, &[], base)?,
-                Some(FieldType::Scalar(s)) => zero_scalar(s),
-                None => Value::Null,
+                Some(FieldType::Scalar(s)) => {
+                    let begin = self.out.len();
+                    self.out.extend_from_slice(zero_scalar(s));
+                    begin..self.out.len()
+                }
+                None => {
+                    let begin = self.out.len();
+                    self.out.extend_from_slice(b"null");
+                    begin..self.out.len()
+                }
             },
         };
         Ok((key, value))
@@ -264,16 +398,16 @@ impl Decoder {
         &mut self,
         msg: usize,
         special: Special,
-        data: &[u8],
+        data: &'a [u8],
         base: usize,
-    ) -> Result<Value, ProtoError> {
+        begin: usize,
+    ) -> Result<Range<usize>, ProtoError> {
         let name = self.schema.messages[msg].short_name();
         // The special types are tiny: read their fields by number.
         let mut ints = [0i64; 3];
-        let mut strs: [Option<&[u8]>; 3] = [None; 3];
-        let mut schema: Option<&[u8]> = None;
-        let mut schema_base = 0;
-        let mut items: Vec<Value> = Vec::new();
+        let mut strs: [Option<&'a [u8]>; 3] = [None; 3];
+        let mut schema: Option<Range<usize>> = None;
+        let mut items: Vec<Range<usize>> = Vec::new();
         let mut r = Reader::new(data);
         while !r.is_empty() {
             let at = base + r.pos();
@@ -305,22 +439,24 @@ impl Decoder {
                     strs[slot] = Some(r.len_delimited().map_err(bad)?);
                 }
                 (Special::SchemaOrArray | Special::SchemaOrStringArray, 1)
-                | (Special::SchemaOrBool, 2) => {
-                    expect(LEN)?;
-                    let d = r.len_delimited().map_err(bad)?;
-                    schema_base = base + r.pos() - d.len();
-                    schema = Some(d);
-                }
-                (Special::SchemaOrArray, 2) => {
+                | (Special::SchemaOrBool, 2)
+                | (Special::SchemaOrArray, 2) => {
                     expect(LEN)?;
                     let d = r.len_delimited().map_err(bad)?;
                     let props = self.props_index(msg);
-                    items.push(self.message(props, d, base + r.pos() - d.len())?);
+                    let span = self.message(props, d, base + r.pos() - d.len())?;
+                    if number == 2 && special == Special::SchemaOrArray {
+                        items.push(span);
+                    } else {
+                        schema = Some(span);
+                    }
                 }
                 (Special::SchemaOrStringArray, 2) | (Special::ItemList, 1) => {
                     expect(LEN)?;
                     let d = r.len_delimited().map_err(bad)?;
-                    items.push(Value::String(String::from_utf8_lossy(d).into_owned()));
+                    let b = self.out.len();
+                    write_str(&mut self.out, d);
+                    items.push(b..self.out.len());
                 }
                 _ => {
                     self.unknown_fields = self.unknown_fields.saturating_add(1);
@@ -328,34 +464,47 @@ impl Decoder {
                 }
             }
         }
-        let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
-        Ok(match special {
-            Special::Time if data.is_empty() => Value::Null,
-            Special::Time => Value::String(format_time(ints[0], None)),
-            Special::MicroTime if data.is_empty() => Value::Null,
+        let from = self.out.len();
+        if let (Special::RawJson, Some(raw)) = (special, strs[0]) {
+            if raw.starts_with(MAGIC) {
+                // A nested envelope (RawExtension holding a stored object).
+                self.depth += 1;
+                let result = super::write_envelope(self, raw, base);
+                self.depth -= 1;
+                result?;
+                return Ok(self.settle(begin, from));
+            }
+        }
+        let out = &mut self.out;
+        match special {
+            Special::Time | Special::MicroTime if data.is_empty() => out.extend_from_slice(b"null"),
+            Special::Time => {
+                out.push(b'"');
+                write_time(out, ints[0], None);
+                out.push(b'"');
+            }
             Special::MicroTime => {
                 let total = i128::from(ints[0]) * 1_000_000_000 + i128::from(ints[1] as i32);
-                let secs = total.div_euclid(1_000_000_000);
-                let micros = (total.rem_euclid(1_000_000_000) / 1_000) as u32;
-                match i64::try_from(secs) {
-                    Ok(secs) => Value::String(format_time(secs, Some(micros))),
-                    Err(_) => {
-                        return Err(ProtoError::Malformed {
-                            field: name.into(),
-                            reason: "time out of range",
-                            at: base,
-                        });
+                let secs = i64::try_from(total.div_euclid(1_000_000_000)).map_err(|_| {
+                    ProtoError::Malformed {
+                        field: name.into(),
+                        reason: "time out of range",
+                        at: base,
                     }
-                }
+                })?;
+                let micros = (total.rem_euclid(1_000_000_000) / 1_000) as u32;
+                out.push(b'"');
+                write_time(out, secs, Some(micros));
+                out.push(b'"');
             }
-            Special::Duration => Value::String(format_duration(ints[0])),
+            Special::Duration => write_str(out, format_duration(ints[0]).as_bytes()),
             Special::Quantity => match strs[0] {
-                Some(s) if !s.is_empty() => Value::String(text(Some(s))),
-                _ => Value::String("0".into()),
+                Some(s) if !s.is_empty() => write_str(out, s),
+                _ => out.extend_from_slice(b"\"0\""),
             },
             Special::IntOrString => match ints[0] {
-                0 => Value::from(ints[1] as i32),
-                1 => Value::String(text(strs[2])),
+                0 => out.extend_from_slice(itoa::Buffer::new().format(ints[1] as i32).as_bytes()),
+                1 => write_str(out, strs[2].unwrap_or_default()),
                 _ => {
                     return Err(ProtoError::Malformed {
                         field: name.into(),
@@ -365,40 +514,35 @@ impl Decoder {
                 }
             },
             Special::RawJson => match strs[0] {
-                None => Value::Null,
-                Some(raw) => self.raw_json(raw, base)?,
+                None => out.extend_from_slice(b"null"),
+                Some(raw) => write_raw_json(out, raw),
             },
-            Special::SchemaOrArray if !items.is_empty() => Value::Array(items),
-            Special::SchemaOrStringArray if !items.is_empty() => Value::Array(items),
-            Special::SchemaOrArray | Special::SchemaOrBool | Special::SchemaOrStringArray => {
-                match schema {
-                    Some(d) => {
-                        let props = self.props_index(msg);
-                        self.message(props, d, schema_base)?
+            Special::SchemaOrArray | Special::SchemaOrStringArray | Special::ItemList
+                if !items.is_empty() =>
+            {
+                out.push(b'[');
+                for (n, span) in items.into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
                     }
-                    None if special == Special::SchemaOrBool => Value::Bool(ints[0] != 0),
-                    None => Value::Null,
+                    out.extend_from_within(span);
                 }
+                out.push(b']');
             }
-            Special::ItemList if items.is_empty() => Value::Null,
-            Special::ItemList => Value::Array(items),
+            Special::SchemaOrArray | Special::SchemaOrBool | Special::SchemaOrStringArray
+                if schema.is_some() =>
+            {
+                out.extend_from_within(schema.unwrap_or_default());
+            }
+            Special::SchemaOrBool => {
+                out.extend_from_slice(if ints[0] != 0 { b"true" } else { b"false" })
+            }
+            Special::SchemaOrArray | Special::SchemaOrStringArray | Special::ItemList => {
+                out.extend_from_slice(b"null")
+            }
             Special::None => unreachable!("special() is only called for special types"),
-        })
-    }
-
-    /// Inline raw JSON (RawExtension, FieldsV1, apiextensions JSON). A nested `k8s\0` envelope is
-    /// decoded; anything that is not JSON (e.g. CBOR) is printed as a base64 string.
-    fn raw_json(&mut self, raw: &[u8], base: usize) -> Result<Value, ProtoError> {
-        if raw.starts_with(MAGIC) {
-            self.depth += 1;
-            let v = super::decode_envelope(self, raw, base);
-            self.depth -= 1;
-            return v;
         }
-        if raw.is_empty() {
-            return Ok(Value::Null);
-        }
-        Ok(serde_json::from_slice(raw).unwrap_or_else(|_| Value::String(BASE64.encode(raw))))
+        Ok(self.settle(begin, from))
     }
 
     /// The JSONSchemaProps message of the same package as the `JSONSchemaPropsOr*` `msg`.
@@ -409,35 +553,86 @@ impl Decoder {
             .lookup(&format!("{package}.JSONSchemaProps"))
             .expect("apiextensions packages define JSONSchemaProps")
     }
+}
 
-    pub fn depth(&self) -> usize {
-        self.depth
+/// Inline raw JSON (RawExtension, FieldsV1, apiextensions JSON), compact as Go prints it.
+/// Anything that is not JSON (e.g. CBOR) is printed as a base64 string.
+fn write_raw_json(out: &mut Vec<u8>, raw: &[u8]) {
+    if raw.is_empty() {
+        out.extend_from_slice(b"null");
+        return;
     }
-}
-
-/// What one field occurrence contributed.
-enum Got {
-    Value(Value),
-    /// A zero that Go `omitempty` drops (still overrides an earlier occurrence).
-    Omit,
-    Repeated(Value),
-    Packed(Vec<Value>),
-    Entry(String, Value),
-}
-
-/// A field occurrence on the scratch stack, by declaration index.
-enum Item {
-    Set(u16, Option<Value>),
-    Add(u16, Value),
-    Entry(u16, String, Value),
-}
-
-impl Item {
-    fn index(&self) -> u16 {
-        match self {
-            Item::Set(i, _) | Item::Add(i, _) | Item::Entry(i, _, _) => *i,
+    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
+        write_str(out, BASE64.encode(raw).as_bytes());
+        return;
+    }
+    if raw
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
+        // Whitespace (maybe only inside strings): re-print compactly.
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
+            if serde_json::to_writer(&mut *out, &v).is_ok() {
+                return;
+            }
         }
     }
+    out.extend_from_slice(raw);
+}
+
+/// Writes `b` as a JSON string; invalid UTF-8 becomes U+FFFD, as in Go.
+pub(super) fn write_str(out: &mut Vec<u8>, b: &[u8]) {
+    // ASCII (nearly every Kubernetes string) is valid UTF-8 without the full check.
+    if b.is_ascii() || std::str::from_utf8(b).is_ok() {
+        write_escaped(out, b);
+    } else {
+        write_escaped(out, String::from_utf8_lossy(b).as_bytes());
+    }
+}
+
+/// Bytes that JSON strings must escape: `"`, `\` and control characters.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Writes valid UTF-8 `b` as a JSON string (multi-byte sequences never need escaping).
+fn write_escaped(out: &mut Vec<u8>, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut plain = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if !NEEDS_ESCAPE[c as usize] {
+            continue;
+        }
+        out.extend_from_slice(&b[plain..i]);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 15) as usize],
+            ]),
+        }
+        plain = i + 1;
+    }
+    out.extend_from_slice(&b[plain..]);
+    out.push(b'"');
 }
 
 fn reason(e: WireError) -> &'static str {
@@ -465,63 +660,104 @@ pub(super) fn native_wire(s: Scalar) -> u8 {
     }
 }
 
-/// Reads one scalar; `Ok(None)` when `wire_type` does not fit the scalar type.
-fn read_scalar(s: Scalar, wire_type: u8, r: &mut Reader<'_>) -> Result<Option<Value>, WireError> {
-    if wire_type != native_wire(s) {
-        return Ok(None);
+fn native_of(f: &Field) -> u8 {
+    match f.ty {
+        FieldType::Scalar(s) => native_wire(s),
+        FieldType::Message(_) => LEN,
     }
-    Ok(Some(match s {
-        Scalar::Int64 => Value::from(r.varint()? as i64),
-        Scalar::Int32 => Value::from(r.varint()? as i32),
-        Scalar::UInt64 => Value::from(r.varint()?),
-        Scalar::UInt32 => Value::from(r.varint()? as u32),
+}
+
+/// Reads one scalar of its native wire type and writes its JSON; returns whether it was zero.
+fn write_scalar(out: &mut Vec<u8>, s: Scalar, r: &mut Reader<'_>) -> Result<bool, WireError> {
+    fn int(out: &mut Vec<u8>, v: i128) -> bool {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        v == 0
+    }
+    Ok(match s {
+        Scalar::Int64 => int(out, i128::from(r.varint()? as i64)),
+        Scalar::Int32 => int(out, i128::from(r.varint()? as i32)),
+        Scalar::UInt64 => int(out, i128::from(r.varint()?)),
+        Scalar::UInt32 => int(out, i128::from(r.varint()? as u32)),
         Scalar::SInt64 => {
             let v = r.varint()?;
-            Value::from((v >> 1) as i64 ^ -((v & 1) as i64))
+            int(out, i128::from((v >> 1) as i64 ^ -((v & 1) as i64)))
         }
         Scalar::SInt32 => {
             let v = r.varint()? as u32;
-            Value::from((v >> 1) as i32 ^ -((v & 1) as i32))
+            int(out, i128::from((v >> 1) as i32 ^ -((v & 1) as i32)))
         }
-        Scalar::Bool => Value::Bool(r.varint()? != 0),
-        Scalar::Fixed32 => Value::from(r.fixed32()?),
-        Scalar::SFixed32 => Value::from(r.fixed32()? as i32),
-        Scalar::Float => float(f64::from(f32::from_bits(r.fixed32()?))),
-        Scalar::Fixed64 => Value::from(r.fixed64()?),
-        Scalar::SFixed64 => Value::from(r.fixed64()? as i64),
-        Scalar::Double => float(f64::from_bits(r.fixed64()?)),
-        Scalar::String => Value::String(utf8(r.len_delimited()?)),
-        Scalar::Bytes => Value::String(BASE64.encode(r.len_delimited()?)),
-    }))
+        Scalar::Fixed32 => int(out, i128::from(r.fixed32()?)),
+        Scalar::SFixed32 => int(out, i128::from(r.fixed32()? as i32)),
+        Scalar::Fixed64 => int(out, i128::from(r.fixed64()?)),
+        Scalar::SFixed64 => int(out, i128::from(r.fixed64()? as i64)),
+        Scalar::Bool => {
+            let b = r.varint()? != 0;
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+            !b
+        }
+        Scalar::Float => float(out, f64::from(f32::from_bits(r.fixed32()?))),
+        Scalar::Double => float(out, f64::from_bits(r.fixed64()?)),
+        Scalar::String => {
+            let b = r.len_delimited()?;
+            write_str(out, b);
+            b.is_empty()
+        }
+        Scalar::Bytes => {
+            let b = r.len_delimited()?;
+            write_str(out, BASE64.encode(b).as_bytes());
+            b.is_empty()
+        }
+    })
 }
 
-/// Go prints invalid UTF-8 as U+FFFD; valid text (the norm) is copied without a second pass.
-fn utf8(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    }
-}
-
-fn float(f: f64) -> Value {
+fn float(out: &mut Vec<u8>, f: f64) -> bool {
     // Go JSON rejects NaN/Inf; print null rather than fail the whole object.
-    Number::from_f64(f).map_or(Value::Null, Value::Number)
+    match serde_json::Number::from_f64(f) {
+        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    f == 0.0
 }
 
-fn zero_scalar(s: Scalar) -> Value {
+fn zero_scalar(s: Scalar) -> &'static [u8] {
     match s {
-        Scalar::String | Scalar::Bytes => Value::String(String::new()),
-        Scalar::Bool => Value::Bool(false),
-        Scalar::Double | Scalar::Float => float(0.0),
-        _ => Value::from(0),
+        Scalar::String | Scalar::Bytes => b"\"\"",
+        Scalar::Bool => b"false",
+        Scalar::Double | Scalar::Float => b"0.0",
+        _ => b"0",
     }
 }
 
-fn is_zero(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        _ => false,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_json_and_invalid_utf8_replaced() {
+        for s in ["plain", "a\"b\\c\nd\re\tf\u{1}g", "é ü ✓ 🙂", ""] {
+            let mut out = Vec::new();
+            write_str(&mut out, s.as_bytes());
+            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
+        }
+        let mut out = Vec::new();
+        write_str(&mut out, b"a\xffb");
+        assert_eq!(
+            serde_json::from_slice::<String>(&out).unwrap(),
+            "a\u{fffd}b"
+        );
+    }
+
+    #[test]
+    fn raw_json_is_inlined_compactly_or_base64() {
+        for (raw, want) in [
+            (&b"{\"f:a\":{}}"[..], "{\"f:a\":{}}"),
+            (b"{ \"a\" : [1, 2] }", "{\"a\":[1,2]}"),
+            (b"", "null"),
+            (b"\xd9\xd9\xf7\x01", "\"2dn3AQ==\""),
+        ] {
+            let mut out = Vec::new();
+            write_raw_json(&mut out, raw);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 }

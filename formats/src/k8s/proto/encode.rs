@@ -1,4 +1,4 @@
-//! JSON → the stored protobuf form, the inverse of [`super::decode`]: fields in field-number
+//! JSON → the stored protobuf form, the inverse of `proto::decode`: fields in field-number
 //! order, maps sorted by key, as gogo-protobuf writes them.
 //!
 //! Zero values the decoder dropped (Go `omitempty`) are not written back, so a value re-encoded

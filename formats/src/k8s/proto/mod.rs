@@ -3,8 +3,13 @@
 //! design and known differences: `docs/design-decode.md`).
 //!
 //! The schema is the Kubernetes `.proto` files vendored in `formats/k8s-protos/`, compiled by
-//! `build.rs` and turned once into a compact table ([`schema`]); the wire walk ([`decode`],
-//! [`encode`]) is our own.
+//! `build.rs` and turned once into a compact table (`schema.rs`); the wire walk (`decode.rs`,
+//! writing JSON text) and its inverse (`encode.rs`) are our own.
+//!
+//! [`decode`] gives a `serde_json::Value`, [`decode_to_json`] the same as compact text (several
+//! times faster, for printing), [`decode_counting`] also the number of fields the schema did not
+//! know (data from a newer Kubernetes: skipped, worth a warning). [`type_meta`] reads only the
+//! envelope. [`encode`] writes the stored form back.
 
 mod decode;
 mod encode;
@@ -47,6 +52,8 @@ pub enum ProtoError {
     },
     #[error("objects nested deeper than {} levels at byte {at}", decode::MAX_DEPTH)]
     TooDeep { at: usize },
+    #[error("decoded JSON could not be re-read: {0}")]
+    Json(String),
     #[error("cannot encode {path}: {reason}")]
     Encode { path: String, reason: String },
 }
@@ -66,12 +73,24 @@ pub fn decode(value: &[u8]) -> Result<Value, ProtoError> {
 
 /// [`decode`], also counting the fields the schema does not know.
 pub fn decode_counting(value: &[u8]) -> Result<Decoded, ProtoError> {
-    let mut decoder = Decoder::new();
-    let object = decode_envelope(&mut decoder, value, 0)?;
+    let (text, unknown_fields) = decode_text(value)?;
+    let object = serde_json::from_slice(&text).map_err(|e| ProtoError::Json(e.to_string()))?;
     Ok(Decoded {
         object,
-        unknown_fields: decoder.unknown_fields,
+        unknown_fields,
     })
+}
+
+/// [`decode`] as compact JSON text (what [`decode`] parses into a `Value`): the fast path for
+/// printing, several times quicker than building a `Value`.
+pub fn decode_to_json(value: &[u8]) -> Result<Vec<u8>, ProtoError> {
+    decode_text(value).map(|(text, _)| text)
+}
+
+fn decode_text(value: &[u8]) -> Result<(Vec<u8>, u32), ProtoError> {
+    let mut decoder = Decoder::new();
+    write_envelope(&mut decoder, value, 0)?;
+    Ok((decoder.out, decoder.unknown_fields))
 }
 
 /// The envelope's (apiVersion, kind), without decoding the object.
@@ -155,22 +174,29 @@ impl<'a> Envelope<'a> {
     }
 }
 
-/// Decodes one envelope (top-level or nested in a RawExtension) with `decoder`.
-fn decode_envelope(decoder: &mut Decoder, value: &[u8], base: usize) -> Result<Value, ProtoError> {
+/// Writes one envelope (top-level or nested in a RawExtension) as a JSON object at the end of
+/// the decoder's output.
+fn write_envelope<'a>(
+    decoder: &mut Decoder<'a>,
+    value: &'a [u8],
+    base: usize,
+) -> Result<std::ops::Range<usize>, ProtoError> {
     if decoder.depth() >= decode::MAX_DEPTH {
         return Err(ProtoError::TooDeep { at: base });
     }
     let env = Envelope::parse(value, base)?;
-    let api_version = text(env.api_version);
-    let kind = text(env.kind);
-    let Some(msg) = message_for(&api_version, &kind) else {
-        return Err(ProtoError::UnknownKind { api_version, kind });
+    let Some(msg) = message_for(&text(env.api_version), &text(env.kind)) else {
+        return Err(ProtoError::UnknownKind {
+            api_version: text(env.api_version),
+            kind: text(env.kind),
+        });
     };
-    let mut out = serde_json::Map::new();
-    out.insert("apiVersion".into(), Value::String(api_version));
-    out.insert("kind".into(), Value::String(kind));
-    decoder.object_into(msg, env.raw, env.raw_at, &mut out)?;
-    Ok(Value::Object(out))
+    let mut header = b"\"apiVersion\":".to_vec();
+    decode::write_str(&mut header, env.api_version);
+    header.extend_from_slice(b",\"kind\":");
+    decode::write_str(&mut header, env.kind);
+    let begin = decoder.out.len();
+    decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
 
 /// The proto package (without version) holding API group `group` (spec §1.4).
@@ -205,10 +231,18 @@ fn message_for(api_version: &str, kind: &str) -> Option<usize> {
         return None;
     }
     let schema = Schema::get();
-    // meta/v1 kinds (Status, DeleteOptions, ...) are registered in every group version.
+    let package = package_for(group)?;
+    // meta/v1 kinds (Status, DeleteOptions, ...) are registered in every group version; alpha
+    // versions removed from the current release are in the legacy packages (newest first).
     let msg = schema
-        .lookup(&format!("{}.{version}.{kind}", package_for(group)?))
-        .or_else(|| schema.lookup(&format!("apimachinery.pkg.apis.meta.{version}.{kind}")))?;
+        .lookup(&format!("{package}.{version}.{kind}"))
+        .or_else(|| schema.lookup(&format!("apimachinery.pkg.apis.meta.{version}.{kind}")))
+        .or_else(|| {
+            schema
+                .legacy_prefixes()
+                .iter()
+                .find_map(|p| schema.lookup(&format!("{p}.{package}.{version}.{kind}")))
+        })?;
     (schema.messages[msg].special == schema::Special::None).then_some(msg)
 }
 
@@ -247,6 +281,33 @@ mod tests {
             let msg = message_for(av, kind).unwrap_or_else(|| panic!("{av} {kind}"));
             assert_eq!(&*schema.messages[msg].name, name);
         }
+        // Alpha versions removed before the current release, from the legacy protos.
+        for (av, kind, name) in [
+            (
+                "networking.k8s.io/v1alpha1",
+                "IPAddress",
+                "legacy.v1_33.api.networking.v1alpha1.IPAddress",
+            ),
+            (
+                "resource.k8s.io/v1alpha3",
+                "ResourceClaim",
+                "legacy.v1_33.api.resource.v1alpha3.ResourceClaim",
+            ),
+            (
+                "resource.k8s.io/v1alpha2",
+                "ResourceClass",
+                "legacy.v1_30.api.resource.v1alpha2.ResourceClass",
+            ),
+        ] {
+            let msg = message_for(av, kind).unwrap_or_else(|| panic!("{av} {kind}"));
+            assert_eq!(&*schema.messages[msg].name, name);
+        }
+        // The current release wins where both have the kind.
+        let msg = message_for("resource.k8s.io/v1alpha3", "DeviceTaintRule").unwrap();
+        assert_eq!(
+            &*schema.messages[msg].name,
+            "api.resource.v1alpha3.DeviceTaintRule"
+        );
         assert!(message_for("batch/v9", "Job").is_none());
         assert!(message_for("example.com/v1", "Foo").is_none());
         assert!(message_for("meta.k8s.io/v1", "Time").is_none());
@@ -261,6 +322,10 @@ mod tests {
             decode(pod).unwrap(),
             serde_json::json!({"apiVersion": "v1", "kind": "Pod"})
         );
+        assert_eq!(
+            decode_to_json(pod).unwrap(),
+            br#"{"apiVersion":"v1","kind":"Pod"}"#
+        );
         let e = decode(&pod[..8]).unwrap_err();
         assert_eq!(e.to_string(), "truncated envelope at byte 6");
         let job = b"k8s\0\x0a\x0f\x0a\x08batch/v9\x12\x03Job";
@@ -273,6 +338,48 @@ mod tests {
         assert_eq!(
             decode(bad).unwrap_err().to_string(),
             "field Pod.spec (2): wire type 0, expected length-delimited"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped_and_counted() {
+        // Pod { metadata { name: "a", field 99: varint 7 }, field 50: "zz" }
+        let meta = b"\x0a\x01a\x98\x06\x07";
+        let mut pod = vec![0x0a, meta.len() as u8];
+        pod.extend_from_slice(meta);
+        pod.extend_from_slice(b"\x92\x03\x02zz");
+        let mut value = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12".to_vec();
+        value.push(pod.len() as u8);
+        value.extend_from_slice(&pod);
+        let d = decode_counting(&value).unwrap();
+        assert_eq!(d.unknown_fields, 2);
+        assert_eq!(
+            d.object,
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}})
+        );
+    }
+
+    #[test]
+    fn raw_extensions_inline_json_nested_envelopes_and_base64() {
+        // core/v1 List { items (2): [RawExtension { raw (1) }] }
+        fn list(raws: &[&[u8]]) -> Vec<u8> {
+            let mut body = Vec::new();
+            for raw in raws {
+                let mut ext = vec![0x0a, raw.len() as u8];
+                ext.extend_from_slice(raw);
+                body.extend_from_slice(&[0x12, ext.len() as u8]);
+                body.extend_from_slice(&ext);
+            }
+            let mut value = b"k8s\0\x0a\x0a\x0a\x02v1\x12\x04List\x12".to_vec();
+            value.push(body.len() as u8);
+            value.extend_from_slice(&body);
+            value
+        }
+        let pod = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12\x00";
+        let got = decode(&list(&[b"{ \"a\": [1, 2] }", b"\xd9\xd9\xf7\x01", pod])).unwrap();
+        assert_eq!(
+            got["items"],
+            serde_json::json!([{"a": [1, 2]}, "2dn3AQ==", {"apiVersion": "v1", "kind": "Pod"}])
         );
     }
 }

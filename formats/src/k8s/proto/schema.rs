@@ -66,15 +66,20 @@ pub(super) enum Special {
 pub(super) struct Field {
     pub number: u32,
     pub json_name: Box<str>,
+    /// `"jsonName":`, ready to copy into the output.
+    pub json_key: Box<[u8]>,
     pub ty: FieldType,
     pub repeated: bool,
     /// A proto `map<K, V>`: `ty` is the entry message {1 key, 2 value}.
     pub map: bool,
     /// Print a zero scalar read from the wire. Fields marked `+optional` are taken to be Go
-    /// `omitempty` and dropped at zero, unless they are known pointers ([`PRINT_ZERO`]).
+    /// `omitempty` and dropped at zero, unless they are in `PRINT_ZERO`.
     pub keep_zero: bool,
     /// A Go embedded struct (`json:",inline"`): its fields are printed in the parent object.
     pub inline: bool,
+    /// Drop the field when it decodes to `null` (ObjectMeta.creationTimestamp, `omitzero` since
+    /// Kubernetes 1.34).
+    pub omit_null: bool,
 }
 
 #[derive(Debug)]
@@ -87,8 +92,6 @@ pub(super) struct MessageDef {
     /// Indices into `fields` sorted by field number: the order gogo writes them.
     pub wire_order: Vec<usize>,
     pub special: Special,
-    /// meta/v1 ObjectMeta, whose zero creationTimestamp is omitted.
-    pub object_meta: bool,
 }
 
 impl MessageDef {
@@ -106,6 +109,8 @@ impl MessageDef {
 pub(super) struct Schema {
     pub messages: Vec<MessageDef>,
     by_name: HashMap<Box<str>, usize>,
+    /// `legacy.v1_33`, ...: older releases' API versions (see `k8s-protos/README.md`), newest first.
+    legacy: Vec<String>,
 }
 
 impl Schema {
@@ -116,6 +121,10 @@ impl Schema {
                 .expect("the FileDescriptorSet embedded by build.rs decodes");
             Schema::build(&set)
         })
+    }
+
+    pub fn legacy_prefixes(&self) -> &[String] {
+        &self.legacy
     }
 
     pub fn lookup(&self, full_name: &str) -> Option<usize> {
@@ -157,9 +166,12 @@ impl Schema {
                     let optional = markers.get(i).copied().unwrap_or(false);
                     let short = name.rsplit('.').next().unwrap_or(name);
                     let type_short = f.type_name().rsplit('.').next().unwrap_or("");
+                    let json_name = json_name(name, short, f.name());
                     Field {
                         number: f.number() as u32,
-                        json_name: json_name(name, short, f.name()).into(),
+                        json_key: format!("{}:", serde_json::Value::from(json_name.as_str())).into_bytes().into(),
+                        omit_null: name == "apimachinery.pkg.apis.meta.v1.ObjectMeta" && f.name() == "creationTimestamp",
+                        json_name: json_name.into(),
                         ty,
                         repeated: f.label() == Label::Repeated,
                         map,
@@ -180,14 +192,27 @@ impl Schema {
             wire_order.sort_by_key(|&i| fields[i].number);
             messages.push(MessageDef {
                 special: special(name, msg),
-                object_meta: name == "apimachinery.pkg.apis.meta.v1.ObjectMeta",
                 name: name.clone().into_boxed_str(),
                 fields,
                 by_number,
                 wire_order,
             });
         }
-        Schema { messages, by_name }
+        let mut legacy: Vec<String> = set
+            .file
+            .iter()
+            .filter_map(|f| {
+                let rest = f.package.as_deref()?.strip_prefix("legacy.")?;
+                Some(format!("legacy.{}", rest.split('.').next()?))
+            })
+            .collect();
+        legacy.sort_by(|a, b| b.cmp(a));
+        legacy.dedup();
+        Schema {
+            messages,
+            by_name,
+            legacy,
+        }
     }
 }
 
@@ -351,7 +376,14 @@ const INLINE: &[(&str, &str)] = &[
 ];
 
 /// Go `omitempty` fields whose proto comment lacks `+optional`. (message simple name, proto name)
-const UNMARKED_OMITEMPTY: &[(&str, &str)] = &[("ManagedFieldsEntry", "subresource")];
+const UNMARKED_OMITEMPTY: &[(&str, &str)] = &[
+    ("ManagedFieldsEntry", "subresource"),
+    ("StatefulSetStatus", "readyReplicas"),
+    ("StatefulSetStatus", "currentReplicas"),
+    ("StatefulSetStatus", "updatedReplicas"),
+    ("StatefulSetStatus", "currentRevision"),
+    ("StatefulSetStatus", "updateRevision"),
+];
 
 /// `+optional` scalar fields whose zero is printed: Go pointers, so an explicit zero on the wire
 /// is meaningful (`replicas: 0`), and a few optional fields without `omitempty`. Other
@@ -366,6 +398,30 @@ const PRINT_ZERO: &[(&str, &str)] = &[
     ("CSIDriverSpec", "requiresRepublish"),
     ("CSIDriverSpec", "seLinuxMount"),
     ("ObjectMeta", "deletionGracePeriodSeconds"),
+    ("StatefulSetStatus", "availableReplicas"),
+    ("HPAScalingRules", "stabilizationWindowSeconds"),
+    ("PersistentVolumeClaimSpec", "storageClassName"),
+    ("PodSpec", "setHostnameAsFQDN"),
+    ("Toleration", "tolerationSeconds"),
+    ("HostPathVolumeSource", "type"),
+    ("DownwardAPIVolumeFile", "mode"),
+    ("ConfigMapKeySelector", "optional"),
+    ("SecretKeySelector", "optional"),
+    ("ConfigMapEnvSource", "optional"),
+    ("SecretEnvSource", "optional"),
+    ("ConfigMapVolumeSource", "optional"),
+    ("SecretVolumeSource", "optional"),
+    ("ConfigMapProjection", "optional"),
+    ("SecretProjection", "optional"),
+    ("ServiceAccountTokenProjection", "expirationSeconds"),
+    ("ClientIPConfig", "timeoutSeconds"),
+    ("TopologySpreadConstraint", "minDomains"),
+    ("StorageClass", "allowVolumeExpansion"),
+    ("ValidatingWebhook", "timeoutSeconds"),
+    ("MutatingWebhook", "timeoutSeconds"),
+    ("ServiceReference", "port"),
+    ("NetworkPolicyPort", "endPort"),
+    ("MetricTarget", "averageUtilization"),
     ("DeploymentSpec", "replicas"),
     ("DeploymentStatus", "collisionCount"),
     ("StatefulSetStatus", "collisionCount"),

@@ -1,15 +1,43 @@
 //! The text forms of meta/v1 Time, MicroTime and Duration, as Go prints and parses them.
 
-/// `seconds` since the epoch as RFC 3339 UTC (`2006-01-02T15:04:05Z`); with `micros`, with six
-/// fraction digits (`RFC3339Micro`).
-pub(super) fn format_time(seconds: i64, micros: Option<u32>) -> String {
+/// Writes `seconds` since the epoch as RFC 3339 UTC (`2006-01-02T15:04:05Z`); with `micros`,
+/// with six fraction digits (`RFC3339Micro`).
+pub(super) fn write_time(out: &mut Vec<u8>, seconds: i64, micros: Option<u32>) {
     let days = seconds.div_euclid(86_400);
     let secs = seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if !(0..=9999).contains(&y) {
+        let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let s = match micros {
+            None => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
+            Some(us) => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{us:06}Z"),
+        };
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    // The common case without the formatting machinery (it is on every object's hot path).
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, u64::from(m));
+    put(8, 2, u64::from(d));
+    put(11, 2, (secs / 3600) as u64);
+    put(14, 2, (secs / 60 % 60) as u64);
+    put(17, 2, (secs % 60) as u64);
     match micros {
-        None => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
-        Some(us) => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{us:06}Z"),
+        None => {
+            out.extend_from_slice(&b[..19]);
+            out.push(b'Z');
+        }
+        Some(us) => {
+            put(20, 6, u64::from(us.min(999_999)));
+            out.extend_from_slice(&b);
+        }
     }
 }
 
@@ -186,6 +214,12 @@ pub(super) fn parse_duration(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn format_time(seconds: i64, micros: Option<u32>) -> String {
+        let mut out = Vec::new();
+        write_time(&mut out, seconds, micros);
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn times() {

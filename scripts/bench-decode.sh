@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmarks decoding Kubernetes objects. A real etcd is filled with protobuf-stored objects
+# (`examples/load-k8s.rs`: ConfigMaps, Secrets, node Leases as kube-apiserver writes them) and
+# saved as a real snapshot; then, page cache warm:
+#   1. revkeeper get --snapshot F --prefix /registry/ -o jsonl   decode every object to JSON lines
+#   2. revkeeper dump --snapshot F DIR                            every object to a YAML file, all cores
+#   3. etcdctl get --prefix /registry/ --write-out=json           on the same data, served by etcd
+# and prints wall time, objects/s, objects/s per core used (user+sys CPU), and peak RSS.
+#
+# Usage: scripts/bench-decode.sh [--objects N]   (default 1000000; the figures use 1M)
+# Environment: ETCD_BIN (server; default: the vendored etcd the tests use), ETCDCTL_BIN,
+# BENCH_DIR (work directory, default bench-out/, gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OBJECTS=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --objects) OBJECTS=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "bench-decode: unknown argument $1" >&2; exit 3 ;;
+  esac
+done
+say() { echo "bench-decode: $*" >&2; }
+
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >&2
+ETCDCTL=${ETCDCTL_BIN:-.etcd-tools/3.5/usr/bin/etcdctl}
+if [ ! -x "$ETCDCTL" ]; then
+  say "etcdctl 3.5 not found; fetching it with ../shared/tools/fetch-etcd-tools.sh"
+  sh ../shared/tools/fetch-etcd-tools.sh .etcd-tools >&2
+fi
+say "building (release)"
+cargo build --release --quiet --bin revkeeper --example load-k8s --example load-etcd
+RK=target/release/revkeeper
+ETCD=${ETCD_BIN:-$(target/release/examples/load-etcd --print-etcd-bin)}
+
+OUT=${BENCH_DIR:-bench-out}
+WORK="$OUT/decode"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=$(( 20000 + RANDOM % 20000 ))
+while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
+EP="http://127.0.0.1:$PORT"
+"$ETCD" --name bench --data-dir "$WORK/etcd" \
+  --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+  --listen-peer-urls "http://127.0.0.1:$(( PORT + 1 ))" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$(( PORT + 1 ))" \
+  --initial-cluster "bench=http://127.0.0.1:$(( PORT + 1 ))" \
+  --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$WORK/etcd.log" 2>&1 &
+ETCD_PID=$!
+trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do
+  "$ETCDCTL" --endpoints "$EP" endpoint health >/dev/null 2>&1 && break
+  sleep 0.1
+done
+say "loading $OBJECTS objects into etcd on $EP"
+target/release/examples/load-k8s --endpoints "$EP" --objects "$OBJECTS"
+SNAP="$WORK/snap.db"
+"$ETCDCTL" --endpoints "$EP" snapshot save "$SNAP" >/dev/null
+say "snapshot $(du -h "$SNAP" | cut -f1)"
+cat "$SNAP" >/dev/null
+
+# Runs a command with output to /dev/null; prints "wall user+sys maxrss_kib".
+measure() {
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || {
+    echo "bench-decode: failed: $* ($(tail -n1 "$WORK/stderr"))" >&2; exit 1; }
+  awk '{printf "%s %.2f %s", $1, $2 + $3, $4}' "$WORK/time"
+}
+report() { # name wall cpu rss
+  awk -v n="$1" -v w="$2" -v c="$3" -v r="$4" -v o="$OBJECTS" 'BEGIN {
+    printf "%-34s %8.2fs %10.0f obj/s %10.0f obj/s/core %8.0f MiB\n", n, w, o / w, o / c, r / 1024 }'
+}
+
+echo "decode benchmark: $OBJECTS objects, snapshot $(du -h "$SNAP" | cut -f1), $(nproc) CPUs"
+printf '%-34s %9s %16s %21s %12s\n' method wall rate "per core (cpu time)" "peak RSS"
+read -r w c r <<<"$(measure "$RK" get --snapshot "$SNAP" --prefix /registry/ -o jsonl)"
+report "revkeeper get -o jsonl (snapshot)" "$w" "$c" "$r"
+read -r w c r <<<"$(measure "$RK" dump --snapshot "$SNAP" "$WORK/dump")"
+report "revkeeper dump (snapshot)" "$w" "$c" "$r"
+rm -rf "$WORK/dump"
+read -r w c r <<<"$(measure "$RK" get --endpoints "$EP" --prefix /registry/ -o jsonl)"
+report "revkeeper get -o jsonl (live)" "$w" "$c" "$r"
+rk_live=$w
+read -r w c r <<<"$(measure "$ETCDCTL" --endpoints "$EP" get --prefix /registry/ --write-out=json)"
+report "etcdctl get -w json (raw, live)" "$w" "$c" "$r"
+awk -v a="$rk_live" -v b="$w" 'BEGIN {printf "revkeeper live decode / etcdctl raw json: %.2fx the time\n", a / b}'
