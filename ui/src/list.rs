@@ -34,6 +34,10 @@ pub trait Rows {
     }
 }
 
+/// Rows a filter looks at per refresh (per frame): a million-row list is filtered over several
+/// frames, showing matches as they come, instead of blocking keys for one long pass.
+const ROWS_PER_SLICE: usize = 100_000;
+
 #[derive(Clone, Debug, Default)]
 pub struct ListState {
     /// Position in the filtered view.
@@ -43,31 +47,72 @@ pub struct ListState {
     /// Index into the rows' `sortable()` list; `None`: the data's order.
     pub sort: Option<usize>,
     pub reverse: bool,
-    /// Row indices in display order, and what they were computed from.
+    /// Every row in sort order, and the (generation, sort, reverse) it was made for.
+    ordered: Vec<usize>,
+    ordered_stamp: Option<(u64, Option<usize>, bool)>,
+    /// Row indices in display order, and the (generation, filter, sort, reverse) they are for.
     view: Vec<usize>,
     stamp: Option<(u64, String, Option<usize>, bool)>,
+    /// A filter pass still going: the candidates (`None`: `ordered`), how far, the needle.
+    scan: Option<(Option<Vec<usize>>, usize, String)>,
 }
 
 impl ListState {
-    /// Recomputes the view if data (`generation`), filter or sort changed.
+    /// Brings the view up to date with the data (`generation`), filter and sort, filtering at
+    /// most [`ROWS_PER_SLICE`] rows per call (see [`ListState::is_pending`]).
     pub fn refresh(&mut self, rows: &dyn Rows, generation: u64) {
+        let order = (generation, self.sort, self.reverse);
+        if self.ordered_stamp != Some(order) || self.ordered.len() != rows.len() {
+            let mut ordered: Vec<usize> = (0..rows.len()).collect();
+            if let Some(col) = self.sort.and_then(|s| rows.sortable().get(s).copied()) {
+                ordered.sort_by(|&a, &b| rows.compare(a, b, col));
+            }
+            if self.reverse {
+                ordered.reverse();
+            }
+            self.ordered = ordered;
+            self.ordered_stamp = Some(order);
+            self.stamp = None;
+            self.scan = None;
+        }
         let stamp = (generation, self.filter.clone(), self.sort, self.reverse);
-        if self.stamp.as_ref() == Some(&stamp) && self.view.len() <= rows.len() {
-            return;
+        if self.stamp.as_ref() != Some(&stamp) {
+            let needle = self.filter.to_lowercase();
+            // Typing one more character only narrows the last view: search that, not every row.
+            let narrowing = self.scan.is_none()
+                && self.stamp.as_ref().is_some_and(|(g, f, s, r)| {
+                    (*g, *s, *r) == order && !f.is_empty() && needle.starts_with(&f.to_lowercase())
+                });
+            self.scan = None;
+            if needle.is_empty() {
+                self.view = self.ordered.clone();
+            } else {
+                let candidates = narrowing.then(|| std::mem::take(&mut self.view));
+                self.view = Vec::new();
+                self.scan = Some((candidates, 0, needle));
+            }
+            self.stamp = Some(stamp);
         }
-        let filter = self.filter.to_lowercase();
-        let mut view: Vec<usize> = (0..rows.len())
-            .filter(|&i| filter.is_empty() || rows.matches(i, &filter))
-            .collect();
-        if let Some(col) = self.sort.and_then(|s| rows.sortable().get(s).copied()) {
-            view.sort_by(|&a, &b| rows.compare(a, b, col));
+        if let Some((candidates, pos, needle)) = &mut self.scan {
+            let source = candidates.as_deref().unwrap_or(&self.ordered);
+            let end = (*pos + ROWS_PER_SLICE).min(source.len());
+            self.view.extend(
+                source[*pos..end]
+                    .iter()
+                    .copied()
+                    .filter(|&i| rows.matches(i, needle)),
+            );
+            *pos = end;
+            if end == source.len() {
+                self.scan = None;
+            }
         }
-        if self.reverse {
-            view.reverse();
-        }
-        self.view = view;
-        self.stamp = Some(stamp);
         self.clamp();
+    }
+
+    /// Whether a filter pass is still going (call [`ListState::refresh`] again).
+    pub fn is_pending(&self) -> bool {
+        self.scan.is_some()
     }
 
     /// For a text screen: `n` lines, the cursor being the first line shown.
@@ -75,6 +120,7 @@ impl ListState {
         if self.view.len() != n {
             self.view = (0..n).collect();
             self.stamp = None;
+            self.ordered_stamp = None;
             self.clamp();
         }
     }
@@ -141,14 +187,19 @@ impl ListState {
 
 /// Case-insensitive substring match of an already lowercased needle.
 pub fn contains(hay: &str, needle_lower: &str) -> bool {
-    if hay.is_ascii() {
-        hay.as_bytes()
-            .windows(needle_lower.len().max(1))
-            .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
-            || needle_lower.is_empty()
-    } else {
-        hay.to_lowercase().contains(needle_lower)
+    let (h, n) = (hay.as_bytes(), needle_lower.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if !hay.is_ascii() || !needle_lower.is_ascii() {
+        return hay.to_lowercase().contains(needle_lower);
     }
+    if h.len() < n.len() {
+        return false;
+    }
+    (0..=h.len() - n.len()).any(|i| {
+        h[i].to_ascii_lowercase() == first && h[i + 1..i + n.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 #[cfg(test)]
@@ -198,13 +249,45 @@ mod tests {
 
     #[test]
     fn scrolls_to_keep_the_cursor_visible() {
-        let rows = Names((0..100).map(|_| "x").collect());
+        let rows = Names(vec!["x"; 100]);
         let mut l = ListState::default();
         l.refresh(&rows, 1);
         l.move_by(30);
         assert_eq!(l.scroll_to_fit(10), 21);
         l.top();
         assert_eq!(l.scroll_to_fit(10), 0);
+    }
+
+    #[test]
+    fn a_big_list_is_filtered_over_several_refreshes() {
+        let names: Vec<&'static str> = (0..250_000)
+            .map(|i| if i % 2 == 0 { "even" } else { "odd" })
+            .collect();
+        let rows = Names(names);
+        let mut l = ListState::default();
+        l.refresh(&rows, 1);
+        assert!(!l.is_pending());
+        let settle = |l: &mut ListState| {
+            let mut passes = 1;
+            l.refresh(&rows, 1);
+            while l.is_pending() {
+                l.refresh(&rows, 1);
+                passes += 1;
+            }
+            passes
+        };
+        l.set_filter("ODD".into());
+        assert_eq!(settle(&mut l), 3, "250 000 rows, 100 000 per pass");
+        assert_eq!(l.len(), 125_000);
+        assert_eq!(l.current(), Some(1));
+        // one more character searches only the 125 000 matches
+        l.set_filter("ODD?".into());
+        assert_eq!(settle(&mut l), 2);
+        assert_eq!(l.len(), 0);
+        // a shorter filter starts over from every row
+        l.set_filter("D".into());
+        assert_eq!(settle(&mut l), 3);
+        assert_eq!(l.len(), 125_000);
     }
 
     #[test]

@@ -83,7 +83,10 @@ fn event_loop(
             dirty = true;
         }
         // Redraw on news, and on ticks while something is loading (the spinner).
-        if dirty || matches!(app.keyspace, crate::app::Loadable::Loading) || app.offline.is_some() {
+        let busy = matches!(app.keyspace, crate::app::Loadable::Loading)
+            || app.offline.is_some()
+            || app.top().list.is_pending();
+        if dirty || busy {
             draw(terminal, &mut app)?;
         }
     }

@@ -548,3 +548,45 @@ fn no_color_draws_without_colours() {
             .any(|c| c.fg != ratatui::style::Color::Reset)
     );
 }
+
+/// Filtering and sorting a list of a million objects on the drawing thread (run with
+/// `cargo test --release -p revkeeper-ui --test render -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn million_row_list_timing() {
+    use revkeeper_ui::list::{ListState, Rows};
+    use std::time::Instant;
+    let rows: Vec<ObjectRow> = (0..1_000_000)
+        .map(|i| pod(&format!("ns-{:02}", i % 97), &format!("events-{i:08}"), i))
+        .collect();
+    let view = views::keyspace::ObjectRows {
+        rows: &rows,
+        show_namespace: true,
+    };
+    let mut list = ListState::default();
+    let t = Instant::now();
+    list.refresh(&view, 1);
+    println!("unfiltered view: {:?}", t.elapsed());
+    for f in ["1", "12", "123", "1234", "9"] {
+        list.set_filter(f.into());
+        let (mut passes, mut slowest) = (0, Duration::ZERO);
+        loop {
+            let t = Instant::now();
+            list.refresh(&view, 1);
+            slowest = slowest.max(t.elapsed());
+            passes += 1;
+            if !list.is_pending() {
+                break;
+            }
+        }
+        println!(
+            "filter {f:?}: {} rows, {passes} passes, slowest {slowest:?}",
+            list.len()
+        );
+    }
+    list.set_filter(String::new());
+    list.sort = Some(0);
+    let t = Instant::now();
+    list.refresh(&view, 1);
+    println!("sort by name: {:?} ({} rows)", t.elapsed(), view.len());
+}

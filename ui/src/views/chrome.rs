@@ -54,10 +54,15 @@ pub fn title(app: &App) -> String {
             to.as_deref().map(file_name).unwrap_or("source")
         ),
     };
+    let filtering = if top.list.is_pending() {
+        " filtering…"
+    } else {
+        ""
+    };
     if top.list.filter.is_empty() {
         base
     } else {
-        format!("{base} </{}>", top.list.filter)
+        format!("{base} </{}>{filtering}", top.list.filter)
     }
 }
 
