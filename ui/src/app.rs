@@ -335,6 +335,10 @@ impl App {
             Reply::Keyspace(r) => {
                 self.progress = None;
                 self.keyspace = Loadable::from(r);
+                // A snapshot's estimated time comes from what the scan saw: ask again.
+                if self.overview.ready().is_some_and(|o| !o.live && o.estimated_time.is_none()) {
+                    self.worker.send(Request::Overview);
+                }
             }
             Reply::Objects {
                 resource,
