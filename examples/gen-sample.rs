@@ -141,6 +141,87 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     c.put("/registry/configmaps/kube-system/app-1", again, None)
         .await?;
 
+    // Findings for `revkeeper stale` / `leases` and the TUI demo: a node lease whose Node is
+    // gone (node-a's fresh lease sets the offline "now"), an orphaned ReplicaSet, an Event
+    // without a lease, a custom resource without its CRD, a namespace stuck Terminating and a
+    // keyless event lease.
+    let knl = object(
+        "Namespace",
+        "v1",
+        None,
+        "kube-node-lease",
+        r#","spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}"#,
+    );
+    c.put("/registry/namespaces/kube-node-lease", knl, None)
+        .await?;
+    for (node, renew) in [
+        ("node-a", "2026-11-01T12:00:00.000000Z"),
+        ("node-c", "2026-11-01T11:59:50.000000Z"),
+    ] {
+        let lease = object(
+            "Lease",
+            "coordination.k8s.io/v1",
+            Some("kube-node-lease"),
+            node,
+            &format!(
+                r#","spec":{{"holderIdentity":"{node}","leaseDurationSeconds":40,"renewTime":"{renew}"}}"#
+            ),
+        );
+        c.put(
+            format!("/registry/leases/kube-node-lease/{node}"),
+            lease,
+            None,
+        )
+        .await?;
+    }
+    let rs = object(
+        "ReplicaSet",
+        "apps/v1",
+        Some("demo"),
+        "web-5f6d8",
+        r#","spec":{"replicas":1}"#,
+    )
+    .replace(
+        r#""creationTimestamp""#,
+        r#""ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"0b5e3f1c-9a43-4d1e-8f5a-1d2c3b4a5e6f","controller":true}],"creationTimestamp""#,
+    );
+    c.put("/registry/replicasets/demo/web-5f6d8", rs, None)
+        .await?;
+    let stray = object(
+        "Event",
+        "v1",
+        Some("demo"),
+        "web-5f6d8.restored",
+        r#","reason":"Restored","type":"Normal""#,
+    );
+    c.put("/registry/events/demo/web-5f6d8.restored", stray, None)
+        .await?;
+    c.put(
+        "/registry/example.com/widgets/demo/w1",
+        object(
+            "Widget",
+            "example.com/v1",
+            Some("demo"),
+            "w1",
+            r#","spec":{"size":3}"#,
+        ),
+        None,
+    )
+    .await?;
+    let stuck = object(
+        "Namespace",
+        "v1",
+        None,
+        "old-team",
+        r#","spec":{"finalizers":["kubernetes"]},"status":{"phase":"Terminating"}"#,
+    )
+    .replace(
+        r#""creationTimestamp""#,
+        r#""deletionTimestamp":"2026-11-01T09:00:00Z","creationTimestamp""#,
+    );
+    c.put("/registry/namespaces/old-team", stuck, None).await?;
+    c.lease_grant(3660, None).await?;
+
     let mut stream = c.snapshot().await?;
     let tmp = format!("{out}.part");
     let mut f = std::fs::File::create(&tmp)?;

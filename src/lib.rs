@@ -6,6 +6,7 @@ pub mod cli;
 pub mod connect;
 pub mod decode;
 pub mod error;
+pub mod inspect;
 pub mod log;
 pub mod output;
 pub mod restore;

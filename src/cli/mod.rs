@@ -7,6 +7,7 @@ mod analyze;
 mod decode;
 mod dump;
 mod get;
+pub mod leases;
 pub mod snapshot_list;
 pub mod snapshot_prune;
 mod snapshot_restore;
@@ -14,6 +15,7 @@ pub mod snapshot_save;
 mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
+pub mod stale;
 mod tui;
 
 use crate::log::{self, LogFormat};
@@ -52,6 +54,10 @@ pub enum Command {
     Dump(dump::DumpArgs),
     /// Per-resource counts, sizes, kept revisions and encodings
     Analyze(analyze::AnalyzeArgs),
+    /// etcd leases with their keys, owner class and leak findings; `leases revoke ID…`
+    Leases(leases::LeasesArgs),
+    /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
+    Stale(stale::StaleArgs),
     /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
     Tui(tui::TuiArgs),
 }
@@ -113,6 +119,8 @@ fn run(cli: Cli) -> crate::Result<()> {
         Command::Decode(args) => decode::run(args),
         Command::Dump(args) => dump::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Leases(args) => leases::run(args),
+        Command::Stale(args) => stale::run(args),
         Command::Tui(args) => tui::run(args),
     }
 }

@@ -336,7 +336,11 @@ impl App {
                 self.progress = None;
                 self.keyspace = Loadable::from(r);
                 // A snapshot's estimated time comes from what the scan saw: ask again.
-                if self.overview.ready().is_some_and(|o| !o.live && o.estimated_time.is_none()) {
+                if self
+                    .overview
+                    .ready()
+                    .is_some_and(|o| !o.live && o.estimated_time.is_none())
+                {
                     self.worker.send(Request::Overview);
                 }
             }

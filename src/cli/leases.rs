@@ -1,0 +1,340 @@
+//! `revkeeper leases [--class …]`: every etcd lease with its keys, class and findings;
+//! `revkeeper leases revoke ID…`: dry run, or `--apply` on a live cluster.
+//! Also the flags every inspecting command shares, and the apply path `stale fix` reuses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::source_args::SourceArgs;
+use crate::connect::parse_duration;
+use crate::inspect::remediate::{self, ApplyOptions, Plan};
+use crate::inspect::{self, Finding, Now, Options, Report};
+use crate::output::{OutputArgs, OutputFormat, print_json, print_table, with_stdout};
+use crate::{Error, Result};
+
+/// How to read and judge the data (shared by `leases` and `stale`).
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// --etcd-prefix and --encryption-config (without it encrypted values are judged from
+    /// their keys)
+    #[command(flatten)]
+    pub decode: crate::decode::DecodeOptions,
+    /// kube-apiserver --event-ttl
+    #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_duration)]
+    pub event_ttl: Duration,
+    /// "Now" for age rules: RFC 3339 time, or "estimate" (from the data's newest heartbeats).
+    /// Default: the clock for a live cluster, the estimate for a snapshot
+    #[arg(long, value_name = "TIME|estimate")]
+    pub now: Option<String>,
+}
+
+impl InspectArgs {
+    pub fn options(&self) -> Result<Options> {
+        let now = match self.now.as_deref() {
+            None => Now::Auto,
+            Some("estimate") => Now::Estimate,
+            Some(t) => Now::At(
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| {
+                        Error::invalid(format!("--now {t:?}: {e} (use RFC 3339 or \"estimate\")"))
+                    })?
+                    .unix_timestamp(),
+            ),
+        };
+        Ok(Options {
+            prefix: self.decode.prefix().to_string(),
+            event_ttl: self.event_ttl.as_secs() as i64,
+            now,
+            ..Options::default()
+        })
+    }
+
+    /// Scans the source and runs every detector.
+    pub fn inspect(&self) -> Result<Report> {
+        let source = self.source.open()?;
+        let keyring = self.decode.keyring()?;
+        inspect::inspect(source.as_ref(), &keyring, &self.options()?)
+    }
+}
+
+/// What `--apply` needs (shared by `leases revoke` and `stale fix`).
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Make the changes (live clusters only). Without it: print them and change nothing
+    #[arg(long)]
+    pub apply: bool,
+    /// Append every change (intent and result) to this JSON-lines file
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Save a snapshot into this directory before changing anything
+    #[arg(long, value_name = "DIR")]
+    pub snapshot_first: Option<PathBuf>,
+    /// Refuse to revoke leases granted or renewed less than this long ago (kube-apiserver may
+    /// still attach objects to them)
+    #[arg(long, value_name = "DUR", default_value = "90s", value_parser = parse_duration)]
+    pub min_age: Duration,
+}
+
+/// List the etcd leases with their keys, class and findings
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LeasesArgs {
+    #[command(subcommand)]
+    pub command: Option<LeasesCommand>,
+    /// Only leases of these classes: kubernetes-events, masterleases, peerserverleases, foreign
+    #[arg(long, value_delimiter = ',')]
+    pub class: Vec<String>,
+    #[command(flatten)]
+    pub inspect: InspectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LeasesCommand {
+    /// Revoke leases (hex ids as etcdctl prints them): dry run unless --apply
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    #[command(flatten)]
+    pub inspect: InspectArgs,
+}
+
+/// Findings the `leases` view shows besides the lease findings: leases of keys (L5, L6) and
+/// Kubernetes Lease objects.
+const KEY_LEASE_CHECKS: &[&str] = &[
+    "key-with-missing-lease",
+    "event-without-lease",
+    "masterlease-without-lease",
+    "peerserverlease-without-lease",
+    "node-lease-without-node",
+    "apiserver-identity-lease-expired",
+    "leader-election-lease-stale",
+];
+
+pub fn run(args: LeasesArgs) -> Result<()> {
+    if let Some(LeasesCommand::Revoke(r)) = args.command {
+        return revoke(r);
+    }
+    const CLASSES: [&str; 4] = [
+        "kubernetes-events",
+        "masterleases",
+        "peerserverleases",
+        "foreign",
+    ];
+    if let Some(bad) = args.class.iter().find(|c| !CLASSES.contains(&c.as_str())) {
+        return Err(Error::invalid(format!(
+            "--class {bad}: not a lease class (use {})",
+            CLASSES.join(", ")
+        )));
+    }
+    let report = args.inspect.inspect()?;
+    let classes = &args.class;
+    let leases: Vec<_> = report
+        .leases
+        .iter()
+        .filter(|l| classes.is_empty() || classes.iter().any(|c| c == l.class.label()))
+        .collect();
+    let findings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.lease.is_some() || KEY_LEASE_CHECKS.contains(&f.check))
+        .collect();
+    match args.output.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "source": report.source,
+            "revision": report.revision,
+            "now": crate::timefmt::rfc3339(time::OffsetDateTime::from_unix_timestamp(report.now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)),
+            "now_estimated": report.now_estimated,
+            "now_basis": report.now_basis,
+            "leases": leases,
+            "findings": findings,
+        })),
+        OutputFormat::Table => {
+            print_header(&report)?;
+            let rows: Vec<Vec<String>> = leases
+                .iter()
+                .map(|l| {
+                    vec![
+                        format!("{:016x}", l.id),
+                        l.ttl.to_string(),
+                        l.remaining_ttl
+                            .map(|r| r.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        l.class.label().to_string(),
+                        l.key_count.to_string(),
+                        l.prefixes
+                            .iter()
+                            .map(|(p, n)| format!("{p}({n})"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        l.findings.join(","),
+                    ]
+                })
+                .collect();
+            print_table(
+                &[
+                    "ID",
+                    "TTL",
+                    "REMAINING",
+                    "CLASS",
+                    "KEYS",
+                    "PREFIXES",
+                    "FINDINGS",
+                ],
+                &rows,
+            )?;
+            with_stdout(|out| writeln!(out))?;
+            print_findings(&findings)
+        }
+    }
+}
+
+pub fn print_header(report: &Report) -> Result<()> {
+    let now = time::OffsetDateTime::from_unix_timestamp(report.now)
+        .map(crate::timefmt::rfc3339)
+        .unwrap_or_default();
+    let how = if report.now_estimated {
+        format!("estimated: {}", report.now_basis)
+    } else {
+        report.now_basis.clone()
+    };
+    let v = &report.values;
+    with_stdout(|out| {
+        writeln!(out, "# {} at revision {}", report.source, report.revision)?;
+        writeln!(out, "# now {now} ({how})")?;
+        writeln!(
+            out,
+            "# {} keys: {} decoded, {} encrypted (judged from keys), {} undecodable",
+            v.keys, v.decoded, v.encrypted, v.undecodable
+        )
+    })
+}
+
+pub fn print_findings(findings: &[&Finding]) -> Result<()> {
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            let what = match (&f.key, f.lease) {
+                (Some(k), _) => k.clone(),
+                (None, Some(l)) => format!("lease {l:016x}"),
+                _ => "-".into(),
+            };
+            let fix = match (&f.fix.kubectl, f.fix.etcd.is_empty()) {
+                (Some(k), _) => k.clone(),
+                (None, false) => match f.lease {
+                    Some(l) => format!("revkeeper leases revoke {l:016x}"),
+                    None => format!("revkeeper stale fix --check {}", f.check),
+                },
+                (None, true) => f.fix.note.clone().unwrap_or_default(),
+            };
+            vec![
+                format!("{:?}", f.severity).to_lowercase(),
+                f.check.to_string(),
+                what,
+                f.evidence.clone(),
+                fix,
+            ]
+        })
+        .collect();
+    print_table(&["SEVERITY", "CHECK", "KEY", "EVIDENCE", "FIX"], &rows)
+}
+
+fn revoke(args: RevokeArgs) -> Result<()> {
+    let ids = args
+        .ids
+        .iter()
+        .map(|s| inspect::parse_lease_id(s))
+        .collect::<Result<Vec<_>>>()?;
+    check_apply_target(&args.apply, &args.inspect)?;
+    let report = args.inspect.inspect()?;
+    let plan = remediate::plan_revoke(&report, &ids)?;
+    execute(&plan, &args.apply, &args.inspect)
+}
+
+pub fn check_apply_target(apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {
+    if apply.apply && inspect.source.snapshot.is_some() {
+        return Err(Error::invalid(
+            "--apply changes a live cluster; a snapshot file is never written (drop --snapshot, give --endpoints)",
+        ));
+    }
+    Ok(())
+}
+
+/// Prints the plan; with `--apply`, runs it on the cluster and prints what happened. Fails
+/// (exit 1) when any step was not carried out.
+pub fn execute(plan: &Plan, apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {
+    let lines = remediate::describe(plan);
+    let mode = if apply.apply {
+        "applying"
+    } else {
+        "dry run (add --apply to change the cluster)"
+    };
+    with_stdout(|out| {
+        writeln!(out, "# {} operations, {mode}", lines.len())?;
+        for l in &lines {
+            writeln!(out, "{l}")?;
+        }
+        Ok(())
+    })?;
+    if !apply.apply || plan.steps.is_empty() {
+        return Ok(());
+    }
+    let config = inspect.source.connect.resolve()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
+    if let Some(dir) = &apply.snapshot_first {
+        let opts = crate::backup::save::SaveOptions {
+            target: crate::backup::save::Target::Dir {
+                dir: dir.clone(),
+                prefix: "before-fix".into(),
+            },
+            compression: crate::backup::manifest::Compression::Zstd,
+            zstd_level: 3,
+            force: false,
+            progress: false,
+        };
+        crate::backup::save::check_target(&opts)?;
+        let fetched = runtime.block_on(crate::backup::save::fetch(&config, &opts))?;
+        let saved = crate::backup::save::commit(fetched, &opts)?;
+        crate::backup::save::log_saved(&saved);
+    }
+    let outcomes = runtime.block_on(async {
+        let mut conn = config.connect().await?;
+        let opts = ApplyOptions {
+            audit_log: apply.audit_log.clone(),
+            min_lease_age: apply.min_age,
+            endpoint: conn.endpoint.clone(),
+            ..ApplyOptions::default()
+        };
+        remediate::apply(&mut conn.client, plan, &opts).await
+    })?;
+    let failed = outcomes.iter().filter(|o| !o.ok()).count();
+    with_stdout(|out| {
+        for o in &outcomes {
+            let what = match &o.op {
+                inspect::EtcdOp::Delete { key, .. } => key.clone(),
+                inspect::EtcdOp::Revoke { lease, .. } => format!("lease {lease:016x}"),
+            };
+            writeln!(out, "{}\t{what}\t{}", o.result, o.message)?;
+        }
+        Ok(())
+    })?;
+    if failed > 0 {
+        return Err(Error::general(format!(
+            "{failed} of {} changes were not made (see above); nothing was retried",
+            outcomes.len()
+        )));
+    }
+    Ok(())
+}

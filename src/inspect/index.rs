@@ -1,0 +1,235 @@
+//! The index built by one pass over the keys: one compact [`Entry`] per key, sorted by key (the
+//! scan order), so existence checks are binary searches and nothing else is copied.
+
+use std::collections::HashMap;
+
+use revkeeper_formats::k8s::{self, Keyring, key::ObjectKey};
+
+use super::facts::{self, ObjectFacts, ValueState};
+
+pub struct Entry {
+    pub key: Box<str>,
+    pub lease: i64,
+    pub mod_revision: i64,
+    pub value_len: u32,
+    pub state: ValueState,
+    pub facts: ObjectFacts,
+}
+
+impl Entry {
+    /// The key split below `prefix`, or None for keys outside it or of another shape.
+    pub fn object_key<'a>(&'a self, prefix: &str) -> Option<ObjectKey<'a>> {
+        ObjectKey::parse(self.key.as_bytes(), prefix)
+    }
+}
+
+/// A custom resource type declared by a CRD found in the data.
+#[derive(Clone, Debug)]
+pub struct CrdInfo {
+    pub plural: Box<str>,
+    pub namespaced: bool,
+}
+
+pub struct Index {
+    pub prefix: String,
+    pub entries: Vec<Entry>,
+    /// (group, kind) → the CRD's plural and scope.
+    pub crds: HashMap<(Box<str>, Box<str>), CrdInfo>,
+    /// Keys that were not valid UTF-8 (counted, not indexed).
+    pub skipped_keys: u64,
+}
+
+impl Index {
+    pub fn new(prefix: &str) -> Index {
+        Index {
+            prefix: prefix.trim_end_matches('/').to_string(),
+            entries: Vec::new(),
+            crds: HashMap::new(),
+            skipped_keys: 0,
+        }
+    }
+
+    /// Adds one key with its value (decoded here with `keyring`). Keys must come in sorted order.
+    pub fn add(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        lease: i64,
+        mod_revision: i64,
+        keyring: &Keyring,
+    ) {
+        let Ok(key_str) = std::str::from_utf8(key) else {
+            self.skipped_keys += 1;
+            return;
+        };
+        let resource = ObjectKey::parse(key, &self.prefix).map(|k| k.resource);
+        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
+        // else goes through the decoder (protobuf, CBOR, encryption).
+        if looks_like_json(value)
+            && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
+        {
+            self.push(
+                key_str,
+                value.len(),
+                lease,
+                mod_revision,
+                ValueState::Object,
+                facts,
+            );
+            return;
+        }
+        let (state, object) = match k8s::decode_value(key, value, keyring) {
+            Ok(d) => match d.object {
+                Some(o) => (ValueState::Object, Some(o)),
+                None => (ValueState::NotObject, None),
+            },
+            Err(k8s::ValueError::Encryption(e)) => (
+                ValueState::Encrypted {
+                    label: encryption_label(value, &e.to_string()),
+                },
+                None,
+            ),
+            Err(e) => (
+                ValueState::Undecodable {
+                    error: e.to_string(),
+                },
+                None,
+            ),
+        };
+        self.add_decoded(
+            key_str,
+            value.len(),
+            lease,
+            mod_revision,
+            state,
+            object.as_ref(),
+        );
+    }
+
+    /// Adds one key whose value is already decoded (or known not to be an object).
+    pub fn add_decoded(
+        &mut self,
+        key: &str,
+        value_len: usize,
+        lease: i64,
+        mod_revision: i64,
+        state: ValueState,
+        object: Option<&serde_json::Value>,
+    ) {
+        let resource = ObjectKey::parse(key.as_bytes(), &self.prefix).map(|k| k.resource);
+        let facts = match (resource, object) {
+            (Some(r), Some(o)) => facts::extract(r, o),
+            _ => ObjectFacts::default(),
+        };
+        self.push(key, value_len, lease, mod_revision, state, facts);
+    }
+
+    fn push(
+        &mut self,
+        key: &str,
+        value_len: usize,
+        lease: i64,
+        mod_revision: i64,
+        state: ValueState,
+        facts: ObjectFacts,
+    ) {
+        if let facts::KindFacts::Crd {
+            group,
+            kind,
+            plural,
+            namespaced,
+        } = &facts.kind
+        {
+            self.crds.insert(
+                (group.clone(), kind.clone()),
+                CrdInfo {
+                    plural: plural.clone(),
+                    namespaced: *namespaced,
+                },
+            );
+        }
+        self.entries.push(Entry {
+            key: key.into(),
+            lease,
+            mod_revision,
+            value_len: value_len.min(u32::MAX as usize) as u32,
+            state,
+            facts,
+        });
+    }
+
+    /// Sorts the entries (a no-op after a scan, which is already sorted).
+    pub fn finish(&mut self) {
+        if !self.entries.is_sorted_by(|a, b| a.key <= b.key) {
+            self.entries.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| (*e.key).cmp(key))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    /// The object of etcd resource `resource` named `ns/name` (or `name` when cluster-scoped).
+    pub fn object(&self, resource: &str, ns: Option<&str>, name: &str) -> Option<&Entry> {
+        let key = match ns {
+            Some(ns) => format!("{}/{resource}/{ns}/{name}", self.prefix),
+            None => format!("{}/{resource}/{name}", self.prefix),
+        };
+        self.get(&key)
+    }
+
+    /// Where the owner named by `api_version`/`kind` lives: its etcd resource and whether it is
+    /// namespaced (built-ins first, then the CRDs found in the data).
+    pub fn resolve_kind(&self, api_version: &str, kind: &str) -> Option<(String, bool)> {
+        if let Some(r) = k8s::resources::by_kind(api_version, kind) {
+            return Some((r.etcd_resource.to_string(), r.namespaced));
+        }
+        let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
+        self.crds
+            .get(&(Box::from(group), Box::from(kind)))
+            .map(|c| {
+                (
+                    k8s::resources::custom_etcd_resource(&c.plural, group),
+                    c.namespaced,
+                )
+            })
+    }
+}
+
+fn looks_like_json(value: &[u8]) -> bool {
+    value
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
+/// `provider:key` from a `k8s:enc:<provider>:v1:<key>:` header, for reports.
+fn encryption_label(value: &[u8], error: &str) -> String {
+    let mut parts = value.splitn(6, |b| *b == b':');
+    let mut field = |n: usize| {
+        parts
+            .nth(n)
+            .and_then(|p| std::str::from_utf8(p).ok())
+            .filter(|p| !p.is_empty() && p.len() < 64)
+    };
+    match (field(2), field(1)) {
+        (Some(provider), Some(key)) => format!("{provider}:{key}"),
+        _ => format!("encrypted ({error})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encryption_label_names_provider_and_key() {
+        assert_eq!(
+            encryption_label(b"k8s:enc:aescbc:v1:key1:\x00\x01", "x"),
+            "aescbc:key1"
+        );
+    }
+}

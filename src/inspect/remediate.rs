@@ -1,0 +1,488 @@
+//! Safe remediation (spec §6): a [`Plan`] of etcd operations taken from a [`Report`], printed as
+//! a dry run, or applied to a live cluster:
+//!
+//! * key deletes are `Txn(If ModRevision(k)==seen ∧ Lease(k)==seen Then Delete k)`, in batches;
+//!   a failed batch is retried key by key so every key gets its own verdict, and a key that
+//!   changed since the inspection is kept and reported (never retried blindly);
+//! * a lease is revoked only after re-reading it (`LeaseTimeToLive` with keys): refused when its
+//!   keys changed, when it is foreign or kept alive, or when it is young enough to be the lease
+//!   kube-apiserver is attaching Events to right now; leases with many keys are drained first;
+//! * nothing here puts a key or grants a lease, so it works under a NOSPACE alarm;
+//! * every step is written to the audit log (JSON lines) before (intent) and after (result).
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use etcd_client::{Client, Compare, CompareOp, DeleteOptions, LeaseTimeToLiveOptions, Txn, TxnOp};
+use serde_json::json;
+use sha2::Digest;
+
+use super::{EtcdOp, LeaseClass, Report};
+use crate::{Error, Result};
+
+/// Operations per delete txn (etcd's `--max-txn-ops` default is 128).
+const BATCH: usize = 100;
+
+/// One planned operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub op: EtcdOp,
+    /// The findings that asked for it.
+    pub checks: Vec<&'static str>,
+    /// Set when the plan already knows this step must not run (foreign or kept-alive lease).
+    pub refused: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+/// The etcd operations of the findings whose check is in `checks` (all when empty): deletes
+/// first, then revokes; a key is deleted once even when several findings name it.
+pub fn plan_fix(report: &Report, checks: &[String]) -> Plan {
+    let mut deletes: Vec<Step> = Vec::new();
+    let mut revokes: Vec<Step> = Vec::new();
+    for f in &report.findings {
+        if !checks.is_empty() && !checks.iter().any(|c| c == f.check) {
+            continue;
+        }
+        for op in &f.fix.etcd {
+            let list = match op {
+                EtcdOp::Delete { .. } => &mut deletes,
+                EtcdOp::Revoke { .. } => &mut revokes,
+            };
+            match list.iter_mut().find(|s| s.op == *op) {
+                Some(s) if !s.checks.contains(&f.check) => s.checks.push(f.check),
+                Some(_) => {}
+                None => list.push(Step {
+                    op: op.clone(),
+                    checks: vec![f.check],
+                    refused: None,
+                }),
+            }
+        }
+    }
+    let deleted: HashSet<&str> = deletes
+        .iter()
+        .filter_map(|s| match &s.op {
+            EtcdOp::Delete { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    for s in &mut revokes {
+        if let EtcdOp::Revoke { lease, keys } = &mut s.op {
+            keys.retain(|k| !deleted.contains(k.as_str()));
+            s.refused = revoke_refusal(report, *lease);
+        }
+    }
+    deletes.extend(revokes);
+    Plan { steps: deletes }
+}
+
+/// Revokes of the leases `ids` as inspected in `report`.
+pub fn plan_revoke(report: &Report, ids: &[i64]) -> Result<Plan> {
+    let mut steps = Vec::new();
+    for &id in ids {
+        let info = report.leases.iter().find(|l| l.id == id).ok_or_else(|| {
+            Error::invalid(format!(
+                "lease {id:016x} not found (check `revkeeper leases`)"
+            ))
+        })?;
+        steps.push(Step {
+            op: EtcdOp::Revoke {
+                lease: id,
+                keys: info.keys.clone(),
+            },
+            checks: info.findings.clone(),
+            refused: revoke_refusal(report, id),
+        });
+    }
+    Ok(Plan { steps })
+}
+
+fn revoke_refusal(report: &Report, id: i64) -> Option<String> {
+    let info = report.leases.iter().find(|l| l.id == id)?;
+    if info.findings.contains(&"lease-kept-alive") {
+        return Some("a client keeps this lease alive: it is in use".into());
+    }
+    if info.class == LeaseClass::Foreign {
+        return Some("foreign lease (not granted by kube-apiserver): find its owner; revkeeper never revokes these".into());
+    }
+    None
+}
+
+/// The dry run: one line per operation, exactly what `--apply` would send.
+pub fn describe(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .map(|s| {
+            let what = match &s.op {
+                EtcdOp::Delete {
+                    key,
+                    mod_revision,
+                    lease,
+                } => format!(
+                    "txn: if mod_revision({key}) == {mod_revision} and lease({key}) == {lease:016x} then delete {key}"
+                ),
+                EtcdOp::Revoke { lease, keys } => format!(
+                    "lease revoke {lease:016x} (after re-checking it; {} attached keys go with it{})",
+                    keys.len(),
+                    if keys.len() > DRAIN_ABOVE {
+                        ", drained in batches first"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            match &s.refused {
+                Some(r) => format!("REFUSED {what}: {r}"),
+                None => format!("{what}   [{}]", s.checks.join(",")),
+            }
+        })
+        .collect()
+}
+
+/// Leases with more keys than this are drained in batches before the revoke.
+const DRAIN_ABOVE: usize = 1000;
+
+/// What happened to one step.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    pub op: EtcdOp,
+    /// `deleted`, `revoked`, `gone` (already absent), `changed` (kept: modified since the
+    /// inspection), `refused`, `failed`.
+    pub result: &'static str,
+    pub message: String,
+}
+
+impl Outcome {
+    /// Whether the step leaves the cluster as the user asked (done, or nothing left to do).
+    pub fn ok(&self) -> bool {
+        matches!(self.result, "deleted" | "revoked" | "gone")
+    }
+}
+
+pub struct ApplyOptions {
+    /// Append-only JSON-lines audit log.
+    pub audit_log: Option<PathBuf>,
+    /// Refuse to revoke leases granted (or renewed) less than this long ago: kube-apiserver may
+    /// still be attaching Events to them (lease reuse window 60 s + margin).
+    pub min_lease_age: Duration,
+    /// Pause between the two polls that reveal a kept-alive lease (at least 1 s).
+    pub keepalive_probe: Duration,
+    /// For the audit log: where the changes go.
+    pub endpoint: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> ApplyOptions {
+        ApplyOptions {
+            audit_log: None,
+            min_lease_age: Duration::from_secs(90),
+            keepalive_probe: Duration::from_millis(1200),
+            endpoint: String::new(),
+        }
+    }
+}
+
+struct Audit {
+    file: Option<std::fs::File>,
+    endpoint: String,
+}
+
+impl Audit {
+    fn open(path: Option<&Path>, endpoint: &str) -> Result<Audit> {
+        let file = match path {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| Error::io("cannot open the audit log", p, e))?,
+            ),
+            None => None,
+        };
+        Ok(Audit {
+            file,
+            endpoint: endpoint.to_string(),
+        })
+    }
+
+    fn write(&mut self, phase: &str, mut record: serde_json::Value) -> Result<()> {
+        let Some(f) = &mut self.file else {
+            return Ok(());
+        };
+        let extra = json!({
+            "time": crate::timefmt::now_rfc3339(),
+            "phase": phase,
+            "user": std::env::var("USER").unwrap_or_default(),
+            "tool": format!("revkeeper {}", env!("CARGO_PKG_VERSION")),
+            "endpoint": self.endpoint,
+        });
+        if let (Some(r), Some(x)) = (record.as_object_mut(), extra.as_object()) {
+            for (k, v) in x {
+                r.insert(k.clone(), v.clone());
+            }
+        }
+        let mut line = record.to_string();
+        line.push('\n');
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| Error::general(format!("cannot write the audit log: {e}")))
+    }
+}
+
+fn rpc(what: &str, e: etcd_client::Error) -> Error {
+    Error::server(format!("{what}: {e}"))
+}
+
+/// Runs `plan` against a live cluster. Refused steps are reported, not run. Stops at the first
+/// RPC failure (connection lost) after recording it; per-key verdicts are in the outcomes.
+pub async fn apply(client: &mut Client, plan: &Plan, opts: &ApplyOptions) -> Result<Vec<Outcome>> {
+    let mut audit = Audit::open(opts.audit_log.as_deref(), &opts.endpoint)?;
+    let mut out = Vec::new();
+    let deletes: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.op, EtcdOp::Delete { .. }))
+        .collect();
+    for batch in deletes.chunks(BATCH) {
+        out.extend(delete_batch(client, batch, &mut audit).await?);
+    }
+    for s in &plan.steps {
+        if let EtcdOp::Revoke { lease, keys } = &s.op {
+            let outcome = match &s.refused {
+                Some(r) => Outcome {
+                    op: s.op.clone(),
+                    result: "refused",
+                    message: r.clone(),
+                },
+                None => revoke(client, *lease, keys, opts, &mut audit).await?,
+            };
+            out.push(outcome);
+        }
+    }
+    Ok(out)
+}
+
+fn delete_parts(op: &EtcdOp) -> (&str, i64, i64) {
+    match op {
+        EtcdOp::Delete {
+            key,
+            mod_revision,
+            lease,
+        } => (key, *mod_revision, *lease),
+        EtcdOp::Revoke { .. } => unreachable!("only deletes are batched"),
+    }
+}
+
+async fn delete_batch(
+    client: &mut Client,
+    steps: &[&Step],
+    audit: &mut Audit,
+) -> Result<Vec<Outcome>> {
+    let mut compares = Vec::new();
+    let mut ops = Vec::new();
+    for s in steps {
+        let (key, rev, lease) = delete_parts(&s.op);
+        audit.write(
+            "intent",
+            json!({"op": "delete", "key": key, "mod_revision": rev, "lease": format!("{lease:016x}"), "checks": s.checks}),
+        )?;
+        compares.push(Compare::mod_revision(key, CompareOp::Equal, rev));
+        compares.push(Compare::lease(key, CompareOp::Equal, lease));
+        ops.push(TxnOp::delete(
+            key,
+            Some(DeleteOptions::new().with_prev_key()),
+        ));
+    }
+    let resp = client
+        .txn(Txn::new().when(compares).and_then(ops))
+        .await
+        .map_err(|e| rpc("delete txn", e))?;
+    if !resp.succeeded() {
+        if steps.len() == 1 {
+            return Ok(vec![
+                verdict_after_failed_compare(client, steps[0], audit).await?,
+            ]);
+        }
+        let mut out = Vec::new();
+        for s in steps {
+            out.extend(Box::pin(delete_batch(client, &[*s], audit)).await?);
+        }
+        return Ok(out);
+    }
+    let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+    let mut out = Vec::new();
+    for (s, r) in steps.iter().zip(resp.op_responses()) {
+        let (key, _, _) = delete_parts(&s.op);
+        let prev_sha = match r {
+            etcd_client::TxnOpResponse::Delete(d) => d
+                .prev_kvs()
+                .first()
+                .map(|kv| hex::encode(sha2::Sha256::digest(kv.value()))),
+            _ => None,
+        };
+        audit.write(
+            "result",
+            json!({"op": "delete", "key": key, "succeeded": true, "revision": revision, "prev_value_sha256": prev_sha}),
+        )?;
+        out.push(Outcome {
+            op: s.op.clone(),
+            result: "deleted",
+            message: format!("deleted at revision {revision}"),
+        });
+    }
+    Ok(out)
+}
+
+async fn verdict_after_failed_compare(
+    client: &mut Client,
+    s: &Step,
+    audit: &mut Audit,
+) -> Result<Outcome> {
+    let (key, rev, lease) = delete_parts(&s.op);
+    let now = client.get(key, None).await.map_err(|e| rpc("get", e))?;
+    let (result, message) = match now.kvs().first() {
+        None => ("gone", "already deleted".to_string()),
+        Some(kv) => (
+            "changed",
+            format!(
+                "kept: changed since the inspection (mod_revision {rev} → {}, lease {lease:016x} → {:016x}); inspect again",
+                kv.mod_revision(),
+                kv.lease()
+            ),
+        ),
+    };
+    audit.write(
+        "result",
+        json!({"op": "delete", "key": key, "succeeded": false, "result": result, "message": message}),
+    )?;
+    Ok(Outcome {
+        op: s.op.clone(),
+        result,
+        message,
+    })
+}
+
+async fn revoke(
+    client: &mut Client,
+    lease: i64,
+    expected_keys: &[String],
+    opts: &ApplyOptions,
+    audit: &mut Audit,
+) -> Result<Outcome> {
+    let op = EtcdOp::Revoke {
+        lease,
+        keys: expected_keys.to_vec(),
+    };
+    let hex = format!("{lease:016x}");
+    audit.write(
+        "intent",
+        json!({"op": "revoke", "lease": hex, "keys": expected_keys.len()}),
+    )?;
+    let finish = |result: &'static str, message: String, audit: &mut Audit| -> Result<Outcome> {
+        audit.write(
+            "result",
+            json!({"op": "revoke", "lease": hex, "result": result, "message": message}),
+        )?;
+        Ok(Outcome {
+            op: op.clone(),
+            result,
+            message,
+        })
+    };
+    let first = client
+        .lease_time_to_live(lease, Some(LeaseTimeToLiveOptions::new().with_keys()))
+        .await
+        .map_err(|e| rpc("lease time-to-live", e))?;
+    if first.ttl() < 0 {
+        return finish("gone", "lease no longer exists".into(), audit);
+    }
+    let mut now_keys: Vec<String> = first
+        .keys()
+        .iter()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    now_keys.sort();
+    let mut want = expected_keys.to_vec();
+    want.sort();
+    if now_keys != want {
+        return finish(
+            "refused",
+            format!(
+                "its keys changed since the inspection ({} then, {} now): inspect again",
+                want.len(),
+                now_keys.len()
+            ),
+            audit,
+        );
+    }
+    let age = first.granted_ttl() - first.ttl();
+    if (age as u64) < opts.min_lease_age.as_secs() {
+        return finish(
+            "refused",
+            format!(
+                "granted or renewed {age}s ago: kube-apiserver may still attach objects to it (wait, or lower --min-age)"
+            ),
+            audit,
+        );
+    }
+    tokio::time::sleep(opts.keepalive_probe).await;
+    let second = client
+        .lease_time_to_live(lease, None)
+        .await
+        .map_err(|e| rpc("lease time-to-live", e))?;
+    // After ≥ 1 s an untouched lease has lost at least a second.
+    if second.ttl() >= first.ttl() {
+        return finish(
+            "refused",
+            format!(
+                "remaining TTL {}s, then {}s a moment later: a client keeps it alive",
+                first.ttl(),
+                second.ttl()
+            ),
+            audit,
+        );
+    }
+    if now_keys.len() > DRAIN_ABOVE {
+        for chunk in now_keys.chunks(BATCH) {
+            let compares: Vec<Compare> = chunk
+                .iter()
+                .map(|k| Compare::lease(k.as_str(), CompareOp::Equal, lease))
+                .collect();
+            let ops: Vec<TxnOp> = chunk
+                .iter()
+                .map(|k| TxnOp::delete(k.as_str(), None))
+                .collect();
+            let resp = client
+                .txn(Txn::new().when(compares).and_then(ops))
+                .await
+                .map_err(|e| rpc("drain txn", e))?;
+            if !resp.succeeded() {
+                return finish(
+                    "failed",
+                    "a key moved off the lease while draining: stopped; inspect again".into(),
+                    audit,
+                );
+            }
+        }
+    }
+    match client.lease_revoke(lease).await {
+        Ok(_) => finish(
+            "revoked",
+            format!("revoked with {} keys", now_keys.len()),
+            audit,
+        ),
+        Err(e) if e.to_string().contains("not found") => {
+            finish("gone", "lease expired meanwhile".into(), audit)
+        }
+        Err(e) => {
+            let message = format!("lease revoke: {e}");
+            finish("failed", message, audit)
+        }
+    }
+}
