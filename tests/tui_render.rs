@@ -244,6 +244,10 @@ fn sample_stale_shows_the_inspectors_detectors_and_evidence() {
         line_with(&s, "Findings").contains(&format!("{crit} critical")),
         "{s}"
     );
+    if report.now_estimated {
+        let taken = line_with(&s, "Taken");
+        assert!(taken.contains(&report.now_basis), "{taken}");
+    }
     let s = ui.keys(":stale\n");
     assert!(s.contains(&format!("Stale[{}]", counts.len())), "{s}");
     for (check, n) in &counts {
@@ -522,7 +526,12 @@ fn live_delete_asks_then_deletes_through_the_guarded_txn_and_audits() {
     );
     ui.keys("\n");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while ui.app.status.as_ref().is_some_and(|(m, _)| m.starts_with("deleting")) {
+    while ui
+        .app
+        .status
+        .as_ref()
+        .is_some_and(|(m, _)| m.starts_with("deleting"))
+    {
         assert!(Instant::now() < deadline, "no answer to the delete");
         ui.settle();
     }

@@ -33,8 +33,6 @@ pub struct Index {
     pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<Entry>>>,
     pub total_keys: u64,
     pub total_bytes: u64,
-    /// The newest `spec.renewTime` of a coordination Lease: a floor for when a snapshot was taken.
-    pub newest_renew_time: Option<String>,
 }
 
 impl Index {
@@ -44,7 +42,6 @@ impl Index {
             groups: BTreeMap::new(),
             total_keys: 0,
             total_bytes: 0,
-            newest_renew_time: None,
         }
     }
 
@@ -71,9 +68,6 @@ impl Index {
             Some(k) => (k.resource, k.namespace),
             None => (OTHER, None),
         };
-        if resource == "leases" {
-            self.note_renew_time(kv.value);
-        }
         let by_ns = match self.groups.get_mut(resource) {
             Some(g) => g,
             None => self.groups.entry(resource.to_string()).or_default(),
@@ -90,24 +84,6 @@ impl Index {
             version: kv.version,
             lease: kv.lease,
         });
-    }
-
-    fn note_renew_time(&mut self, value: &[u8]) {
-        let Ok(decoded) = revkeeper_formats::k8s::decode_value(b"", value, &Default::default())
-        else {
-            return;
-        };
-        let renew = decoded
-            .object
-            .as_ref()
-            .and_then(|o| o.pointer("/spec/renewTime"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        if let Some(t) = renew {
-            if self.newest_renew_time.as_ref().is_none_or(|n| *n < t) {
-                self.newest_renew_time = Some(t);
-            }
-        }
     }
 
     /// Counts for the keyspace view.

@@ -51,6 +51,12 @@ impl Inspector {
         Ok(report)
     }
 
+    /// The last report, if one was made.
+    pub fn cached(&self) -> Option<Arc<Report>> {
+        let cached = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        cached.as_ref().map(|(r, _)| r.clone())
+    }
+
     /// Drops the cached report (after a change).
     pub fn forget(&self) {
         *self.report.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -66,11 +72,7 @@ impl Inspector {
         });
         Ok(Findings {
             items: report.findings.iter().map(finding).collect(),
-            note: note.or_else(|| {
-                report
-                    .now_estimated
-                    .then(|| format!("now estimated: {}", report.now_basis))
-            }),
+            note,
         })
     }
 

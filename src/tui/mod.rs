@@ -109,10 +109,6 @@ impl CoreBackend {
         Ok(built)
     }
 
-    fn cached_index(&self) -> Option<Arc<Index>> {
-        self.index.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
     fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
         if let Ok(Some(bucket)) = s.db().bucket(buckets::ALARM) {
             for e in bucket.iter().flatten() {
@@ -138,11 +134,11 @@ impl CoreBackend {
                 ("etcd".into(), m.etcd_version.clone()),
                 ("sha256".into(), m.db_sha256.clone()),
             ];
-        } else if let Some(t) = self
-            .cached_index()
-            .and_then(|i| i.newest_renew_time.clone())
-        {
-            o.estimated_time = Some(format!("after {t} (newest Lease renewTime)"));
+        } else if let Some(r) = self.inspector.cached().filter(|r| r.now_estimated) {
+            let when = time::OffsetDateTime::from_unix_timestamp(r.now)
+                .map(crate::timefmt::rfc3339)
+                .unwrap_or_else(|_| r.now.to_string());
+            o.estimated_time = Some(format!("about {when} ({})", r.now_basis));
         }
     }
 }

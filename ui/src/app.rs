@@ -335,14 +335,7 @@ impl App {
             Reply::Keyspace(r) => {
                 self.progress = None;
                 self.keyspace = Loadable::from(r);
-                // A snapshot's estimated time comes from what the scan saw: ask again.
-                if self
-                    .overview
-                    .ready()
-                    .is_some_and(|o| !o.live && o.estimated_time.is_none())
-                {
-                    self.worker.send(Request::Overview);
-                }
+                self.ask_estimated_time();
             }
             Reply::Objects {
                 resource,
@@ -363,7 +356,10 @@ impl App {
                 self.histories.insert(key, Loadable::from(result));
             }
             Reply::Leases(r) => self.leases = Some(Loadable::from(r)),
-            Reply::Findings(r) => self.findings = Some(Loadable::from(r)),
+            Reply::Findings(r) => {
+                self.findings = Some(Loadable::from(r));
+                self.ask_estimated_time();
+            }
             Reply::Snapshots(r) => self.snapshots = Some(Loadable::from(r)),
             Reply::Verify { path, result } => {
                 self.verifies.insert(path, Loadable::from(result));
@@ -390,6 +386,17 @@ impl App {
                 self.crashed = Some(msg);
                 self.quit = true;
             }
+        }
+    }
+
+    /// A snapshot's estimated time comes from what the scans saw: ask for the overview again.
+    fn ask_estimated_time(&mut self) {
+        if self
+            .overview
+            .ready()
+            .is_some_and(|o| !o.live && o.estimated_time.is_none())
+        {
+            self.worker.send(Request::Overview);
         }
     }
 
