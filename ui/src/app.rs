@@ -10,6 +10,9 @@ use crate::list::ListState;
 use crate::theme::Theme;
 use crate::worker::{Reply, Request, Worker};
 
+/// A live cluster's keyspace counts are rescanned at most this often.
+const KEYSPACE_RESCAN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Data that is asked for and arrives later.
 #[derive(Clone, Debug)]
 pub enum Loadable<T> {
@@ -126,6 +129,8 @@ pub struct App {
     /// Set while a live source does not answer: what went wrong and since when.
     pub offline: Option<(String, Instant)>,
     pub last_refresh: Option<Instant>,
+    /// When the keyspace scan last started.
+    keyspace_at: Option<Instant>,
     /// Bumped on every arrival of data, so list views know to recompute.
     pub generation: u64,
     pub quit: bool,
@@ -158,6 +163,7 @@ impl App {
             status: None,
             offline: None,
             last_refresh: None,
+            keyspace_at: Some(Instant::now()),
             generation: 0,
             quit: false,
             crashed: None,
@@ -229,6 +235,7 @@ impl App {
             self.worker.send(Request::Overview);
             self.keyspace = Loadable::Loading;
             self.progress = None;
+            self.keyspace_at = Some(Instant::now());
             self.worker.send(Request::Keyspace);
         }
         self.load_for(&screen, true);
@@ -408,7 +415,12 @@ impl App {
                 self.offline = None;
                 self.last_refresh = Some(Instant::now());
                 self.overview = Loadable::Ready(o);
-                if changed && !matches!(self.keyspace, Loadable::Loading) {
+                // A full rescan costs the cluster a paged read of every key: at most once a minute.
+                let due = self
+                    .keyspace_at
+                    .is_none_or(|t| t.elapsed() >= KEYSPACE_RESCAN);
+                if changed && due && !matches!(self.keyspace, Loadable::Loading) {
+                    self.keyspace_at = Some(Instant::now());
                     self.worker.send(Request::Keyspace);
                 }
             }
