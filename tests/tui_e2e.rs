@@ -1,13 +1,17 @@
 //! `revkeeper tui` as a person uses it: the real binary in a real pseudo-terminal (tmux), keys
-//! typed, the screen read back. It opens the bundled sample, filters to an object, opens it,
-//! goes back and quits; then the terminal must be exactly as before (same `stty -a`, alternate
+//! typed, the screen read back. It opens the bundled sample, filters to a stale finding, opens
+//! its object, goes back and quits; then the terminal must be exactly as before (same `stty -a`, alternate
 //! screen left) — also after a panic.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use std::collections::BTreeSet;
+
+use revkeeper::inspect::{Options, inspect};
+use revkeeper::source::SnapshotSource;
+use revkeeper_formats::k8s::Keyring;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
 
@@ -153,51 +157,45 @@ fn assert_sane(before: &Path, after: &Path) {
 }
 
 #[test]
-fn filter_open_back_quit_leaves_the_terminal_as_it_was() {
+fn filter_to_a_stale_finding_open_back_quit_leaves_the_terminal_as_it_was() {
     let Some(t) = Tmux::start() else { return };
     let source = SnapshotSource::open(Path::new(SAMPLE)).unwrap();
-    let pods = source
-        .range(&RangeQuery::latest(KeyRange::prefix(
-            b"/registry/pods/".to_vec(),
-        )))
-        .unwrap();
-    let key = String::from_utf8(pods[0].key.clone()).unwrap();
-    let name = key.rsplit('/').next().unwrap();
-    let matching = pods
+    let report = inspect(&source, &Keyring::default(), &Options::default()).unwrap();
+    let finding = report
+        .findings
         .iter()
-        .filter(|r| {
-            String::from_utf8_lossy(&r.key)
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .contains(name)
-        })
-        .count();
+        .find(|f| f.key.is_some())
+        .expect("the sample has stale objects");
+    let (check, key) = (finding.check, finding.key.clone().unwrap());
+    let detectors: BTreeSet<&str> = report.findings.iter().map(|f| f.check).collect();
+    let of_check = report.findings.iter().filter(|f| f.check == check).count();
 
     let bin = env!("CARGO_BIN_EXE_revkeeper");
     let (before, after) = t.run_between_stty("", &format!("{bin} tui"));
     t.wait_for("Overview");
     assert!(t.alternate_on(), "the TUI runs on the alternate screen");
-    t.send_literal(":pods");
+    t.send_literal(":stale");
     t.send_key("Enter");
-    t.wait_for(&format!("Pods(all)[{}]", pods.len()));
-    t.send_literal(&format!("/{name}"));
-    t.wait_for(&format!("Pods(all)[{matching}] </{name}>"));
+    t.wait_for(&format!("Stale[{}]", detectors.len()));
+    t.send_literal(&format!("/{check}"));
+    t.wait_for(&format!("</{check}>"));
     t.send_key("Enter"); // keep the filter
-    t.send_key("Enter"); // open the first match
-    let s = t.wait_for("kind: Pod");
+    t.send_key("Enter"); // the detector's findings
+    t.wait_for(&format!("Stale({check})[{of_check}]"));
+    t.send_literal(&format!("/{}", key.rsplit('/').next().unwrap()));
+    t.wait_for(&format!("Stale({check})[1]"));
+    t.send_key("Enter");
+    t.send_key("Enter"); // the object, with the evidence above it
+    let s = t.wait_for(&format!("# {check}: "));
     assert!(
-        s.contains(&format!("YAML({key})")) && s.contains(&format!("name: {name}")),
+        s.contains(&format!("YAML({key})")) && s.contains("apiVersion:"),
         "{s}"
     );
     t.send_key("Escape");
-    t.wait_for(&format!("Pods(all)[{matching}] </{name}>"));
+    t.wait_for(&format!("Stale({check})[1]"));
     t.send_literal("q");
     let s = t.wait_for("EXIT:0");
-    assert!(
-        !s.contains("Overview"),
-        "the alternate screen is gone:\n{s}"
-    );
+    assert!(!s.contains("Stale("), "the alternate screen is gone:\n{s}");
     assert!(!t.alternate_on());
     assert_sane(&before, &after);
 }

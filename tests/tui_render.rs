@@ -10,8 +10,10 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::*;
+use revkeeper::inspect::{Options, inspect};
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use revkeeper::tui::{CoreBackend, Opened, Settings};
+use revkeeper_formats::k8s::Keyring;
 use revkeeper_harness::Member;
 use revkeeper_ui::app::App;
 use revkeeper_ui::ratatui::Terminal;
@@ -191,9 +193,12 @@ fn sample_history_shows_every_kept_revision_and_a_diff() {
 #[test]
 fn sample_leases_list_classes_and_attached_keys() {
     let (mut ui, source) = sample_ui();
-    let leases = source.leases().unwrap();
+    let report = inspect(&source, &Keyring::default(), &Options::default()).unwrap();
     let s = ui.keys(":leases\n");
-    assert!(s.contains(&format!("Leases[{}]", leases.len())), "{s}");
+    assert!(
+        s.contains(&format!("Leases[{}]", report.leases.len())),
+        "{s}"
+    );
     let events_lease = source
         .range(&RangeQuery::latest(KeyRange::prefix(
             b"/registry/events/".to_vec(),
@@ -218,10 +223,61 @@ fn sample_leases_list_classes_and_attached_keys() {
     );
     let s = ui.keys("\n");
     assert!(s.contains("YAML(/registry/events/"), "{s}");
-    // stale: the inspector's findings, or a plain word on why there are none
+}
+
+#[test]
+fn sample_stale_shows_the_inspectors_detectors_and_evidence() {
+    let (mut ui, source) = sample_ui();
+    let report = inspect(&source, &Keyring::default(), &Options::default()).unwrap();
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in &report.findings {
+        *counts.entry(f.check).or_default() += 1;
+    }
+    assert!(!counts.is_empty(), "the sample has anomalies");
+    let s = ui.screen();
+    let crit = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == revkeeper::inspect::Severity::Critical)
+        .count();
+    assert!(
+        line_with(&s, "Findings").contains(&format!("{crit} critical")),
+        "{s}"
+    );
+    if report.now_estimated {
+        let taken = line_with(&s, "Taken");
+        assert!(taken.contains(&report.now_basis), "{taken}");
+    }
     let s = ui.keys(":stale\n");
-    assert!(s.contains("Stale["), "{s}");
-    assert!(s.contains("inspector") || !s.contains("Stale[0]"), "{s}");
+    assert!(s.contains(&format!("Stale[{}]", counts.len())), "{s}");
+    for (check, n) in &counts {
+        let row = line_with(&s, &format!("│{check} "));
+        assert!(
+            row.trim_end_matches('│')
+                .trim_end()
+                .ends_with(&format!(" {n}")),
+            "{row}"
+        );
+    }
+    let f = report.findings.iter().find(|f| f.key.is_some()).unwrap();
+    ui.keys(&format!("/{}\n", f.check));
+    let s = ui.keys("\n");
+    assert!(
+        s.contains(&format!("Stale({})[{}]", f.check, counts[f.check])),
+        "{s}"
+    );
+    let key = f.key.as_deref().unwrap();
+    ui.keys(&format!("/{}\n", key.rsplit('/').next().unwrap()));
+    let s = ui.keys("\n");
+    assert!(s.contains(&format!("YAML({key})")), "{s}");
+    assert!(
+        s.contains(&format!(
+            "# {}: {}",
+            f.check,
+            f.evidence.lines().next().unwrap()
+        )),
+        "{s}"
+    );
 }
 
 #[test]
@@ -323,8 +379,8 @@ fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away()
         },
     );
     assert!(
-        backend.write_blocked().unwrap().contains("remediation"),
-        "no delete without the inspector's path"
+        backend.write_blocked().unwrap().contains("--audit-log"),
+        "no deletes without an audit log"
     );
     let readonly = CoreBackend::new(
         Opened::Live(Box::new(live_source(&member))),
@@ -406,4 +462,96 @@ fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away()
         "the loaded keyspace is still there: {s}"
     );
     assert!(line_with(&s, "configmaps").contains(" 7 "), "{s}");
+}
+
+#[derive(clap::Parser)]
+struct Flags {
+    #[command(flatten)]
+    connect: revkeeper::connect::ConnectArgs,
+}
+
+#[test]
+fn live_delete_asks_then_deletes_through_the_guarded_txn_and_audits() {
+    use clap::Parser;
+    let member = Member::start_single();
+    let ep = member.endpoint();
+    let rt = rt();
+    let mut c = member_client(&rt, &member);
+    for n in ["keep", "gone"] {
+        let v = format!(
+            r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"{n}","namespace":"default"}}}}"#
+        );
+        rt.block_on(c.put(format!("/registry/configmaps/default/{n}"), v, None))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let config = Flags::parse_from(["t", "--endpoints", &ep])
+        .connect
+        .resolve()
+        .unwrap();
+    let writer = revkeeper::tui::Writer {
+        config,
+        audit_log: audit.clone(),
+    };
+    let backend = Arc::new(CoreBackend::new(
+        Opened::Live(Box::new(live_source(&member))),
+        Settings {
+            writer: Some(writer),
+            ..Settings::default()
+        },
+    ));
+    assert_eq!(backend.write_blocked(), None);
+
+    // a stale guard (the key changed since it was read) keeps the key
+    let stale = revkeeper_ui::DeleteTarget {
+        key: "/registry/configmaps/default/keep".into(),
+        mod_revision: 1,
+        lease: 0,
+    };
+    let e = backend.delete(&stale).unwrap_err();
+    assert!(e.starts_with("changed "), "{e}");
+
+    let mut ui = Ui::new(backend);
+    let s = ui.keys(":cm\n/gone\n");
+    assert!(s.contains("Configmaps(all)[1] </gone>"), "{s}");
+    let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+    keys::handle(&mut ui.app, ctrl_d);
+    let s = ui.keys("\n"); // Cancel has the focus
+    assert!(s.contains("delete cancelled"), "{s}");
+    keys::handle(&mut ui.app, ctrl_d);
+    keys::handle(
+        &mut ui.app,
+        KeyEvent::new(KeyCode::Right, KeyModifiers::NONE),
+    );
+    ui.keys("\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ui
+        .app
+        .status
+        .as_ref()
+        .is_some_and(|(m, _)| m.starts_with("deleting"))
+    {
+        assert!(Instant::now() < deadline, "no answer to the delete");
+        ui.settle();
+    }
+    let s = ui.screen();
+    assert!(
+        s.contains("deleted /registry/configmaps/default/gone"),
+        "{s}"
+    );
+    let left = rt
+        .block_on(c.get(
+            "/registry/configmaps/",
+            Some(etcd_client::GetOptions::new().with_prefix()),
+        ))
+        .unwrap();
+    let keys: Vec<&str> = left.kvs().iter().map(|kv| kv.key_str().unwrap()).collect();
+    assert_eq!(keys, ["/registry/configmaps/default/keep"]);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.lines().count() >= 4,
+        "intent and result of both attempts: {log}"
+    );
+    assert!(log.contains("/registry/configmaps/default/gone"), "{log}");
 }

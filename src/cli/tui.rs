@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use revkeeper_ui::{Options, Theme};
 
 use super::source_args::SourceArgs;
+use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT};
 use crate::decode::DecodeOptions;
-use crate::source::SnapshotSource;
-use crate::tui::{CoreBackend, Opened, Settings};
+use crate::source::{LiveSource, SnapshotSource};
+use crate::tui::{CoreBackend, Opened, Settings, Writer};
 use crate::{Error, Result};
 
 /// The bundled sample, found through the source tree this binary was built from.
@@ -31,6 +32,10 @@ pub struct TuiArgs {
     /// Backup directory for the Snapshots view (where `snapshot save --dir` writes)
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// Lets ctrl-d delete on a live cluster, recording every change (intent and result) in this
+    /// JSON-lines file; without it the TUI never writes
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     /// How often to poll a live cluster, in seconds (backs off while it does not answer)
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub refresh: u64,
@@ -43,9 +48,20 @@ pub fn run(args: TuiArgs) -> Result<()> {
             "revkeeper tui needs a terminal on stdout; for scripts use `get`, `snapshot status` or `snapshot list`",
         ));
     }
+    let mut writer = None;
     let opened = match (&args.source.snapshot, endpoints_given()) {
         (Some(path), _) => Opened::Snapshot(SnapshotSource::open(path)?),
-        (None, true) => Opened::Live(args.source.open()?),
+        (None, true) => {
+            let config = args.source.connect.resolve()?;
+            let live = open_live(&config)?;
+            if let (Some(log), false) = (&args.audit_log, args.readonly) {
+                writer = Some(Writer {
+                    config,
+                    audit_log: log.clone(),
+                });
+            }
+            Opened::Live(Box::new(live))
+        }
         (None, false) => Opened::Snapshot(open_sample(Path::new(SAMPLE))?),
     };
     let live = matches!(opened, Opened::Live(_));
@@ -54,6 +70,7 @@ pub fn run(args: TuiArgs) -> Result<()> {
         backup_dir: args.backup_dir,
         prefix: args.decode.prefix().to_string(),
         keyring: args.decode.keyring()?,
+        writer,
     };
     let backend = Arc::new(CoreBackend::new(opened, settings));
     let options = Options {
@@ -62,6 +79,23 @@ pub fn run(args: TuiArgs) -> Result<()> {
         timings: timings_recorder(started.elapsed()),
     };
     revkeeper_ui::run(backend, options).map_err(Error::general)
+}
+
+/// A live source on the first healthy endpoint (as `SourceArgs::open`, but from a config the
+/// writer shares, so a password is asked for once).
+fn open_live(config: &ConnectConfig) -> Result<LiveSource> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
+    let conn = runtime.block_on(config.connect())?;
+    let timeout = config.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
+    Ok(LiveSource::new(
+        runtime,
+        conn.client,
+        conn.endpoint,
+        timeout,
+    ))
 }
 
 fn open_sample(path: &Path) -> Result<SnapshotSource> {

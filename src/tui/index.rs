@@ -1,7 +1,7 @@
 //! The keyspace index the TUI browses: one scan of the source groups every key by resource and
 //! namespace (with sizes, revisions and leases), so lists open at once afterwards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources;
@@ -31,12 +31,8 @@ pub struct Index {
     prefix: String,
     /// resource → namespace (`None`: cluster-scoped) → keys, sorted by key.
     pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<Entry>>>,
-    /// lease id → keys attached to it.
-    pub lease_keys: HashMap<i64, Vec<String>>,
     pub total_keys: u64,
     pub total_bytes: u64,
-    /// The newest `spec.renewTime` of a coordination Lease: a floor for when a snapshot was taken.
-    pub newest_renew_time: Option<String>,
 }
 
 impl Index {
@@ -44,10 +40,8 @@ impl Index {
         Index {
             prefix: prefix.trim_end_matches('/').to_string(),
             groups: BTreeMap::new(),
-            lease_keys: HashMap::new(),
             total_keys: 0,
             total_bytes: 0,
-            newest_renew_time: None,
         }
     }
 
@@ -74,15 +68,6 @@ impl Index {
             Some(k) => (k.resource, k.namespace),
             None => (OTHER, None),
         };
-        if resource == "leases" {
-            self.note_renew_time(kv.value);
-        }
-        if kv.lease != 0 {
-            self.lease_keys
-                .entry(kv.lease)
-                .or_default()
-                .push(key.to_string());
-        }
         let by_ns = match self.groups.get_mut(resource) {
             Some(g) => g,
             None => self.groups.entry(resource.to_string()).or_default(),
@@ -99,24 +84,6 @@ impl Index {
             version: kv.version,
             lease: kv.lease,
         });
-    }
-
-    fn note_renew_time(&mut self, value: &[u8]) {
-        let Ok(decoded) = revkeeper_formats::k8s::decode_value(b"", value, &Default::default())
-        else {
-            return;
-        };
-        let renew = decoded
-            .object
-            .as_ref()
-            .and_then(|o| o.pointer("/spec/renewTime"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        if let Some(t) = renew {
-            if self.newest_renew_time.as_ref().is_none_or(|n| *n < t) {
-                self.newest_renew_time = Some(t);
-            }
-        }
     }
 
     /// Counts for the keyspace view.
@@ -293,6 +260,6 @@ mod tests {
         assert_eq!(index.objects("pods", Some("demo"))[0].name, "b");
         assert_eq!(index.objects("pods", None).len(), 2);
         assert_eq!(index.objects(OTHER, None)[0].name, "compact_rev_key");
-        assert_eq!(index.lease_keys[&7], ["/registry/pods/demo/b"]);
+        assert_eq!(index.objects("pods", Some("demo"))[0].lease, 7);
     }
 }

@@ -5,6 +5,9 @@
 mod backups;
 mod document;
 pub mod index;
+mod inspector;
+
+pub use inspector::Writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,19 +16,13 @@ use revkeeper_formats::etcd::alarm::AlarmMember;
 use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{
-    Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, LeaseRow, Member,
-    ObjectDoc, ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
+    Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, Member, ObjectDoc,
+    ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
 use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use index::Index;
-
-/// What the Stale view says until the inspector is part of revkeeper.
-const NO_INSPECTOR: &str =
-    "leaked-lease and stale-resource detection (the inspector) is not in this build yet";
-/// Why ctrl-d cannot delete on a live cluster yet.
-const NO_REMEDIATION: &str = "deletes go only through the inspector's remediation path (compare on mod_revision, audit log), which is not in this build yet";
 
 /// The source the TUI browses.
 pub enum Opened {
@@ -45,6 +42,8 @@ pub struct Settings {
     pub prefix: String,
     /// Keys to decrypt values encrypted at rest.
     pub keyring: Keyring,
+    /// Where deletes go (live clusters with `--audit-log`); `None`: no deletes.
+    pub writer: Option<Writer>,
 }
 
 impl Default for Settings {
@@ -54,6 +53,7 @@ impl Default for Settings {
             backup_dir: None,
             prefix: revkeeper_formats::k8s::key::DEFAULT_PREFIX.into(),
             keyring: Keyring::default(),
+            writer: None,
         }
     }
 }
@@ -65,11 +65,15 @@ pub struct CoreBackend {
     index: Mutex<Option<Arc<Index>>>,
     /// Held while an index is built, so a second request waits for the first scan.
     building: Mutex<()>,
+    inspector: inspector::Inspector,
 }
 
 impl CoreBackend {
     pub fn new(opened: Opened, settings: Settings) -> CoreBackend {
+        let inspector =
+            inspector::Inspector::new(&settings.prefix, matches!(opened, Opened::Live(_)));
         CoreBackend {
+            inspector,
             opened,
             settings,
             index: Mutex::new(None),
@@ -105,10 +109,6 @@ impl CoreBackend {
         Ok(built)
     }
 
-    fn cached_index(&self) -> Option<Arc<Index>> {
-        self.index.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
     fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
         if let Ok(Some(bucket)) = s.db().bucket(buckets::ALARM) {
             for e in bucket.iter().flatten() {
@@ -134,11 +134,11 @@ impl CoreBackend {
                 ("etcd".into(), m.etcd_version.clone()),
                 ("sha256".into(), m.db_sha256.clone()),
             ];
-        } else if let Some(t) = self
-            .cached_index()
-            .and_then(|i| i.newest_renew_time.clone())
-        {
-            o.estimated_time = Some(format!("after {t} (newest Lease renewTime)"));
+        } else if let Some(r) = self.inspector.cached().filter(|r| r.now_estimated) {
+            let when = time::OffsetDateTime::from_unix_timestamp(r.now)
+                .map(crate::timefmt::rfc3339)
+                .unwrap_or_else(|_| r.now.to_string());
+            o.estimated_time = Some(format!("about {when} ({})", r.now_basis));
         }
     }
 }
@@ -232,47 +232,15 @@ impl Backend for CoreBackend {
     }
 
     fn leases(&self) -> BackendResult<LeaseReport> {
-        let leases = self.source().leases().map_err(err)?;
-        let index = self.index(false, &|_| {}).map_err(err)?;
-        let mut rows: Vec<LeaseRow> = leases
-            .iter()
-            .map(|l| {
-                let keys = index.lease_keys.get(&l.id).cloned().unwrap_or_default();
-                LeaseRow {
-                    id: l.id,
-                    ttl: l.ttl,
-                    remaining_ttl: l.remaining_ttl,
-                    class: attached_class(&keys, &self.settings.prefix),
-                    keys,
-                    findings: Vec::new(),
-                }
-            })
-            .collect();
-        // Keys can name a lease the lease bucket does not have (they never expire).
-        for (id, keys) in &index.lease_keys {
-            if !leases.iter().any(|l| l.id == *id) {
-                rows.push(LeaseRow {
-                    id: *id,
-                    ttl: 0,
-                    remaining_ttl: None,
-                    class: "not in lease list".into(),
-                    keys: keys.clone(),
-                    findings: Vec::new(),
-                });
-            }
-        }
-        rows.sort_by_key(|r| r.id);
-        Ok(LeaseReport {
-            leases: rows,
-            note: Some(NO_INSPECTOR.into()),
-        })
+        self.inspector
+            .leases(self.source(), &self.settings.keyring)
+            .map_err(err)
     }
 
     fn findings(&self) -> BackendResult<Findings> {
-        Ok(Findings {
-            items: Vec::new(),
-            note: Some(NO_INSPECTOR.into()),
-        })
+        self.inspector
+            .findings(self.source(), &self.settings.keyring)
+            .map_err(err)
     }
 
     fn snapshots(&self) -> BackendResult<Vec<SnapshotRow>> {
@@ -319,30 +287,23 @@ impl Backend for CoreBackend {
     }
 
     fn write_blocked(&self) -> Option<String> {
-        Some(match (&self.opened, self.settings.readonly) {
-            (Opened::Snapshot(_), _) => "the source is a snapshot file (read-only)".into(),
-            (_, true) => "started with --readonly".into(),
-            _ => NO_REMEDIATION.into(),
-        })
+        match (&self.opened, self.settings.readonly, &self.settings.writer) {
+            (Opened::Snapshot(_), _, _) => Some("the source is a snapshot file (read-only)".into()),
+            (_, true, _) => Some("started with --readonly".into()),
+            (_, _, None) => Some(
+                "deletes need --audit-log FILE (every change is recorded before and after)".into(),
+            ),
+            _ => None,
+        }
     }
 
-    fn delete(&self, _target: &DeleteTarget) -> BackendResult<String> {
-        Err(self
-            .write_blocked()
-            .unwrap_or_else(|| NO_REMEDIATION.into()))
-    }
-}
-
-/// What a lease's keys are: one resource name, `mixed`, or `keyless`.
-fn attached_class(keys: &[String], prefix: &str) -> String {
-    let mut resources = keys.iter().map(|k| {
-        revkeeper_formats::k8s::key::ObjectKey::parse(k.as_bytes(), prefix)
-            .map(|o| index::display_name(o.resource))
-            .unwrap_or_else(|| index::OTHER.to_string())
-    });
-    match resources.next() {
-        None => "keyless".into(),
-        Some(first) if resources.all(|r| r == first) => first,
-        Some(_) => "mixed".into(),
+    fn delete(&self, target: &DeleteTarget) -> BackendResult<String> {
+        if let Some(why) = self.write_blocked() {
+            return Err(why);
+        }
+        let writer = self.settings.writer.as_ref().ok_or("no writer")?;
+        let done = writer.delete(target).map_err(err)?;
+        self.inspector.forget();
+        Ok(done)
     }
 }

@@ -87,7 +87,10 @@ pub fn open(app: &mut App) {
                     } else {
                         let mut note = format!("{}: {}", f.check, f.evidence);
                         if !f.fix.is_empty() {
-                            note.push_str(&format!("\nfix: {}", f.fix));
+                            for (n, line) in f.fix.lines().enumerate() {
+                                let label = if n == 0 { "fix: " } else { "     " };
+                                note.push_str(&format!("\n{label}{line}"));
+                            }
                         }
                         Screen::Object {
                             key: f.key.clone(),

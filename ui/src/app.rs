@@ -10,6 +10,9 @@ use crate::list::ListState;
 use crate::theme::Theme;
 use crate::worker::{Reply, Request, Worker};
 
+/// A live cluster's keyspace counts are rescanned at most this often.
+const KEYSPACE_RESCAN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Data that is asked for and arrives later.
 #[derive(Clone, Debug)]
 pub enum Loadable<T> {
@@ -126,6 +129,8 @@ pub struct App {
     /// Set while a live source does not answer: what went wrong and since when.
     pub offline: Option<(String, Instant)>,
     pub last_refresh: Option<Instant>,
+    /// When the keyspace scan last started.
+    keyspace_at: Option<Instant>,
     /// Bumped on every arrival of data, so list views know to recompute.
     pub generation: u64,
     pub quit: bool,
@@ -158,6 +163,7 @@ impl App {
             status: None,
             offline: None,
             last_refresh: None,
+            keyspace_at: Some(Instant::now()),
             generation: 0,
             quit: false,
             crashed: None,
@@ -229,6 +235,7 @@ impl App {
             self.worker.send(Request::Overview);
             self.keyspace = Loadable::Loading;
             self.progress = None;
+            self.keyspace_at = Some(Instant::now());
             self.worker.send(Request::Keyspace);
         }
         self.load_for(&screen, true);
@@ -335,6 +342,7 @@ impl App {
             Reply::Keyspace(r) => {
                 self.progress = None;
                 self.keyspace = Loadable::from(r);
+                self.ask_estimated_time();
             }
             Reply::Objects {
                 resource,
@@ -355,7 +363,10 @@ impl App {
                 self.histories.insert(key, Loadable::from(result));
             }
             Reply::Leases(r) => self.leases = Some(Loadable::from(r)),
-            Reply::Findings(r) => self.findings = Some(Loadable::from(r)),
+            Reply::Findings(r) => {
+                self.findings = Some(Loadable::from(r));
+                self.ask_estimated_time();
+            }
             Reply::Snapshots(r) => self.snapshots = Some(Loadable::from(r)),
             Reply::Verify { path, result } => {
                 self.verifies.insert(path, Loadable::from(result));
@@ -385,6 +396,17 @@ impl App {
         }
     }
 
+    /// A snapshot's estimated time comes from what the scans saw: ask for the overview again.
+    fn ask_estimated_time(&mut self) {
+        if self
+            .overview
+            .ready()
+            .is_some_and(|o| !o.live && o.estimated_time.is_none())
+        {
+            self.worker.send(Request::Overview);
+        }
+    }
+
     /// A live poll came back: keep the data, say whether etcd answers, reload on change.
     fn refreshed(&mut self, r: Result<Overview, (String, std::time::Duration)>) {
         match r {
@@ -393,7 +415,12 @@ impl App {
                 self.offline = None;
                 self.last_refresh = Some(Instant::now());
                 self.overview = Loadable::Ready(o);
-                if changed && !matches!(self.keyspace, Loadable::Loading) {
+                // A full rescan costs the cluster a paged read of every key: at most once a minute.
+                let due = self
+                    .keyspace_at
+                    .is_none_or(|t| t.elapsed() >= KEYSPACE_RESCAN);
+                if changed && due && !matches!(self.keyspace, Loadable::Loading) {
+                    self.keyspace_at = Some(Instant::now());
                     self.worker.send(Request::Keyspace);
                 }
             }

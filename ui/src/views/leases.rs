@@ -50,7 +50,7 @@ impl Rows for LeaseRows<'_> {
     fn widths(&self) -> Vec<Constraint> {
         vec![
             Constraint::Length(18),
-            Constraint::Length(16),
+            Constraint::Length(18),
             Constraint::Length(10),
             Constraint::Length(10),
             Constraint::Length(7),
