@@ -14,6 +14,12 @@ if [ ! -x .etcd-tools/3.5/usr/bin/etcdutl ] && [ -f "$fetch" ]; then
     || echo "notice: could not unpack etcd 3.4/3.5 tools; comparison tests will skip" >&2
 fi
 
+# tmux: the TUI's end-to-end test drives the real binary in a tmux pseudo-terminal.
+if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get install -y tmux >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y tmux >/dev/null 2>&1; }) \
+    || echo "notice: could not install tmux; the TUI end-to-end test will skip" >&2
+fi
+
 cargo test --workspace --all-targets
 
 # The version matrix: the tests that start servers on restored or snapshotted data run again on

@@ -13,5 +13,6 @@ pub mod restore;
 pub mod snapshot;
 pub mod source;
 pub mod timefmt;
+pub mod tui;
 
 pub use error::{Error, ErrorKind, Result};

@@ -16,6 +16,7 @@ mod snapshot_status;
 mod snapshot_verify;
 mod source_args;
 pub mod stale;
+mod tui;
 
 use crate::log::{self, LogFormat};
 
@@ -57,6 +58,8 @@ pub enum Command {
     Leases(leases::LeasesArgs),
     /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
     Stale(stale::StaleArgs),
+    /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
+    Tui(tui::TuiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,5 +121,6 @@ fn run(cli: Cli) -> crate::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Leases(args) => leases::run(args),
         Command::Stale(args) => stale::run(args),
+        Command::Tui(args) => tui::run(args),
     }
 }

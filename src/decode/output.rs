@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{Error, Result};
 
@@ -17,25 +17,37 @@ pub enum ObjectFormat {
     JsonLines,
 }
 
-/// `value` with every object's keys sorted (kubectl's YAML printer sorts them).
-pub fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = Map::with_capacity(m.len());
-            for k in keys {
-                out.insert(k.clone(), sorted(&m[k]));
+/// `value` serialized with every object's keys sorted (kubectl's YAML printer sorts them),
+/// without copying the value.
+pub struct Sorted<'a>(pub &'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(m) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut map = ser.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, &Sorted(v))?;
+                }
+                map.end()
             }
-            Value::Object(out)
+            Value::Array(a) => {
+                let mut seq = ser.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&Sorted(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(ser),
         }
-        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
     }
 }
 
 pub fn to_yaml(value: &Value) -> String {
-    serde_norway::to_string(&sorted(value)).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+    serde_norway::to_string(&Sorted(value)).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
 }
 
 pub fn to_json(value: &Value) -> Vec<u8> {

@@ -14,7 +14,7 @@
 mod decode;
 mod encode;
 mod schema;
-mod text;
+pub(crate) mod text;
 mod wire;
 
 use serde_json::Value;

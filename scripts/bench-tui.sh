@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Measures `revkeeper tui` on a big snapshot: the time to the first frame, the time until the
+# keyspace counts are filled in (background scan), and key-press latency (a key handled and the
+# screen redrawn) while browsing and filtering a large list.
+#
+# Usage: scripts/bench-tui.sh [--keys 1000000] [--size 512MiB] [--snapshot FILE]
+#   --keys, --size  what to load into a real etcd (examples/load-etcd.rs) before saving the
+#                   snapshot (--compress none, so opening it is a memory map, not a decompression)
+#   --snapshot      measure an existing snapshot instead
+# Environment: ETCD_BIN (default: the vendored etcd 3.6), BENCH_DIR (default bench-out/).
+# Needs tmux (apt-get install tmux).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYS=1000000
+SIZE=512MiB
+SNAPSHOT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keys) KEYS=$2; shift 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --snapshot) SNAPSHOT=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "bench-tui: unknown argument $1" >&2; exit 3 ;;
+  esac
+done
+say() { echo "bench-tui: $*" >&2; }
+command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
+
+say "building (release)"
+cargo build --release --quiet --bin revkeeper --example load-etcd
+RK=$PWD/target/release/revkeeper
+OUT=${BENCH_DIR:-bench-out}
+WORK="$OUT/tui"
+mkdir -p "$WORK"
+
+if [ -z "$SNAPSHOT" ]; then
+  LOADER=target/release/examples/load-etcd
+  ETCD=${ETCD_BIN:-$("$LOADER" --print-etcd-bin)}
+  rm -rf "$WORK/etcd" "$WORK"/snap
+  mkdir -p "$WORK/snap"
+  port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  PORT=$(( 20000 + RANDOM % 20000 ))
+  while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
+  PEER=$(( PORT + 1 ))
+  EP="http://127.0.0.1:$PORT"
+  "$ETCD" --name bench --data-dir "$WORK/etcd" \
+    --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+    --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
+    --initial-cluster "bench=http://127.0.0.1:$PEER" \
+    --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$WORK/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 200); do port_free "$PORT" || break; sleep 0.1; done
+  sleep 1
+  say "loading $KEYS keys ($SIZE of values) into etcd on $EP"
+  "$LOADER" --endpoints "$EP" --bytes "$SIZE" --keys "$KEYS"
+  "$RK" snapshot save --dir "$WORK/snap" --compress none --endpoints "$EP" >/dev/null
+  kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
+  SNAPSHOT=$(ls "$WORK"/snap/*.db | head -n1)
+fi
+say "snapshot: $SNAPSHOT ($(( $(stat -c %s "$SNAPSHOT") / 1024 / 1024 )) MiB)"
+
+TIMINGS="$WORK/timings.txt"
+: >"$TIMINGS"
+SOCK=revkeeper-bench-$$
+tm() { tmux -L "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t b; }
+wait_for() { # text timeout-seconds
+  local end=$(( $(date +%s) + $2 ))
+  until screen | grep -qF -- "$1"; do
+    [ "$(date +%s)" -lt "$end" ] || { say "timed out waiting for '$1'"; screen >&2; exit 1; }
+    sleep 0.02
+  done
+}
+t0=$(date +%s%N)
+tm new-session -d -x 160 -y 45 -s b "REVKEEPER_TUI_TIMINGS=$PWD/$TIMINGS $RK tui --snapshot $SNAPSHOT; sleep 1000"
+trap 'tm kill-server 2>/dev/null || true; kill "${ETCD_PID:-0}" 2>/dev/null || true' EXIT
+wait_for "Overview" 10
+t1=$(date +%s%N)
+wait_for "Resources  " 600
+t2=$(date +%s%N)
+say "first frame seen after $(( (t1 - t0) / 1000000 )) ms; keyspace counts filled after $(( (t2 - t0) / 1000000 )) ms"
+
+# Browse: the biggest resource across all namespaces, then move, page and filter in it.
+tm send-keys -t b Enter; wait_for "Resources[" 10
+tm send-keys -t b s s; sleep 0.3          # sort by object count, largest first
+tm send-keys -t b Enter; wait_for "(namespaces)[" 10
+tm send-keys -t b Enter; wait_for "(all)[" 120
+for _ in $(seq 1 40); do tm send-keys -t b j; sleep 0.05; done
+for _ in $(seq 1 5); do tm send-keys -t b C-f; sleep 0.1; done
+tm send-keys -t b G; sleep 0.2; tm send-keys -t b g; sleep 0.2
+tm send-keys -t b /; sleep 0.1
+for c in 1 2 3; do tm send-keys -t b -l "$c"; sleep 0.15; done
+tm send-keys -t b Escape; sleep 0.3
+tm send-keys -t b Enter; sleep 0.2
+screen | sed -n 2p >&2
+tm send-keys -t b Escape; sleep 0.2
+tm send-keys -t b q
+sleep 0.5
+
+awk '
+  $1 == "first-frame" { printf "first frame (process start to drawn): %.1f ms\n", $2 }
+  $1 == "key" { n++; v[n] = $2; s += $2 }
+  END {
+    if (n == 0) exit
+    asort(v)
+    printf "keys: %d, latency median %.1f ms, p95 %.1f ms, max %.1f ms\n", n, v[int((n + 1) / 2)], v[int(n * 0.95 + 0.5)], v[n]
+  }' "$TIMINGS"

@@ -1,0 +1,103 @@
+//! `revkeeper tui`: browse a live cluster or a snapshot file in the terminal. With no source it
+//! opens the sample snapshot bundled with the source tree, so it works on a fresh checkout.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use revkeeper_ui::{Options, Theme};
+
+use super::source_args::SourceArgs;
+use crate::decode::DecodeOptions;
+use crate::source::SnapshotSource;
+use crate::tui::{CoreBackend, Opened, Settings};
+use crate::{Error, Result};
+
+/// The bundled sample, found through the source tree this binary was built from.
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+
+/// Browse a live cluster (--endpoints …) or a snapshot (--snapshot FILE); with neither, the
+/// bundled sample snapshot
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub decode: DecodeOptions,
+    /// Disable every write (a snapshot source is always read-only)
+    #[arg(long)]
+    pub readonly: bool,
+    /// Backup directory for the Snapshots view (where `snapshot save --dir` writes)
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How often to poll a live cluster, in seconds (backs off while it does not answer)
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub refresh: u64,
+}
+
+pub fn run(args: TuiArgs) -> Result<()> {
+    let started = Instant::now();
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::invalid(
+            "revkeeper tui needs a terminal on stdout; for scripts use `get`, `snapshot status` or `snapshot list`",
+        ));
+    }
+    let opened = match (&args.source.snapshot, endpoints_given()) {
+        (Some(path), _) => Opened::Snapshot(SnapshotSource::open(path)?),
+        (None, true) => Opened::Live(args.source.open()?),
+        (None, false) => Opened::Snapshot(open_sample(Path::new(SAMPLE))?),
+    };
+    let live = matches!(opened, Opened::Live(_));
+    let settings = Settings {
+        readonly: args.readonly,
+        backup_dir: args.backup_dir,
+        prefix: args.decode.prefix().to_string(),
+        keyring: args.decode.keyring()?,
+    };
+    let backend = Arc::new(CoreBackend::new(opened, settings));
+    let options = Options {
+        refresh: live.then(|| Duration::from_secs(args.refresh.max(1))),
+        theme: Theme::from_env(),
+        timings: timings_recorder(started.elapsed()),
+    };
+    revkeeper_ui::run(backend, options).map_err(Error::general)
+}
+
+fn open_sample(path: &Path) -> Result<SnapshotSource> {
+    if !path.exists() {
+        return Err(Error::invalid(format!(
+            "no source given and the bundled sample {} is missing (it ships in the source tree this binary was built from); pass --snapshot FILE or --endpoints URLS",
+            path.display()
+        )));
+    }
+    SnapshotSource::open(path)
+}
+
+/// Whether the user named endpoints (flag or `ETCDCTL_ENDPOINTS`), rather than clap's default.
+fn endpoints_given() -> bool {
+    std::env::var_os("ETCDCTL_ENDPOINTS").is_some()
+        || std::env::args_os().any(|a| {
+            let a = a.to_string_lossy();
+            a == "--endpoints" || a.starts_with("--endpoints=")
+        })
+}
+
+/// With `REVKEEPER_TUI_TIMINGS=FILE`, appends `first-frame MS` (since the command started) and
+/// `key MS` (a key handled and drawn) lines to FILE, for benchmarks.
+fn timings_recorder(before_ui: Duration) -> Option<revkeeper_ui::Timings> {
+    let path = std::env::var_os("REVKEEPER_TUI_TIMINGS")?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()?;
+    Some(Box::new(move |what, d| {
+        let d = if what == "first-frame" {
+            d + before_ui
+        } else {
+            d
+        };
+        let _ = writeln!(file, "{what} {:.3}", d.as_secs_f64() * 1000.0);
+    }))
+}

@@ -1,0 +1,298 @@
+//! The keyspace index the TUI browses: one scan of the source groups every key by resource and
+//! namespace (with sizes, revisions and leases), so lists open at once afterwards.
+
+use std::collections::{BTreeMap, HashMap};
+
+use revkeeper_formats::k8s::key::ObjectKey;
+use revkeeper_formats::k8s::resources;
+use revkeeper_ui::{Keyspace, NamespaceGroup, ObjectRow, ResourceGroup};
+
+use crate::Result;
+use crate::source::{KeyRange, KeyView, RangeQuery, Source};
+
+/// Keys outside the Kubernetes prefix (or of no object shape) are listed under this resource.
+pub const OTHER: &str = "(other)";
+
+/// Calls the progress callback every this many keys.
+const PROGRESS_EVERY: u64 = 50_000;
+
+/// One key, compactly (a million of them stay around 100 MiB).
+pub struct Entry {
+    pub key: Box<str>,
+    pub bytes: u32,
+    pub create_revision: i64,
+    pub mod_revision: i64,
+    pub version: i64,
+    pub lease: i64,
+}
+
+pub struct Index {
+    /// kube-apiserver's `--etcd-prefix`, without a trailing `/`.
+    prefix: String,
+    /// resource → namespace (`None`: cluster-scoped) → keys, sorted by key.
+    pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<Entry>>>,
+    /// lease id → keys attached to it.
+    pub lease_keys: HashMap<i64, Vec<String>>,
+    pub total_keys: u64,
+    pub total_bytes: u64,
+    /// The newest `spec.renewTime` of a coordination Lease: a floor for when a snapshot was taken.
+    pub newest_renew_time: Option<String>,
+}
+
+impl Index {
+    pub fn new(prefix: &str) -> Index {
+        Index {
+            prefix: prefix.trim_end_matches('/').to_string(),
+            groups: BTreeMap::new(),
+            lease_keys: HashMap::new(),
+            total_keys: 0,
+            total_bytes: 0,
+            newest_renew_time: None,
+        }
+    }
+
+    /// Scans every key of `source` at its latest revision; objects are keys below `prefix`.
+    pub fn build(source: &dyn Source, prefix: &str, progress: &dyn Fn(u64)) -> Result<Index> {
+        let mut index = Index::new(prefix);
+        let query = RangeQuery::latest(KeyRange::prefix(Vec::new()));
+        source.scan(&query, &mut |kv| {
+            index.add(kv);
+            if index.total_keys % PROGRESS_EVERY == 0 {
+                progress(index.total_keys);
+            }
+            Ok(())
+        })?;
+        progress(index.total_keys);
+        Ok(index)
+    }
+
+    fn add(&mut self, kv: KeyView<'_>) {
+        self.total_keys += 1;
+        self.total_bytes += kv.value.len() as u64;
+        let key = String::from_utf8_lossy(kv.key);
+        let (resource, namespace) = match ObjectKey::parse(kv.key, &self.prefix) {
+            Some(k) => (k.resource, k.namespace),
+            None => (OTHER, None),
+        };
+        if resource == "leases" {
+            self.note_renew_time(kv.value);
+        }
+        if kv.lease != 0 {
+            self.lease_keys
+                .entry(kv.lease)
+                .or_default()
+                .push(key.to_string());
+        }
+        let by_ns = match self.groups.get_mut(resource) {
+            Some(g) => g,
+            None => self.groups.entry(resource.to_string()).or_default(),
+        };
+        let list = match by_ns.get_mut(&namespace.map(str::to_string)) {
+            Some(l) => l,
+            None => by_ns.entry(namespace.map(str::to_string)).or_default(),
+        };
+        list.push(Entry {
+            key: key.into(),
+            bytes: kv.value.len().min(u32::MAX as usize) as u32,
+            create_revision: kv.create_revision,
+            mod_revision: kv.mod_revision,
+            version: kv.version,
+            lease: kv.lease,
+        });
+    }
+
+    fn note_renew_time(&mut self, value: &[u8]) {
+        let Ok(decoded) = revkeeper_formats::k8s::decode_value(b"", value, &Default::default())
+        else {
+            return;
+        };
+        let renew = decoded
+            .object
+            .as_ref()
+            .and_then(|o| o.pointer("/spec/renewTime"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if let Some(t) = renew {
+            if self.newest_renew_time.as_ref().is_none_or(|n| *n < t) {
+                self.newest_renew_time = Some(t);
+            }
+        }
+    }
+
+    /// Counts for the keyspace view.
+    pub fn keyspace(&self, leases: u64) -> Keyspace {
+        let mut resources: Vec<ResourceGroup> = self
+            .groups
+            .iter()
+            .map(|(resource, by_ns)| {
+                let namespaced = by_ns.keys().any(Option::is_some);
+                let sum = |l: &Vec<Entry>| l.iter().map(|e| e.bytes as u64).sum::<u64>();
+                ResourceGroup {
+                    resource: resource.clone(),
+                    display: display_name(resource),
+                    namespaced,
+                    count: by_ns.values().map(|l| l.len() as u64).sum(),
+                    bytes: by_ns.values().map(sum).sum(),
+                    namespaces: by_ns
+                        .iter()
+                        .filter_map(|(ns, l)| {
+                            Some(NamespaceGroup {
+                                namespace: ns.clone()?,
+                                count: l.len() as u64,
+                                bytes: sum(l),
+                            })
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        resources.sort_by(|a, b| a.display.cmp(&b.display));
+        Keyspace {
+            total_keys: self.total_keys,
+            total_bytes: self.total_bytes,
+            leases,
+            resources,
+        }
+    }
+
+    /// Objects of `resource` in `namespace` (all namespaces when `None`), sorted by key.
+    pub fn objects(&self, resource: &str, namespace: Option<&str>) -> Vec<ObjectRow> {
+        let Some(by_ns) = self.groups.get(resource) else {
+            return Vec::new();
+        };
+        let mut out: Vec<ObjectRow> = by_ns
+            .iter()
+            .filter(|(ns, _)| namespace.is_none() || ns.as_deref() == namespace)
+            .flat_map(|(ns, l)| l.iter().map(move |e| row(e, resource, ns.as_deref())))
+            .collect();
+        if namespace.is_none() {
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        out
+    }
+}
+
+fn row(e: &Entry, resource: &str, namespace: Option<&str>) -> ObjectRow {
+    let name = match resource {
+        OTHER => &e.key,
+        _ => e.key.rsplit('/').next().unwrap_or(&e.key),
+    };
+    ObjectRow {
+        key: e.key.to_string(),
+        namespace: namespace.map(str::to_string),
+        name: name.to_string(),
+        bytes: e.bytes as u64,
+        create_revision: e.create_revision,
+        mod_revision: e.mod_revision,
+        version: e.version,
+        lease: e.lease,
+    }
+}
+
+/// Objects of `resource`/`namespace` read straight from the source (a live cluster: a prefix
+/// range, always current).
+pub fn objects_from(
+    source: &dyn Source,
+    prefix: &str,
+    resource: &str,
+    namespace: Option<&str>,
+) -> Result<Vec<ObjectRow>> {
+    let key_prefix = match (resource, namespace) {
+        (OTHER, _) => {
+            let mut all = Index::new(prefix);
+            source.scan(
+                &RangeQuery::latest(KeyRange::prefix(Vec::new())),
+                &mut |kv| {
+                    if ObjectKey::parse(kv.key, prefix).is_none() {
+                        all.add(kv);
+                    }
+                    Ok(())
+                },
+            )?;
+            return Ok(all.objects(OTHER, None));
+        }
+        (r, Some(ns)) => format!("{}/{r}/{ns}/", prefix.trim_end_matches('/')),
+        (r, None) => format!("{}/{r}/", prefix.trim_end_matches('/')),
+    };
+    let mut part = Index::new(prefix);
+    let query = RangeQuery::latest(KeyRange::prefix(key_prefix.into_bytes()));
+    source.scan(&query, &mut |kv| {
+        part.add(kv);
+        Ok(())
+    })?;
+    Ok(part.objects(resource, namespace))
+}
+
+/// kubectl's name for an etcd resource: `services/specs` → `services`, `minions` → `nodes`,
+/// `example.com/foos` → `foos.example.com`.
+pub fn display_name(resource: &str) -> String {
+    if resource == OTHER {
+        return "(other keys)".into();
+    }
+    if let Some(r) = resources::by_etcd_resource(resource) {
+        return r.plural.to_string();
+    }
+    match resource.split_once('/') {
+        Some((group, plural)) if group.contains('.') => format!("{plural}.{group}"),
+        _ => resource.to_string(),
+    }
+}
+
+/// A name the user typed (`po`, `deploy`, `foos.example.com`, `minions`) → the etcd resource.
+pub fn resolve(name: &str) -> Option<String> {
+    if let Some(r) = resources::lookup(name) {
+        return Some(r.etcd_resource.to_string());
+    }
+    if let Some(r) = resources::by_etcd_resource(name) {
+        return Some(r.etcd_resource.to_string());
+    }
+    let (plural, group) = name.split_once('.')?;
+    Some(resources::custom_etcd_resource(plural, group))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resources_as_kubectl_does() {
+        assert_eq!(display_name("services/specs"), "services");
+        assert_eq!(display_name("minions"), "nodes");
+        assert_eq!(display_name("example.com/foos"), "foos.example.com");
+        assert_eq!(resolve("po").as_deref(), Some("pods"));
+        assert_eq!(resolve("svc").as_deref(), Some("services/specs"));
+        assert_eq!(resolve("nodes").as_deref(), Some("minions"));
+        assert_eq!(
+            resolve("foos.example.com").as_deref(),
+            Some("example.com/foos")
+        );
+        assert_eq!(resolve("nosuch"), None);
+    }
+
+    #[test]
+    fn groups_keys_by_resource_and_namespace() {
+        let mut index = Index::new("/registry/");
+        let kv = |key: &'static [u8], lease| KeyView {
+            key,
+            create_revision: 1,
+            mod_revision: 2,
+            version: 1,
+            value: b"{}",
+            lease,
+        };
+        index.add(kv(b"/registry/pods/default/a", 0));
+        index.add(kv(b"/registry/pods/demo/b", 7));
+        index.add(kv(b"/registry/minions/n1", 0));
+        index.add(kv(b"compact_rev_key", 0));
+        let ks = index.keyspace(1);
+        let names: Vec<_> = ks.resources.iter().map(|r| r.display.as_str()).collect();
+        assert_eq!(names, ["(other keys)", "nodes", "pods"]);
+        let pods = &ks.resources[2];
+        assert_eq!((pods.count, pods.bytes, pods.namespaced), (2, 4, true));
+        assert_eq!(pods.namespaces.len(), 2);
+        assert_eq!(index.objects("pods", Some("demo"))[0].name, "b");
+        assert_eq!(index.objects("pods", None).len(), 2);
+        assert_eq!(index.objects(OTHER, None)[0].name, "compact_rev_key");
+        assert_eq!(index.lease_keys[&7], ["/registry/pods/demo/b"]);
+    }
+}

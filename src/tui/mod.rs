@@ -1,0 +1,348 @@
+//! The TUI's view of the core: [`CoreBackend`] implements `revkeeper_ui::Backend` over a
+//! [`Source`] (live or snapshot), the decoder, the backup manifests and `snapshot verify`.
+//! The ui crate calls it from worker threads only.
+
+mod backups;
+mod document;
+pub mod index;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use revkeeper_formats::etcd::alarm::AlarmMember;
+use revkeeper_formats::etcd::bucket as buckets;
+use revkeeper_formats::k8s::Keyring;
+use revkeeper_ui::{
+    Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, LeaseRow, Member,
+    ObjectDoc, ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
+};
+
+use crate::backup::manifest::{Manifest, manifest_path};
+use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use index::Index;
+
+/// What the Stale view says until the inspector is part of revkeeper.
+const NO_INSPECTOR: &str =
+    "leaked-lease and stale-resource detection (the inspector) is not in this build yet";
+/// Why ctrl-d cannot delete on a live cluster yet.
+const NO_REMEDIATION: &str = "deletes go only through the inspector's remediation path (compare on mod_revision, audit log), which is not in this build yet";
+
+/// The source the TUI browses.
+pub enum Opened {
+    /// A snapshot file: always read-only.
+    Snapshot(SnapshotSource),
+    /// A live cluster.
+    Live(Box<dyn Source>),
+}
+
+/// How the adapter reads and what it allows.
+pub struct Settings {
+    /// `--readonly`: no writes even on a live cluster.
+    pub readonly: bool,
+    /// The Snapshots view's directory.
+    pub backup_dir: Option<PathBuf>,
+    /// kube-apiserver's `--etcd-prefix`.
+    pub prefix: String,
+    /// Keys to decrypt values encrypted at rest.
+    pub keyring: Keyring,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            readonly: false,
+            backup_dir: None,
+            prefix: revkeeper_formats::k8s::key::DEFAULT_PREFIX.into(),
+            keyring: Keyring::default(),
+        }
+    }
+}
+
+pub struct CoreBackend {
+    opened: Opened,
+    settings: Settings,
+    /// Built by the first keyspace scan; a snapshot keeps it, a live source rebuilds it.
+    index: Mutex<Option<Arc<Index>>>,
+    /// Held while an index is built, so a second request waits for the first scan.
+    building: Mutex<()>,
+}
+
+impl CoreBackend {
+    pub fn new(opened: Opened, settings: Settings) -> CoreBackend {
+        CoreBackend {
+            opened,
+            settings,
+            index: Mutex::new(None),
+            building: Mutex::new(()),
+        }
+    }
+
+    fn source(&self) -> &dyn Source {
+        match &self.opened {
+            Opened::Snapshot(s) => s,
+            Opened::Live(s) => s.as_ref(),
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self.opened, Opened::Live(_))
+    }
+
+    /// The index, built now if there is none (or, for a live source, when `fresh`).
+    fn index(&self, fresh: bool, progress: &dyn Fn(u64)) -> crate::Result<Arc<Index>> {
+        let _building = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        if !fresh {
+            if let Some(i) = self.index.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                return Ok(i);
+            }
+        }
+        let built = Arc::new(Index::build(
+            self.source(),
+            &self.settings.prefix,
+            progress,
+        )?);
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
+        Ok(built)
+    }
+
+    fn cached_index(&self) -> Option<Arc<Index>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
+        if let Ok(Some(bucket)) = s.db().bucket(buckets::ALARM) {
+            for e in bucket.iter().flatten() {
+                match AlarmMember::from_key(e.key) {
+                    Ok(a) => {
+                        o.alarms
+                            .push(format!("{} on member {:x}", a.alarm.name(), a.member_id))
+                    }
+                    Err(_) => o.alarms.push("undecodable alarm entry".into()),
+                }
+            }
+        }
+        let mpath = manifest_path(s.path());
+        if let Ok(m) = Manifest::read(&mpath) {
+            o.estimated_time = Some(format!("{} (from its manifest)", m.started_at));
+            o.manifest = vec![
+                ("file".into(), mpath.display().to_string()),
+                ("revision".into(), m.revision.to_string()),
+                (
+                    "member".into(),
+                    format!("{} {}", m.member_name, m.member_id),
+                ),
+                ("etcd".into(), m.etcd_version.clone()),
+                ("sha256".into(), m.db_sha256.clone()),
+            ];
+        } else if let Some(t) = self
+            .cached_index()
+            .and_then(|i| i.newest_renew_time.clone())
+        {
+            o.estimated_time = Some(format!("after {t} (newest Lease renewTime)"));
+        }
+    }
+}
+
+fn err(e: crate::Error) -> String {
+    e.to_string()
+}
+
+impl Backend for CoreBackend {
+    fn overview(&self) -> BackendResult<Overview> {
+        let o = self.source().overview().map_err(err)?;
+        let mut out = Overview {
+            source: o.description,
+            live: self.is_live(),
+            cluster_id: o.cluster_id.map(|id| format!("{id:x}")),
+            members: o
+                .members
+                .iter()
+                .map(|m| Member {
+                    id: format!("{:x}", m.id),
+                    name: m.name.clone(),
+                    client_urls: m.client_urls.clone(),
+                    is_learner: m.is_learner,
+                })
+                .collect(),
+            leader: None,
+            version: o.server_version,
+            revision: o.revision,
+            compact_revision: o.compact_revision,
+            db_size: o.db_size,
+            db_size_in_use: o.db_size_in_use,
+            ..Overview::default()
+        };
+        if let Opened::Snapshot(s) = &self.opened {
+            self.snapshot_extras(s, &mut out);
+        }
+        Ok(out)
+    }
+
+    fn keyspace(&self, progress: &dyn Fn(u64)) -> BackendResult<Keyspace> {
+        let index = self.index(self.is_live(), progress).map_err(err)?;
+        let leases = self.source().leases().map_err(err)?.len() as u64;
+        Ok(index.keyspace(leases))
+    }
+
+    fn objects(&self, resource: &str, namespace: Option<&str>) -> BackendResult<Vec<ObjectRow>> {
+        if self.is_live() {
+            return index::objects_from(self.source(), &self.settings.prefix, resource, namespace)
+                .map_err(err);
+        }
+        Ok(self
+            .index(false, &|_| {})
+            .map_err(err)?
+            .objects(resource, namespace))
+    }
+
+    fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
+        let query = RangeQuery {
+            range: KeyRange::key(key.as_bytes().to_vec()),
+            revision,
+            keys_only: false,
+        };
+        let mut found = None;
+        self.source()
+            .scan(&query, &mut |kv| {
+                found = Some(kv.to_record());
+                Ok(())
+            })
+            .map_err(err)?;
+        Ok(match found {
+            Some(r) => document::document(
+                &r,
+                revision.unwrap_or(r.mod_revision),
+                &self.settings.keyring,
+            ),
+            None => document::absent(key, revision),
+        })
+    }
+
+    fn history(&self, key: &str) -> BackendResult<Vec<RevisionRow>> {
+        let changes = self.source().history(key.as_bytes()).map_err(err)?;
+        Ok(changes
+            .iter()
+            .map(|c| RevisionRow {
+                revision: c.revision,
+                deleted: c.deleted,
+                version: c.record.version,
+                bytes: c.record.value.len() as u64,
+            })
+            .collect())
+    }
+
+    fn leases(&self) -> BackendResult<LeaseReport> {
+        let leases = self.source().leases().map_err(err)?;
+        let index = self.index(false, &|_| {}).map_err(err)?;
+        let mut rows: Vec<LeaseRow> = leases
+            .iter()
+            .map(|l| {
+                let keys = index.lease_keys.get(&l.id).cloned().unwrap_or_default();
+                LeaseRow {
+                    id: l.id,
+                    ttl: l.ttl,
+                    remaining_ttl: l.remaining_ttl,
+                    class: attached_class(&keys, &self.settings.prefix),
+                    keys,
+                    findings: Vec::new(),
+                }
+            })
+            .collect();
+        // Keys can name a lease the lease bucket does not have (they never expire).
+        for (id, keys) in &index.lease_keys {
+            if !leases.iter().any(|l| l.id == *id) {
+                rows.push(LeaseRow {
+                    id: *id,
+                    ttl: 0,
+                    remaining_ttl: None,
+                    class: "not in lease list".into(),
+                    keys: keys.clone(),
+                    findings: Vec::new(),
+                });
+            }
+        }
+        rows.sort_by_key(|r| r.id);
+        Ok(LeaseReport {
+            leases: rows,
+            note: Some(NO_INSPECTOR.into()),
+        })
+    }
+
+    fn findings(&self) -> BackendResult<Findings> {
+        Ok(Findings {
+            items: Vec::new(),
+            note: Some(NO_INSPECTOR.into()),
+        })
+    }
+
+    fn snapshots(&self) -> BackendResult<Vec<SnapshotRow>> {
+        let dir = self.settings.backup_dir.as_deref().ok_or(
+            "no backup directory: start with `revkeeper tui --backup-dir DIR` (where `snapshot save --dir` writes)",
+        )?;
+        backups::list(dir).map_err(err)
+    }
+
+    fn verify_snapshot(&self, path: &str) -> BackendResult<VerifyResult> {
+        backups::verify(Path::new(path)).map_err(err)
+    }
+
+    fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff> {
+        let a = SnapshotSource::open(Path::new(from)).map_err(err)?;
+        let name = |p: &str| {
+            Path::new(p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let (rows, title) = match to {
+            Some(to) => {
+                let b = SnapshotSource::open(Path::new(to)).map_err(err)?;
+                (
+                    backups::diff(&a, &b, &self.settings.prefix).map_err(err)?,
+                    format!("{} → {}", name(from), name(to)),
+                )
+            }
+            None => (
+                backups::diff(&a, self.source(), &self.settings.prefix).map_err(err)?,
+                format!("{} → the open source", name(from)),
+            ),
+        };
+        Ok(SnapshotDiff { title, rows })
+    }
+
+    fn resolve_resource(&self, name: &str) -> Option<String> {
+        index::resolve(name)
+    }
+
+    fn display_name(&self, resource: &str) -> String {
+        index::display_name(resource)
+    }
+
+    fn write_blocked(&self) -> Option<String> {
+        Some(match (&self.opened, self.settings.readonly) {
+            (Opened::Snapshot(_), _) => "the source is a snapshot file (read-only)".into(),
+            (_, true) => "started with --readonly".into(),
+            _ => NO_REMEDIATION.into(),
+        })
+    }
+
+    fn delete(&self, _target: &DeleteTarget) -> BackendResult<String> {
+        Err(self
+            .write_blocked()
+            .unwrap_or_else(|| NO_REMEDIATION.into()))
+    }
+}
+
+/// What a lease's keys are: one resource name, `mixed`, or `keyless`.
+fn attached_class(keys: &[String], prefix: &str) -> String {
+    let mut resources = keys.iter().map(|k| {
+        revkeeper_formats::k8s::key::ObjectKey::parse(k.as_bytes(), prefix)
+            .map(|o| index::display_name(o.resource))
+            .unwrap_or_else(|| index::OTHER.to_string())
+    });
+    match resources.next() {
+        None => "keyless".into(),
+        Some(first) if resources.all(|r| r == first) => first,
+        Some(_) => "mixed".into(),
+    }
+}

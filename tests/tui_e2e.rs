@@ -1,0 +1,228 @@
+//! `revkeeper tui` as a person uses it: the real binary in a real pseudo-terminal (tmux), keys
+//! typed, the screen read back. It opens the bundled sample, filters to an object, opens it,
+//! goes back and quits; then the terminal must be exactly as before (same `stty -a`, alternate
+//! screen left) — also after a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// A 120×40 session running a plain shell, or `None` (with a notice) without tmux.
+    fn start() -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("notice: tmux is not installed (scripts/test.sh installs it); skipping");
+            return None;
+        }
+        let t = Tmux {
+            socket: format!(
+                "revkeeper-e2e-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            )
+            .replace(['(', ')'], ""),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let ok = t
+            .cmd(&["new-session", "-d", "-x", "120", "-y", "40", "-s", "e2e"])
+            .args([
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "TERM=xterm-256color",
+                "HOME=/tmp",
+            ])
+            .args(["bash", "--norc", "--noprofile"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Some(t)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]).args(args);
+        c
+    }
+
+    fn send_literal(&self, text: &str) {
+        assert!(
+            self.cmd(&["send-keys", "-t", "e2e", "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    fn send_key(&self, key: &str) {
+        assert!(
+            self.cmd(&["send-keys", "-t", "e2e", key])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        let out = self
+            .cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Waits until the screen contains `text`; panics with the screen after 20 s.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 20 s for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `command` in the shell between two `stty -a` snapshots; returns their paths.
+    fn run_between_stty(&self, env: &str, command: &str) -> (PathBuf, PathBuf) {
+        let (before, after) = (self.file("stty-before"), self.file("stty-after"));
+        let line = format!(
+            "stty -a > {}; {env} {command}; echo EXIT:$?; stty -a > {}\n",
+            before.display(),
+            after.display()
+        );
+        self.send_literal(&line);
+        (before, after)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+fn read(p: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match std::fs::read_to_string(p) {
+            Ok(s) if !s.is_empty() => return s,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            other => panic!("{}: {other:?}", p.display()),
+        }
+    }
+}
+
+fn assert_sane(before: &Path, after: &Path) {
+    let (before, after) = (read(before), read(after));
+    assert_eq!(before, after, "stty -a differs after the TUI exited");
+    let flags: Vec<&str> = after
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .collect();
+    assert!(
+        flags.contains(&"icanon") && flags.contains(&"echo"),
+        "not sane: {after}"
+    );
+}
+
+#[test]
+fn filter_open_back_quit_leaves_the_terminal_as_it_was() {
+    let Some(t) = Tmux::start() else { return };
+    let source = SnapshotSource::open(Path::new(SAMPLE)).unwrap();
+    let pods = source
+        .range(&RangeQuery::latest(KeyRange::prefix(
+            b"/registry/pods/".to_vec(),
+        )))
+        .unwrap();
+    let key = String::from_utf8(pods[0].key.clone()).unwrap();
+    let name = key.rsplit('/').next().unwrap();
+    let matching = pods
+        .iter()
+        .filter(|r| {
+            String::from_utf8_lossy(&r.key)
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .contains(name)
+        })
+        .count();
+
+    let bin = env!("CARGO_BIN_EXE_revkeeper");
+    let (before, after) = t.run_between_stty("", &format!("{bin} tui"));
+    t.wait_for("Overview");
+    assert!(t.alternate_on(), "the TUI runs on the alternate screen");
+    t.send_literal(":pods");
+    t.send_key("Enter");
+    t.wait_for(&format!("Pods(all)[{}]", pods.len()));
+    t.send_literal(&format!("/{name}"));
+    t.wait_for(&format!("Pods(all)[{matching}] </{name}>"));
+    t.send_key("Enter"); // keep the filter
+    t.send_key("Enter"); // open the first match
+    let s = t.wait_for("kind: Pod");
+    assert!(
+        s.contains(&format!("YAML({key})")) && s.contains(&format!("name: {name}")),
+        "{s}"
+    );
+    t.send_key("Escape");
+    t.wait_for(&format!("Pods(all)[{matching}] </{name}>"));
+    t.send_literal("q");
+    let s = t.wait_for("EXIT:0");
+    assert!(
+        !s.contains("Overview"),
+        "the alternate screen is gone:\n{s}"
+    );
+    assert!(!t.alternate_on());
+    assert_sane(&before, &after);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_too() {
+    let Some(t) = Tmux::start() else { return };
+    let bin = env!("CARGO_BIN_EXE_revkeeper");
+    let (before, after) = t.run_between_stty("REVKEEPER_TUI_TEST_PANIC=1", &format!("{bin} tui"));
+    let s = t.wait_for("EXIT:101");
+    assert!(
+        s.contains("REVKEEPER_TUI_TEST_PANIC is set"),
+        "the panic message is readable:\n{s}"
+    );
+    assert!(!t.alternate_on());
+    assert_sane(&before, &after);
+}
+
+#[test]
+fn without_a_terminal_it_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_revkeeper"))
+        .arg("tui")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
+}

@@ -1,0 +1,409 @@
+//! The TUI through the real adapter (`revkeeper::tui::CoreBackend`): the bundled sample
+//! snapshot, and a real etcd with a backup directory made by `snapshot save`. Screens are drawn
+//! with ratatui's TestBackend; expected numbers come from the sources themselves.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use common::*;
+use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use revkeeper::tui::{CoreBackend, Opened, Settings};
+use revkeeper_harness::Member;
+use revkeeper_ui::app::App;
+use revkeeper_ui::ratatui::Terminal;
+use revkeeper_ui::ratatui::backend::TestBackend;
+use revkeeper_ui::ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use revkeeper_ui::worker::{Reply, Worker};
+use revkeeper_ui::{Backend, Theme, keys, views};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+
+struct Ui {
+    app: App,
+    replies: Receiver<Reply>,
+    term: Terminal<TestBackend>,
+}
+
+impl Ui {
+    fn new(backend: Arc<dyn Backend>) -> Ui {
+        let (worker, replies) = Worker::new(backend);
+        let mut ui = Ui {
+            app: App::new(worker, Theme { color: true }),
+            replies,
+            term: Terminal::new(TestBackend::new(140, 40)).unwrap(),
+        };
+        ui.settle();
+        ui
+    }
+
+    fn settle(&mut self) {
+        while let Ok(r) = self.replies.recv_timeout(Duration::from_millis(300)) {
+            self.app.apply(r);
+        }
+    }
+
+    fn keys(&mut self, keys: &str) -> String {
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                '\x1b' => KeyCode::Esc,
+                c => KeyCode::Char(c),
+            };
+            keys::handle(&mut self.app, KeyEvent::new(code, KeyModifiers::NONE));
+        }
+        self.settle();
+        self.screen()
+    }
+
+    fn screen(&mut self) -> String {
+        self.term.draw(|f| views::draw(f, &mut self.app)).unwrap();
+        let buf = self.term.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{screen}"))
+}
+
+fn count(source: &dyn Source, prefix: &str) -> usize {
+    source
+        .range(&RangeQuery::latest(KeyRange::prefix(
+            prefix.as_bytes().to_vec(),
+        )))
+        .unwrap()
+        .len()
+}
+
+fn sample_ui() -> (Ui, SnapshotSource) {
+    let backend = CoreBackend::new(
+        Opened::Snapshot(SnapshotSource::open(Path::new(SAMPLE)).unwrap()),
+        Settings::default(),
+    );
+    (
+        Ui::new(Arc::new(backend)),
+        SnapshotSource::open(Path::new(SAMPLE)).unwrap(),
+    )
+}
+
+#[test]
+fn sample_overview_and_keyspace_match_the_snapshot() {
+    let (mut ui, source) = sample_ui();
+    let o = source.overview().unwrap();
+    let s = ui.screen();
+    assert!(line_with(&s, "Source").contains("sample.db"));
+    assert!(line_with(&s, "Revision ").contains(&o.revision.to_string()));
+    assert!(line_with(&s, "Compact revision").contains(&o.compact_revision.to_string()));
+    let total = count(&source, "");
+    assert!(
+        line_with(&s, "Keys ").contains(&format!("{total} (")),
+        "{s}"
+    );
+    assert!(line_with(&s, "Leases ").contains(&source.leases().unwrap().len().to_string()));
+
+    let s = ui.keys("\n");
+    let pods = count(&source, "/registry/pods/");
+    let row = line_with(&s, "│pods ");
+    assert!(
+        row.split_whitespace().nth(1) == Some(&pods.to_string()),
+        "pods row {row:?} vs {pods}"
+    );
+    let s = ui.keys(":pods default\n");
+    let in_default = count(&source, "/registry/pods/default/");
+    assert!(s.contains(&format!("Pods(default)[{in_default}]")), "{s}");
+    let s = ui.keys(":svc\n");
+    assert!(
+        s.contains("Services(all)["),
+        "aliases resolve through the resource table: {s}"
+    );
+}
+
+#[test]
+fn sample_object_opens_as_yaml_and_json_and_goes_back() {
+    let (mut ui, source) = sample_ui();
+    let first = source
+        .range(&RangeQuery::latest(KeyRange::prefix(
+            b"/registry/pods/default/".to_vec(),
+        )))
+        .unwrap()
+        .remove(0);
+    let key = String::from_utf8(first.key).unwrap();
+    let name = key.rsplit('/').next().unwrap().to_string();
+    ui.keys(":pods default\n");
+    let s = ui.keys(&format!("/{name}\n\n"));
+    assert!(s.contains(&format!("YAML({key})")), "{s}");
+    assert!(
+        s.contains("kind: Pod") && s.contains(&format!("name: {name}")),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("mod_revision: {}", first.mod_revision)),
+        "{s}"
+    );
+    let s = ui.keys("J");
+    assert!(s.contains("\"kind\": \"Pod\""), "{s}");
+    let s = ui.keys("\x1b");
+    assert!(
+        s.contains("Pods(default)[1] </"),
+        "back to the filtered list: {s}"
+    );
+}
+
+#[test]
+fn sample_history_shows_every_kept_revision_and_a_diff() {
+    let (mut ui, source) = sample_ui();
+    let key = "/registry/configmaps/demo/settings";
+    let history = source.history(key.as_bytes()).unwrap();
+    assert!(history.len() >= 2, "the sample edits {key} several times");
+    ui.keys(":configmaps demo\n");
+    let s = ui.keys("/settings\n\nh");
+    assert!(
+        s.contains(&format!("History({key})[{}]", history.len())),
+        "{s}"
+    );
+    for c in &history {
+        line_with(&s, &format!("│{} ", c.revision));
+    }
+    // mark the first, go to the last: enter diffs them
+    let s = ui.keys(" G\n");
+    let (first, last) = (history[0].revision, history.last().unwrap().revision);
+    assert!(s.contains(&format!("Diff({key})[{first}→{last}]")), "{s}");
+    assert!(
+        s.lines().any(|l| l.starts_with("│- ")) && s.lines().any(|l| l.starts_with("│+ ")),
+        "{s}"
+    );
+}
+
+#[test]
+fn sample_leases_list_classes_and_attached_keys() {
+    let (mut ui, source) = sample_ui();
+    let leases = source.leases().unwrap();
+    let s = ui.keys(":leases\n");
+    assert!(s.contains(&format!("Leases[{}]", leases.len())), "{s}");
+    let events_lease = source
+        .range(&RangeQuery::latest(KeyRange::prefix(
+            b"/registry/events/".to_vec(),
+        )))
+        .unwrap()[0]
+        .lease;
+    let attached = source
+        .range(&RangeQuery::latest(KeyRange::prefix(Vec::new())))
+        .unwrap()
+        .iter()
+        .filter(|r| r.lease == events_lease)
+        .count();
+    let row = line_with(&s, &format!("{events_lease:x}"));
+    assert!(
+        row.contains("events") && row.contains(&format!(" {attached} ")),
+        "{row}"
+    );
+    let s = ui.keys(&format!("/{events_lease:x}\n\n"));
+    assert!(
+        s.contains(&format!("Lease({events_lease:x})[{attached}]")),
+        "{s}"
+    );
+    let s = ui.keys("\n");
+    assert!(s.contains("YAML(/registry/events/"), "{s}");
+    // stale: the inspector's findings, or a plain word on why there are none
+    let s = ui.keys(":stale\n");
+    assert!(s.contains("Stale["), "{s}");
+    assert!(s.contains("inspector") || !s.contains("Stale[0]"), "{s}");
+}
+
+#[test]
+fn snapshot_sources_refuse_deletes() {
+    let backend = CoreBackend::new(
+        Opened::Snapshot(SnapshotSource::open(Path::new(SAMPLE)).unwrap()),
+        Settings::default(),
+    );
+    assert!(backend.write_blocked().unwrap().contains("snapshot"));
+    let target = revkeeper_ui::DeleteTarget {
+        key: "/registry/pods/default/x".into(),
+        mod_revision: 1,
+        lease: 0,
+    };
+    assert!(backend.delete(&target).is_err());
+}
+
+/// `snapshot save --dir` into `dir`; returns the snapshot's path.
+fn save(endpoint: &str, dir: &Path) -> String {
+    let before: Vec<String> = files_in(dir);
+    let run = run(&[
+        "snapshot",
+        "save",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--endpoints",
+        endpoint,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let new = files_in(dir)
+        .into_iter()
+        .find(|f| f.ends_with(".db.zst") && !before.contains(f))
+        .expect("a new snapshot");
+    dir.join(new).display().to_string()
+}
+
+#[test]
+fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away() {
+    let mut member = Member::start_single();
+    let ep = member.endpoint();
+    let rt = rt();
+    let mut c = member_client(&rt, &member);
+    let put = |c: &mut etcd_client::Client, k: &str, v: &str| {
+        rt.block_on(c.put(k, v, None)).unwrap();
+    };
+    let cm = |n: &str, v: &str| {
+        format!(
+            r#"{{"kind":"ConfigMap","apiVersion":"v1","metadata":{{"name":"{n}","namespace":"default"}},"data":{{"v":"{v}"}}}}"#
+        )
+    };
+    for i in 0..5 {
+        put(
+            &mut c,
+            &format!("/registry/configmaps/default/cm-{i}"),
+            &cm(&format!("cm-{i}"), "1"),
+        );
+    }
+    put(
+        &mut c,
+        "/registry/pods/default/p0",
+        r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p0"}}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let a = save(&ep, dir.path());
+    // from a to b: 2 configmaps added, 1 changed, 1 removed; the pod removed
+    put(
+        &mut c,
+        "/registry/configmaps/default/cm-5",
+        &cm("cm-5", "1"),
+    );
+    put(
+        &mut c,
+        "/registry/configmaps/default/cm-6",
+        &cm("cm-6", "1"),
+    );
+    put(
+        &mut c,
+        "/registry/configmaps/default/cm-0",
+        &cm("cm-0", "2"),
+    );
+    rt.block_on(c.delete("/registry/configmaps/default/cm-1", None))
+        .unwrap();
+    rt.block_on(c.delete("/registry/pods/default/p0", None))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100)); // file names have one-second stamps
+    let b = save(&ep, dir.path());
+    // from b to the live cluster: one more configmap
+    put(
+        &mut c,
+        "/registry/configmaps/default/cm-7",
+        &cm("cm-7", "1"),
+    );
+
+    let backend = CoreBackend::new(
+        Opened::Live(Box::new(live_source(&member))),
+        Settings {
+            backup_dir: Some(dir.path().to_path_buf()),
+            ..Settings::default()
+        },
+    );
+    assert!(
+        backend.write_blocked().unwrap().contains("remediation"),
+        "no delete without the inspector's path"
+    );
+    let readonly = CoreBackend::new(
+        Opened::Live(Box::new(live_source(&member))),
+        Settings {
+            readonly: true,
+            ..Settings::default()
+        },
+    );
+    assert!(readonly.write_blocked().unwrap().contains("--readonly"));
+
+    let (worker, replies) = Worker::new(Arc::new(backend));
+    let mut ui = Ui {
+        app: App::new(worker, Theme { color: true }),
+        replies,
+        term: Terminal::new(TestBackend::new(160, 40)).unwrap(),
+    };
+    ui.settle();
+    let s = ui.screen();
+    assert!(
+        line_with(&s, "Source").contains(&format!("cluster via {ep}")),
+        "{s}"
+    );
+    assert!(line_with(&s, "Members").contains("http://127.0.0.1"), "{s}");
+    let s = ui.keys(":cm\n");
+    assert!(s.contains("Configmaps(all)[7]"), "{s}");
+
+    let s = ui.keys(":snapshots\n");
+    assert!(s.contains("Snapshots[2]"), "{s}");
+    let name = |p: &str| {
+        Path::new(p)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(line_with(&s, &name(&a)).contains(" ok "), "{s}");
+    let s = ui.keys("v");
+    assert!(s.contains(&format!("{a}: clean")), "{s}");
+    let s = ui.keys("\x1b jd");
+    assert!(
+        s.contains(&format!("Diff({} → {})[2]", name(&a), name(&b))),
+        "{s}"
+    );
+    let words = |l: &str| {
+        l.split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        words(line_with(&s, "configmaps")),
+        ["configmaps", "2", "1", "1"]
+    );
+    assert_eq!(words(line_with(&s, "│pods")), ["pods", "0", "1", "0"]);
+    let s = ui.keys("\x1b d");
+    assert!(
+        s.contains(&format!("Diff({} → source)[1]", name(&b))),
+        "{s}"
+    );
+    assert_eq!(
+        words(line_with(&s, "configmaps")),
+        ["configmaps", "1", "0", "0"]
+    );
+
+    // etcd goes away: the header says so, loaded screens keep working
+    let _refresh = ui.app.worker().start_refresher(Duration::from_millis(200));
+    member.kill();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ui.app.offline.is_none() && Instant::now() < deadline {
+        if let Ok(r) = ui.replies.recv_timeout(Duration::from_millis(100)) {
+            ui.app.apply(r);
+        }
+    }
+    let s = ui.keys(":keyspace\n");
+    assert!(s.contains("etcd not answering"), "{s}");
+    assert!(
+        s.contains("Resources["),
+        "the loaded keyspace is still there: {s}"
+    );
+    assert!(line_with(&s, "configmaps").contains(" 7 "), "{s}");
+}

@@ -1,0 +1,254 @@
+//! Everything around the body: the header, the `Resource(ns)[count]` title, breadcrumbs, the
+//! status/command line, the help and the delete confirmation.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+
+use super::keyspace::lease_hex;
+use crate::app::{App, Level, Loadable, Mode, Screen};
+use crate::backend::DeleteTarget;
+use crate::keys::HELP;
+
+const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
+
+/// k9s's `Pods(default)[12]`, with the filter after it.
+pub fn title(app: &App) -> String {
+    let top = app.top();
+    let count = top.list.len();
+    let base = match &top.screen {
+        Screen::Overview => return "Overview".into(),
+        Screen::Resources => format!("Resources[{count}]"),
+        Screen::Namespaces { resource } => {
+            format!("{}(namespaces)[{count}]", cap(&app.display_name(resource)))
+        }
+        Screen::Objects {
+            resource,
+            namespace,
+        } => format!(
+            "{}({})[{count}]",
+            cap(&app.display_name(resource)),
+            namespace.as_deref().unwrap_or("all")
+        ),
+        Screen::Object {
+            key,
+            revision,
+            json,
+            ..
+        } => {
+            let at = revision.map(|r| format!("@{r}")).unwrap_or_default();
+            format!("{}({key}{at})", if *json { "JSON" } else { "YAML" })
+        }
+        Screen::History { key, .. } => format!("History({key})[{count}]"),
+        Screen::Diff { key, from, to } => format!("Diff({key})[{from}→{to}]"),
+        Screen::Leases => format!("Leases[{count}]"),
+        Screen::LeaseKeys { lease } => format!("Lease({})[{count}]", lease_hex(*lease)),
+        Screen::Stale => format!("Stale[{count}]"),
+        Screen::StaleFindings { check } => format!("Stale({check})[{count}]"),
+        Screen::Snapshots { .. } => format!("Snapshots[{count}]"),
+        Screen::Verify { path } => format!("Verify({})", file_name(path)),
+        Screen::SnapshotDiff { from, to } => format!(
+            "Diff({} → {})[{count}]",
+            file_name(from),
+            to.as_deref().map(file_name).unwrap_or("source")
+        ),
+    };
+    let filtering = if top.list.is_pending() {
+        " filtering…"
+    } else {
+        ""
+    };
+    if top.list.filter.is_empty() {
+        base
+    } else {
+        format!("{base} </{}>{filtering}", top.list.filter)
+    }
+}
+
+fn cap(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A short name of one stack entry, for the breadcrumbs.
+fn crumb(app: &App, screen: &Screen) -> String {
+    match screen {
+        Screen::Overview => "overview".into(),
+        Screen::Resources => "keyspace".into(),
+        Screen::Namespaces { resource } => app.display_name(resource),
+        Screen::Objects {
+            resource,
+            namespace,
+        } => match namespace {
+            Some(ns) => ns.clone(),
+            None => format!("{}(all)", app.display_name(resource)),
+        },
+        Screen::Object { key, .. } => key.rsplit('/').next().unwrap_or(key).to_string(),
+        Screen::History { .. } => "history".into(),
+        Screen::Diff { from, to, .. } => format!("diff {from}→{to}"),
+        Screen::Leases => "leases".into(),
+        Screen::LeaseKeys { lease } => lease_hex(*lease),
+        Screen::Stale => "stale".into(),
+        Screen::StaleFindings { check } => check.clone(),
+        Screen::Snapshots { .. } => "snapshots".into(),
+        Screen::Verify { .. } => "verify".into(),
+        Screen::SnapshotDiff { .. } => "diff".into(),
+    }
+}
+
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme;
+    let mut spans = vec![Span::styled(" revkeeper ", t.title())];
+    if let Loadable::Ready(o) = &app.overview {
+        spans.push(Span::raw(format!("│ {} │ rev {} ", o.source, o.revision)));
+    }
+    if let Some(why) = app.worker().write_blocked() {
+        let short = if why.contains("read-only") || why.contains("snapshot") {
+            "read-only"
+        } else {
+            "no writes"
+        };
+        spans.push(Span::styled(format!("│ {short} "), t.dim()));
+    }
+    let busy = matches!(app.keyspace, Loadable::Loading);
+    if busy {
+        let spin = SPINNER[(app.started.elapsed().as_millis() / 150) as usize % SPINNER.len()];
+        spans.push(Span::styled(
+            format!("│ {spin} scanning {} keys ", app.progress.unwrap_or(0)),
+            t.warn(),
+        ));
+    }
+    if let Some((e, since)) = &app.offline {
+        spans.push(Span::styled(
+            format!(
+                "│ etcd not answering for {}s: {e}; showing what was loaded ",
+                since.elapsed().as_secs()
+            ),
+            t.error(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn crumbs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme;
+    let n = app.stack.len();
+    let spans: Vec<Span> = app
+        .stack
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            let style = if i + 1 == n { t.selected() } else { t.dim() };
+            [
+                Span::styled(format!(" <{}> ", crumb(app, &e.screen)), style),
+                Span::raw(" "),
+            ]
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn status(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme;
+    let line = match &app.mode {
+        Mode::Command(text) => Line::from(vec![
+            Span::styled(":", t.title()),
+            Span::raw(text.clone()),
+            Span::raw("█"),
+        ]),
+        Mode::Filter => Line::from(vec![
+            Span::styled("/", t.title()),
+            Span::raw(app.top().list.filter.clone()),
+            Span::raw("█"),
+        ]),
+        _ => match &app.status {
+            Some((msg, Level::Error)) => Line::styled(msg.clone(), t.error()),
+            Some((msg, Level::Info)) => Line::styled(msg.clone(), t.ok()),
+            None => Line::styled("? help  : command  / filter  esc back  q quit", t.dim()),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn overlays(frame: &mut Frame, app: &App) {
+    match &app.mode {
+        Mode::Help => help(frame, app),
+        Mode::Confirm { target, ok_focused } => confirm(frame, app, target, *ok_focused),
+        _ => {}
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
+
+fn help(frame: &mut Frame, app: &App) {
+    let t = app.theme;
+    let area = centered(
+        frame.area(),
+        100.min(frame.area().width),
+        (HELP.len() as u16 + 3).min(frame.area().height),
+    );
+    frame.render_widget(Clear, area);
+    let rows = HELP
+        .iter()
+        .map(|(k, what)| Row::new([Span::styled(*k, t.key()), Span::raw(*what)]));
+    let table = Table::new(rows, [Constraint::Length(28), Constraint::Fill(1)]).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Line::styled(" Help (any key closes) ", t.title()).centered()),
+    );
+    frame.render_widget(table, area);
+}
+
+fn confirm(frame: &mut Frame, app: &App, target: &DeleteTarget, ok_focused: bool) {
+    let (key, mod_revision) = (&target.key, target.mod_revision);
+    let t = app.theme;
+    let area = centered(frame.area(), 80.min(frame.area().width), 8);
+    frame.render_widget(Clear, area);
+    let button = |label: &str, focused: bool| {
+        if focused {
+            Span::styled(format!(" [{label}] "), t.selected())
+        } else {
+            Span::raw(format!("  {label}  "))
+        }
+    };
+    let text = vec![
+        Line::raw(format!("Delete {key}?")),
+        Line::styled(
+            format!("only if still at mod_revision {mod_revision}; recorded in the audit log"),
+            t.dim(),
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            button("Cancel", !ok_focused),
+            Span::raw("   "),
+            button("Delete", ok_focused),
+        ])
+        .centered(),
+        Line::styled("←/→ choose · enter confirm · esc cancel", t.dim()).centered(),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.error())
+                .title(Line::styled(" Confirm delete ", t.error()).centered()),
+        ),
+        area,
+    );
+}
