@@ -17,6 +17,80 @@ pub struct Entry {
 }
 
 impl Entry {
+    fn new(
+        key: &str,
+        value_len: usize,
+        lease: i64,
+        mod_revision: i64,
+        state: ValueState,
+        facts: ObjectFacts,
+    ) -> Entry {
+        Entry {
+            key: key.into(),
+            lease,
+            mod_revision,
+            value_len: value_len.min(u32::MAX as usize) as u32,
+            state,
+            facts,
+        }
+    }
+
+    /// Decodes one key's value (with `keyring`) into its entry: the facts below `prefix`.
+    /// `None` for a key that is not valid UTF-8. Pure, so scans can decode on worker threads.
+    pub fn decode(
+        prefix: &str,
+        key: &[u8],
+        value: &[u8],
+        lease: i64,
+        mod_revision: i64,
+        keyring: &Keyring,
+    ) -> Option<Entry> {
+        let key_str = std::str::from_utf8(key).ok()?;
+        let resource = ObjectKey::parse(key, prefix).map(|k| k.resource);
+        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
+        // else goes through the decoder (protobuf, CBOR, encryption).
+        if looks_like_json(value)
+            && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
+        {
+            let state = ValueState::Object;
+            return Some(Entry::new(
+                key_str,
+                value.len(),
+                lease,
+                mod_revision,
+                state,
+                facts,
+            ));
+        }
+        let (state, object) = match k8s::decode_value(key, value, keyring) {
+            Ok(d) => match d.object {
+                Some(o) => (ValueState::Object, Some(o)),
+                None => (ValueState::NotObject, None),
+            },
+            Err(k8s::ValueError::Encryption(e)) => (
+                ValueState::Encrypted {
+                    label: encryption_label(value, &e.to_string()),
+                },
+                None,
+            ),
+            Err(e) => (
+                ValueState::Undecodable {
+                    error: e.to_string(),
+                },
+                None,
+            ),
+        };
+        let facts = object_facts(prefix, key, object.as_ref());
+        Some(Entry::new(
+            key_str,
+            value.len(),
+            lease,
+            mod_revision,
+            state,
+            facts,
+        ))
+    }
+
     /// The key split below `prefix`, or None for keys outside it or of another shape.
     pub fn object_key<'a>(&'a self, prefix: &str) -> Option<ObjectKey<'a>> {
         ObjectKey::parse(self.key.as_bytes(), prefix)
@@ -58,52 +132,10 @@ impl Index {
         mod_revision: i64,
         keyring: &Keyring,
     ) {
-        let Ok(key_str) = std::str::from_utf8(key) else {
-            self.skipped_keys += 1;
-            return;
-        };
-        let resource = ObjectKey::parse(key, &self.prefix).map(|k| k.resource);
-        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
-        // else goes through the decoder (protobuf, CBOR, encryption).
-        if looks_like_json(value)
-            && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
-        {
-            self.push(
-                key_str,
-                value.len(),
-                lease,
-                mod_revision,
-                ValueState::Object,
-                facts,
-            );
-            return;
+        match Entry::decode(&self.prefix, key, value, lease, mod_revision, keyring) {
+            Some(e) => self.push(e),
+            None => self.skipped_keys += 1,
         }
-        let (state, object) = match k8s::decode_value(key, value, keyring) {
-            Ok(d) => match d.object {
-                Some(o) => (ValueState::Object, Some(o)),
-                None => (ValueState::NotObject, None),
-            },
-            Err(k8s::ValueError::Encryption(e)) => (
-                ValueState::Encrypted {
-                    label: encryption_label(value, &e.to_string()),
-                },
-                None,
-            ),
-            Err(e) => (
-                ValueState::Undecodable {
-                    error: e.to_string(),
-                },
-                None,
-            ),
-        };
-        self.add_decoded(
-            key_str,
-            value.len(),
-            lease,
-            mod_revision,
-            state,
-            object.as_ref(),
-        );
     }
 
     /// Adds one key whose value is already decoded (or known not to be an object).
@@ -116,29 +148,33 @@ impl Index {
         state: ValueState,
         object: Option<&serde_json::Value>,
     ) {
-        let resource = ObjectKey::parse(key.as_bytes(), &self.prefix).map(|k| k.resource);
-        let facts = match (resource, object) {
-            (Some(r), Some(o)) => facts::extract(r, o),
-            _ => ObjectFacts::default(),
-        };
-        self.push(key, value_len, lease, mod_revision, state, facts);
+        let facts = object_facts(&self.prefix, key.as_bytes(), object);
+        self.push(Entry::new(
+            key,
+            value_len,
+            lease,
+            mod_revision,
+            state,
+            facts,
+        ));
     }
 
-    fn push(
-        &mut self,
-        key: &str,
-        value_len: usize,
-        lease: i64,
-        mod_revision: i64,
-        state: ValueState,
-        facts: ObjectFacts,
-    ) {
+    /// Adds an entry made by [`Entry::decode`] (possibly on another thread), or counts a key
+    /// that was not valid UTF-8 (`None`). Keys must come in sorted order.
+    pub fn push_decoded(&mut self, entry: Option<Entry>) {
+        match entry {
+            Some(e) => self.push(e),
+            None => self.skipped_keys += 1,
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
         if let facts::KindFacts::Crd {
             group,
             kind,
             plural,
             namespaced,
-        } = &facts.kind
+        } = &entry.facts.kind
         {
             self.crds.insert(
                 (group.clone(), kind.clone()),
@@ -148,14 +184,7 @@ impl Index {
                 },
             );
         }
-        self.entries.push(Entry {
-            key: key.into(),
-            lease,
-            mod_revision,
-            value_len: value_len.min(u32::MAX as usize) as u32,
-            state,
-            facts,
-        });
+        self.entries.push(entry);
     }
 
     /// Sorts the entries (a no-op after a scan, which is already sorted).
@@ -196,6 +225,13 @@ impl Index {
                     c.namespaced,
                 )
             })
+    }
+}
+
+fn object_facts(prefix: &str, key: &[u8], object: Option<&serde_json::Value>) -> ObjectFacts {
+    match (ObjectKey::parse(key, prefix), object) {
+        (Some(k), Some(o)) => facts::extract(k.resource, o),
+        _ => ObjectFacts::default(),
     }
 }
 
