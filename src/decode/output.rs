@@ -208,6 +208,14 @@ mod tests {
         );
         let parsed: Value = serde_norway::from_str(&y).unwrap();
         assert_eq!(parsed["items"][0], b);
+        let c = json!({"data": {"f": "a\n\nb\n"}});
+        let y = list(ObjectFormat::Yaml, std::slice::from_ref(&c));
+        assert!(
+            y.contains("\n- data:\n    f: |\n      a\n\n      b\nkind: List"),
+            "{y}"
+        );
+        let parsed: Value = serde_norway::from_str(&y).unwrap();
+        assert_eq!(parsed["items"][0], c);
         let empty: Value = serde_json::from_str(&list(ObjectFormat::Json, &[])).unwrap();
         assert_eq!(empty["items"], json!([]));
         let empty: Value = serde_norway::from_str(&list(ObjectFormat::Yaml, &[])).unwrap();
