@@ -7,6 +7,7 @@ pub mod dump;
 pub mod output;
 pub mod resource;
 pub mod table;
+pub mod yaml;
 
 use std::path::PathBuf;
 

@@ -17,37 +17,9 @@ pub enum ObjectFormat {
     JsonLines,
 }
 
-/// `value` serialized with every object's keys sorted (kubectl's YAML printer sorts them),
-/// without copying the value.
-pub struct Sorted<'a>(pub &'a Value);
-
-impl Serialize for Sorted<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
-        match self.0 {
-            Value::Object(m) => {
-                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                let mut map = ser.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    map.serialize_entry(k, &Sorted(v))?;
-                }
-                map.end()
-            }
-            Value::Array(a) => {
-                let mut seq = ser.serialize_seq(Some(a.len()))?;
-                for v in a {
-                    seq.serialize_element(&Sorted(v))?;
-                }
-                seq.end()
-            }
-            other => other.serialize(ser),
-        }
-    }
-}
-
+/// The object as `kubectl get -o yaml` prints it (see [`super::yaml`]).
 pub fn to_yaml(value: &Value) -> String {
-    serde_norway::to_string(&Sorted(value)).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+    super::yaml::to_yaml(value)
 }
 
 pub fn to_json(value: &Value) -> Vec<u8> {
@@ -119,7 +91,12 @@ impl ListWriter {
                 }
                 let yaml = to_yaml(object);
                 for (i, line) in yaml.lines().enumerate() {
-                    out.write_all(if i == 0 { b"- " } else { b"  " })?;
+                    // A blank line inside a `|` block stays blank, as kubectl prints it.
+                    if i == 0 {
+                        out.write_all(b"- ")?;
+                    } else if !line.is_empty() {
+                        out.write_all(b"  ")?;
+                    }
                     out.write_all(line.as_bytes())?;
                     out.write_all(b"\n")?;
                 }
@@ -227,10 +204,18 @@ mod tests {
         let y = list(ObjectFormat::Yaml, std::slice::from_ref(&b));
         assert_eq!(
             y,
-            "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    labels:\n      a: '2'\n      z: '1'\n    name: b\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
+            "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    labels:\n      a: \"2\"\n      z: \"1\"\n    name: b\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
         );
         let parsed: Value = serde_norway::from_str(&y).unwrap();
         assert_eq!(parsed["items"][0], b);
+        let c = json!({"data": {"f": "a\n\nb\n"}});
+        let y = list(ObjectFormat::Yaml, std::slice::from_ref(&c));
+        assert!(
+            y.contains("\n- data:\n    f: |\n      a\n\n      b\nkind: List"),
+            "{y}"
+        );
+        let parsed: Value = serde_norway::from_str(&y).unwrap();
+        assert_eq!(parsed["items"][0], c);
         let empty: Value = serde_json::from_str(&list(ObjectFormat::Json, &[])).unwrap();
         assert_eq!(empty["items"], json!([]));
         let empty: Value = serde_norway::from_str(&list(ObjectFormat::Yaml, &[])).unwrap();
