@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(doc.encoding, "json");
         assert_eq!(
             doc.yaml,
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  resourceVersion: '5'\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  resourceVersion: \"5\"\n"
         );
         assert!(doc.json.contains("\"kind\": \"Pod\""));
         assert_eq!(doc.mod_revision, 5);
