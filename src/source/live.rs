@@ -335,8 +335,9 @@ impl Source for LiveSource {
     }
 }
 
-/// The next page's key limit: about `PAGE_BYTES` at this page's bytes per key, at least
-/// `FIRST_PAGE`, and never more than eight times this page (values vary along a range).
+/// The next page's key limit: about `PAGE_BYTES` at this page's bytes per key, never more than
+/// eight times this limit (values vary along a range) and never below `FIRST_PAGE`, unless a
+/// too-large page already forced this limit lower.
 fn next_limit(keys: usize, bytes: usize, limit: i64) -> i64 {
     if keys == 0 {
         return limit;
@@ -354,4 +355,22 @@ fn is_too_large(e: &etcd_client::Error) -> bool {
 fn is_compacted(e: &etcd_client::Error) -> bool {
     e.to_string()
         .contains("required revision has been compacted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_grow_to_about_page_bytes_and_stay_small_for_big_values() {
+        // 200-byte values: 16 MiB is ~84k keys, reached in steps of at most 8x.
+        assert_eq!(next_limit(1000, 200_000, 1000), 8000);
+        assert_eq!(next_limit(64_000, 12_800_000, 64_000), 83_886);
+        // 1 MiB values: 16 keys, but not below 1000 unless a page was too large.
+        assert_eq!(next_limit(1000, 1000 << 20, 1000), 1000);
+        assert_eq!(next_limit(31, 31 << 20, 31), 31);
+        assert_eq!(next_limit(31, 31 << 10, 31), 248);
+        // The last, empty page keeps the limit.
+        assert_eq!(next_limit(0, 0, 500), 500);
+    }
 }
