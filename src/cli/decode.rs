@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use revkeeper_formats::k8s::{Decoded, ValueError, decode_value, split_printed_value};
 
-use crate::decode::DecodeOptions;
 use crate::decode::output::{ObjectFormat, Stdout, write_object};
+use crate::decode::{DecodeOptions, NewerFields};
 use crate::{Error, Result, log};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +68,14 @@ pub fn run(args: DecodeArgs) -> Result<()> {
         };
         Error::invalid(format!("{shown}: {e}{hint}"))
     })?;
+    let mut newer = NewerFields::default();
+    let named = if key.is_empty() {
+        shown.as_bytes()
+    } else {
+        &key
+    };
+    newer.note(named, &decoded);
+    newer.warn();
     let Some(object) = decoded.object else {
         return Err(Error::invalid(format!(
             "{shown}: not a Kubernetes object ({}, {} bytes)",

@@ -14,7 +14,8 @@ use super::source_args::SourceArgs;
 use crate::decode::output::{ListWriter, ObjectFormat, Stdout, write_object};
 use crate::decode::resource::{self, Target};
 use crate::decode::{
-    DecodeOptions, Failures, decode_kv, note_not_an_object, set_resource_version, table,
+    DecodeOptions, Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version,
+    table,
 };
 use crate::output::{print_json, print_table, with_stdout};
 use crate::source::{KeyRange, KeyRecord, KeyView, RangeQuery, Source};
@@ -271,6 +272,9 @@ fn one(
         };
         let kv = record.view();
         let d = decode_kv(&kv, keys).map_err(|e| Error::general(format!("{key}: {e}")))?;
+        let mut newer = NewerFields::default();
+        newer.note(kv.key, &d);
+        newer.warn();
         let Some(object) = &d.object else {
             return Err(Error::general(format!(
                 "{key}: not a Kubernetes object ({}, {} bytes)",
@@ -346,7 +350,7 @@ fn many(
                 return Ok(());
             }
         };
-        failures.ok();
+        failures.decoded(kv.key, &d);
         let Some(object) = &d.object else {
             note_not_an_object(kv.key, &d, kv.value.len());
             return Ok(());
@@ -423,7 +427,7 @@ fn history(
         }
         match decode_kv(&c.record.view(), keys) {
             Ok(d) => {
-                failures.ok();
+                failures.decoded(&c.record.key, &d);
                 decoded.push(Some(d));
             }
             Err(e) => {

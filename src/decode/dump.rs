@@ -217,7 +217,7 @@ fn worker(
                 stop.store(true, Ordering::Relaxed);
                 return Err(e);
             }
-            mine.failures.ok();
+            mine.failures.decoded(kv.key, &d);
             written.fetch_add(1, Ordering::Relaxed);
         }
     }

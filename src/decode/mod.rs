@@ -71,16 +71,24 @@ pub fn set_resource_version(object: &mut Value, revision: i64) {
 }
 
 /// Counts the keys a command looked at and the ones it could not decode. Each failure is one
-/// line on stderr naming the key; [`Failures::finish`] turns any into exit code 1.
+/// line on stderr naming the key; [`Failures::finish`] turns any into exit code 1. Objects with
+/// fields newer than the schema are counted too, and reported once by [`Failures::finish`].
 #[derive(Debug, Default)]
 pub struct Failures {
     pub total: u64,
     pub failed: u64,
+    pub newer: NewerFields,
 }
 
 impl Failures {
     pub fn ok(&mut self) {
         self.total += 1;
+    }
+
+    /// [`Failures::ok`] for a decoded value, noting fields newer than the schema.
+    pub fn decoded(&mut self, key: &[u8], d: &Decoded) {
+        self.ok();
+        self.newer.note(key, d);
     }
 
     pub fn fail(&mut self, key: &[u8], why: impl std::fmt::Display) {
@@ -92,9 +100,11 @@ impl Failures {
     pub fn add(&mut self, other: &Failures) {
         self.total += other.total;
         self.failed += other.failed;
+        self.newer.add(&other.newer);
     }
 
     pub fn finish(&self) -> Result<()> {
+        self.newer.warn();
         if self.failed == 0 {
             return Ok(());
         }
@@ -102,6 +112,59 @@ impl Failures {
             "{} of {} keys could not be decoded",
             self.failed, self.total
         )))
+    }
+}
+
+/// Objects that carry protobuf fields the vendored schema does not know (written by a newer
+/// Kubernetes): decoded without them, worth one warning per run, never one per object.
+#[derive(Debug, Default)]
+pub struct NewerFields {
+    pub objects: u64,
+    /// The first such key in key order.
+    pub example: Option<Vec<u8>>,
+}
+
+impl NewerFields {
+    pub fn note(&mut self, key: &[u8], d: &Decoded) {
+        if d.unknown_fields > 0 {
+            self.objects += 1;
+            self.keep_example(key);
+        }
+    }
+
+    pub fn add(&mut self, other: &NewerFields) {
+        self.objects += other.objects;
+        if let Some(key) = &other.example {
+            self.keep_example(key);
+        }
+    }
+
+    fn keep_example(&mut self, key: &[u8]) {
+        if self.example.as_deref().is_none_or(|e| key < e) {
+            self.example = Some(key.to_vec());
+        }
+    }
+
+    /// The warning line, if any object had newer fields.
+    pub fn message(&self) -> Option<String> {
+        let example = self.example.as_deref()?;
+        let objects = if self.objects == 1 {
+            "object carries"
+        } else {
+            "objects carry"
+        };
+        Some(format!(
+            "{} {objects} fields newer than revkeeper's Kubernetes {} schema; they were skipped: e.g. {}",
+            self.objects,
+            revkeeper_formats::k8s::SCHEMA_VERSION,
+            String::from_utf8_lossy(example)
+        ))
+    }
+
+    pub fn warn(&self) {
+        if let Some(m) = self.message() {
+            log::warn(&m, &[]);
+        }
     }
 }
 
@@ -138,5 +201,33 @@ mod tests {
         let mut text = json!("1789");
         set_resource_version(&mut text, 7);
         assert_eq!(text, json!("1789"));
+    }
+
+    #[test]
+    fn newer_fields_make_one_line_naming_the_first_key() {
+        let d = |unknown_fields| Decoded {
+            encoding: revkeeper_formats::k8s::Encoding::Protobuf,
+            object: Some(json!({})),
+            unknown_fields,
+        };
+        let mut a = Failures::default();
+        a.decoded(b"/registry/pods/n/b", &d(2));
+        a.decoded(b"/registry/pods/n/c", &d(0));
+        assert_eq!(
+            a.newer.message().unwrap(),
+            "1 object carries fields newer than revkeeper's Kubernetes 1.35 schema; they were skipped: e.g. /registry/pods/n/b"
+        );
+        let mut b = Failures::default();
+        b.decoded(b"/registry/pods/n/a", &d(1));
+        a.add(&b);
+        assert_eq!((a.total, a.newer.objects), (3, 2));
+        assert!(a.newer.message().unwrap().starts_with("2 objects carry "));
+        assert!(
+            a.newer
+                .message()
+                .unwrap()
+                .ends_with("e.g. /registry/pods/n/a")
+        );
+        assert_eq!(Failures::default().newer.message(), None);
     }
 }

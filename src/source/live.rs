@@ -14,9 +14,15 @@ use super::{
 use crate::connect::rpc_error;
 use crate::{Error, Result};
 
-/// Keys per Range request: large prefixes are paged at one pinned revision, so a million-key
-/// cluster never needs one huge response (which etcdctl runs into).
-const PAGE: i64 = 1000;
+/// Large prefixes are read in pages at one pinned revision, so a million-key cluster never
+/// needs one huge response (which etcdctl runs into). etcd counts the whole rest of the range on
+/// every limited Range, so pages must be few: they are sized by bytes, starting at
+/// `FIRST_PAGE` keys and resized after each response to hold about `PAGE_BYTES`.
+const FIRST_PAGE: i64 = 1000;
+const PAGE_BYTES: usize = 16 << 20;
+/// The largest Range response accepted: well above `PAGE_BYTES`, so pages of uneven values fit;
+/// a page that still does not fit is asked again with half the keys.
+const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 pub struct LiveSource {
     runtime: tokio::runtime::Runtime,
@@ -46,17 +52,25 @@ impl LiveSource {
         what: &str,
         fut: impl std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
     ) -> Result<T> {
+        self.block_raw(what, fut)?
+            .map_err(|e| rpc_error(what, &self.endpoint, &e))
+    }
+
+    /// [`Self::block`], leaving etcd's answer to the caller; only a timeout is an error here.
+    fn block_raw<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
+    ) -> Result<std::result::Result<T, etcd_client::Error>> {
         let timeout = self.command_timeout;
-        self.runtime.block_on(async {
-            match tokio::time::timeout(timeout, fut).await {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(rpc_error(what, &self.endpoint, &e)),
-                Err(_) => Err(Error::connect(format!(
+        self.runtime
+            .block_on(async { tokio::time::timeout(timeout, fut).await })
+            .map_err(|_| {
+                Error::connect(format!(
                     "{what} on {} timed out after {timeout:?} (raise --command-timeout?)",
                     self.endpoint
-                ))),
-            }
-        })
+                ))
+            })
     }
 
     fn current_revision(&self) -> Result<i64> {
@@ -139,22 +153,36 @@ impl Source for LiveSource {
             s => s.to_vec(),
         };
         let mut revision = query.revision.unwrap_or(0);
+        let mut limit = FIRST_PAGE;
+        let kv = self
+            .client
+            .kv_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
         loop {
             let mut opts = GetOptions::new().with_revision(revision);
             if let Some(end) = &query.range.end {
-                opts = opts.with_range(end.clone()).with_limit(PAGE);
+                opts = opts.with_range(end.clone()).with_limit(limit);
             }
             if query.keys_only {
                 opts = opts.with_keys_only();
             }
-            let mut c = self.client.clone();
+            let mut c = kv.clone();
             let key = start.clone();
-            let resp = self.block("range", async move { c.get(key, Some(opts)).await })?;
+            let resp = match self.block_raw("range", async move { c.get(key, Some(opts)).await })? {
+                Ok(resp) => resp,
+                Err(e) if limit > 1 && is_too_large(&e) => {
+                    limit /= 2;
+                    continue;
+                }
+                Err(e) => return Err(rpc_error("range", &self.endpoint, &e)),
+            };
             if revision == 0 {
                 // Pin every later page to the revision of the first one.
                 revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             }
+            let mut bytes = 0;
             for kv in resp.kvs() {
+                bytes += kv.key().len() + kv.value().len();
                 f(KeyView {
                     key: kv.key(),
                     create_revision: kv.create_revision(),
@@ -164,6 +192,7 @@ impl Source for LiveSource {
                     lease: kv.lease(),
                 })?;
             }
+            limit = next_limit(resp.kvs().len(), bytes, limit);
             match (resp.more(), resp.kvs().last()) {
                 (true, Some(last)) => {
                     start = last.key().to_vec();
@@ -306,7 +335,42 @@ impl Source for LiveSource {
     }
 }
 
+/// The next page's key limit: about `PAGE_BYTES` at this page's bytes per key, never more than
+/// eight times this limit (values vary along a range) and never below `FIRST_PAGE`, unless a
+/// too-large page already forced this limit lower.
+fn next_limit(keys: usize, bytes: usize, limit: i64) -> i64 {
+    if keys == 0 {
+        return limit;
+    }
+    let per_key = (bytes / keys).max(1);
+    ((PAGE_BYTES / per_key) as i64).clamp(FIRST_PAGE.min(limit), limit.saturating_mul(8))
+}
+
+/// A response larger than the client accepts (`MAX_RESPONSE_BYTES`).
+fn is_too_large(e: &etcd_client::Error) -> bool {
+    matches!(e, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::OutOfRange
+        && s.message().contains("message length too large"))
+}
+
 fn is_compacted(e: &etcd_client::Error) -> bool {
     e.to_string()
         .contains("required revision has been compacted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_grow_to_about_page_bytes_and_stay_small_for_big_values() {
+        // 200-byte values: 16 MiB is ~84k keys, reached in steps of at most 8x.
+        assert_eq!(next_limit(1000, 200_000, 1000), 8000);
+        assert_eq!(next_limit(64_000, 12_800_000, 64_000), 83_886);
+        // 1 MiB values: 16 keys, but not below 1000 unless a page was too large.
+        assert_eq!(next_limit(1000, 1000 << 20, 1000), 1000);
+        assert_eq!(next_limit(31, 31 << 20, 31), 31);
+        assert_eq!(next_limit(31, 31 << 10, 31), 248);
+        // The last, empty page keeps the limit.
+        assert_eq!(next_limit(0, 0, 500), 500);
+    }
 }

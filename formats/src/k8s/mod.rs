@@ -14,6 +14,7 @@ pub mod resources;
 mod value;
 
 pub use encryption::Keyring;
+pub use value::SCHEMA_VERSION;
 pub use value::{
     Decoded, Encoding, PrintedValue, ValueError, decode_value, split_printed_value, storage_label,
 };

@@ -50,7 +50,13 @@ pub struct Decoded {
     /// The object with `apiVersion` and `kind` first, fields in the Go serializer's order;
     /// `None` for text and binary values.
     pub object: Option<Value>,
+    /// Protobuf fields the vendored schema ([`SCHEMA_VERSION`]) does not know: data written by
+    /// a newer Kubernetes. They are skipped, not printed. 0 for other encodings.
+    pub unknown_fields: u32,
 }
+
+/// The Kubernetes release of the vendored protobuf schema (`formats/k8s-protos/`).
+pub const SCHEMA_VERSION: &str = "1.35";
 
 /// Why one value could not be decoded. One line, without the value's bytes (values can be
 /// Secrets); callers add the etcd key.
@@ -78,18 +84,22 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
                 inner: Box::new(inner.encoding),
             },
             object: inner.object,
+            unknown_fields: inner.unknown_fields,
         });
     }
     if value.starts_with(super::proto::MAGIC) {
+        let d = super::proto::decode_counting(value)?;
         return Ok(Decoded {
             encoding: Encoding::Protobuf,
-            object: Some(super::proto::decode(value)?),
+            object: Some(d.object),
+            unknown_fields: d.unknown_fields,
         });
     }
     if value.starts_with(super::cbor::SELF_DESCRIBED) {
         return Ok(Decoded {
             encoding: Encoding::Cbor,
             object: Some(super::cbor::decode(value)?),
+            unknown_fields: 0,
         });
     }
     if looks_like_json(value) {
@@ -97,6 +107,7 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
         return Ok(Decoded {
             encoding: Encoding::Json,
             object: Some(object),
+            unknown_fields: 0,
         });
     }
     let encoding = if is_text(value) {
@@ -107,6 +118,7 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
     Ok(Decoded {
         encoding,
         object: None,
+        unknown_fields: 0,
     })
 }
 
@@ -218,6 +230,40 @@ mod tests {
         assert_eq!(keys, ["kind", "apiVersion", "z", "a"]);
         let bad = decode_value(b"k", b"{\"kind\":", &Keyring::default()).unwrap_err();
         assert!(bad.to_string().starts_with("json: "), "{bad}");
+    }
+
+    #[test]
+    fn protobuf_fields_newer_than_the_schema_are_counted() {
+        let object = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "v"}});
+        let mut value = super::super::proto::encode(&object).unwrap();
+        let known = decode_value(b"k", &value, &Keyring::default()).unwrap();
+        assert_eq!(
+            (known.encoding, known.unknown_fields),
+            (Encoding::Protobuf, 0)
+        );
+        // ConfigMap field 99 (varint 1), which no Kubernetes release has.
+        value = with_extra_field(&value, &[0x98, 0x06, 0x01]);
+        let newer = decode_value(b"k", &value, &Keyring::default()).unwrap();
+        assert_eq!(newer.unknown_fields, 1);
+        assert_eq!(newer.object, known.object);
+    }
+
+    /// `value` (an envelope with one-byte field lengths) with `extra` appended to its `raw`.
+    fn with_extra_field(value: &[u8], extra: &[u8]) -> Vec<u8> {
+        let magic = super::super::proto::MAGIC;
+        let (mut out, mut at) = (magic.to_vec(), magic.len());
+        while at < value.len() {
+            let (tag, len) = (value[at], value[at + 1] as usize);
+            let mut field = value[at + 2..at + 2 + len].to_vec();
+            if tag == 0x12 {
+                field.extend_from_slice(extra);
+            }
+            out.extend_from_slice(&[tag, field.len() as u8]);
+            out.extend_from_slice(&field);
+            at += 2 + len;
+        }
+        out
     }
 
     #[test]
