@@ -149,15 +149,12 @@ pub fn run(args: LeasesArgs) -> Result<()> {
         .filter(|f| f.lease.is_some() || KEY_LEASE_CHECKS.contains(&f.check))
         .collect();
     match args.output.output {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "source": report.source,
-            "revision": report.revision,
-            "now": crate::timefmt::rfc3339(time::OffsetDateTime::from_unix_timestamp(report.now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)),
-            "now_estimated": report.now_estimated,
-            "now_basis": report.now_basis,
-            "leases": leases,
-            "findings": findings,
-        })),
+        OutputFormat::Json => {
+            let mut doc = json_header(&report);
+            doc.insert("leases".into(), serde_json::json!(leases));
+            doc.insert("findings".into(), serde_json::json!(findings));
+            print_json(&doc)
+        }
         OutputFormat::Table => {
             print_header(&report)?;
             let rows: Vec<Vec<String>> = leases
@@ -196,6 +193,19 @@ pub fn run(args: LeasesArgs) -> Result<()> {
             print_findings(&findings)
         }
     }
+}
+
+/// The fields every `-o json` report of `leases` and `stale` starts with.
+pub fn json_header(report: &Report) -> serde_json::Map<String, serde_json::Value> {
+    let now = time::OffsetDateTime::from_unix_timestamp(report.now)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let mut doc = serde_json::Map::new();
+    doc.insert("source".into(), report.source.clone().into());
+    doc.insert("revision".into(), report.revision.into());
+    doc.insert("now".into(), crate::timefmt::rfc3339(now).into());
+    doc.insert("now_estimated".into(), report.now_estimated.into());
+    doc.insert("now_basis".into(), serde_json::json!(report.now_basis));
+    doc
 }
 
 pub fn print_header(report: &Report) -> Result<()> {

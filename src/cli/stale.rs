@@ -102,15 +102,12 @@ pub fn run(args: StaleArgs) -> Result<()> {
         .filter(|f| args.filter.keeps(f))
         .collect();
     match args.output.output {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "source": report.source,
-            "revision": report.revision,
-            "now": crate::timefmt::rfc3339(time::OffsetDateTime::from_unix_timestamp(report.now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)),
-            "now_estimated": report.now_estimated,
-            "now_basis": report.now_basis,
-            "values": report.values,
-            "findings": findings,
-        })),
+        OutputFormat::Json => {
+            let mut doc = super::leases::json_header(&report);
+            doc.insert("values".into(), serde_json::json!(report.values));
+            doc.insert("findings".into(), serde_json::json!(findings));
+            print_json(&doc)
+        }
         OutputFormat::Table => {
             print_header(&report)?;
             print_findings(&findings)
