@@ -15,7 +15,6 @@ use revkeeper::inspect::index::Index;
 use revkeeper::inspect::{Now, Options, Report, analyze, inspect};
 use revkeeper::source::{LeaseRecord, SnapshotSource};
 use revkeeper_formats::k8s::Keyring;
-use revkeeper_harness::{Member, MemberSpec, free_port};
 use serde_json::Value;
 
 type Set = BTreeSet<(String, String)>;
@@ -180,37 +179,8 @@ fn live_findings_match_truth() {
     };
     let truth = truth(&dir);
     let work = tempfile::tempdir().unwrap();
-    let (client_port, peer_port) = (free_port(), free_port());
-    let data_dir = work.path().join("m1.etcd");
-    let initial = format!("m1=http://127.0.0.1:{peer_port}");
-    let out = common::revkeeper()
-        .args(["snapshot", "restore"])
-        .arg(dir.join("cluster.db"))
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .args(["--name", "m1", "--initial-cluster", &initial])
-        .args(["--initial-cluster-token", "fixture"])
-        .arg("--initial-advertise-peer-urls")
-        .arg(format!("http://127.0.0.1:{peer_port}"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "restore: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut member = Member::spawn_on(MemberSpec {
-        name: "m1".into(),
-        data_dir,
-        client_port,
-        peer_port,
-        initial_cluster: initial,
-        cluster_token: "fixture".into(),
-        cluster_state: "new",
-        tls: None,
-        extra_args: Vec::new(),
-    });
-    member.wait_healthy();
+    let member =
+        common::restore_and_serve(common::revkeeper(), &dir.join("cluster.db"), work.path());
     let source = common::live_source(&member);
     // The data is a replay of an older cluster: judge ages from its own clock.
     let report = inspect(&source, &fixture_keyring(&dir), &estimate_now()).unwrap();

@@ -226,16 +226,15 @@ pub fn etcdutl_status(plain: &Path) -> Option<serde_json::Value> {
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// Restores a plain snapshot with `etcdutl snapshot restore`, starts a real etcd on it and
-/// returns the value of `key`. `None` (with a notice) without etcdutl.
-pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> {
-    let etcdutl = tool("etcdutl")?;
+/// Restores `snapshot` into a one-member data dir under `work` with `restorer` (`revkeeper` or
+/// `etcdutl`, which take the same flags) and serves it with a real etcd.
+pub fn restore_and_serve(mut restorer: Command, snapshot: &Path, work: &Path) -> Member {
     let (client_port, peer_port) = (free_port(), free_port());
     let data_dir: PathBuf = work.join("restored");
     let initial_cluster = format!("m1=http://127.0.0.1:{peer_port}");
-    let out = Command::new(etcdutl)
+    let out = restorer
         .args(["snapshot", "restore"])
-        .arg(plain)
+        .arg(snapshot)
         .arg("--data-dir")
         .arg(&data_dir)
         .args(["--name", "m1", "--initial-cluster", &initial_cluster])
@@ -246,7 +245,8 @@ pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> 
         .unwrap();
     assert!(
         out.status.success(),
-        "etcdutl snapshot restore: {}",
+        "snapshot restore of {}: {}",
+        snapshot.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     let mut member = Member::spawn_on(MemberSpec {
@@ -261,6 +261,13 @@ pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> 
         extra_args: Vec::new(),
     });
     member.wait_healthy();
+    member
+}
+
+/// Restores a plain snapshot with `etcdutl snapshot restore`, starts a real etcd on it and
+/// returns the value of `key`. `None` (with a notice) without etcdutl.
+pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> {
+    let member = restore_and_serve(Command::new(tool("etcdutl")?), plain, work);
     let endpoint = member.endpoint();
     let value = rt().block_on(async {
         let mut c = client(&endpoint).await;
