@@ -118,3 +118,62 @@ fn snapshot_and_live_agree_on_keys_history_and_leases() {
         (kv.create_revision(), kv.mod_revision(), kv.version())
     );
 }
+
+/// A live overview names the raft leader and lists the cluster's alarms; a snapshot has no
+/// leader but keeps an alarm that was active when it was taken (etcd stores alarms in its
+/// `alarm` bucket).
+#[test]
+fn overviews_name_the_leader_and_list_alarms() {
+    let member = Member::start_single();
+    let rt = common::rt();
+    let mut c = common::member_client(&rt, &member);
+    let live = common::live_source(&member);
+
+    let before = live.overview().unwrap();
+    assert_eq!(before.members.len(), 1);
+    let id = before.members[0].id;
+    assert_eq!(before.leader, Some(id), "a single member leads itself");
+    assert!(before.alarms.is_empty(), "{:?}", before.alarms);
+
+    rt.block_on(c.alarm(
+        etcd_client::AlarmAction::Activate,
+        etcd_client::AlarmType::Nospace,
+        Some(on_member(id)),
+    ))
+    .unwrap();
+    let err = rt.block_on(c.put("/after-alarm", "x", None)).unwrap_err();
+    assert!(err.to_string().contains("database space exceeded"), "{err}");
+
+    let raised = live.overview().unwrap();
+    assert_eq!(raised.alarms.len(), 1, "{:?}", raised.alarms);
+    assert_eq!(raised.alarms[0].member_id, id);
+    assert_eq!(raised.alarms[0].alarm, "NOSPACE");
+    assert_eq!(
+        raised.alarms[0].to_string(),
+        format!("NOSPACE on member {id:x}")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("alarmed.db");
+    common::save_snapshot(&rt, &mut c, &snap);
+    let file = SnapshotSource::open(&snap).unwrap().overview().unwrap();
+    assert_eq!(file.leader, None, "a snapshot knows no leader");
+    assert_eq!(
+        file.alarms, raised.alarms,
+        "the alarm bucket holds the alarm"
+    );
+
+    rt.block_on(c.alarm(
+        etcd_client::AlarmAction::Deactivate,
+        etcd_client::AlarmType::Nospace,
+        Some(on_member(id)),
+    ))
+    .unwrap();
+    assert!(live.overview().unwrap().alarms.is_empty(), "disarmed");
+}
+
+fn on_member(id: u64) -> etcd_client::AlarmOptions {
+    let mut o = etcd_client::AlarmOptions::new();
+    o.with_member(id);
+    o
+}

@@ -555,3 +555,39 @@ fn live_delete_asks_then_deletes_through_the_guarded_txn_and_audits() {
     );
     assert!(log.contains("/registry/configmaps/default/gone"), "{log}");
 }
+
+#[test]
+fn live_overview_names_the_leader_and_shows_a_raised_alarm() {
+    let member = Member::start_single();
+    let rt = rt();
+    let mut c = member_client(&rt, &member);
+    let status = rt.block_on(c.status()).unwrap();
+    let id = status.leader();
+    let open = || {
+        let backend = CoreBackend::new(
+            Opened::Live(Box::new(live_source(&member))),
+            Settings::default(),
+        );
+        Ui::new(Arc::new(backend))
+    };
+
+    let s = open().screen();
+    let leader = line_with(&s, "Leader");
+    assert!(leader.contains(&format!("m1 {id:x}")), "{leader:?}");
+    assert!(line_with(&s, "Alarms").contains("none"), "{s}");
+
+    let mut on = etcd_client::AlarmOptions::new();
+    on.with_member(id);
+    rt.block_on(c.alarm(
+        etcd_client::AlarmAction::Activate,
+        etcd_client::AlarmType::Nospace,
+        Some(on),
+    ))
+    .unwrap();
+    let s = open().screen();
+    let alarms = line_with(&s, "Alarms");
+    assert!(
+        alarms.contains(&format!("NOSPACE on member {id:x}")),
+        "{alarms:?}"
+    );
+}

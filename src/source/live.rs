@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use etcd_client::{Client, GetOptions, WatchOptions};
+use etcd_client::{AlarmAction, AlarmType, Client, GetOptions, WatchOptions};
 
 use super::{
-    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery,
-    Source,
+    AlarmRecord, ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview,
+    RangeQuery, Source,
 };
 use crate::connect::rpc_error;
 use crate::{Error, Result};
@@ -122,6 +122,18 @@ impl Source for LiveSource {
         let status = self.block("status", async move { c.status().await })?;
         let mut c = self.client.clone();
         let list = self.block("member list", async move { c.member_list().await })?;
+        let mut c = self.client.clone();
+        let alarms = self.block("alarm list", async move {
+            c.alarm(AlarmAction::Get, AlarmType::None, None).await
+        })?;
+        let alarms = alarms
+            .alarms()
+            .iter()
+            .map(|a| AlarmRecord {
+                member_id: a.member_id(),
+                alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32).name(),
+            })
+            .collect();
         let header = status.header();
         let members = list
             .members()
@@ -143,6 +155,8 @@ impl Source for LiveSource {
             members,
             server_version: Some(status.version().to_string()),
             cluster_id: header.map(|h| h.cluster_id()),
+            leader: Some(status.leader()).filter(|&id| id != 0),
+            alarms,
         })
     }
 

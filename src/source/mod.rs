@@ -101,6 +101,20 @@ pub struct MemberRecord {
     pub is_learner: bool,
 }
 
+/// An active etcd alarm: which member raised it, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlarmRecord {
+    pub member_id: u64,
+    /// etcd's name (`NOSPACE`, `CORRUPT`), or the number of a type this version does not know.
+    pub alarm: String,
+}
+
+impl std::fmt::Display for AlarmRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on member {:x}", self.alarm, self.member_id)
+    }
+}
+
 /// Facts about the whole source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Overview {
@@ -115,6 +129,10 @@ pub struct Overview {
     /// Live clusters: the server version of the member answering.
     pub server_version: Option<String>,
     pub cluster_id: Option<u64>,
+    /// Live clusters: the member id of the raft leader (`None` for a snapshot).
+    pub leader: Option<u64>,
+    /// Active alarms: a live cluster's alarm list, or a snapshot's `alarm` bucket.
+    pub alarms: Vec<AlarmRecord>,
 }
 
 /// What to read: a key range at a revision.

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use revkeeper_formats::bbolt::{Bucket, Db};
+use revkeeper_formats::etcd::alarm::AlarmMember;
 use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::kv_ref::KeyValueRef;
 use revkeeper_formats::etcd::lease::Lease;
@@ -19,8 +20,8 @@ use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::RevisionKey;
 
 use super::{
-    ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord, Overview,
-    RangeQuery, Source,
+    AlarmRecord, ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord,
+    Overview, RangeQuery, Source,
 };
 use crate::{Error, Result};
 
@@ -176,6 +177,18 @@ impl Source for SnapshotSource {
                 });
             }
         }
+        let mut alarms = Vec::new();
+        if let Some(b) = self.bucket(buckets::ALARM)? {
+            for e in b.iter() {
+                let e = e.map_err(|e| self.corrupt(e))?;
+                let a = AlarmMember::from_key(e.key)
+                    .map_err(|err| self.corrupt(format!("alarm entry: {err}")))?;
+                alarms.push(AlarmRecord {
+                    member_id: a.member_id,
+                    alarm: a.alarm.name(),
+                });
+            }
+        }
         Ok(Overview {
             description: format!("snapshot {}", self.path.display()),
             revision: self.revision()?,
@@ -185,6 +198,8 @@ impl Source for SnapshotSource {
             members,
             server_version: self.meta_info()?.storage_version,
             cluster_id: None,
+            leader: None,
+            alarms,
         })
     }
 

@@ -12,8 +12,6 @@ pub use inspector::Writer;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use revkeeper_formats::etcd::alarm::AlarmMember;
-use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{
     Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, Member, ObjectDoc,
@@ -21,7 +19,7 @@ use revkeeper_ui::{
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
-use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use crate::source::{KeyRange, MemberRecord, RangeQuery, SnapshotSource, Source};
 use index::Index;
 
 /// The source the TUI browses.
@@ -110,17 +108,6 @@ impl CoreBackend {
     }
 
     fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
-        if let Ok(Some(bucket)) = s.db().bucket(buckets::ALARM) {
-            for e in bucket.iter().flatten() {
-                match AlarmMember::from_key(e.key) {
-                    Ok(a) => {
-                        o.alarms
-                            .push(format!("{} on member {:x}", a.alarm.name(), a.member_id))
-                    }
-                    Err(_) => o.alarms.push("undecodable alarm entry".into()),
-                }
-            }
-        }
         let mpath = manifest_path(s.path());
         if let Ok(m) = Manifest::read(&mpath) {
             o.estimated_time = Some(format!("{} (from its manifest)", m.started_at));
@@ -140,6 +127,14 @@ impl CoreBackend {
                 .unwrap_or_else(|_| r.now.to_string());
             o.estimated_time = Some(format!("about {when} ({})", r.now_basis));
         }
+    }
+}
+
+/// The leader as `NAME ID` (the id alone when it is not in the member list).
+fn leader_label(id: u64, members: &[MemberRecord]) -> String {
+    match members.iter().find(|m| m.id == id) {
+        Some(m) if !m.name.is_empty() => format!("{} {id:x}", m.name),
+        _ => format!("{id:x}"),
     }
 }
 
@@ -164,7 +159,8 @@ impl Backend for CoreBackend {
                     is_learner: m.is_learner,
                 })
                 .collect(),
-            leader: None,
+            leader: o.leader.map(|id| leader_label(id, &o.members)),
+            alarms: o.alarms.iter().map(|a| a.to_string()).collect(),
             version: o.server_version,
             revision: o.revision,
             compact_revision: o.compact_revision,

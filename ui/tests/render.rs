@@ -17,6 +17,8 @@ use revkeeper_ui::*;
 #[derive(Default)]
 struct Fixed {
     writable: bool,
+    /// Answer the overview as a live single-member cluster instead of a snapshot.
+    live: bool,
     deletes: Mutex<Vec<(String, i64)>>,
     keyspace_calls: AtomicUsize,
 }
@@ -36,6 +38,22 @@ fn pod(ns: &str, name: &str, mod_revision: i64) -> ObjectRow {
 
 impl Backend for Fixed {
     fn overview(&self) -> BackendResult<Overview> {
+        if self.live {
+            return Ok(Overview {
+                source: "cluster via 127.0.0.1:2379".into(),
+                live: true,
+                members: vec![Member {
+                    id: "8e9e05c52164694d".into(),
+                    name: "m1".into(),
+                    client_urls: vec!["http://127.0.0.1:2379".into()],
+                    is_learner: false,
+                }],
+                leader: Some("m1 8e9e05c52164694d".into()),
+                version: Some("3.6.0".into()),
+                revision: 46,
+                ..Overview::default()
+            });
+        }
         Ok(Overview {
             source: "snapshot fixed.db".into(),
             revision: 46,
@@ -303,6 +321,22 @@ fn overview_shows_source_revisions_sizes_counts_and_findings() {
         s.contains("rev 46") && s.contains("read-only"),
         "header: {s}"
     );
+}
+
+#[test]
+fn overview_shows_the_leader_of_a_live_cluster_only() {
+    let live = Fixed {
+        live: true,
+        ..Fixed::default()
+    };
+    let s = Ui::new(Arc::new(live), true).screen();
+    assert_eq!(
+        words(line_with(&s, "Leader")),
+        ["Leader", "m1", "8e9e05c52164694d"]
+    );
+    assert!(line_with(&s, "Alarms").contains("none"), "{s}");
+    let s = Ui::new(Arc::new(Fixed::default()), true).screen();
+    assert!(!s.contains("Leader"), "a snapshot has no leader: {s}");
 }
 
 #[test]
