@@ -12,7 +12,7 @@ use super::{
     RangeQuery, Source,
 };
 use crate::connect::rpc_error;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Large prefixes are read in pages at one pinned revision, so a million-key cluster never
 /// needs one huge response (which etcdctl runs into). etcd counts the whole rest of the range on
@@ -123,17 +123,26 @@ impl Source for LiveSource {
         let mut c = self.client.clone();
         let list = self.block("member list", async move { c.member_list().await })?;
         let mut c = self.client.clone();
-        let alarms = self.block("alarm list", async move {
+        // The alarm list only adds to the overview: a user whose role may not list alarms still
+        // gets everything else (with a warning), rather than a failed `get` or `stale`.
+        let alarms = match self.block("alarm list", async move {
             c.alarm(AlarmAction::Get, AlarmType::None, None).await
-        })?;
-        let alarms = alarms
-            .alarms()
-            .iter()
-            .map(|a| AlarmRecord {
-                member_id: a.member_id(),
-                alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32).name(),
-            })
-            .collect();
+        }) {
+            Ok(resp) => resp
+                .alarms()
+                .iter()
+                .map(|a| AlarmRecord {
+                    member_id: a.member_id(),
+                    alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32)
+                        .name(),
+                })
+                .collect(),
+            Err(e) if matches!(e.kind, ErrorKind::Server | ErrorKind::InvalidInput) => {
+                crate::log::warn(&format!("alarms not shown: {e}"), &[]);
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
         let header = status.header();
         let members = list
             .members()
