@@ -67,12 +67,28 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1 that was free a moment ago, never the same twice in one process.
+///
+/// Ports come from below Linux's ephemeral range (32768 and up): a port the kernel hands out for
+/// `bind(0)` can be taken by any test's outgoing connection before etcd binds it, which made
+/// members fail with "address already in use". Each process starts at its own offset so test
+/// binaries running side by side rarely meet.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const BASE: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let port = (BASE + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!(
+        "no free port on 127.0.0.1 between {BASE} and {}",
+        BASE + SPAN
+    )
 }
 
 /// Client TLS material for a member started with TLS (all PEM files).
