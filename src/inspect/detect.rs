@@ -610,7 +610,7 @@ fn by_facts(
             apiserver_identity,
             holder,
         } if k.namespace != Some("kube-node-lease") => {
-            let expiry = renew.map(|r| r + duration.unwrap_or(0));
+            let expiry = renew.map(|r| r.saturating_add(duration.unwrap_or(0)));
             if let Some(x) = expiry
                 && x < now - HOUR
             {
@@ -887,12 +887,16 @@ fn old_replicasets(ctx: &Ctx, idle: &HashMap<&str, Vec<&Entry>>, out: &mut Vec<F
         let Some(&limit) = limits.get(uid) else {
             continue;
         };
-        if rs.len() as i64 <= limit {
+        // A negative limit (damaged data; the API rejects it) says nothing about what to keep.
+        let Ok(keep) = usize::try_from(limit) else {
+            continue;
+        };
+        if rs.len() <= keep {
             continue;
         }
         let mut rs = rs.clone();
         rs.sort_by_key(|e| e.mod_revision);
-        for e in &rs[..rs.len() - limit as usize] {
+        for e in &rs[..rs.len() - keep] {
             out.push(finding(
                 "replicaset-old",
                 Some(&e.key),
@@ -927,5 +931,63 @@ mod tests {
             kubectl_resource("kafka.strimzi.io/kafkatopics"),
             "kafkatopics.kafka.strimzi.io"
         );
+    }
+
+    /// Idle ReplicaSets of a Deployment with `revisionHistoryLimit` `limit`: the old-ReplicaSet
+    /// keys the detectors report.
+    fn old_replicasets_with_limit(limit: i64) -> Vec<String> {
+        use crate::inspect::facts::ValueState;
+        use serde_json::json;
+        let mut index = crate::inspect::index::Index::new("/registry");
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default", "uid": "d-1"},
+            "spec": {"revisionHistoryLimit": limit}});
+        index.add_decoded(
+            "/registry/deployments/default/web",
+            100,
+            0,
+            2,
+            ValueState::Object,
+            Some(&deployment),
+        );
+        for i in 0..3 {
+            let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": format!("web-{i}"), "namespace": "default", "uid": format!("r-{i}"),
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                        "name": "web", "uid": "d-1", "controller": true}]},
+                "spec": {"replicas": 0}, "status": {"replicas": 0}});
+            index.add_decoded(
+                &format!("/registry/replicasets/default/web-{i}"),
+                100,
+                0,
+                10 + i,
+                ValueState::Object,
+                Some(&rs),
+            );
+        }
+        index.finish();
+        let opts = crate::inspect::Options {
+            poll_interval: std::time::Duration::ZERO,
+            ..Default::default()
+        };
+        crate::inspect::analyze(&index, &[], None, false, &opts)
+            .findings
+            .into_iter()
+            .filter(|f| f.check == "replicaset-old")
+            .filter_map(|f| f.key)
+            .collect()
+    }
+
+    #[test]
+    fn old_replicasets_beyond_the_history_limit_and_never_for_a_negative_one() {
+        assert_eq!(
+            old_replicasets_with_limit(1),
+            [
+                "/registry/replicasets/default/web-0",
+                "/registry/replicasets/default/web-1"
+            ]
+        );
+        assert!(old_replicasets_with_limit(3).is_empty());
+        assert!(old_replicasets_with_limit(-1).is_empty());
     }
 }

@@ -421,8 +421,10 @@ async fn revoke(
             audit,
         );
     }
+    // Remaining above granted (negative age) means etcd just extended it, e.g. after a leader
+    // change: as young as it gets.
     let age = first.granted_ttl() - first.ttl();
-    if (age as u64) < opts.min_lease_age.as_secs() {
+    if age < 0 || (age as u64) < opts.min_lease_age.as_secs() {
         return finish(
             "refused",
             format!(
