@@ -11,9 +11,9 @@ pub fn open(app: &mut App) {
     let cur = app.top().list.current();
     let next = match (&screen, cur) {
         (Screen::Overview, _) => Some(Screen::Resources),
-        (Screen::Resources, Some(i)) => app.keyspace.ready().map(|k| {
-            let r = &k.resources[i];
-            if r.namespaced {
+        (Screen::Resources, Some(i)) => app.keyspace.ready().and_then(|k| {
+            let r = k.resources.get(i)?;
+            Some(if r.namespaced {
                 Screen::Namespaces {
                     resource: r.resource.clone(),
                 }
@@ -22,7 +22,7 @@ pub fn open(app: &mut App) {
                     resource: r.resource.clone(),
                     namespace: None,
                 }
-            }
+            })
         }),
         (Screen::Namespaces { resource }, Some(i)) => {
             app.resource(resource).map(|g| Screen::Objects {
@@ -40,7 +40,7 @@ pub fn open(app: &mut App) {
                 .histories
                 .get(key)
                 .and_then(|h| h.ready())
-                .map(|h| h[i].revision);
+                .and_then(|h| Some(h.get(i)?.revision));
             match (rev, marked.as_slice()) {
                 (_, [a, b]) => Some(Screen::Diff {
                     key: key.clone(),
@@ -61,22 +61,16 @@ pub fn open(app: &mut App) {
                 _ => None,
             }
         }
-        (Screen::Leases, Some(i)) => {
-            app.leases
-                .as_ref()
-                .and_then(|l| l.ready())
-                .map(|l| Screen::LeaseKeys {
-                    lease: l.leases[i].id,
-                })
-        }
-        (Screen::Stale, Some(i)) => {
-            app.findings
-                .as_ref()
-                .and_then(|f| f.ready())
-                .map(|f| Screen::StaleFindings {
-                    check: stale::detectors(&f.items)[i].check.clone(),
-                })
-        }
+        (Screen::Leases, Some(i)) => app.leases.as_ref().and_then(|l| l.ready()).and_then(|l| {
+            Some(Screen::LeaseKeys {
+                lease: l.leases.get(i)?.id,
+            })
+        }),
+        (Screen::Stale, Some(i)) => app.findings.as_ref().and_then(|f| f.ready()).and_then(|f| {
+            Some(Screen::StaleFindings {
+                check: stale::detectors(&f.items).get(i)?.check.clone(),
+            })
+        }),
         (Screen::StaleFindings { check }, Some(i)) => {
             let findings = app.findings.as_ref().and_then(|f| f.ready());
             findings
@@ -133,11 +127,18 @@ fn selected_key(app: &App) -> Option<String> {
                 .objects
                 .get(&(resource.clone(), namespace.clone()))?
                 .ready()?;
-            Some(rows[i?].key.clone())
+            Some(rows.get(i?)?.key.clone())
         }
         Screen::LeaseKeys { lease } => {
             let l = app.leases.as_ref()?.ready()?;
-            Some(l.leases.iter().find(|x| x.id == *lease)?.keys[i?].clone())
+            Some(
+                l.leases
+                    .iter()
+                    .find(|x| x.id == *lease)?
+                    .keys
+                    .get(i?)?
+                    .clone(),
+            )
         }
         Screen::StaleFindings { check } => {
             let f = app.findings.as_ref()?.ready()?;
@@ -163,7 +164,7 @@ pub fn selected_object(app: &App) -> Option<DeleteTarget> {
                 .objects
                 .get(&(resource.clone(), namespace.clone()))?
                 .ready()?;
-            let r = &rows[top.list.current()?];
+            let r = rows.get(top.list.current()?)?;
             Some(DeleteTarget {
                 key: r.key.clone(),
                 mod_revision: r.mod_revision,
@@ -226,7 +227,7 @@ pub fn toggle_mark(app: &mut App) {
     let cur = app.top().list.current();
     let rev = match &app.top().screen {
         Screen::History { key, .. } => {
-            cur.and_then(|i| app.histories.get(key)?.ready().map(|h| h[i].revision))
+            cur.and_then(|i| Some(app.histories.get(key)?.ready()?.get(i)?.revision))
         }
         _ => None,
     };

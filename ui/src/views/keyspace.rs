@@ -62,7 +62,7 @@ pub struct NamespaceRows<'a>(pub &'a ResourceGroup);
 impl NamespaceRows<'_> {
     /// Row `i`: `None` for `(all)`.
     pub fn namespace(&self, i: usize) -> Option<&NamespaceGroup> {
-        i.checked_sub(1).map(|i| &self.0.namespaces[i])
+        self.0.namespaces.get(i.checked_sub(1)?)
     }
 }
 
