@@ -7,7 +7,7 @@
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -81,6 +81,14 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
             if entries.next().is_some() {
                 return Err(Error::invalid(format!(
                     "{} is not empty; dump into a new or empty directory",
+                    dir.display()
+                )));
+            }
+            // Decrypted Secrets go here: others must not be able to add, swap or list files.
+            let meta = std::fs::metadata(dir).map_err(|e| Error::io("cannot read", dir, e))?;
+            if meta.uid() != unsafe { libc::geteuid() } || meta.mode() & 0o022 != 0 {
+                return Err(Error::invalid(format!(
+                    "{} is writable by others or not yours; dump into a new directory (created 0700) or `chmod go-w` it",
                     dir.display()
                 )));
             }
@@ -291,5 +299,18 @@ mod tests {
                 .to_string()
                 .contains("is not empty")
         );
+    }
+
+    #[test]
+    fn an_empty_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let shared = t.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = prepare_dir(&shared).unwrap_err().to_string();
+        assert!(err.contains("writable by others"), "{err}");
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+        prepare_dir(&shared).unwrap();
     }
 }
