@@ -2,7 +2,7 @@
 //! selected row, show an object, its history, marks, diffs, verification.
 
 use crate::app::{App, Screen};
-use crate::backend::DeleteTarget;
+use crate::backend::{DeleteTarget, ObjectRow};
 use crate::views::{keyspace, stale};
 
 /// Enter: open what the selected row stands for.
@@ -119,16 +119,7 @@ fn selected_key(app: &App) -> Option<String> {
     let top = app.top();
     let i = top.list.current();
     match &top.screen {
-        Screen::Objects {
-            resource,
-            namespace,
-        } => {
-            let rows = app
-                .objects
-                .get(&(resource.clone(), namespace.clone()))?
-                .ready()?;
-            Some(rows.get(i?)?.key.clone())
-        }
+        Screen::Objects { .. } => Some(selected_row(app)?.key.clone()),
         Screen::LeaseKeys { lease } => {
             let l = app.leases.as_ref()?.ready()?;
             Some(
@@ -152,19 +143,29 @@ fn selected_key(app: &App) -> Option<String> {
     }
 }
 
+/// The selected row of an object list.
+fn selected_row(app: &App) -> Option<&ObjectRow> {
+    let top = app.top();
+    let Screen::Objects {
+        resource,
+        namespace,
+    } = &top.screen
+    else {
+        return None;
+    };
+    let rows = app
+        .objects
+        .get(&(resource.clone(), namespace.clone()))?
+        .ready()?;
+    rows.get(top.list.current()?)
+}
+
 /// The selected object with its mod_revision and lease (the delete guard), when known.
 pub fn selected_object(app: &App) -> Option<DeleteTarget> {
     let top = app.top();
     match &top.screen {
-        Screen::Objects {
-            resource,
-            namespace,
-        } => {
-            let rows = app
-                .objects
-                .get(&(resource.clone(), namespace.clone()))?
-                .ready()?;
-            let r = rows.get(top.list.current()?)?;
+        Screen::Objects { .. } => {
+            let r = selected_row(app)?;
             Some(DeleteTarget {
                 key: r.key.clone(),
                 mod_revision: r.mod_revision,
@@ -189,7 +190,7 @@ pub fn selected_object(app: &App) -> Option<DeleteTarget> {
 
 fn selected_snapshot(app: &App) -> Option<String> {
     let rows = app.snapshots.as_ref()?.ready()?;
-    Some(rows[app.top().list.current()?].path.clone())
+    Some(rows.get(app.top().list.current()?)?.path.clone())
 }
 
 /// `y` / `J`: the selected object as YAML or JSON (on the object screen: switch format).
