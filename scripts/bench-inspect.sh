@@ -15,6 +15,7 @@
 # The snapshot is saved with `revkeeper snapshot save`. Work dir: BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 KEYS=1000000
 SIZE=512MiB
@@ -44,22 +45,9 @@ if [ -z "$SNAP" ]; then
   ETCD=${ETCD_BIN:-$(target/release/examples/load-etcd --print-etcd-bin)}
   WORK="$OUT/inspect-run"
   rm -rf "$WORK"; mkdir -p "$WORK"
-  port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-  PORT=$(( 20000 + RANDOM % 20000 ))
-  while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
-  EP="http://127.0.0.1:$PORT"
-  "$ETCD" --name bench --data-dir "$WORK/etcd" \
-    --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-    --listen-peer-urls "http://127.0.0.1:$(( PORT + 1 ))" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$(( PORT + 1 ))" \
-    --initial-cluster "bench=http://127.0.0.1:$(( PORT + 1 ))" \
-    --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$WORK/etcd.log" 2>&1 &
-  ETCD_PID=$!
+  start_bench_etcd "$WORK"
   trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 200); do
-    "$ETCDCTL" --endpoints "$EP" endpoint health >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  wait_bench_etcd
   if [ "$LOADER" = load-k8s ]; then names=$(seq -f 'ns-%03g' 0 199; echo kube-node-lease)
   else names=$(seq -f 'ns-%02g' 0 96); fi
   for ns in $names; do

@@ -16,6 +16,7 @@
 # BENCH_DIR (work directory, default bench-out/, gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 SIZE=1GiB
 KEYS=""
@@ -74,22 +75,9 @@ OUT=${BENCH_DIR:-bench-out}
 WORK="$OUT/run"
 rm -rf "$WORK"
 mkdir -p "$WORK"
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=$(( 20000 + RANDOM % 20000 ))
-while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
-PEER=$(( PORT + 1 ))
-EP="http://127.0.0.1:$PORT"
-"$ETCD" --name bench --data-dir "$WORK/etcd" \
-  --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-  --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
-  --initial-cluster "bench=http://127.0.0.1:$PEER" \
-  --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$WORK/etcd.log" 2>&1 &
-ETCD_PID=$!
+start_bench_etcd "$WORK"
 trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do
-  "$ETCDCTL" --endpoints "$EP" endpoint health >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_bench_etcd
 say "etcd $("$ETCD" --version | head -n1 | awk '{print $3}') on $EP; loading $SIZE in $KEYS keys ($RANDOM_PERCENT% random)"
 "$LOADER" --endpoints "$EP" --bytes "$BYTES" --keys "$KEYS" --random-percent "$RANDOM_PERCENT"
 DB_SIZE=$("$ETCDCTL" --endpoints "$EP" endpoint status -w json | grep -o '"dbSize":[0-9]*' | cut -d: -f2)

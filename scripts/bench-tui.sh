@@ -11,6 +11,7 @@
 # Needs tmux (apt-get install tmux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 KEYS=1000000
 SIZE=512MiB
@@ -39,20 +40,9 @@ if [ -z "$SNAPSHOT" ]; then
   ETCD=${ETCD_BIN:-$("$LOADER" --print-etcd-bin)}
   rm -rf "$WORK/etcd" "$WORK"/snap
   mkdir -p "$WORK/snap"
-  port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-  PORT=$(( 20000 + RANDOM % 20000 ))
-  while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
-  PEER=$(( PORT + 1 ))
-  EP="http://127.0.0.1:$PORT"
-  "$ETCD" --name bench --data-dir "$WORK/etcd" \
-    --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
-    --initial-cluster "bench=http://127.0.0.1:$PEER" \
-    --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$WORK/etcd.log" 2>&1 &
-  ETCD_PID=$!
+  start_bench_etcd "$WORK"
   trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 200); do port_free "$PORT" || break; sleep 0.1; done
-  sleep 1
+  wait_bench_etcd
   say "loading $KEYS keys ($SIZE of values) into etcd on $EP"
   "$LOADER" --endpoints "$EP" --bytes "$SIZE" --keys "$KEYS"
   "$RK" snapshot save --dir "$WORK/snap" --compress none --endpoints "$EP" >/dev/null

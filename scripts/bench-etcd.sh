@@ -1,0 +1,34 @@
+# Sourced by the bench-*.sh scripts: one real etcd for a benchmark.
+#   start_bench_etcd DIR   starts "$ETCD" with its data in DIR/etcd and its log in DIR/etcd.log
+#                          on a free port pair; sets PORT, PEER, EP and ETCD_PID.
+#   wait_bench_etcd        returns once it answers ("$ETCDCTL endpoint health" when ETCDCTL is
+#                          set, else once the client port listens, plus a second).
+# Between the two the caller sets its own EXIT trap (what to clean up differs per script).
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_bench_etcd() {
+  local dir=$1
+  PORT=$(( 20000 + RANDOM % 20000 ))
+  while ! port_free "$PORT" || ! port_free $(( PORT + 1 )); do PORT=$(( PORT + 2 )); done
+  PEER=$(( PORT + 1 ))
+  EP="http://127.0.0.1:$PORT"
+  "$ETCD" --name bench --data-dir "$dir/etcd" \
+    --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+    --listen-peer-urls "http://127.0.0.1:$PEER" --initial-advertise-peer-urls "http://127.0.0.1:$PEER" \
+    --initial-cluster "bench=http://127.0.0.1:$PEER" \
+    --quota-backend-bytes $(( 16 * 1024 * 1024 * 1024 )) --log-level warn >"$dir/etcd.log" 2>&1 &
+  ETCD_PID=$!
+}
+
+wait_bench_etcd() {
+  if [ -n "${ETCDCTL:-}" ]; then
+    for _ in $(seq 1 200); do
+      "$ETCDCTL" --endpoints "$EP" endpoint health >/dev/null 2>&1 && return 0
+      sleep 0.1
+    done
+  else
+    for _ in $(seq 1 200); do port_free "$PORT" || break; sleep 0.1; done
+    sleep 1
+  fi
+}
