@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,64 +14,15 @@ use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use revkeeper::tui::{CoreBackend, Opened, Settings};
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_harness::Member;
-use revkeeper_ui::app::App;
-use revkeeper_ui::ratatui::Terminal;
-use revkeeper_ui::ratatui::backend::TestBackend;
 use revkeeper_ui::ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use revkeeper_ui::worker::{Reply, Worker};
-use revkeeper_ui::{Backend, Theme, keys, views};
+use revkeeper_ui::testing::Driver;
+use revkeeper_ui::{Backend, keys};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
 
-struct Ui {
-    app: App,
-    replies: Receiver<Reply>,
-    term: Terminal<TestBackend>,
-}
-
-impl Ui {
-    fn new(backend: Arc<dyn Backend>) -> Ui {
-        let (worker, replies) = Worker::new(backend);
-        let mut ui = Ui {
-            app: App::new(worker, Theme { color: true }),
-            replies,
-            term: Terminal::new(TestBackend::new(140, 40)).unwrap(),
-        };
-        ui.settle();
-        ui
-    }
-
-    fn settle(&mut self) {
-        while let Ok(r) = self.replies.recv_timeout(Duration::from_millis(300)) {
-            self.app.apply(r);
-        }
-    }
-
-    fn keys(&mut self, keys: &str) -> String {
-        for c in keys.chars() {
-            let code = match c {
-                '\n' => KeyCode::Enter,
-                '\x1b' => KeyCode::Esc,
-                c => KeyCode::Char(c),
-            };
-            keys::handle(&mut self.app, KeyEvent::new(code, KeyModifiers::NONE));
-        }
-        self.settle();
-        self.screen()
-    }
-
-    fn screen(&mut self) -> String {
-        self.term.draw(|f| views::draw(f, &mut self.app)).unwrap();
-        let buf = self.term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
-    }
+/// The app over the core's adapter on a 140×40 screen.
+fn drive(backend: Arc<dyn Backend>) -> Driver {
+    Driver::new(backend, true, (140, 40), Duration::from_millis(300))
 }
 
 fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
@@ -91,13 +41,13 @@ fn count(source: &dyn Source, prefix: &str) -> usize {
         .len()
 }
 
-fn sample_ui() -> (Ui, SnapshotSource) {
+fn sample_ui() -> (Driver, SnapshotSource) {
     let backend = CoreBackend::new(
         Opened::Snapshot(SnapshotSource::open(Path::new(SAMPLE)).unwrap()),
         Settings::default(),
     );
     (
-        Ui::new(Arc::new(backend)),
+        drive(Arc::new(backend)),
         SnapshotSource::open(Path::new(SAMPLE)).unwrap(),
     )
 }
@@ -391,13 +341,12 @@ fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away()
     );
     assert!(readonly.write_blocked().unwrap().contains("--readonly"));
 
-    let (worker, replies) = Worker::new(Arc::new(backend));
-    let mut ui = Ui {
-        app: App::new(worker, Theme { color: true }),
-        replies,
-        term: Terminal::new(TestBackend::new(160, 40)).unwrap(),
-    };
-    ui.settle();
+    let mut ui = Driver::new(
+        Arc::new(backend),
+        true,
+        (160, 40),
+        Duration::from_millis(300),
+    );
     let s = ui.screen();
     assert!(
         line_with(&s, "Source").contains(&format!("cluster via {ep}")),
@@ -512,7 +461,7 @@ fn live_delete_asks_then_deletes_through_the_guarded_txn_and_audits() {
     let e = backend.delete(&stale).unwrap_err();
     assert!(e.starts_with("changed "), "{e}");
 
-    let mut ui = Ui::new(backend);
+    let mut ui = drive(backend);
     let s = ui.keys(":cm\n/gone\n");
     assert!(s.contains("Configmaps(all)[1] </gone>"), "{s}");
     let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
@@ -568,7 +517,7 @@ fn live_overview_names_the_leader_and_shows_a_raised_alarm() {
             Opened::Live(Box::new(live_source(&member))),
             Settings::default(),
         );
-        Ui::new(Arc::new(backend))
+        drive(Arc::new(backend))
     };
 
     let s = open().screen();

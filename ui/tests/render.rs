@@ -2,15 +2,11 @@
 //! presses, asserting on titles, counts and rows.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use revkeeper_ui::app::App;
-use revkeeper_ui::worker::{Reply, Worker};
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+use revkeeper_ui::testing::Driver;
 use revkeeper_ui::*;
 
 /// Fixed data: three pods, two namespaces, a lease, findings, two snapshots.
@@ -231,62 +227,9 @@ impl Backend for Fixed {
     }
 }
 
-struct Ui {
-    app: App,
-    replies: Receiver<Reply>,
-    term: Terminal<TestBackend>,
-}
-
-impl Ui {
-    fn new(backend: Arc<Fixed>, color: bool) -> Ui {
-        let (worker, replies) = Worker::new(backend);
-        let mut ui = Ui {
-            app: App::new(worker, Theme { color }),
-            replies,
-            term: Terminal::new(TestBackend::new(120, 30)).unwrap(),
-        };
-        ui.settle();
-        ui
-    }
-
-    /// Applies answers until the workers have been quiet for a while.
-    fn settle(&mut self) {
-        while let Ok(r) = self.replies.recv_timeout(Duration::from_millis(150)) {
-            self.app.apply(r);
-        }
-    }
-
-    fn keys(&mut self, keys: &str) -> String {
-        for c in keys.chars() {
-            let code = match c {
-                '\n' => KeyCode::Enter,
-                '\x1b' => KeyCode::Esc,
-                c => KeyCode::Char(c),
-            };
-            keys::handle(&mut self.app, KeyEvent::new(code, KeyModifiers::NONE));
-        }
-        self.settle();
-        self.screen()
-    }
-
-    fn key(&mut self, code: KeyCode, mods: KeyModifiers) -> String {
-        keys::handle(&mut self.app, KeyEvent::new(code, mods));
-        self.settle();
-        self.screen()
-    }
-
-    fn screen(&mut self) -> String {
-        self.term.draw(|f| views::draw(f, &mut self.app)).unwrap();
-        let buf = self.term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
-    }
+/// The app over fixed data on a 120×30 screen.
+fn drive(backend: Arc<Fixed>, color: bool) -> Driver {
+    Driver::new(backend, color, (120, 30), Duration::from_millis(150))
 }
 
 fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
@@ -304,7 +247,7 @@ fn words(line: &str) -> Vec<&str> {
 
 #[test]
 fn overview_shows_source_revisions_sizes_counts_and_findings() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.screen();
     assert!(s.contains(" Overview "), "{s}");
     assert_eq!(words(line_with(&s, "Revision ")), ["Revision", "46"]);
@@ -329,19 +272,19 @@ fn overview_shows_the_leader_of_a_live_cluster_only() {
         live: true,
         ..Fixed::default()
     };
-    let s = Ui::new(Arc::new(live), true).screen();
+    let s = drive(Arc::new(live), true).screen();
     assert_eq!(
         words(line_with(&s, "Leader")),
         ["Leader", "m1", "8e9e05c52164694d"]
     );
     assert!(line_with(&s, "Alarms").contains("none"), "{s}");
-    let s = Ui::new(Arc::new(Fixed::default()), true).screen();
+    let s = drive(Arc::new(Fixed::default()), true).screen();
     assert!(!s.contains("Leader"), "a snapshot has no leader: {s}");
 }
 
 #[test]
 fn keyspace_walks_resources_namespaces_objects_with_counts() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys("\n");
     assert!(s.contains("Resources[2]"), "{s}");
     assert_eq!(
@@ -383,7 +326,7 @@ fn keyspace_walks_resources_namespaces_objects_with_counts() {
 
 #[test]
 fn command_line_filter_and_object_yaml_json() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys(":po\n");
     assert!(s.contains("Pods(all)[3]"), "{s}");
     assert!(line_with(&s, "db-0").contains("demo"));
@@ -412,7 +355,7 @@ fn command_line_filter_and_object_yaml_json() {
 
 #[test]
 fn history_lists_revisions_and_diffs_two() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     ui.keys(":pods\n\n");
     let s = ui.keys("h");
     assert!(
@@ -435,7 +378,7 @@ fn history_lists_revisions_and_diffs_two() {
 
 #[test]
 fn leases_drill_down_to_keys_and_objects() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys(":leases\n");
     assert!(s.contains("Leases[1]"), "{s}");
     assert_eq!(
@@ -453,7 +396,7 @@ fn leases_drill_down_to_keys_and_objects() {
 
 #[test]
 fn stale_shows_detectors_then_objects_with_evidence() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys(":stale\n");
     assert!(s.contains("Stale[2]"), "{s}");
     let rows: Vec<Vec<&str>> = s
@@ -482,7 +425,7 @@ fn stale_shows_detectors_then_objects_with_evidence() {
 
 #[test]
 fn snapshots_verify_and_diff() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys(":snapshots\n");
     assert!(s.contains("Snapshots[2]"), "{s}");
     assert!(line_with(&s, "etcd-b.db.zst").contains("46"));
@@ -509,7 +452,7 @@ fn delete_asks_with_cancel_as_the_default() {
         writable: true,
         ..Fixed::default()
     });
-    let mut ui = Ui::new(backend.clone(), true);
+    let mut ui = drive(backend.clone(), true);
     ui.keys(":pods\n");
     let ctrl = KeyModifiers::CONTROL;
     let s = ui.key(KeyCode::Char('d'), ctrl);
@@ -538,7 +481,7 @@ fn delete_asks_with_cancel_as_the_default() {
 #[test]
 fn delete_is_refused_when_the_backend_is_read_only() {
     let backend = Arc::new(Fixed::default());
-    let mut ui = Ui::new(backend.clone(), true);
+    let mut ui = drive(backend.clone(), true);
     ui.keys(":pods\n");
     let s = ui.key(KeyCode::Char('d'), KeyModifiers::CONTROL);
     assert!(
@@ -550,7 +493,7 @@ fn delete_is_refused_when_the_backend_is_read_only() {
 
 #[test]
 fn help_lists_every_key() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), true);
+    let mut ui = drive(Arc::new(Fixed::default()), true);
     let s = ui.keys("?");
     for (key, _) in keys::HELP {
         assert!(s.contains(key), "help lacks {key}: {s}");
@@ -561,21 +504,19 @@ fn help_lists_every_key() {
 
 #[test]
 fn no_color_draws_without_colours() {
-    let mut ui = Ui::new(Arc::new(Fixed::default()), false);
+    let mut ui = drive(Arc::new(Fixed::default()), false);
     ui.keys(":pods\n\n");
-    let buf = ui.term.backend().buffer().clone();
+    let buf = ui.buffer().clone();
     let colours = buf
         .content
         .iter()
         .filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset)
         .count();
     assert_eq!(colours, 0);
-    let mut coloured = Ui::new(Arc::new(Fixed::default()), true);
+    let mut coloured = drive(Arc::new(Fixed::default()), true);
     coloured.keys(":pods\n\n");
     assert!(
         coloured
-            .term
-            .backend()
             .buffer()
             .content
             .iter()
