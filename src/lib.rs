@@ -7,6 +7,7 @@ pub mod connect;
 pub mod decode;
 pub mod error;
 pub mod inspect;
+pub mod interrupt;
 pub mod log;
 pub mod output;
 pub mod restore;

@@ -92,6 +92,12 @@ pub fn main() -> i32 {
         }
     };
     log::init(cli.log_format);
+    if stops_by_signal(&cli.command)
+        && let Err(e) = crate::interrupt::install()
+    {
+        log::error(&e.to_string(), &[]);
+        return e.exit_code();
+    }
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
@@ -99,6 +105,15 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Every command but the two that stop their own work on a signal: `snapshot save` aborts its
+/// stream and removes its partial file, `tui` restores the terminal.
+fn stops_by_signal(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Snapshot(SnapshotCommand::Save(_)) | Command::Tui(_)
+    )
 }
 
 fn run(cli: Cli) -> crate::Result<()> {
