@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use etcd_client::{PutOptions, WatchOptions};
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use revkeeper_harness::{Cluster, Member, MemberSpec, free_port, tool};
+use revkeeper_harness::{Cluster, Member, MemberSpec, free_port, require_tool};
 
 const BUMP: i64 = 1_000_000_000;
 
@@ -287,8 +287,7 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
 
 #[test]
 fn restore_matches_etcdutl_byte_for_byte_where_it_should() {
-    let Some(etcdutl) = tool("etcdutl") else {
-        eprintln!("notice: etcdutl not found; skipping the side-by-side restore comparison");
+    let Some(etcdutl) = require_tool("etcdutl") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

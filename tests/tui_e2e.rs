@@ -17,18 +17,16 @@ const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
 
 /// A private tmux server (its own socket), killed on drop.
 struct Tmux {
+    tmux: PathBuf,
     socket: String,
     dir: tempfile::TempDir,
 }
 
 impl Tmux {
-    /// A 120×40 session running a plain shell, or `None` (with a notice) without tmux.
+    /// A 120×40 session running a plain shell, or `None` when tmux is missing and may be.
     fn start() -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("notice: tmux is not installed (scripts/test.sh installs it); skipping");
-            return None;
-        }
         let t = Tmux {
+            tmux: revkeeper_harness::require_tool("tmux")?,
             socket: format!(
                 "revkeeper-e2e-{}-{:?}",
                 std::process::id(),
@@ -55,7 +53,7 @@ impl Tmux {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
+        let mut c = Command::new(&self.tmux);
         c.args(["-L", &self.socket]).args(args);
         c
     }

@@ -20,7 +20,6 @@
 //! watchdog failing the test if one case takes too long.
 
 use std::ops::Range;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -32,17 +31,7 @@ const DEFAULT_FLIPS: usize = 700;
 const CASE_LIMIT: Duration = Duration::from_secs(30);
 
 fn fixture() -> Option<Vec<u8>> {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/cluster-dev/cluster.db"
-    ));
-    if !path.exists() {
-        eprintln!(
-            "NOTICE: fixture {} is absent; skipping the corruption suite",
-            path.display()
-        );
-        return None;
-    }
+    let path = revkeeper_harness::require_fixture("cluster-dev/cluster.db")?;
     Some(std::fs::read(path).expect("read the fixture"))
 }
 

@@ -9,19 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn fixture_dir() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/cluster-dev"
-    ));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!(
-            "NOTICE: fixture {} is absent; skipping the bbolt fixture test",
-            dir.display()
-        );
-        None
-    }
+    revkeeper_harness::require_fixture("cluster-dev")
 }
 
 fn truth(dir: &Path) -> Value {

@@ -4,20 +4,21 @@
 //! - `etcdutl snapshot restore` of a written db, then a real etcd 3.6 server on the restored data
 //!   dir, read back through its HTTP/JSON gateway.
 //!
-//! Tools come from `ETCDUTL_BIN` / `ETCD_BIN`, else from `<workspace>/.etcd-tools/3.5/usr/bin`
-//! and the vendored `etcd-bin-vendored-linux-amd64-3.6.15` crate; a check whose tool is missing
-//! prints a notice and is skipped. `REVKEEPER_WRITER_KEYS` scales the big dbs (default 50000).
+//! etcdutl comes from `revkeeper_harness::require_tool` (a check without it prints a notice and
+//! is skipped, or fails when `REVKEEPER_REQUIRE_ALL=1`); the server is the harness's etcd
+//! (`ETCD_BIN`, else the vendored 3.6). `REVKEEPER_WRITER_KEYS` scales the big dbs (default 50000).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use prost::encoding::{WireType, encode_key, encode_varint};
 use revkeeper_formats::bbolt::meta::Meta;
 use revkeeper_formats::bbolt::writer::{DbWriter, WriterOptions};
+use revkeeper_harness::{Member, MemberSpec, etcd_bin, free_port, require_tool};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------------------------
@@ -250,50 +251,9 @@ fn db_size(path: &Path) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // The tools.
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
+/// etcdutl 3.5 from the harness, or `None` when it is missing and may be.
 fn etcdutl() -> Option<PathBuf> {
-    let path = env_path("ETCDUTL_BIN")
-        .unwrap_or_else(|| workspace().join(".etcd-tools/3.5/usr/bin/etcdutl"));
-    if path.is_file() {
-        return Some(path);
-    }
-    eprintln!(
-        "notice: etcdutl not found at {} (set ETCDUTL_BIN); skipping the etcdutl check",
-        path.display()
-    );
-    None
-}
-
-fn etcd_server() -> Option<PathBuf> {
-    if let Some(path) = env_path("ETCD_BIN") {
-        return Some(path);
-    }
-    let cargo_home = env_path("CARGO_HOME")
-        .or_else(|| env_path("HOME").map(|h| h.join(".cargo")))
-        .unwrap_or_default();
-    let found = std::fs::read_dir(cargo_home.join("registry/src"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|index| {
-            index
-                .path()
-                .join("etcd-bin-vendored-linux-amd64-3.6.15/bin/etcd")
-        })
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("notice: etcd 3.6.15 server not found (set ETCD_BIN); skipping the server check");
-    }
-    found
+    require_tool("etcdutl")
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -415,7 +375,7 @@ fn etcdutl_status_does_reject_a_broken_db() {
 
 #[test]
 fn etcd_serves_a_restored_written_db() {
-    let (Some(etcdutl), Some(etcd)) = (etcdutl(), etcd_server()) else {
+    let Some(etcdutl) = etcdutl() else {
         return;
     };
     let history = History {
@@ -429,13 +389,13 @@ fn etcd_serves_a_restored_written_db() {
             freelist_page,
             txid: 2,
         };
-        check_restored_db_on_etcd(&etcdutl, &etcd, &history, opts);
+        check_restored_db_on_etcd(&etcdutl, &history, opts);
     }
 }
 
 /// Writes the db with a SHA-256 trailer, restores it with `etcdutl snapshot restore`, starts
 /// etcd on the result and reads keys back.
-fn check_restored_db_on_etcd(etcdutl: &Path, etcd: &Path, history: &History, opts: WriterOptions) {
+fn check_restored_db_on_etcd(etcdutl: &Path, history: &History, opts: WriterOptions) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("snapshot.db");
     write_etcd_db(&db, opts, history);
@@ -456,14 +416,26 @@ fn check_restored_db_on_etcd(etcdutl: &Path, etcd: &Path, history: &History, opt
             &format!("m1={peer_url}"),
         ])
         .args(["--initial-advertise-peer-urls", &peer_url]));
-    let server = Server::start(etcd, &data_dir, client_port, &peer_url, dir.path());
+    let mut server = Member::spawn_on(MemberSpec {
+        name: "m1".into(),
+        data_dir,
+        client_port,
+        peer_port,
+        initial_cluster: format!("m1={peer_url}"),
+        cluster_token: "etcd-cluster".into(),
+        cluster_state: "new",
+        tls: None,
+        extra_args: Vec::new(),
+    });
+    server.wait_healthy();
 
     let mut samples: Vec<usize> = (0..history.creates()).step_by(97).collect();
     // Updated, deleted (every 7th of the first fifth), and 100 KB – 1 MB values.
     samples.extend([6, 13, 100, 500, 1500, 599, 600, history.creates() - 1]);
     for &t in &samples {
         let user_key = History::user_key(t);
-        let response = server.post(
+        let response = post(
+            &server,
             "/v3/kv/range",
             &serde_json::json!({ "key": b64(&user_key) }),
         );
@@ -489,11 +461,11 @@ fn check_restored_db_on_etcd(etcdutl: &Path, etcd: &Path, history: &History, opt
         "range_end": b64(b"/registry0"),
         "count_only": true,
     });
-    let response = server.post("/v3/kv/range", &all);
+    let response = post(&server, "/v3/kv/range", &all);
     assert_eq!(int(&response["count"]), history.live_keys() as i64);
     eprintln!(
         "{} served the restored db ({opts:?}): {} live keys at revision {}",
-        etcd.display(),
+        etcd_bin().display(),
         history.live_keys(),
         history.max_main()
     );
@@ -507,103 +479,33 @@ fn append_sha256(db: &Path) {
     assert_eq!(file.metadata().unwrap().len() % 512, 32);
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+/// POSTs JSON to the member's gRPC gateway and returns the JSON answer.
+fn post(member: &Member, path: &str, body: &serde_json::Value) -> serde_json::Value {
+    let (status, text) = request(member.spec.client_port, "POST", path, &body.to_string())
+        .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", member.log_text()));
+    assert_eq!(status, 200, "POST {path} {body}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} answered {text:?}: {e}"))
 }
 
-/// A running etcd member; killed and reaped when dropped, also when the test panics.
-struct Server {
-    child: Child,
-    client_port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts etcd on an existing data dir and waits until `/health` says it is healthy.
-    fn start(etcd: &Path, data_dir: &Path, client_port: u16, peer_url: &str, dir: &Path) -> Self {
-        let log = dir.join("etcd.log");
-        let log_file = File::create(&log).unwrap();
-        let client_url = format!("http://127.0.0.1:{client_port}");
-        let child = Command::new(etcd)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--name", "m1", "--log-level", "warn"])
-            .args(["--listen-client-urls", &client_url])
-            .args(["--advertise-client-urls", &client_url])
-            .args(["--listen-peer-urls", peer_url])
-            .args(["--initial-advertise-peer-urls", peer_url])
-            .args(["--initial-cluster", &format!("m1={peer_url}")])
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", etcd.display()));
-        let mut server = Server {
-            child,
-            client_port,
-            log,
-        };
-        server.wait_healthy();
-        server
-    }
-
-    fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("etcd exited with {status}:\n{}", self.log_text());
-            }
-            if let Ok((200, body)) = self.request("GET", "/health", "")
-                && body.contains("\"health\":\"true\"")
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("etcd not healthy after 60 s:\n{}", self.log_text());
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// POSTs JSON to the gRPC gateway and returns the JSON answer.
-    fn post(&self, path: &str, body: &serde_json::Value) -> serde_json::Value {
-        let (status, text) = self
-            .request("POST", path, &body.to_string())
-            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.log_text()));
-        assert_eq!(status, 200, "POST {path} {body}: {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} answered {text:?}: {e}"))
-    }
-
-    /// One HTTP/1.0 exchange: the server closes the connection after answering.
-    fn request(&self, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.client_port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        Ok((status, body.to_string()))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// One HTTP/1.0 exchange: the server closes the connection after answering.
+fn request(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_string()))
 }
 
 /// A JSON int64 as the gateway prints it: a string, or absent when zero.

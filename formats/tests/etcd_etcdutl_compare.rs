@@ -1,41 +1,20 @@
 //! Our restore WAL and `.snap` against the real `etcdutl snapshot restore` (3.5): identical
 //! file names and bytes (all 64,000,000 WAL bytes), modes as in spec §4.7.
 //!
-//! etcdutl is `ETCDUTL_BIN`, else `$REVKEEPER_ETCD_TOOLS/3.5/usr/bin/etcdutl`, else
-//! `<workspace>/.etcd-tools/3.5/usr/bin/etcdutl`; the snapshot is
-//! `<workspace>/../shared/fixtures/cluster-dev/cluster.db`. Without either the comparison is
-//! skipped with a notice.
+//! etcdutl and the snapshot (`../shared/fixtures/cluster-dev/cluster.db`) come from the harness
+//! (`revkeeper_harness::require_tool`, `require_fixture`): without either the comparison is
+//! skipped with a notice, or fails when `REVKEEPER_REQUIRE_ALL=1`.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use revkeeper_formats::etcd::bootstrap::RestoreBootstrap;
 use revkeeper_formats::etcd::members::{InitialCluster, parse_urls};
 use revkeeper_formats::etcd::snap::write_snap_file;
 use revkeeper_formats::etcd::wal::{FIRST_SEGMENT_NAME, read_segment, write_first_segment};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn etcdutl() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("ETCDUTL_BIN").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let mut candidates = Vec::new();
-    if let Some(dir) = std::env::var_os("REVKEEPER_ETCD_TOOLS") {
-        candidates.push(PathBuf::from(dir).join("3.5/usr/bin/etcdutl"));
-    }
-    candidates.push(workspace().join(".etcd-tools/3.5/usr/bin/etcdutl"));
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-fn fixture() -> Option<PathBuf> {
-    let p = workspace().join("../shared/fixtures/cluster-dev/cluster.db");
-    p.is_file().then_some(p)
-}
+use revkeeper_harness::{require_fixture, require_tool};
 
 /// The inputs of one restore, as etcdutl flags.
 struct Restore<'a> {
@@ -91,11 +70,10 @@ fn run_etcdutl(etcdutl: &Path, db: &Path, data_dir: &Path, r: &Restore, defaults
 }
 
 fn compare(case: &str, r: &Restore, defaults: bool) {
-    let (Some(etcdutl), Some(db)) = (etcdutl(), fixture()) else {
-        eprintln!(
-            "notice: etcdutl 3.5 or the cluster-dev fixture not found; skipping the {case} comparison \
-             (set ETCDUTL_BIN, see scripts/test.sh)"
-        );
+    let (Some(etcdutl), Some(db)) = (
+        require_tool("etcdutl"),
+        require_fixture("cluster-dev/cluster.db"),
+    ) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -9,7 +9,8 @@
 //! Comparison is semantic ([`diff`]): object key order is ignored, `null` equals absent, and
 //! numbers compare by value (`1` = `1.0`). Nothing else is normalised.
 //!
-//! Without the fixtures the tests print a notice and pass; with them, any difference fails.
+//! Without the fixtures the tests print a notice and pass, or fail when `REVKEEPER_REQUIRE_ALL=1`
+//! (see `revkeeper_harness::require`); with them, any difference fails.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use revkeeper_formats::etcd::bucket;
 use revkeeper_formats::etcd::kv_ref::KeyValueRef;
 use revkeeper_formats::etcd::revision::RevisionKey;
 use revkeeper_formats::k8s::proto;
+use revkeeper_harness::require_fixture;
 use serde_json::Value;
 
 /// Fixtures the vendored Kubernetes 1.35 schema cannot reproduce; the test fails for any OTHER
@@ -91,10 +93,6 @@ const KNOWN_NEWER_THAN_SCHEMA: &[&str] = &[
     "v1.33.0/storage.k8s.io.v1beta1.CSINode.after_roundtrip.pb",
 ];
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
-}
-
 /// The fixture pairs (`.pb`, `.json`) of one k8s-api version directory.
 fn k8s_api_pairs(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
@@ -117,14 +115,7 @@ fn k8s_api_pairs(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
 }
 
 fn all_k8s_api_pairs() -> Option<Vec<(PathBuf, PathBuf)>> {
-    let root = shared().join("k8s-api");
-    if !root.exists() {
-        eprintln!(
-            "NOTICE: {} is absent; k8s-api conformance skipped",
-            root.display()
-        );
-        return None;
-    }
+    let root = require_fixture("k8s-api")?;
     let mut out = k8s_api_pairs(&root.join("HEAD"));
     out.extend(k8s_api_pairs(&root.join("v1.33.0")));
     Some(out)
@@ -287,14 +278,9 @@ fn live_values(db: &Db) -> HashMap<Vec<u8>, Vec<u8>> {
 
 #[test]
 fn cluster_dev_protobuf_values_decode_to_objects_jsonl() {
-    let dir = shared().join("cluster-dev");
-    if !dir.exists() {
-        eprintln!(
-            "NOTICE: {} is absent; cluster-dev conformance skipped",
-            dir.display()
-        );
+    let Some(dir) = require_fixture("cluster-dev") else {
         return;
-    }
+    };
     let db = Db::open(&dir.join("cluster.db")).unwrap();
     let values = live_values(&db);
     let lines = std::fs::read_to_string(dir.join("objects.jsonl")).unwrap();
@@ -337,40 +323,36 @@ fn cluster_dev_protobuf_values_decode_to_objects_jsonl() {
 }
 
 /// Every stored value of the fixtures: the k8s-api `.pb` files (also those without `.json`) and
-/// the plaintext protobuf values of cluster.db, as (label, bytes).
-fn all_stored_values() -> Vec<(String, Vec<u8>)> {
+/// the plaintext protobuf values of cluster.db, as (label, bytes); `None` when the fixtures are
+/// missing and may be.
+fn all_stored_values() -> Option<Vec<(String, Vec<u8>)>> {
+    let api = require_fixture("k8s-api")?;
+    let db = require_fixture("cluster-dev/cluster.db")?;
     let mut out = Vec::new();
-    let api = shared().join("k8s-api");
-    if api.exists() {
-        for dir in ["HEAD", "v1.33.0"] {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(api.join(dir))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "pb"))
-                .collect();
-            files.sort();
-            out.extend(files.iter().map(|p| (label(p), std::fs::read(p).unwrap())));
-        }
-    }
-    let db = shared().join("cluster-dev/cluster.db");
-    if db.exists() {
-        let mut values: Vec<_> = live_values(&Db::open(&db).unwrap())
-            .into_iter()
-            .filter(|(_, v)| v.starts_with(proto::MAGIC))
-            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+    for dir in ["HEAD", "v1.33.0"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(api.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pb"))
             .collect();
-        values.sort();
-        out.extend(values);
+        files.sort();
+        out.extend(files.iter().map(|p| (label(p), std::fs::read(p).unwrap())));
     }
-    if out.is_empty() {
-        eprintln!("NOTICE: ../shared/fixtures is absent; fixture-based proto tests skipped");
-    }
-    out
+    let mut values: Vec<_> = live_values(&Db::open(&db).unwrap())
+        .into_iter()
+        .filter(|(_, v)| v.starts_with(proto::MAGIC))
+        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+        .collect();
+    values.sort();
+    out.extend(values);
+    Some(out)
 }
 
 #[test]
 fn encode_round_trips_every_fixture() {
-    let values = all_stored_values();
+    let Some(values) = all_stored_values() else {
+        return;
+    };
     let (mut decoded, mut identical, mut failures) = (0, 0, Vec::new());
     let (mut not_identical, mut api_identical) = (Vec::new(), 0);
     for (name, pb) in &values {
@@ -428,7 +410,9 @@ impl Rng {
 
 #[test]
 fn truncated_and_bit_flipped_values_never_panic() {
-    let values = all_stored_values();
+    let Some(values) = all_stored_values() else {
+        return;
+    };
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let (mut ok, mut err) = (0u64, 0u64);
     let mut tally = |r: Result<serde_json::Value, proto::ProtoError>| match r {
@@ -513,10 +497,9 @@ fn envelope(api_version: &str, kind: &str, body: &[u8]) -> Vec<u8> {
 #[test]
 #[ignore = "timing; run in release mode"]
 fn decode_throughput() {
-    let values = all_stored_values();
-    if values.is_empty() {
+    let Some(values) = all_stored_values() else {
         return;
-    }
+    };
     let _ = proto::decode(&values[0].1); // build the schema outside the timing
     let rounds = 20;
     let all: Vec<&[u8]> = values.iter().map(|(_, v)| v.as_slice()).collect();

@@ -721,12 +721,10 @@ status:
     /// Every object of the shared cluster fixture reads back equal.
     #[test]
     fn fixture_objects_round_trip() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/cluster-dev/objects.jsonl");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("NOTICE: {} is absent; round trip skipped", path.display());
+        let Some(path) = revkeeper_harness::require_fixture("cluster-dev/objects.jsonl") else {
             return;
         };
+        let text = std::fs::read_to_string(&path).unwrap();
         let mut checked = 0;
         for (n, line) in text.lines().take(300).enumerate() {
             let row: Value = serde_json::from_str(line)

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use revkeeper::source::LiveSource;
-use revkeeper_harness::{Member, MemberSpec, free_port, tool};
+use revkeeper_harness::{Member, MemberSpec, free_port, require_fixture, require_tool};
 use sha2::{Digest, Sha256};
 
 /// Variables that would change what the binary does if the developer has them set.
@@ -204,15 +204,10 @@ pub fn files_in(dir: &Path) -> Vec<String> {
     v
 }
 
-/// `etcdutl snapshot status -w json` of a plain snapshot, or `None` (with a notice) when the
-/// 3.5 tools are not installed.
+/// `etcdutl snapshot status -w json` of a plain snapshot, or `None` when etcdutl 3.5 is missing
+/// and the comparison may be skipped (see [`require_tool`]).
 pub fn etcdutl_status(plain: &Path) -> Option<serde_json::Value> {
-    let Some(etcdutl) = tool("etcdutl") else {
-        eprintln!(
-            "notice: etcdutl not found (run ../shared/tools/fetch-etcd-tools.sh); skipping the etcdutl comparison"
-        );
-        return None;
-    };
+    let etcdutl = require_tool("etcdutl")?;
     let out = Command::new(etcdutl)
         .args(["snapshot", "status", "-w", "json"])
         .arg(plain)
@@ -265,9 +260,9 @@ pub fn restore_and_serve(mut restorer: Command, snapshot: &Path, work: &Path) ->
 }
 
 /// Restores a plain snapshot with `etcdutl snapshot restore`, starts a real etcd on it and
-/// returns the value of `key`. `None` (with a notice) without etcdutl.
+/// returns the value of `key`. `None` when etcdutl is missing and may be (see [`require_tool`]).
 pub fn restore_and_get(plain: &Path, work: &Path, key: &str) -> Option<Vec<u8>> {
-    let member = restore_and_serve(Command::new(tool("etcdutl")?), plain, work);
+    let member = restore_and_serve(Command::new(require_tool("etcdutl")?), plain, work);
     let endpoint = member.endpoint();
     let value = rt().block_on(async {
         let mut c = client(&endpoint).await;
@@ -331,17 +326,9 @@ pub fn save_snapshot(rt: &tokio::runtime::Runtime, client: &mut etcd_client::Cli
     });
 }
 
-/// `../shared/fixtures/cluster-dev`, or `None` (with a notice) when this checkout has no
-/// shared directory beside it.
+/// The shared `cluster-dev` fixture directory, or `None` when it is missing and may be (see
+/// [`require_fixture`]).
 pub fn cluster_dev() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/cluster-dev");
-    if dir.join("cluster.db").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: {} not found; skipping the fixture checks",
-            dir.display()
-        );
-        None
-    }
+    let db = require_fixture("cluster-dev/cluster.db")?;
+    Some(db.parent().expect("a fixture file has a directory").to_path_buf())
 }

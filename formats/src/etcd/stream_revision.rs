@@ -300,7 +300,6 @@ fn leaf_elements(page: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     fn scan(db: &[u8], chunk: usize) -> Result<Option<u64>, String> {
         let mut s = RevisionScanner::new();
@@ -313,12 +312,10 @@ mod tests {
     /// The shared fixture: a real etcd 3.5 snapshot whose revision etcdutl reports as 3704.
     #[test]
     fn finds_the_revision_of_a_real_snapshot_in_any_chunking() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/cluster-dev/cluster.db");
-        let Ok(file) = std::fs::read(&path) else {
-            eprintln!("notice: {} not found; skipping", path.display());
+        let Some(path) = revkeeper_harness::require_fixture("cluster-dev/cluster.db") else {
             return;
         };
+        let file = std::fs::read(&path).unwrap();
         let db = &file[..file.len() - 32];
         for chunk in [32 * 1024, 4096, 1000, 7, 1 << 20] {
             assert_eq!(scan(db, chunk), Ok(Some(3704)), "chunk {chunk}");

@@ -3,13 +3,19 @@
 //!
 //! The binary is `ETCD_BIN` when set, else the official etcd 3.6 server vendored by the
 //! `etcd-bin-vendored-linux-amd64` crate. `ETCDCTL_BIN`/`ETCDUTL_BIN` name the client tools when a
-//! test compares with them (see [`tool`]).
+//! test compares with them (see [`tool`]). What tests need from outside the repository (shared
+//! fixtures, client tools) is looked up, and skipped or failed for, in [`prereq`].
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod prereq;
+pub use prereq::{
+    fixtures_dir, require, require_all, require_fixture, require_tool, shared_dir, tool,
+};
 
 /// How long a member may take to become healthy before the test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,25 +43,6 @@ pub fn etcd_version() -> (u32, u32) {
         .expect("etcd --version prints 'etcd Version: x.y.z'");
     let mut it = v.trim().split('.').map(|s| s.parse::<u32>().unwrap_or(0));
     (it.next().unwrap_or(0), it.next().unwrap_or(0))
-}
-
-/// A client tool (`etcdctl`, `etcdutl`) from `<NAME>_BIN`, `$REVKEEPER_ETCD_TOOLS/3.5/usr/bin`,
-/// `<workspace>/.etcd-tools/3.5/usr/bin` (made by `../shared/tools/fetch-etcd-tools.sh`) or PATH.
-/// `None` when it is nowhere, so a comparison test can say it skipped.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let var = format!("{}_BIN", name.to_uppercase());
-    if let Some(p) = std::env::var_os(&var).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(d) = std::env::var_os("REVKEEPER_ETCD_TOOLS") {
-        dirs.push(PathBuf::from(d).join("3.5/usr/bin"));
-    }
-    dirs.push(workspace_root().join(".etcd-tools/3.5/usr/bin"));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// The workspace root (where `Cargo.lock` lives).
