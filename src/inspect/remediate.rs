@@ -408,69 +408,41 @@ async fn revoke(
         .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
     now_keys.sort();
-    let mut want = expected_keys.to_vec();
-    want.sort();
-    if now_keys != want {
-        return finish(
-            "refused",
-            format!(
-                "its keys changed since the inspection ({} then, {} now): inspect again",
-                want.len(),
-                now_keys.len()
-            ),
-            audit,
-        );
-    }
-    // Remaining above granted (negative age) means etcd just extended it, e.g. after a leader
-    // change: as young as it gets.
-    let age = first.granted_ttl() - first.ttl();
-    if age < 0 || (age as u64) < opts.min_lease_age.as_secs() {
-        return finish(
-            "refused",
-            format!(
-                "granted or renewed {age}s ago: kube-apiserver may still attach objects to it (wait, or lower --min-age)"
-            ),
-            audit,
-        );
+    let reread = Reread {
+        keys: &now_keys,
+        granted_ttl: first.granted_ttl(),
+        ttl: first.ttl(),
+    };
+    if let Some(why) = refuse_after_reread(expected_keys, &reread, opts.min_lease_age) {
+        return finish("refused", why, audit);
     }
     tokio::time::sleep(opts.keepalive_probe).await;
     let second = client
         .lease_time_to_live(lease, None)
         .await
         .map_err(|e| rpc("lease time-to-live", e))?;
-    // After ≥ 1 s an untouched lease has lost at least a second.
-    if second.ttl() >= first.ttl() {
-        return finish(
-            "refused",
-            format!(
-                "remaining TTL {}s, then {}s a moment later: a client keeps it alive",
-                first.ttl(),
-                second.ttl()
-            ),
-            audit,
-        );
+    if let Some(why) = kept_alive(first.ttl(), second.ttl()) {
+        return finish("refused", why, audit);
     }
-    if now_keys.len() > DRAIN_ABOVE {
-        for chunk in now_keys.chunks(BATCH) {
-            let compares: Vec<Compare> = chunk
-                .iter()
-                .map(|k| Compare::lease(k.as_str(), CompareOp::Equal, lease))
-                .collect();
-            let ops: Vec<TxnOp> = chunk
-                .iter()
-                .map(|k| TxnOp::delete(k.as_str(), None))
-                .collect();
-            let resp = client
-                .txn(Txn::new().when(compares).and_then(ops))
-                .await
-                .map_err(|e| rpc("drain txn", e))?;
-            if !resp.succeeded() {
-                return finish(
-                    "failed",
-                    "a key moved off the lease while draining: stopped; inspect again".into(),
-                    audit,
-                );
-            }
+    for chunk in drain_batches(&now_keys) {
+        let compares: Vec<Compare> = chunk
+            .iter()
+            .map(|k| Compare::lease(k.as_str(), CompareOp::Equal, lease))
+            .collect();
+        let ops: Vec<TxnOp> = chunk
+            .iter()
+            .map(|k| TxnOp::delete(k.as_str(), None))
+            .collect();
+        let resp = client
+            .txn(Txn::new().when(compares).and_then(ops))
+            .await
+            .map_err(|e| rpc("drain txn", e))?;
+        if !resp.succeeded() {
+            return finish(
+                "failed",
+                "a key moved off the lease while draining: stopped; inspect again".into(),
+                audit,
+            );
         }
     }
     match client.lease_revoke(lease).await {
@@ -488,3 +460,55 @@ async fn revoke(
         }
     }
 }
+
+/// A lease as `LeaseTimeToLive` (with keys) answered just before its revoke.
+struct Reread<'a> {
+    /// Its attached keys now, sorted.
+    keys: &'a [String],
+    granted_ttl: i64,
+    /// Seconds left.
+    ttl: i64,
+}
+
+/// Why a re-read lease must not be revoked: its keys are no longer those inspected, or it was
+/// granted or renewed less than `min_age` ago.
+fn refuse_after_reread(expected_keys: &[String], now: &Reread, min_age: Duration) -> Option<String> {
+    let mut want = expected_keys.to_vec();
+    want.sort();
+    if now.keys != want {
+        return Some(format!(
+            "its keys changed since the inspection ({} then, {} now): inspect again",
+            want.len(),
+            now.keys.len()
+        ));
+    }
+    // Remaining above granted (negative age) means etcd just extended it, e.g. after a leader
+    // change: as young as it gets.
+    let age = now.granted_ttl - now.ttl;
+    if age < 0 || (age as u64) < min_age.as_secs() {
+        return Some(format!(
+            "granted or renewed {age}s ago: kube-apiserver may still attach objects to it (wait, or lower --min-age)"
+        ));
+    }
+    None
+}
+
+/// Why two polls at least a second apart say a client keeps the lease alive: an untouched lease
+/// has lost at least a second of its remaining TTL.
+fn kept_alive(first_ttl: i64, second_ttl: i64) -> Option<String> {
+    (second_ttl >= first_ttl).then(|| {
+        format!(
+            "remaining TTL {first_ttl}s, then {second_ttl}s a moment later: a client keeps it alive"
+        )
+    })
+}
+
+/// The batches of keys deleted before revoking a lease with these keys: none up to
+/// [`DRAIN_ABOVE`] keys (the revoke takes them), else all of them, [`BATCH`] at a time.
+fn drain_batches(keys: &[String]) -> std::slice::Chunks<'_, String> {
+    let drained = if keys.len() > DRAIN_ABOVE { keys } else { &[] };
+    drained.chunks(BATCH)
+}
+
+#[cfg(test)]
+mod tests;
