@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
-# Installs what the tests need, then runs every test of the workspace.
+# Installs what the tests need, then runs every test of the workspace with
+# REVKEEPER_REQUIRE_ALL=1: a test whose prerequisite is missing fails instead of skipping.
 #   - protoc: found or installed by scripts/protoc.sh when cargo builds etcd-client;
 #   - etcd server 3.6: the etcd-bin-vendored-linux-amd64 dev-dependency (no download);
-#   - etcd 3.4/3.5 with etcdctl/etcdutl, for side-by-side comparisons: unpacked from Debian's
-#     packages by ../shared/tools/fetch-etcd-tools.sh into .etcd-tools/ (tests that need them
-#     print a notice and skip their comparison when they are not there).
+#   - the shared fixtures and tools: $REVKEEPER_SHARED, default ../shared;
+#   - etcd 3.4/3.5 with etcdctl/etcdutl, for side-by-side comparisons and the version matrix:
+#     unpacked from Debian's packages by $REVKEEPER_SHARED/tools/fetch-etcd-tools.sh into
+#     .etcd-tools/;
+#   - tmux, for the TUI's end-to-end test: apt-get (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fetch=../shared/tools/fetch-etcd-tools.sh
-if [ ! -x .etcd-tools/3.5/usr/bin/etcdutl ] && [ -f "$fetch" ]; then
-  sh "$fetch" .etcd-tools >/dev/null 2>&1 \
-    || echo "notice: could not unpack etcd 3.4/3.5 tools; comparison tests will skip" >&2
+die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+shared=${REVKEEPER_SHARED:-../shared}
+[ -d "$shared/fixtures" ] || die "no shared fixtures at $shared/fixtures (check out the shared directory beside the repository, or set REVKEEPER_SHARED)"
+REVKEEPER_SHARED=$(cd "$shared" && pwd)
+export REVKEEPER_SHARED REVKEEPER_REQUIRE_ALL=1
+
+if [ ! -x .etcd-tools/3.5/usr/bin/etcdutl ] || [ ! -x .etcd-tools/3.4/usr/bin/etcd ]; then
+  fetch=$REVKEEPER_SHARED/tools/fetch-etcd-tools.sh
+  [ -f "$fetch" ] || die "$fetch not found: cannot unpack etcd 3.4/3.5"
+  sh "$fetch" .etcd-tools >/dev/null || die "$fetch could not unpack etcd 3.4/3.5 into .etcd-tools"
 fi
 
 # tmux: the TUI's end-to-end test drives the real binary in a tmux pseudo-terminal.
-if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get install -y tmux >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y tmux >/dev/null 2>&1; }) \
-    || echo "notice: could not install tmux; the TUI end-to-end test will skip" >&2
+if ! command -v tmux >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    || die "tmux is missing and cannot be installed here (apt-get as root): install tmux"
+  apt-get install -y tmux >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y tmux >/dev/null; } \
+    || die "apt-get could not install tmux"
 fi
 
 cargo test --workspace --all-targets
@@ -26,10 +42,7 @@ cargo test --workspace --all-targets
 # Debian's etcd 3.5 and 3.4 servers.
 for v in 3.5 3.4; do
   bin=$PWD/.etcd-tools/$v/usr/bin/etcd
-  if [ -x "$bin" ]; then
-    echo "== the same server tests on etcd $v ($bin)" >&2
-    ETCD_BIN=$bin cargo test --test restore --test source_parity
-  else
-    echo "notice: no etcd $v server in .etcd-tools; skipping the $v matrix run" >&2
-  fi
+  [ -x "$bin" ] || die "no etcd $v server at $bin"
+  echo "== the same server tests on etcd $v ($bin)" >&2
+  ETCD_BIN=$bin cargo test --test restore --test source_parity
 done
