@@ -472,7 +472,11 @@ struct Reread<'a> {
 
 /// Why a re-read lease must not be revoked: its keys are no longer those inspected, or it was
 /// granted or renewed less than `min_age` ago.
-fn refuse_after_reread(expected_keys: &[String], now: &Reread, min_age: Duration) -> Option<String> {
+fn refuse_after_reread(
+    expected_keys: &[String],
+    now: &Reread,
+    min_age: Duration,
+) -> Option<String> {
     let mut want = expected_keys.to_vec();
     want.sort();
     if now.keys != want {

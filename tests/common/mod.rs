@@ -330,5 +330,9 @@ pub fn save_snapshot(rt: &tokio::runtime::Runtime, client: &mut etcd_client::Cli
 /// [`require_fixture`]).
 pub fn cluster_dev() -> Option<PathBuf> {
     let db = require_fixture("cluster-dev/cluster.db")?;
-    Some(db.parent().expect("a fixture file has a directory").to_path_buf())
+    Some(
+        db.parent()
+            .expect("a fixture file has a directory")
+            .to_path_buf(),
+    )
 }

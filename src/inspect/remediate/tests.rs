@@ -133,7 +133,11 @@ fn only_the_named_checks_are_planned() {
     let plan = plan_fix(&report, &["event-without-lease".to_string()]);
     assert_eq!(plan.steps.len(), 1);
     assert_eq!(plan.steps[0].op, delete("/b", 2, 0));
-    assert!(plan_fix(&report, &["lease-oversized".to_string()]).steps.is_empty());
+    assert!(
+        plan_fix(&report, &["lease-oversized".to_string()])
+            .steps
+            .is_empty()
+    );
 }
 
 #[test]
@@ -157,7 +161,11 @@ fn deletes_come_before_revokes_and_a_revoke_does_not_count_keys_deleted_before_i
 
 #[test]
 fn kept_alive_and_foreign_leases_are_refused_in_the_plan() {
-    let plan = plan_revoke(&report(Vec::new()), &[EVENT_LEASE, ALIVE_LEASE, FOREIGN_LEASE]).unwrap();
+    let plan = plan_revoke(
+        &report(Vec::new()),
+        &[EVENT_LEASE, ALIVE_LEASE, FOREIGN_LEASE],
+    )
+    .unwrap();
     assert_eq!(
         plan.steps[0].op,
         revoke(
@@ -200,7 +208,10 @@ fn kept_alive_and_foreign_leases_are_refused_in_the_plan() {
 fn an_unknown_lease_is_an_invalid_input_not_a_step() {
     let e = plan_revoke(&report(Vec::new()), &[EVENT_LEASE, 0x42]).unwrap_err();
     assert_eq!(e.exit_code(), 3, "{e}");
-    assert!(e.to_string().contains("lease 0000000000000042 not found"), "{e}");
+    assert!(
+        e.to_string().contains("lease 0000000000000042 not found"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -216,13 +227,20 @@ fn a_reread_lease_is_refused_when_young_or_changed() {
         };
         refuse_after_reread(&inspected, &reread, Duration::from_secs(90))
     };
-    assert_eq!(verdict(&now, 3660, 3570), None, "90 s old, same keys: revoke");
+    assert_eq!(
+        verdict(&now, 3660, 3570),
+        None,
+        "90 s old, same keys: revoke"
+    );
     // Granted 89 s ago: kube-apiserver may still be attaching Events to it.
     let young = verdict(&now, 3660, 3571).unwrap();
     assert!(young.starts_with("granted or renewed 89s ago"), "{young}");
     // Remaining above granted: just extended, as young as it gets.
     let extended = verdict(&now, 60, 61).unwrap();
-    assert!(extended.starts_with("granted or renewed -1s ago"), "{extended}");
+    assert!(
+        extended.starts_with("granted or renewed -1s ago"),
+        "{extended}"
+    );
     // A key attached since the inspection: whatever its age, not this lease any more.
     now.push("/registry/events/default/e9".into());
     let changed = verdict(&now, 3660, 10).unwrap();
@@ -232,14 +250,26 @@ fn a_reread_lease_is_refused_when_young_or_changed() {
 #[test]
 fn a_lease_whose_ttl_does_not_fall_between_two_polls_is_kept_alive() {
     assert_eq!(kept_alive(50, 48), None);
-    assert!(kept_alive(50, 50).unwrap().contains("a client keeps it alive"));
+    assert!(
+        kept_alive(50, 50)
+            .unwrap()
+            .contains("a client keeps it alive")
+    );
     assert!(kept_alive(50, 60).is_some(), "renewed between the polls");
 }
 
 #[test]
 fn leases_with_more_than_1000_keys_are_drained_in_batches_first() {
-    let keys = |n: usize| (0..n).map(|i| format!("/registry/events/e{i:05}")).collect::<Vec<_>>();
-    assert_eq!(drain_batches(&keys(1000)).count(), 0, "the revoke takes them");
+    let keys = |n: usize| {
+        (0..n)
+            .map(|i| format!("/registry/events/e{i:05}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        drain_batches(&keys(1000)).count(),
+        0,
+        "the revoke takes them"
+    );
     let many = keys(1001);
     let batches: Vec<&[String]> = drain_batches(&many).collect();
     assert_eq!(batches.len(), 11);

@@ -125,12 +125,10 @@ mod tests {
 
     #[test]
     fn with_require_all_a_missing_prerequisite_fails_the_test() {
-        let panic = std::panic::catch_unwind(|| require_with::<u8>(true, "etcdutl", "get it", None))
-            .expect_err("REVKEEPER_REQUIRE_ALL=1 must not skip");
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let panic =
+            std::panic::catch_unwind(|| require_with::<u8>(true, "etcdutl", "get it", None))
+                .expect_err("REVKEEPER_REQUIRE_ALL=1 must not skip");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(
             message.starts_with("missing prerequisite: etcdutl (get it)"),
             "{message}"
