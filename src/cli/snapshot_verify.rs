@@ -2,37 +2,54 @@
 
 use std::path::PathBuf;
 
+use crate::decode::DecodeOptions;
 use crate::output::{OutputArgs, OutputFormat, print_json, with_stdout};
-use crate::snapshot::verify::verify;
+use crate::snapshot::verify::{Trailer, ValueCheck, verify_with};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
-/// Check a snapshot: its sha256 trailer, its bbolt structure (like `bbolt check`) and etcd's
-/// data in it (revision keys, values, meta, leases, members). Prints every problem with its
-/// location; exits 0 only when there is none.
+/// Check a snapshot: its length and sha256 trailer, its bbolt structure (like `bbolt check`)
+/// and etcd's data in it (revision keys, values, meta, leases, members), decoding every
+/// Kubernetes value as `get --decode` would. Prints every problem with its location; exits 0
+/// only when there is none. Encrypted values are decrypted with --encryption-config; without
+/// it only their envelope is checked, and the report says so.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Snapshot file (`.db` or `.db.zst`)
     pub file: PathBuf,
     #[command(flatten)]
+    pub decoding: DecodeOptions,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
+    let values = ValueCheck {
+        prefix: args.decoding.prefix().to_string(),
+        keys: args.decoding.keyring()?,
+    };
     let source = SnapshotSource::open(&args.file)?;
-    let report = verify(source.db());
+    let report = verify_with(source.db(), &values);
     match args.output.output {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Table => {
-            let trailer = match report.sha256_ok {
-                Some(true) => "ok",
-                Some(false) => "MISMATCH",
-                None => "absent (a raw db file; its bytes cannot be proven intact)",
+            let trailer = match report.trailer {
+                Trailer::Ok => "ok",
+                Trailer::Mismatch => "MISMATCH",
+                Trailer::Absent => "absent (a raw db file; its bytes cannot be proven intact)",
+                Trailer::Truncated => "TRUNCATED",
             };
             with_stdout(|out| {
                 writeln!(out, "sha256 trailer: {trailer}")?;
                 for p in &report.problems {
                     writeln!(out, "{}: {}", p.location, p.message)?;
+                }
+                if report.undecrypted > 0 {
+                    writeln!(
+                        out,
+                        "note: {} encrypted value(s) were not decrypted, only their envelope was checked (pass --encryption-config FILE to check them too)",
+                        report.undecrypted
+                    )?;
                 }
                 if report.is_clean() {
                     writeln!(out, "OK")?;

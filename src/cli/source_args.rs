@@ -18,7 +18,7 @@ pub struct SourceArgs {
 impl SourceArgs {
     pub fn open(&self) -> Result<Box<dyn Source>> {
         if let Some(path) = &self.snapshot {
-            return Ok(Box::new(SnapshotSource::open(path)?));
+            return Ok(Box::new(SnapshotSource::open_for_reading(path)?));
         }
         let config = self.connect.resolve()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::snapshot::status::status;
-use crate::snapshot::verify::verify;
+use crate::snapshot::verify::{SHA256, Trailer, verify};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
@@ -39,7 +39,7 @@ pub struct RestoreSummary {
 pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     let plan = RestorePlan::new(req)?;
     let source = SnapshotSource::open(&req.snapshot)?;
-    check_hash(&source, req)?;
+    check_input(&source, req)?;
 
     let data_tmp = private_temp_dir_beside(&plan.data_dir)?;
     let wal_tmp = match &req.wal_dir {
@@ -108,17 +108,37 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     })
 }
 
-/// etcdutl's rule: a trailer is there when `len % 512 == 32`; it must match unless skipped.
-fn check_hash(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
+/// Refuses, before anything is written, any input `snapshot verify` rejects: the trailer as
+/// etcdutl checks it (`len % 512 == 32`; must match unless --skip-hash-check), and every
+/// structural and etcd-level check (which --skip-hash-check does not skip).
+fn check_input(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
     let file = req.snapshot.display();
-    match source.db().verify_sha256() {
-        _ if req.skip_hash_check => Ok(()),
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::invalid(format!(
-            "snapshot {file}: sha256 trailer does not match its contents; the file is damaged (use another snapshot)"
-        ))),
-        None => Err(Error::invalid(format!(
-            "snapshot {file} has no sha256 trailer (a raw member/snap/db?); pass --skip-hash-check to restore it anyway"
+    let report = verify(source.db());
+    let mut blocking = report
+        .problems
+        .iter()
+        .filter(|p| !(req.skip_hash_check && p.location == SHA256));
+    match report.trailer {
+        _ if req.skip_hash_check => {}
+        Trailer::Ok | Trailer::Truncated => {}
+        Trailer::Mismatch => {
+            return Err(Error::invalid(format!(
+                "snapshot {file}: sha256 trailer does not match its contents; the file is damaged (use another snapshot)"
+            )));
+        }
+        Trailer::Absent => {
+            return Err(Error::invalid(format!(
+                "snapshot {file} has no sha256 trailer (a raw member/snap/db?); pass --skip-hash-check to restore it anyway"
+            )));
+        }
+    }
+    match blocking.next() {
+        None => Ok(()),
+        Some(p) => Err(Error::invalid(format!(
+            "snapshot {file} failed verification ({}: {}; {} problem(s) in all); nothing was written: run `revkeeper snapshot verify {file}` for the list, and restore from another snapshot",
+            p.location,
+            p.message,
+            report.problems.len()
         ))),
     }
 }

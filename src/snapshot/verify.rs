@@ -1,5 +1,6 @@
 //! `snapshot verify`: the sha256 trailer, bbolt's structural check, and etcd-level checks of
-//! what the buckets hold. Every problem names where it is.
+//! what the buckets hold, down to decoding every Kubernetes value. Every problem names where it
+//! is.
 
 use revkeeper_formats::bbolt::{Db, check};
 use revkeeper_formats::etcd::bucket as buckets;
@@ -8,7 +9,13 @@ use revkeeper_formats::etcd::lease::{Lease, lease_id_from_key};
 use revkeeper_formats::etcd::members::{Member, id_hex};
 use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
+use revkeeper_formats::k8s::encryption::{EncryptionError, check_envelope};
+use revkeeper_formats::k8s::key::{DEFAULT_PREFIX, ObjectKey};
+use revkeeper_formats::k8s::{Keyring, ValueError, decode_value};
 use serde::Serialize;
+
+/// The location of every problem with the file's length or its sha256 trailer.
+pub const SHA256: &str = "sha256";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -19,9 +26,13 @@ pub struct Problem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// `None` when the file has no trailer (a raw `member/snap/db`).
+    /// `None` when the file has no trailer (a raw `member/snap/db`) or a truncated one.
     pub sha256_ok: Option<bool>,
+    pub trailer: Trailer,
     pub problems: Vec<Problem>,
+    /// Encrypted values whose envelope was checked but that could not be decrypted (no
+    /// `--encryption-config`, or a key or KMS provider it does not have).
+    pub undecrypted: u64,
 }
 
 impl Report {
@@ -30,26 +41,115 @@ impl Report {
     }
 }
 
-pub fn verify(db: &Db) -> Report {
-    let mut problems = Vec::new();
-    let sha256_ok = db.verify_sha256();
-    if sha256_ok == Some(false) {
-        problems.push(problem("sha256", "the trailing sha256 does not match the database bytes (the file was changed or damaged after it was saved)"));
+/// What the end of the file says about its integrity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trailer {
+    /// The sha256 trailer matches the bytes before it.
+    Ok,
+    Mismatch,
+    /// Whole pages without a trailer: a raw `member/snap/db`.
+    Absent,
+    /// Neither whole pages nor whole pages plus the 32-byte trailer.
+    Truncated,
+}
+
+impl Trailer {
+    pub fn of(db: &Db) -> Trailer {
+        if db.stray_tail().is_some() {
+            return Trailer::Truncated;
+        }
+        match db.verify_sha256() {
+            Some(true) => Trailer::Ok,
+            Some(false) => Trailer::Mismatch,
+            None => Trailer::Absent,
+        }
     }
-    for p in check::check(db) {
+
+    /// What is wrong with the file's end, for a problem or a warning; `None` when it is fine.
+    pub fn problem(self, db: &Db) -> Option<String> {
+        match self {
+            Trailer::Ok => None,
+            Trailer::Mismatch => Some(
+                "the trailing sha256 does not match the database bytes (the file was changed or damaged after it was saved)"
+                    .into(),
+            ),
+            Trailer::Absent => Some(
+                "no sha256 trailer (a raw member/snap/db?): its bytes cannot be proven intact"
+                    .into(),
+            ),
+            Trailer::Truncated => {
+                let n = db.stray_tail().unwrap_or_default();
+                Some(if n < 32 {
+                    format!(
+                        "the file is truncated: it ends {n} bytes into the 32-byte sha256 trailer"
+                    )
+                } else {
+                    format!(
+                        "the file is truncated or padded: {n} bytes past the last whole page, neither whole pages nor whole pages plus the 32-byte sha256 trailer"
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// How values under the Kubernetes prefix are decoded: as `get --decode` would.
+#[derive(Clone, Debug)]
+pub struct ValueCheck {
+    /// kube-apiserver's `--etcd-prefix`, without its trailing `/`.
+    pub prefix: String,
+    pub keys: Keyring,
+}
+
+impl Default for ValueCheck {
+    fn default() -> ValueCheck {
+        ValueCheck {
+            prefix: DEFAULT_PREFIX.into(),
+            keys: Keyring::default(),
+        }
+    }
+}
+
+/// [`verify_with`] the default prefix and no encryption keys.
+pub fn verify(db: &Db) -> Report {
+    verify_with(db, &ValueCheck::default())
+}
+
+pub fn verify_with(db: &Db, values: &ValueCheck) -> Report {
+    let mut problems = Vec::new();
+    let trailer = Trailer::of(db);
+    if trailer != Trailer::Absent
+        && let Some(message) = trailer.problem(db)
+    {
+        problems.push(problem(SHA256, &message));
+    }
+    // First, as it names the damaged revision: bbolt's check reports the same damage by the
+    // nonsense page its value would point to as a sub-bucket.
+    check_entry_kinds(db, &mut problems);
+    let structure = check::check(db);
+    let sound = structure.is_empty();
+    for p in structure {
         let location = p
             .pgid
             .map(|id| format!("page {id}"))
             .unwrap_or_else(|| "bbolt".into());
         problems.push(problem(&location, &p.message));
     }
+    let mut undecrypted = 0;
     // Walking a structurally broken tree would only repeat the same problems.
-    if problems.iter().all(|p| p.location == "sha256") {
-        check_etcd(db, &mut problems);
+    if sound {
+        undecrypted = check_etcd(db, values, &mut problems);
     }
     Report {
-        sha256_ok,
+        sha256_ok: match trailer {
+            Trailer::Ok => Some(true),
+            Trailer::Mismatch => Some(false),
+            Trailer::Absent | Trailer::Truncated => None,
+        },
+        trailer,
         problems,
+        undecrypted,
     }
 }
 
@@ -60,15 +160,56 @@ fn problem(location: &str, message: &str) -> Problem {
     }
 }
 
-fn check_etcd(db: &Db, problems: &mut Vec<Problem>) {
-    let latest = check_key_bucket(db, problems);
+/// Entries flagged as sub-buckets inside etcd's buckets: a damaged element flag (etcd never
+/// nests buckets), which would hide that entry from every reader.
+fn check_entry_kinds(db: &Db, problems: &mut Vec<Problem>) {
+    let names: Vec<&[u8]> = db
+        .root()
+        .iter()
+        .map_while(|e| e.ok())
+        .map(|e| e.key)
+        .collect();
+    for name in names {
+        let Ok(Some(bucket)) = db.bucket(name) else {
+            continue; // an unreadable bucket is reported by bbolt's check
+        };
+        // An error stops the walk; bbolt's check names it.
+        for e in bucket.iter().map_while(|e| e.ok()).filter(|e| e.is_bucket) {
+            let location = match RevisionKey::parse(e.key) {
+                Ok(rk) if name == buckets::KEY => {
+                    format!("key bucket, revision {}/{}", rk.rev.main, rk.rev.sub)
+                }
+                _ => format!(
+                    "{} bucket, entry {}",
+                    String::from_utf8_lossy(name),
+                    hex::encode(e.key)
+                ),
+            };
+            problems.push(problem(
+                &location,
+                "a sub-bucket where etcd keeps only plain entries (a damaged element flag)",
+            ));
+        }
+    }
+}
+
+/// Returns how many encrypted values could not be decrypted.
+fn check_etcd(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 {
+    let mut undecrypted = 0;
+    let latest = check_key_bucket(db, values, &mut undecrypted, problems);
     check_meta(db, latest, problems);
     check_leases(db, problems);
     check_members(db, problems);
+    undecrypted
 }
 
 /// Returns the highest revision seen.
-fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
+fn check_key_bucket(
+    db: &Db,
+    values: &ValueCheck,
+    undecrypted: &mut u64,
+    problems: &mut Vec<Problem>,
+) -> i64 {
     let bucket = match db.bucket(buckets::KEY) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -107,6 +248,9 @@ fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
             problems.push(problem(&here, "revisions are not strictly ascending"));
         }
         previous = Some(rk.rev);
+        if e.is_bucket {
+            continue; // reported by check_entry_kinds
+        }
         if e.value.is_empty() {
             continue; // the revision-bump marker written by a restore
         }
@@ -131,10 +275,46 @@ fn check_key_bucket(db: &Db, problems: &mut Vec<Problem>) -> i64 {
                     ),
                 ))
             }
+            Ok(kv) if !rk.tombstone => match check_value(kv.key, kv.value, values) {
+                Ok(Decryption::Done) => {}
+                Ok(Decryption::NotPossible) => *undecrypted += 1,
+                Err(why) => problems.push(problem(
+                    &here,
+                    &format!("{}: {why}", String::from_utf8_lossy(kv.key)),
+                )),
+            },
             Ok(_) => {}
         }
     }
     previous.map(|r| r.main).unwrap_or(0)
+}
+
+enum Decryption {
+    /// Decoded in full (or not encrypted).
+    Done,
+    /// Encrypted with a key this run does not have; only the envelope was checked.
+    NotPossible,
+}
+
+/// Decodes a value stored under a Kubernetes object key as `get --decode` would (text and
+/// binary values are not objects, not damage); keys outside the prefix are not Kubernetes
+/// values.
+fn check_value(key: &[u8], value: &[u8], values: &ValueCheck) -> Result<Decryption, String> {
+    if ObjectKey::parse(key, &values.prefix).is_none() {
+        return Ok(Decryption::Done);
+    }
+    match decode_value(key, value, &values.keys) {
+        Ok(_) => Ok(Decryption::Done),
+        Err(ValueError::Encryption(
+            EncryptionError::NoConfig { .. }
+            | EncryptionError::UnknownKey { .. }
+            | EncryptionError::Kms { .. },
+        )) => match check_envelope(value) {
+            Ok(_) => Ok(Decryption::NotPossible),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(format!("value does not decode: {e}")),
+    }
 }
 
 fn check_meta(db: &Db, latest: i64, problems: &mut Vec<Problem>) {

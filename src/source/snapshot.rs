@@ -23,7 +23,8 @@ use super::{
     AlarmRecord, ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord,
     Overview, RangeQuery, Source,
 };
-use crate::{Error, Result};
+use crate::snapshot::verify::Trailer;
+use crate::{Error, Result, log};
 
 /// First bytes of a zstd frame.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -55,6 +56,24 @@ impl SnapshotSource {
             db,
             _decompressed: decompressed,
         })
+    }
+
+    /// [`SnapshotSource::open`] for a reading command: one warning on stderr when the file's
+    /// bytes cannot be proven intact (its sha256 trailer does not match, is absent or is cut).
+    pub fn open_for_reading(path: &Path) -> Result<SnapshotSource> {
+        let source = SnapshotSource::open(path)?;
+        let db = source.db();
+        if let Some(why) = Trailer::of(db).problem(db) {
+            log::warn(
+                &format!(
+                    "snapshot {}: {why}; what is read from it may be wrong — run `revkeeper snapshot verify {}`, or read another snapshot",
+                    path.display(),
+                    path.display()
+                ),
+                &[],
+            );
+        }
+        Ok(source)
     }
 
     pub fn path(&self) -> &Path {
@@ -129,6 +148,13 @@ impl SnapshotSource {
             })?;
             if rk.rev.main > max_revision {
                 break;
+            }
+            // The key of a damaged entry is unknown, so no key's answer could be trusted: stop.
+            if e.is_bucket {
+                return Err(self.corrupt(format!(
+                    "key bucket, revision {}/{} is a sub-bucket where a key revision belongs",
+                    rk.rev.main, rk.rev.sub
+                )));
             }
             let kv = KeyValueRef::parse(e.value).map_err(|err| {
                 self.corrupt(format!(

@@ -133,6 +133,17 @@ impl Db {
         self.trailer
     }
 
+    /// Bytes past the last whole page when the file is neither whole pages nor whole pages plus
+    /// the 32-byte trailer: a snapshot cut short (1–31 bytes of a trailer), or with junk appended.
+    pub fn stray_tail(&self) -> Option<usize> {
+        let len = self.storage.bytes().len();
+        match len % self.page_size {
+            0 => None,
+            TRAILER_LEN if self.trailer.is_some() => None,
+            n => Some(n),
+        }
+    }
+
     /// Whether the trailer equals the SHA-256 of [`Db::data`]; `None` when there is no trailer.
     pub fn verify_sha256(&self) -> Option<bool> {
         let want = self.trailer?;
@@ -638,7 +649,14 @@ mod tests {
         assert_eq!(db.sha256_trailer(), Some(sum));
         assert_eq!(db.verify_sha256(), Some(true));
         *file.last_mut().unwrap() ^= 1;
-        assert_eq!(Db::from_bytes(file).unwrap().verify_sha256(), Some(false));
+        assert_eq!(
+            Db::from_bytes(file.clone()).unwrap().verify_sha256(),
+            Some(false)
+        );
+        assert_eq!(Db::from_bytes(file.clone()).unwrap().stray_tail(), None);
+        file.truncate(file.len() - 5);
+        let cut = Db::from_bytes(file).unwrap();
+        assert_eq!((cut.sha256_trailer(), cut.stray_tail()), (None, Some(27)));
     }
 
     #[test]

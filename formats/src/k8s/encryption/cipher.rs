@@ -17,13 +17,25 @@ pub(super) enum Failure {
     Authentication,
 }
 
-pub(super) fn aescbc(secret: &[u8], body: &[u8]) -> Result<Vec<u8>, Failure> {
-    if body.len() < 32 || body.len() % 16 != 0 {
-        return Err(Failure::Truncated {
-            len: body.len(),
-            need: "a 16-byte IV and whole 16-byte blocks",
-        });
+/// Whether a body of `len` bytes fits the provider's layout (nonce/IV, tag, whole blocks).
+pub(super) fn check_len(cipher: Cipher, len: usize) -> Result<(), Failure> {
+    let (fits, need) = match cipher {
+        Cipher::AesCbc => (
+            len >= 32 && len % 16 == 0,
+            "a 16-byte IV and whole 16-byte blocks",
+        ),
+        Cipher::AesGcm => (len >= 12 + 16, "a 12-byte nonce and a 16-byte tag"),
+        Cipher::Secretbox => (len >= 24 + 16, "a 24-byte nonce and a 16-byte tag"),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Failure::Truncated { len, need })
     }
+}
+
+pub(super) fn aescbc(secret: &[u8], body: &[u8]) -> Result<Vec<u8>, Failure> {
+    check_len(Cipher::AesCbc, body.len())?;
     let (iv, ct) = body.split_at(16);
     let out = match secret.len() {
         16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(secret, iv)
@@ -40,12 +52,7 @@ pub(super) fn aescbc(secret: &[u8], body: &[u8]) -> Result<Vec<u8>, Failure> {
 }
 
 pub(super) fn aesgcm(secret: &[u8], aad: &[u8], body: &[u8]) -> Result<Vec<u8>, Failure> {
-    if body.len() < 12 + 16 {
-        return Err(Failure::Truncated {
-            len: body.len(),
-            need: "a 12-byte nonce and a 16-byte tag",
-        });
-    }
+    check_len(Cipher::AesGcm, body.len())?;
     let (nonce, ct) = body.split_at(12);
     let nonce = aes_gcm::Nonce::from_slice(nonce);
     let payload = Payload { msg: ct, aad };
@@ -62,12 +69,7 @@ pub(super) fn aesgcm(secret: &[u8], aad: &[u8], body: &[u8]) -> Result<Vec<u8>, 
 }
 
 pub(super) fn secretbox(secret: &[u8], body: &[u8]) -> Result<Vec<u8>, Failure> {
-    if body.len() < 24 + 16 {
-        return Err(Failure::Truncated {
-            len: body.len(),
-            need: "a 24-byte nonce and a 16-byte tag",
-        });
-    }
+    check_len(Cipher::Secretbox, body.len())?;
     let (nonce, ct) = body.split_at(24);
     let cipher = crypto_secretbox::XSalsa20Poly1305::new_from_slice(secret)
         .map_err(|_| Failure::Authentication)?;

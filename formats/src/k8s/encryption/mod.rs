@@ -66,6 +66,12 @@ pub enum EncryptionError {
     },
     #[error("value has an unknown encryption prefix ({0})")]
     UnknownProvider(String),
+    #[error("value encrypted by {provider} {key_name} is malformed: {why}")]
+    Malformed {
+        provider: String,
+        key_name: String,
+        why: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,6 +261,87 @@ impl Keyring {
         out.extend(cipher::encrypt(k.cipher, &k.secret, key, plaintext));
         Ok(out)
     }
+}
+
+/// What can be checked of an encrypted value without its key: a known provider, and a body
+/// that fits the provider's layout (nonce/IV, tag and block lengths; KMS v1's wrapped-key
+/// length; KMS v2's `EncryptedObject`). A key name may contain `:`, so one split that fits is
+/// enough. Returns who encrypted it (KMS as provider `kms-v1`/`kms-v2`).
+pub fn check_envelope(value: &[u8]) -> Result<Envelope, EncryptionError> {
+    let rest = value
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| EncryptionError::UnknownProvider("no k8s:enc: prefix".into()))?;
+    for (prefix, provider) in [(&b"kms:v1:"[..], "kms-v1"), (&b"kms:v2:"[..], "kms-v2")] {
+        if let Some(after) = rest.strip_prefix(prefix) {
+            let key_name = printable_head(after);
+            let malformed = |why: String| EncryptionError::Malformed {
+                provider: provider.into(),
+                key_name: key_name.clone(),
+                why,
+            };
+            let body = match after.iter().position(|b| *b == b':') {
+                Some(i) => &after[i + 1..],
+                None => return Err(malformed("no ':' after the provider name".into())),
+            };
+            if provider == "kms-v2" {
+                let object = <kms::EncryptedObject as prost::Message>::decode(body)
+                    .map_err(|e| malformed(format!("its EncryptedObject does not parse ({e})")))?;
+                if object.encrypted_data.is_empty() || object.key_id.is_empty() {
+                    return Err(malformed("its EncryptedObject lacks data or key id".into()));
+                }
+            } else {
+                let wrapped = body
+                    .get(..2)
+                    .map(|n| usize::from(u16::from_be_bytes([n[0], n[1]])));
+                if wrapped.is_none_or(|n| body.len() <= 2 + n) {
+                    return Err(malformed(
+                        "shorter than its wrapped data key and ciphertext".into(),
+                    ));
+                }
+            }
+            return Ok(Envelope {
+                provider: provider.into(),
+                key_name,
+            });
+        }
+    }
+    let (cipher, after) = [Cipher::AesCbc, Cipher::AesGcm, Cipher::Secretbox]
+        .into_iter()
+        .find_map(|c| {
+            rest.strip_prefix(c.name().as_bytes())
+                .and_then(|r| r.strip_prefix(b":v1:"))
+                .map(|r| (c, r))
+        })
+        .ok_or_else(|| EncryptionError::UnknownProvider(printable_head(rest)))?;
+    let provider = cipher.name().to_string();
+    let mut first_failure = None;
+    for (i, _) in after.iter().enumerate().filter(|(_, b)| **b == b':') {
+        match cipher::check_len(cipher, after.len() - i - 1) {
+            Ok(()) => {
+                return Ok(Envelope {
+                    provider,
+                    key_name: printable_head(&after[..i]),
+                });
+            }
+            Err(f) => {
+                first_failure.get_or_insert(f);
+            }
+        }
+    }
+    let key_name = printable_head(after);
+    Err(match first_failure {
+        Some(cipher::Failure::Truncated { len, need }) => EncryptionError::Truncated {
+            provider,
+            key_name,
+            len,
+            need,
+        },
+        _ => EncryptionError::Malformed {
+            provider,
+            key_name,
+            why: "no ':' after the key name".into(),
+        },
+    })
 }
 
 fn kms_error(version: u8, name: String, configured: bool, after: &[u8]) -> EncryptionError {

@@ -284,3 +284,36 @@ fn bad_configs_are_rejected_without_showing_secrets() {
         "{debug}"
     );
 }
+
+#[test]
+fn envelopes_are_checked_without_keys() {
+    let ok = |v: &[u8]| check_envelope(v).map_err(|e| e.to_string());
+    assert_eq!(
+        ok(&aescbc_value("cbc-new", &CBC_KEY, PLAIN)),
+        Ok(envelope("aescbc", "cbc-new"))
+    );
+    assert_eq!(ok(&aesgcm_value(KEY, PLAIN)), Ok(envelope("aesgcm", "gcm")));
+    assert_eq!(ok(&secretbox_value(PLAIN)), Ok(envelope("secretbox", "sb")));
+
+    let mut cut = aescbc_value("cbc-new", &CBC_KEY, PLAIN);
+    cut.pop();
+    let e = ok(&cut).unwrap_err();
+    assert!(
+        e.contains("aescbc value under key cbc-new is truncated"),
+        "{e}"
+    );
+    let e = ok(b"k8s:enc:rot13:v1:x:abc").unwrap_err();
+    assert_eq!(e, "value has an unknown encryption prefix (rot13)");
+
+    let e = ok(b"k8s:enc:kms:v2:vault:\xff\xff").unwrap_err();
+    assert!(
+        e.starts_with("value encrypted by kms-v2 vault is malformed"),
+        "{e}"
+    );
+    assert_eq!(
+        ok(b"k8s:enc:kms:v1:legacy:\x00\x02dekciphertext"),
+        Ok(envelope("kms-v1", "legacy"))
+    );
+    let e = ok(b"k8s:enc:kms:v1:legacy:\x00\x20rest").unwrap_err();
+    assert!(e.contains("shorter than its wrapped data key"), "{e}");
+}
