@@ -47,7 +47,13 @@ fn exit_interrupted(signal: &str) -> ! {
     // Holding the lock until exit also waits out a `critical` section in progress.
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
     for (_, path) in &registered.paths {
-        remove_path(path);
+        // Other threads keep running until the exit and may still be creating files in it.
+        for _ in 0..100 {
+            remove_path(path);
+            if std::fs::symlink_metadata(path).is_err() {
+                break;
+            }
+        }
     }
     let removed = if registered.paths.is_empty() {
         String::new()
@@ -60,6 +66,8 @@ fn exit_interrupted(signal: &str) -> ! {
 
 /// Removes `path` (a file or a whole dir) if the process is stopped by a signal while the
 /// returned guard lives. Dropping the guard forgets the path (it is complete, or already gone).
+/// Work still running while the signal is handled must not re-create a removed dir: create
+/// what is inside it with `create_dir`, not `create_dir_all`.
 #[must_use = "the path is forgotten when the guard is dropped"]
 pub fn remove_on_signal(path: &Path) -> RemoveOnSignal {
     let mut r = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());

@@ -46,18 +46,20 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     check_hash(&source, req)?;
 
     let data = Staging::new(&plan.data_dir)?;
+    let member_dir = data.path().join("member");
+    let snap_dir = member_dir.join("snap");
+    create_private_dirs(data.path(), &snap_dir)?;
     let (wal_dir, wal) = match &plan.wal {
-        WalPlace::InDataDir(rel) => (data.path().join(rel), None),
+        WalPlace::InDataDir(rel) => {
+            let dir = data.path().join(rel);
+            create_private_dirs(data.path(), &dir)?;
+            (dir, None)
+        }
         WalPlace::Separate(dir) => {
             let staged = Staging::new(dir)?;
             (staged.path().to_path_buf(), Some(staged))
         }
     };
-    let member_dir = data.path().join("member");
-    let snap_dir = member_dir.join("snap");
-    for d in [&member_dir, &snap_dir, &wal_dir] {
-        create_private_dir(d)?;
-    }
 
     let written = db::write_restored_db(&source, &plan, &snap_dir.join("db"))?;
     plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
@@ -127,9 +129,19 @@ fn check_hash(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    set_mode(dir, 0o700)
+/// Creates `dir` and its missing parents below the temp dir `base`, one by one (0700): never
+/// `base` itself, so nothing is re-created in a temp dir that a signal has removed.
+fn create_private_dirs(base: &Path, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let below: Vec<&Path> = dir.ancestors().take_while(|a| *a != base).collect();
+    for d in below.into_iter().rev() {
+        match std::fs::DirBuilder::new().mode(0o700).create(d) {
+            Ok(()) => set_mode(d, 0o700)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("cannot create", d, e)),
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<()> {

@@ -10,8 +10,9 @@
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::interrupt::{RemoveOnSignal, remove_on_signal};
+use crate::interrupt::{RemoveOnSignal, remove_on_signal, temp_prefix};
 use crate::{Error, Result};
 
 use super::{set_mode, sync_dir};
@@ -64,15 +65,24 @@ impl Staging {
             finished: false,
             _on_signal: on_signal,
         };
-        let temp = tempfile::Builder::new()
-            .prefix(&crate::interrupt::temp_prefix(TEMP_PREFIX))
-            .tempdir_in(target)
-            .map_err(|e| Error::io("cannot create a temp dir in", target, e))?
-            .keep();
-        staging._on_signal.push(remove_on_signal(&temp));
-        staging.temp = temp;
-        set_mode(&staging.temp, 0o700)?;
+        staging.temp = staging.create_temp_dir()?;
         Ok(staging)
+    }
+
+    /// `.revkeeper-restore-<pid>-<n>`, registered for removal before it exists, so a signal
+    /// can never leave it.
+    fn create_temp_dir(&mut self) -> Result<PathBuf> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let temp = self.target.join(format!("{}{n}", temp_prefix(TEMP_PREFIX)));
+            self._on_signal.push(remove_on_signal(&temp));
+            match DirBuilder::new().mode(0o700).create(&temp) {
+                Ok(()) => return Ok(temp),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("cannot create a temp dir in", &self.target, e)),
+            }
+        }
     }
 
     /// The private temp dir to write into.
