@@ -6,6 +6,7 @@
 //! Temp files and dirs carry the process id in their names ([`temp_prefix`]), so a later run can
 //! remove what a SIGKILLed one left ([`remove_stale`]).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -46,7 +47,13 @@ fn exit_interrupted(signal: &str) -> ! {
     // Holding the lock until exit also waits out a `critical` section in progress.
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
     for (_, path) in &registered.paths {
-        remove_path(path);
+        // Other threads keep running until the exit and may still be creating files in it.
+        for _ in 0..100 {
+            remove_path(path);
+            if std::fs::symlink_metadata(path).is_err() {
+                break;
+            }
+        }
     }
     let removed = if registered.paths.is_empty() {
         String::new()
@@ -59,6 +66,8 @@ fn exit_interrupted(signal: &str) -> ! {
 
 /// Removes `path` (a file or a whole dir) if the process is stopped by a signal while the
 /// returned guard lives. Dropping the guard forgets the path (it is complete, or already gone).
+/// Work still running while the signal is handled must not re-create a removed dir: create
+/// what is inside it with `create_dir`, not `create_dir_all`.
 #[must_use = "the path is forgotten when the guard is dropped"]
 pub fn remove_on_signal(path: &Path) -> RemoveOnSignal {
     let mut r = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
@@ -74,15 +83,33 @@ pub struct RemoveOnSignal {
 
 impl Drop for RemoveOnSignal {
     fn drop(&mut self) {
-        let mut r = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
-        r.paths.retain(|(id, _)| *id != self.id);
+        // Inside `critical` this thread already holds the lock: the id is forgotten when the
+        // section ends, before a waiting signal could remove the committed output.
+        let deferred = IN_CRITICAL.with_borrow_mut(|ids| ids.as_mut().map(|ids| ids.push(self.id)));
+        if deferred.is_none() {
+            let mut r = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+            r.paths.retain(|(id, _)| *id != self.id);
+        }
     }
 }
 
+thread_local! {
+    /// `Some` while this thread runs a `critical` section: the guards dropped in it.
+    static IN_CRITICAL: RefCell<Option<Vec<u64>>> = const { RefCell::new(None) };
+}
+
 /// Runs `f` (a commit: renames into place) with signals held off until it returns, so a signal
-/// never tears it.
+/// never tears it. Guards dropped inside `f` are forgotten before signals resume.
 pub fn critical<T>(f: impl FnOnce() -> T) -> T {
-    let _held = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());
+    struct Section(std::sync::MutexGuard<'static, Registered>);
+    impl Drop for Section {
+        fn drop(&mut self) {
+            let dropped = IN_CRITICAL.take().unwrap_or_default();
+            self.0.paths.retain(|(id, _)| !dropped.contains(id));
+        }
+    }
+    let _section = Section(REGISTERED.lock().unwrap_or_else(|p| p.into_inner()));
+    IN_CRITICAL.set(Some(Vec::new()));
     f()
 }
 
@@ -175,5 +202,25 @@ mod tests {
         assert!(has());
         drop(guard);
         assert!(!has());
+    }
+
+    #[test]
+    fn a_guard_dropped_inside_critical_is_forgotten_when_the_section_ends() {
+        let path = PathBuf::from("/nonexistent/revkeeper-critical-test");
+        let has = || {
+            REGISTERED
+                .lock()
+                .unwrap()
+                .paths
+                .iter()
+                .any(|(_, p)| p == &path)
+        };
+        let guard = remove_on_signal(&path);
+        critical(|| drop(guard));
+        assert!(!has());
+        let kept = remove_on_signal(&path);
+        critical(|| ());
+        assert!(has());
+        drop(kept);
     }
 }

@@ -404,6 +404,7 @@ fn bad_requests_fail_cleanly_and_leave_nothing() {
         "never touches an existing data dir"
     );
     std::fs::create_dir(dir.path().join("wal")).unwrap();
+    std::fs::write(dir.path().join("wal/keep"), "x").unwrap();
     let out = run(&["--data-dir", "d2", "--wal-dir", "wal"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(!dir.path().join("d2").exists());

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::source_args::SourceArgs;
 use crate::decode::DecodeOptions;
 use crate::decode::dump::{dump, prefix_query};
-use crate::{Result, log};
+use crate::{Error, Result, log};
 
 /// Write every object as DIR/<resource>/[<namespace>/]<name>.yaml (files 0600: Secrets are decrypted)
 #[derive(Debug, clap::Args)]
@@ -48,9 +48,21 @@ pub fn run(args: DumpArgs) -> Result<()> {
             summary.written,
             args.dir.display(),
             summary.skipped,
-            summary.failures.failed
+            summary.failures.failed + summary.unwritten
         ),
         &[],
     );
-    summary.failures.finish()
+    let decoded = summary.failures.finish();
+    if summary.unwritten == 0 {
+        return decoded;
+    }
+    let unwritten = format!(
+        "{} of {} objects could not be written (path too long for the filesystem)",
+        summary.unwritten,
+        summary.failures.total + summary.unwritten
+    );
+    Err(Error::general(match decoded {
+        Ok(()) => unwritten,
+        Err(e) => format!("{e}; {unwritten}"),
+    }))
 }

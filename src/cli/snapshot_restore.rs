@@ -20,7 +20,7 @@ pub struct RestoreArgs {
     /// Data dir to create (must be absent or empty) [default: <name>.etcd]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Separate WAL dir (must not exist) [default: <data-dir>/member/wal]
+    /// Separate WAL dir (must be absent or empty) [default: <data-dir>/member/wal]
     #[arg(long)]
     pub wal_dir: Option<PathBuf>,
     /// Name of the member being restored

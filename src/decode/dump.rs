@@ -49,29 +49,62 @@ impl Item {
 pub struct DumpSummary {
     pub written: u64,
     pub skipped: u64,
+    /// Decoded, but the filesystem refused the file's path (too long).
+    pub unwritten: u64,
     pub failures: Failures,
+}
+
+/// Longest file name most filesystems take (bytes).
+const NAME_MAX: usize = 255;
+/// Longest object name kept as its file name: `<name>.yaml.part` must fit in [`NAME_MAX`].
+const KEPT_NAME_MAX: usize = NAME_MAX - ".yaml".len() - ".part".len();
+
+/// Where an object's file goes below the dump directory.
+#[derive(Debug, PartialEq)]
+pub struct ObjectPath {
+    pub rel: PathBuf,
+    /// The name was too long for a file name: see [`file_stem`].
+    pub shortened: bool,
 }
 
 /// Where an object's file goes below the dump directory: the kubectl plural for built-ins
 /// (`nodes`, `services`), `<group>/<plural>` for custom resources, the etcd resource otherwise;
 /// `None` for keys that are not `<prefix>/<resource>/[<ns>/]<name>` or whose parts are not safe
 /// path segments.
-pub fn object_path(key: &[u8], prefix: &str) -> Option<PathBuf> {
+pub fn object_path(key: &[u8], prefix: &str) -> Option<ObjectPath> {
     let k = ObjectKey::parse(key, prefix)?;
     let resource = resources::by_etcd_resource(k.resource).map_or(k.resource, |r| r.plural);
     let safe = |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\0']);
-    let mut path = PathBuf::new();
+    let mut rel = PathBuf::new();
     for part in resource.split('/').chain(k.namespace) {
         if !safe(part) {
             return None;
         }
-        path.push(part);
+        rel.push(part);
     }
     if !safe(k.name) {
         return None;
     }
-    path.push(format!("{}.yaml", k.name));
-    Some(path)
+    let (stem, shortened) = file_stem(k.name);
+    rel.push(format!("{stem}.yaml"));
+    Some(ObjectPath { rel, shortened })
+}
+
+/// The name itself, or for a name longer than [`KEPT_NAME_MAX`] bytes (Kubernetes allows 253)
+/// its start, `%` and 32 hex digits of its SHA-256. Kubernetes refuses `%` in names, so a
+/// shortened name never equals a kept one, and two long names share one only if they share
+/// their first 212 bytes and 128 bits of hash.
+fn file_stem(name: &str) -> (String, bool) {
+    use sha2::{Digest, Sha256};
+    if name.len() <= KEPT_NAME_MAX {
+        return (name.to_string(), false);
+    }
+    let hash = hex::encode(&Sha256::digest(name.as_bytes())[..16]);
+    let mut keep = KEPT_NAME_MAX - 1 - hash.len();
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    (format!("{}%{hash}", &name[..keep]), true)
 }
 
 /// Makes `dir` (it must not exist, or be an empty directory).
@@ -165,6 +198,7 @@ pub fn dump(
             match h.join() {
                 Ok(Ok(part)) => {
                     summary.skipped += part.skipped;
+                    summary.unwritten += part.unwritten;
                     summary.failures.add(&part.failures);
                 }
                 Ok(Err(e)) => return Err(e),
@@ -209,7 +243,7 @@ fn worker(
                 mine.skipped += 1;
                 continue;
             };
-            let Some(rel) = object_path(kv.key, prefix) else {
+            let Some(path) = object_path(kv.key, prefix) else {
                 log::warn(
                     &format!(
                         "{}: not a <prefix>/<resource>/[<namespace>/]<name> key; not dumped",
@@ -220,10 +254,37 @@ fn worker(
                 mine.skipped += 1;
                 continue;
             };
-            if let Err(e) = write_file(&dir.join(rel), output::to_yaml(object).as_bytes()) {
-                // A full disk or a read-only directory fails every later file too: stop.
-                stop.store(true, Ordering::Relaxed);
-                return Err(e);
+            let file = dir.join(&path.rel);
+            match write_file(&file, output::to_yaml(object).as_bytes()) {
+                Ok(()) => {}
+                // This path only (a deep dir, a filesystem with shorter names): the rest can go on.
+                Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
+                    log::error(
+                        &format!(
+                            "{}: cannot write {}: {e}; not dumped",
+                            String::from_utf8_lossy(kv.key),
+                            file.display()
+                        ),
+                        &[],
+                    );
+                    mine.unwritten += 1;
+                    continue;
+                }
+                Err(e) => {
+                    // A full disk or a read-only directory fails every later file too: stop.
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(Error::io("cannot write", &file, e));
+                }
+            }
+            if path.shortened {
+                log::warn(
+                    &format!(
+                        "{}: the name is too long for a file name; written as {}",
+                        String::from_utf8_lossy(kv.key),
+                        path.rel.display()
+                    ),
+                    &[],
+                );
             }
             mine.failures.decoded(kv.key, &d);
             written.fetch_add(1, Ordering::Relaxed);
@@ -231,13 +292,12 @@ fn worker(
     }
 }
 
-fn write_file(path: &Path, content: &[u8]) -> Result<()> {
+fn write_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(parent)
-            .map_err(|e| Error::io("cannot create", parent, e))?;
+            .create(parent)?;
     }
     let mut part = path.as_os_str().to_owned();
     part.push(".part");
@@ -249,10 +309,10 @@ fn write_file(path: &Path, content: &[u8]) -> Result<()> {
         .open(&part)
         .and_then(|mut f| f.write_all(content))
         .and_then(|()| std::fs::rename(&part, path));
-    result.map_err(|e| {
+    if result.is_err() {
         let _ = std::fs::remove_file(&part);
-        Error::io("cannot write", path, e)
-    })
+    }
+    result
 }
 
 /// The whole key space below the prefix.
@@ -266,7 +326,8 @@ mod tests {
 
     #[test]
     fn paths_follow_kubectl_names() {
-        let p = |k: &str| object_path(k.as_bytes(), "/registry").map(|p| p.display().to_string());
+        let p =
+            |k: &str| object_path(k.as_bytes(), "/registry").map(|p| p.rel.display().to_string());
         assert_eq!(p("/registry/pods/ns/a").as_deref(), Some("pods/ns/a.yaml"));
         assert_eq!(p("/registry/minions/n1").as_deref(), Some("nodes/n1.yaml"));
         assert_eq!(
@@ -284,6 +345,43 @@ mod tests {
         assert_eq!(p("/registry/pods/ns/.."), None);
         assert_eq!(p("/registry/pods/../x"), None);
         assert_eq!(p("compact_rev_key"), None);
+    }
+
+    #[test]
+    fn names_too_long_for_a_file_get_a_short_distinct_one() {
+        let path = |name: &str| {
+            object_path(
+                format!("/registry/configmaps/ns/{name}").as_bytes(),
+                "/registry",
+            )
+            .unwrap()
+        };
+        let kept = "k".repeat(KEPT_NAME_MAX);
+        assert_eq!(
+            path(&kept).rel,
+            PathBuf::from(format!("configmaps/ns/{kept}.yaml"))
+        );
+        assert!(!path(&kept).shortened);
+
+        let (a, b) = ("a".repeat(253), format!("{}b", "a".repeat(252)));
+        let (pa, pb) = (path(&a), path(&b));
+        assert!(pa.shortened && pb.shortened);
+        assert_ne!(pa.rel, pb.rel);
+        for p in [&pa.rel, &pb.rel] {
+            let file = p.file_name().unwrap().to_str().unwrap();
+            assert_eq!(file.len() + ".part".len(), NAME_MAX, "{file}");
+            assert!(
+                file.starts_with(&"a".repeat(200)) && file.contains('%'),
+                "{file}"
+            );
+        }
+        // Multi-byte characters are never cut in half.
+        let wide = path(&"€".repeat(84));
+        let file = wide.rel.file_name().unwrap().to_str().unwrap();
+        assert!(
+            file.starts_with(&"€".repeat(70)) && file.len() < NAME_MAX,
+            "{file}"
+        );
     }
 
     #[test]

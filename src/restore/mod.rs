@@ -2,15 +2,19 @@
 //! revision optionally bumped and everything up to it marked compacted, so Kubernetes watch
 //! caches and informers relist instead of seeing time go backwards (etcd-restore.md §4–§6).
 //!
-//! Everything is written into temp dirs beside the targets and renamed into place only after
-//! the new db has been re-read and verified; on any error nothing is left behind.
+//! Everything is written into private temp dirs inside the targets ([`staging`]) and renamed
+//! into place only after the new db has been re-read and verified; on any error or signal
+//! nothing is left behind.
 
 mod db;
 mod plan;
+mod staging;
 
-pub use plan::{RestorePlan, RestoreRequest};
+pub use plan::{RestorePlan, RestoreRequest, WalPlace};
 
 use std::path::{Path, PathBuf};
+
+use staging::Staging;
 
 use serde::Serialize;
 
@@ -41,26 +45,28 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     let source = SnapshotSource::open(&req.snapshot)?;
     check_input(&source, req)?;
 
-    let data_tmp = private_temp_dir_beside(&plan.data_dir)?;
-    let wal_tmp = match &req.wal_dir {
-        Some(w) => Some(private_temp_dir_beside(w)?),
-        None => None,
-    };
-    let member_dir = data_tmp.path().join("member");
+    let data = Staging::new(&plan.data_dir)?;
+    let member_dir = data.path().join("member");
     let snap_dir = member_dir.join("snap");
-    let wal_dir = match &wal_tmp {
-        Some(t) => t.path().to_path_buf(),
-        None => member_dir.join("wal"),
+    create_private_dirs(data.path(), &snap_dir)?;
+    let (wal_dir, wal) = match &plan.wal {
+        WalPlace::InDataDir(rel) => {
+            let dir = data.path().join(rel);
+            create_private_dirs(data.path(), &dir)?;
+            (dir, None)
+        }
+        WalPlace::Separate(dir) => {
+            let staged = Staging::new(dir)?;
+            (staged.path().to_path_buf(), Some(staged))
+        }
     };
-    for d in [&member_dir, &snap_dir, &wal_dir] {
-        create_private_dir(d)?;
-    }
 
     let written = db::write_restored_db(&source, &plan, &snap_dir.join("db"))?;
     plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
     sync_dir(&snap_dir)?;
     sync_dir(&wal_dir)?;
     sync_dir(&member_dir)?;
+    sync_dir(data.path())?;
 
     // Re-read what we wrote with our own reader before anyone starts etcd on it.
     let check = SnapshotSource::open(&snap_dir.join("db"))?;
@@ -82,25 +88,25 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     }
     drop(check);
 
-    if let (Some(tmp), Some(target)) = (wal_tmp, &req.wal_dir) {
-        move_into_place(tmp, target)?;
-    }
-    if let Err(e) = move_into_place(data_tmp, &plan.data_dir) {
-        // The wal dir did not exist before (checked in the plan): take it back out.
-        if let Some(wal) = &req.wal_dir {
-            let _ = std::fs::remove_dir_all(wal);
+    // Both or neither: a failed commit drops (undoes) both, before signals resume.
+    crate::interrupt::critical(|| -> Result<()> {
+        let (mut data, mut wal) = (data, wal);
+        if let Some(w) = &mut wal {
+            w.commit()?;
         }
-        return Err(e);
-    }
+        data.commit()?;
+        data.finish();
+        if let Some(w) = wal {
+            w.finish();
+        }
+        Ok(())
+    })?;
     Ok(RestoreSummary {
         name: req.name.clone(),
         member_id: format!("{:x}", plan.local_member_id()),
         cluster_id: format!("{:x}", plan.cluster_id()),
         data_dir: plan.data_dir.clone(),
-        wal_dir: req
-            .wal_dir
-            .clone()
-            .unwrap_or_else(|| plan.data_dir.join("member/wal")),
+        wal_dir: plan.wal_dir(),
         snapshot_revision: written.snapshot_revision,
         revision: written.revision,
         compact_revision: written.compact_revision,
@@ -143,23 +149,19 @@ fn check_input(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
     }
 }
 
-fn private_temp_dir_beside(target: &Path) -> Result<tempfile::TempDir> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create", &parent, e))?;
-    let dir = tempfile::Builder::new()
-        .prefix(".revkeeper-restore-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io("cannot create a temp dir in", &parent, e))?;
-    set_mode(dir.path(), 0o700)?;
-    Ok(dir)
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    set_mode(dir, 0o700)
+/// Creates `dir` and its missing parents below the temp dir `base`, one by one (0700): never
+/// `base` itself, so nothing is re-created in a temp dir that a signal has removed.
+fn create_private_dirs(base: &Path, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let below: Vec<&Path> = dir.ancestors().take_while(|a| *a != base).collect();
+    for d in below.into_iter().rev() {
+        match std::fs::DirBuilder::new().mode(0o700).create(d) {
+            Ok(()) => set_mode(d, 0o700)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("cannot create", d, e)),
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<()> {
@@ -172,21 +174,4 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io("cannot sync", dir, e))
-}
-
-/// Renames the finished temp dir to `target` (an empty existing `target` is replaced).
-fn move_into_place(tmp: tempfile::TempDir, target: &Path) -> Result<()> {
-    if target.exists() {
-        std::fs::remove_dir(target)
-            .map_err(|e| Error::io("cannot replace the empty dir", target, e))?;
-    }
-    let path = tmp.keep();
-    if let Err(e) = std::fs::rename(&path, target) {
-        let _ = std::fs::remove_dir_all(&path);
-        return Err(Error::io("cannot move the restored data into", target, e));
-    }
-    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        sync_dir(parent)?;
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use revkeeper_formats::bbolt::{Bucket, Db};
@@ -32,29 +32,27 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 pub struct SnapshotSource {
     path: PathBuf,
     db: Db,
-    // The decompressed copy of a `.zst` snapshot; deleted when the source is dropped.
-    _decompressed: Option<tempfile::NamedTempFile>,
 }
 
 impl SnapshotSource {
-    /// Opens `path`; a zstd-compressed snapshot is first streamed into a 0600 temp file
-    /// (in `$TMPDIR`) that is removed again when the source is dropped.
+    /// Opens `path`, a regular file; a zstd-compressed snapshot is first streamed into a temp
+    /// file in `$TMPDIR` that has no name (unlinked from the start), so no signal, crash or
+    /// SIGKILL can leave the decompressed data behind.
     pub fn open(path: &Path) -> Result<SnapshotSource> {
-        let mut file =
-            std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
+        let mut file = open_regular(path)?;
         let mut magic = [0u8; 4];
         let n = read_up_to(&mut file, &mut magic)
             .map_err(|e| Error::io("cannot read snapshot", path, e))?;
-        let (db, decompressed) = if n == 4 && magic == ZSTD_MAGIC {
-            let tmp = decompress(path)?;
-            (open_db(tmp.path(), path)?, Some(tmp))
+        let db = if n == 4 && magic == ZSTD_MAGIC {
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("cannot read snapshot", path, e))?;
+            open_db(&decompress(file, path)?, path)?
         } else {
-            (open_db(path, path)?, None)
+            open_db(&file, path)?
         };
         Ok(SnapshotSource {
             path: path.to_path_buf(),
             db,
-            _decompressed: decompressed,
         })
     }
 
@@ -343,8 +341,29 @@ fn view(kv: KeyValueRef<'_>, keys_only: bool) -> KeyView<'_> {
     }
 }
 
-fn open_db(file: &Path, shown_as: &Path) -> Result<Db> {
-    Db::open(file).map_err(|e| {
+/// Opens `path` without blocking on a FIFO, and refuses anything but a regular file: a pipe
+/// (`<(…)`, a FIFO) would block or read as empty, and cannot be mapped.
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("cannot open snapshot", path, e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot read snapshot", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!(
+            "snapshot {} is not a regular file (a pipe, device or directory); save it to a file first",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+fn open_db(file: &std::fs::File, shown_as: &Path) -> Result<Db> {
+    Db::open_file(file, shown_as).map_err(|e| {
         Error::invalid(format!(
             "{} is not a readable etcd snapshot: {e}",
             shown_as.display()
@@ -352,25 +371,33 @@ fn open_db(file: &Path, shown_as: &Path) -> Result<Db> {
     })
 }
 
-fn decompress(path: &Path) -> Result<tempfile::NamedTempFile> {
-    let src = std::fs::File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix("revkeeper-snapshot-")
-        .suffix(".db")
-        .tempfile()
-        .map_err(|e| {
-            Error::general(format!(
-                "cannot create a temp file to decompress {}: {e} (set TMPDIR to a roomier place)",
-                path.display()
-            ))
-        })?;
-    let mut decoder = zstd::Decoder::new(src).map_err(|e| Error::io("cannot read", path, e))?;
-    std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| {
-        Error::invalid(format!(
-            "cannot decompress {}: {e} (the file is truncated or not a zstd snapshot)",
-            path.display()
+/// Streams the zstd snapshot `src` into an unlinked 0600 temp file in `$TMPDIR`.
+fn decompress(src: std::fs::File, path: &Path) -> Result<std::fs::File> {
+    let tmp_dir = std::env::temp_dir();
+    let no_room = |e: std::io::Error| {
+        Error::general(format!(
+            "cannot write the decompressed copy of {} in {}: {e} (set TMPDIR to a roomier place)",
+            path.display(),
+            tmp_dir.display()
         ))
-    })?;
+    };
+    let mut tmp = tempfile::tempfile_in(&tmp_dir).map_err(no_room)?;
+    let mut decoder = zstd::Decoder::new(src).map_err(|e| Error::io("cannot read", path, e))?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(Error::invalid(format!(
+                    "cannot decompress {}: {e} (the file is truncated or not a zstd snapshot)",
+                    path.display()
+                )));
+            }
+        };
+        tmp.write_all(&buf[..n]).map_err(no_room)?;
+    }
     Ok(tmp)
 }
 

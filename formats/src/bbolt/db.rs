@@ -62,9 +62,17 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// Maps `path` read-only. I/O errors name the path.
     pub fn open(path: &Path) -> Result<Db> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::new(format!("cannot open {}: {e}", path.display())))?;
+        Db::open_file(&file, path)
+    }
+
+    /// Maps an open file read-only (e.g. an unlinked temp file); errors name it `shown_as`.
+    /// The mapping stays valid after `file` is closed.
+    pub fn open_file(file: &std::fs::File, shown_as: &Path) -> Result<Db> {
+        let path = shown_as;
         let io =
             |what: &str, e: std::io::Error| Error::new(format!("{what} {}: {e}", path.display()));
-        let file = std::fs::File::open(path).map_err(|e| io("cannot open", e))?;
         let len = file.metadata().map_err(|e| io("cannot stat", e))?.len();
         if len == 0 {
             return Err(Error::new(format!("{}: file is empty", path.display())));
@@ -72,7 +80,7 @@ impl Db {
         // SAFETY: the file is opened read-only and the mapping is never written through. As with
         // every mmap reader (bbolt included), another process truncating or rewriting the file
         // while it is mapped is outside what we can guard against.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io("cannot map", e))?;
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|e| io("cannot map", e))?;
         Db::new(Storage::Mapped(map)).map_err(|e| Error {
             pgid: e.pgid,
             message: format!("{}: {}", path.display(), e.message),
@@ -790,6 +798,24 @@ mod tests {
         assert!(
             e.starts_with(&format!("{}: not a valid bbolt file", path.display())),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn open_file_maps_an_unlinked_file_and_names_it_as_shown() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = tempfile::tempfile_in(dir.path()).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let shown = Path::new("backup.db.zst");
+        let e = Db::open_file(&file, shown).unwrap_err().to_string();
+        assert_eq!(e, "backup.db.zst: file is empty");
+        file.write_all(&small(1024)).unwrap();
+        let db = Db::open_file(&file, shown).unwrap();
+        drop(file);
+        assert_eq!(
+            db.bucket(b"b").unwrap().unwrap().get(b"k").unwrap(),
+            Some(&b"v"[..])
         );
     }
 
