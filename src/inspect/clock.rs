@@ -49,8 +49,7 @@ pub fn estimate(mut stamps: Vec<Stamp<'_>>) -> Option<Estimate<'_>> {
     times.sort_unstable();
     let median = *times.get(times.len().checked_sub(1)? / 2)?;
     let limit = median.saturating_add(SKEW);
-    let (kept, ignored): (Vec<Stamp>, Vec<Stamp>) =
-        stamps.iter().partition(|s| s.time <= limit);
+    let (kept, ignored): (Vec<Stamp>, Vec<Stamp>) = stamps.iter().partition(|s| s.time <= limit);
     Some(Estimate {
         now: kept.iter().map(|s| s.time).max()?,
         window: stamps.len(),
@@ -58,6 +57,9 @@ pub fn estimate(mut stamps: Vec<Stamp<'_>>) -> Option<Estimate<'_>> {
         ignored,
     })
 }
+
+/// Which timestamp of an entry is its stamp.
+type StampOf = fn(&Entry) -> Option<i64>;
 
 /// "Now" as decided for a report.
 pub struct Clock {
@@ -88,9 +90,9 @@ pub fn decide(index: &Index, live: bool, now: Now) -> Clock {
         Now::Auto if live => return plain(clock, false, "system clock", true),
         _ => {}
     }
-    let sources: [(&str, fn(&Entry) -> Option<i64>); 2] = [
-        ("heartbeats", |e| e.facts.heartbeat),
-        ("creationTimestamps", |e| e.facts.created),
+    let sources: [(&str, StampOf); 2] = [
+        ("a heartbeat", |e| e.facts.heartbeat),
+        ("a creationTimestamp", |e| e.facts.created),
     ];
     for (what, stamp) in sources {
         let stamps = index
@@ -120,7 +122,7 @@ pub fn decide(index: &Index, live: bool, now: Now) -> Clock {
 fn basis(what: &str, est: &Estimate) -> String {
     let (low, high) = est.revisions;
     let mut out = format!(
-        "latest of the {} newest {what} (revisions {low}-{high})",
+        "from the {} newest writes with {what}, revisions {low}-{high}",
         est.window
     );
     if let Some(first) = est.ignored.first() {
@@ -140,24 +142,27 @@ pub fn skew_findings(index: &Index, clock: &Clock) -> Vec<Finding> {
         return Vec::new();
     }
     let limit = clock.now.saturating_add(SKEW);
+    let how = if clock.estimated {
+        "the estimated now"
+    } else {
+        "now"
+    };
     let mut out = Vec::new();
     for e in &index.entries {
-        let ignored = clock.ignored.contains(&e.key);
-        let ahead = [
-            (e.facts.heartbeat, heartbeat_field(e)),
-            (e.facts.created, "creationTimestamp"),
-        ]
-        .into_iter()
-        .filter_map(|(t, field)| Some((t?, field)))
-        .filter(|(t, _)| *t > limit || (ignored && *t > clock.now))
-        .max();
-        let Some((t, field)) = ahead else {
+        let ahead = [(e.facts.heartbeat, true), (e.facts.created, false)]
+            .into_iter()
+            .filter_map(|(t, heartbeat)| Some((t?, heartbeat)))
+            .max();
+        let Some((t, heartbeat)) = ahead.filter(|(t, _)| *t > clock.now) else {
             continue;
         };
-        let how = if clock.estimated {
-            "the snapshot's estimated now"
+        if t <= limit && !clock.ignored.contains(&e.key) {
+            continue;
+        }
+        let field = if heartbeat {
+            heartbeat_field(index, e)
         } else {
-            "now"
+            "creationTimestamp"
         };
         out.push(finding(
             "clock-skew",
@@ -180,12 +185,11 @@ pub fn skew_findings(index: &Index, clock: &Clock) -> Vec<Finding> {
     out
 }
 
-fn heartbeat_field(e: &Entry) -> &'static str {
-    let resource = e.key.split('/').nth(2).unwrap_or("");
-    match resource {
-        "leases" => "renewTime",
-        "minions" => "lastHeartbeatTime",
-        "events" => "lastTimestamp",
+fn heartbeat_field(index: &Index, e: &Entry) -> &'static str {
+    match e.object_key(&index.prefix).map(|k| k.resource) {
+        Some("leases") => "renewTime",
+        Some("minions") => "lastHeartbeatTime",
+        Some("events") => "lastTimestamp",
         _ => "heartbeat",
     }
 }
@@ -208,13 +212,24 @@ mod tests {
             .collect()
     }
 
-    const KEYS: &[&str] = &["/k/0", "/k/1", "/k/2", "/k/3", "/k/4", "/k/5", "/k/6", "/k/7"];
+    const KEYS: &[&str] = &[
+        "/k/0", "/k/1", "/k/2", "/k/3", "/k/4", "/k/5", "/k/6", "/k/7",
+    ];
 
     #[test]
     fn several_skewed_stamps_are_ignored_and_named() {
         // Writes a few seconds apart in revision order; three clocks days ahead among them.
         let day = 86_400;
-        let times = [T, T + 1, T + 4 * day, T + 2, T + 3, T + 3 * day, T + 5, T + 90 * day];
+        let times = [
+            T,
+            T + 1,
+            T + 4 * day,
+            T + 2,
+            T + 3,
+            T + 3 * day,
+            T + 5,
+            T + 90 * day,
+        ];
         let est = estimate(stamps(&times)).unwrap();
         assert_eq!(est.now, T + 5);
         assert_eq!(est.window, 8);
@@ -287,14 +302,16 @@ mod tests {
             lease("b", "2026-11-24T16:00:00Z"),
             lease("c", "2026-11-20T23:31:52Z"),
         ];
-        let objects: Vec<(&str, serde_json::Value)> =
-            objects.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let objects: Vec<(&str, serde_json::Value)> = objects
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         let index = index(&objects);
         let clock = decide(&index, false, Now::Auto);
         assert_eq!(rfc3339(clock.now), "2026-11-20T23:31:52Z");
         assert_eq!(
             clock.basis,
-            "latest of the 3 newest heartbeats (revisions 10-12); 1 ignored as clock skew: /registry/leases/kube-node-lease/b"
+            "from the 3 newest writes with a heartbeat, revisions 10-12; 1 ignored as clock skew: /registry/leases/kube-node-lease/b"
         );
         let found = skew_findings(&index, &clock);
         assert_eq!(found.len(), 1);
@@ -302,9 +319,11 @@ mod tests {
             found[0].key.as_deref(),
             Some("/registry/leases/kube-node-lease/b")
         );
-        assert!(found[0].evidence.starts_with(
-            "renewTime 2026-11-24T16:00:00Z is 3d16h after the snapshot's estimated now"
-        ));
+        assert!(
+            found[0]
+                .evidence
+                .starts_with("renewTime 2026-11-24T16:00:00Z is 3d16h after the estimated now")
+        );
         assert!(skew_findings(&index, &decide(&index, false, Now::At(clock.now))).is_empty());
     }
 }

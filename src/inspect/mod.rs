@@ -158,7 +158,7 @@ pub struct Report {
     pub now: i64,
     /// True when `now` was estimated from timestamps in the data (snapshots).
     pub now_estimated: bool,
-    /// How `now` was decided, e.g. "latest of the 64 newest heartbeats (revisions 1200-1263)",
+    /// How `now` was decided, e.g. "from the 64 newest writes with a heartbeat, revisions 1200-1263",
     /// with the keys ignored as clock skew.
     pub now_basis: String,
     pub values: ValueStats,
