@@ -164,6 +164,11 @@ pub const CHECKS: &[(&str, Severity, &str)] = &[
         "Lease not renewed for more than 1 h past its duration (its controller is gone)",
     ),
     (
+        "clock-skew",
+        Severity::Warning,
+        "heartbeat (Lease renewTime, Node or Event heartbeat) or creationTimestamp more than 5 min after now: written by a clock running ahead",
+    ),
+    (
         "key-with-missing-lease",
         Severity::Critical,
         "key attached to a lease that is not in the lease bucket: it never expires",
@@ -301,7 +306,7 @@ fn ago(now: i64, t: i64) -> String {
     }
 }
 
-fn rfc3339(t: i64) -> String {
+pub(super) fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .map(crate::timefmt::rfc3339)
         .unwrap_or_else(|_| t.to_string())

@@ -98,8 +98,9 @@ pub struct ObjectFacts {
     pub finalizers: Vec<Box<str>>,
     pub owners: Vec<OwnerRef>,
     pub kind: KindFacts,
-    /// The newest heartbeat this object shows (node-lease renewTime, Node heartbeats): the
-    /// offline estimate of "now" is the newest of these.
+    /// The newest timestamp that records when this object was last written by its own writer
+    /// (Lease renewTime, Node lastHeartbeatTime, Event lastTimestamp/eventTime/series): the
+    /// input of the offline estimate of "now" (see [`super::clock`]).
     pub heartbeat: Option<i64>,
 }
 
@@ -140,18 +141,24 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
             evicted: status.phase.as_deref() == Some("Failed")
                 && status.reason.as_deref() == Some("Evicted"),
         },
-        "events" => KindFacts::Event {
-            newest: [
+        "events" => {
+            let observed = [
                 &d.last_timestamp,
                 &d.event_time,
                 &d.series.0.last_observed_time,
-                &d.first_timestamp,
-                &m.creation_timestamp,
             ]
             .into_iter()
             .filter_map(|t| parse_time(t.as_deref()))
-            .max(),
-        },
+            .max();
+            heartbeat = observed;
+            let first = [&d.first_timestamp, &m.creation_timestamp]
+                .into_iter()
+                .filter_map(|t| parse_time(t.as_deref()))
+                .max();
+            KindFacts::Event {
+                newest: observed.max(first),
+            }
+        }
         "leases" => {
             let renew = parse_time(spec.renew_time.as_deref());
             heartbeat = renew;

@@ -18,6 +18,7 @@
 //! Check ids are stable (scripts and alerts use them); the ones of the reference fixture's
 //! `truth.json` are used for the classes it defines. Remediation lives in [`remediate`].
 
+pub mod clock;
 mod detect;
 pub mod facts;
 pub mod index;
@@ -39,8 +40,8 @@ pub enum Now {
     /// Live clusters: the system clock. Snapshots: estimated from the data.
     #[default]
     Auto,
-    /// Estimated from the newest heartbeats in the data (node-lease renewTime, Node heartbeats),
-    /// also for a live cluster (e.g. one loaded from an old snapshot).
+    /// Estimated from the data (see [`clock::estimate`]), also for a live cluster (e.g. one
+    /// loaded from an old snapshot).
     Estimate,
     /// This instant (unix seconds).
     At(i64),
@@ -157,7 +158,8 @@ pub struct Report {
     pub now: i64,
     /// True when `now` was estimated from timestamps in the data (snapshots).
     pub now_estimated: bool,
-    /// Where the estimate came from, e.g. "newest heartbeat: /registry/leases/kube-node-lease/n1".
+    /// How `now` was decided, e.g. "from the 64 newest writes with a heartbeat, revisions 1200-1263",
+    /// with the keys ignored as clock skew.
     pub now_basis: String,
     pub values: ValueStats,
     pub leases: Vec<LeaseInfo>,
@@ -315,7 +317,8 @@ pub fn analyze(
     live: bool,
     opts: &Options,
 ) -> Report {
-    let (now, now_estimated, now_basis) = decide_now(index, live, opts.now);
+    let clock = clock::decide(index, live, opts.now);
+    let now = clock.now;
     let mut values = ValueStats::default();
     for e in &index.entries {
         values.keys += 1;
@@ -341,6 +344,7 @@ pub fn analyze(
     let (lease_infos, mut findings) =
         leases::analyze(&ctx, leases, second_poll, opts.poll_interval.as_secs());
     findings.extend(detect::run(&ctx, leases));
+    findings.extend(clock::skew_findings(index, &clock));
     findings.sort_by(|a, b| {
         (a.check, a.key.as_deref(), a.lease).cmp(&(b.check, b.key.as_deref(), b.lease))
     });
@@ -348,41 +352,10 @@ pub fn analyze(
         source: String::new(),
         revision: 0,
         now,
-        now_estimated,
-        now_basis,
+        now_estimated: clock.estimated,
+        now_basis: clock.basis,
         values,
         leases: lease_infos,
         findings,
     }
-}
-
-fn decide_now(index: &index::Index, live: bool, now: Now) -> (i64, bool, String) {
-    let clock = time::OffsetDateTime::now_utc().unix_timestamp();
-    match now {
-        Now::At(t) => return (t, false, "given".into()),
-        Now::Auto if live => return (clock, false, "system clock".into()),
-        _ => {}
-    }
-    let newest = |f: &dyn Fn(&index::Entry) -> Option<i64>| {
-        index
-            .entries
-            .iter()
-            .filter_map(|e| f(e).map(|t| (t, &e.key)))
-            .max()
-    };
-    if let Some((t, key)) = newest(&|e| e.facts.heartbeat) {
-        return (t, true, format!("newest heartbeat in the data ({key})"));
-    }
-    if let Some((t, key)) = newest(&|e| e.facts.created) {
-        return (
-            t,
-            true,
-            format!("newest creationTimestamp in the data ({key})"),
-        );
-    }
-    (
-        clock,
-        true,
-        "no timestamps in the data: system clock".into(),
-    )
 }
