@@ -153,7 +153,7 @@ fn prune_real_files_by_rules_and_never_touch_foreign_files() {
         "{removed}"
     );
 
-    // For real, with a table on stdout naming each decision.
+    // With --apply, with a table on stdout naming each decision.
     let r = run(&[
         "snapshot",
         "prune",
@@ -162,6 +162,7 @@ fn prune_real_files_by_rules_and_never_touch_foreign_files() {
         "2",
         "--keep-last",
         "1",
+        "--apply",
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.starts_with("ACTION"), "{r:?}");
@@ -207,6 +208,7 @@ fn prune_real_files_by_rules_and_never_touch_foreign_files() {
         "2",
         "--keep-last",
         "1",
+        "--apply",
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(files_in(&dir), want);

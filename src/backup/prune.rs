@@ -5,8 +5,9 @@
 //! one of each of its N most recent buckets (UTC hour, day, ISO week, month, year); like restic,
 //! a rule with buckets left over when the history runs out also keeps the oldest snapshot, so the
 //! history is as long as possible. On top of restic: the newest snapshot of each cluster is always
-//! kept, clusters (by `cluster_id`) are pruned independently, and only files described by a
-//! revkeeper manifest are ever deleted.
+//! kept, and so is its highest revision (a manifest dated in the future by a skewed clock must
+//! not push the real latest snapshot out); clusters (by `cluster_id`) are pruned independently,
+//! and only files described by a revkeeper manifest are ever deleted.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -222,8 +223,35 @@ pub fn plan_dir(
                 items[i].reasons = vec![format!("kept by no rule ({})", policy.describe())];
             }
         }
+        keep_highest_revision(&mut items, members);
     }
     Ok((items, skipped))
+}
+
+/// Keeps the highest revision of a cluster whatever the dates say: dates come from the clock of
+/// the host that saved, revisions from etcd itself. Says so when a lower revision is dated later.
+fn keep_highest_revision(items: &mut [Item], members: &[usize]) {
+    let key = |i: usize| (items[i].entry.manifest.revision, items[i].entry.started, i);
+    let (Some(&top), Some(&latest)) = (
+        members.iter().max_by_key(|&&i| key(i)),
+        members.iter().max_by_key(|&&i| (items[i].entry.started, i)),
+    ) else {
+        return;
+    };
+    let revision = items[top].entry.manifest.revision;
+    let mut reason = format!("highest revision ({revision})");
+    if items[latest].entry.manifest.revision < revision {
+        reason.push_str(&format!(
+            "; {} is dated later with a lower revision ({}): clock skew?",
+            items[latest].entry.manifest.file, items[latest].entry.manifest.revision
+        ));
+    }
+    let item = &mut items[top];
+    if item.action != Action::Keep {
+        item.action = Action::Keep;
+        item.reasons.clear();
+    }
+    item.reasons.push(reason);
 }
 
 /// Deletes what the plan removes: the snapshot file, then its manifest (so an interruption
@@ -463,6 +491,40 @@ mod tests {
                 "etcd-2.db.zst",
                 "etcd-2.db.zst.manifest.json",
                 "etcd-old.db"
+            ]
+        );
+    }
+
+    #[test]
+    fn highest_revision_is_kept_when_a_lower_one_is_dated_in_the_future() {
+        use crate::backup::manifest::tests::sample;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (name, day, rev) in [
+            ("a.db.zst", "2026-01-01", 10),
+            ("b.db.zst", "2026-01-02", 30),
+            ("skewed.db.zst", "2099-01-01", 20),
+        ] {
+            std::fs::write(d.join(name), b"abc").unwrap();
+            sample(name, &format!("{day}T00:00:00Z"), rev)
+                .write_beside(&d.join(name))
+                .unwrap();
+        }
+        let policy = Policy {
+            last: 1,
+            ..Policy::default()
+        };
+        let (items, _) = plan_dir(d, &policy, None).unwrap();
+        let by_file = |f: &str| items.iter().find(|i| i.entry.manifest.file == f).unwrap();
+        assert_eq!(by_file("a.db.zst").action, Action::Remove);
+        assert_eq!(by_file("skewed.db.zst").action, Action::Keep);
+        let b = by_file("b.db.zst");
+        assert_eq!(b.action, Action::Keep);
+        assert_eq!(
+            b.reasons,
+            vec![
+                "highest revision (30); skewed.db.zst is dated later with a lower revision (20): \
+                 clock skew?"
             ]
         );
     }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::source_args::SourceArgs;
+use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::DecodeOptions;
 use crate::decode::dump::{dump, prefix_query};
 use crate::{Error, Result, log};
@@ -13,8 +13,8 @@ pub struct DumpArgs {
     /// A new or empty directory
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// Read at this revision instead of the latest (must not be compacted)
-    #[arg(long)]
+    /// Read at this revision instead of the latest (must not be compacted; 0: the latest)
+    #[arg(long, value_name = "REV", allow_negative_numbers = true, value_parser = parse_rev)]
     pub rev: Option<i64>,
     /// Decoding threads [default: the number of cores]
     #[arg(long, value_name = "N")]
@@ -29,7 +29,7 @@ pub fn run(args: DumpArgs) -> Result<()> {
     let keys = args.decoding.keyring()?;
     let source = args.source.open()?;
     let mut query = prefix_query(args.decoding.prefix());
-    query.revision = args.rev;
+    query.revision = requested_rev(args.rev);
     let workers = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
-use super::source_args::SourceArgs;
+use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::output::{ListWriter, ObjectFormat, Stdout, write_object};
 use crate::decode::resource::{self, Target};
 use crate::decode::{
@@ -58,14 +58,14 @@ pub struct GetArgs {
     /// Every key under this prefix ("" for all keys; raw, as etcdctl; see --decode)
     #[arg(long)]
     pub prefix: Option<String>,
-    /// Print keys only, not values (--key/--prefix)
-    #[arg(long, conflicts_with = "resource")]
+    /// Print keys only, not values (--key/--prefix; -o table or json)
+    #[arg(long, conflicts_with_all = ["resource", "decode"])]
     pub keys_only: bool,
     /// With --key/--prefix: print the decoded objects instead of etcd's records
     #[arg(long)]
     pub decode: bool,
-    /// Read at this revision instead of the latest (must not be compacted)
-    #[arg(long)]
+    /// Read at this revision instead of the latest (must not be compacted; 0: the latest)
+    #[arg(long, value_name = "REV", allow_negative_numbers = true, value_parser = parse_rev)]
     pub rev: Option<i64>,
     /// Every revision the source keeps of one object (RESOURCE NAME, or --key)
     #[arg(long, conflicts_with_all = ["rev", "prefix", "keys_only"])]
@@ -86,7 +86,15 @@ pub struct GetArgs {
     pub source: SourceArgs,
 }
 
-pub fn run(args: GetArgs) -> Result<()> {
+pub fn run(mut args: GetArgs) -> Result<()> {
+    args.rev = requested_rev(args.rev);
+    if args.keys_only && !matches!(args.output, GetFormat::Table | GetFormat::Json) {
+        return Err(Error::invalid(format!(
+            "--keys-only cannot be used with -o {}: it prints keys, not objects (use -o table \
+             or -o json, etcdctl's formats)",
+            format!("{:?}", args.output).to_lowercase()
+        )));
+    }
     let raw = args.resource.is_none()
         && !args.decode
         && !args.history

@@ -11,10 +11,11 @@ use crate::log;
 use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
 
 const AFTER_HELP: &str = "\
+A dry run unless --apply: prints every decision with its reason and deletes nothing.
 Rules are OR-combined (restic semantics, UTC buckets): a snapshot kept by any rule is kept, and
-the newest snapshot of each cluster is always kept. Only files described by a revkeeper
-manifest are ever deleted; anything else in DIR is left alone. Every decision is printed with
-its reason. Exit codes: 0 ok, 1 error, 3 invalid input (no keep rule, missing DIR).";
+the newest snapshot and the highest revision of each cluster are always kept. Only files
+described by a revkeeper manifest are ever deleted; anything else in DIR is left alone.
+Exit codes: 0 ok, 1 error, 3 invalid input (no keep rule, missing DIR).";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -46,8 +47,12 @@ pub struct SnapshotPruneArgs {
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<String>,
 
-    /// Print what would be removed; delete nothing
+    /// Delete what the rules do not keep. Without it: print the plan and delete nothing
     #[arg(long)]
+    pub apply: bool,
+
+    /// Print what would be removed; delete nothing (the default; kept for scripts)
+    #[arg(long, conflicts_with = "apply")]
     pub dry_run: bool,
 
     #[command(flatten)]
@@ -84,6 +89,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
         monthly: args.keep_monthly.unwrap_or(0),
         yearly: args.keep_yearly.unwrap_or(0),
     };
+    let dry_run = !args.apply;
     let (items, skipped) = prune::plan_dir(&args.dir, &policy, args.prefix.as_deref())?;
     for (path, why) in &skipped {
         log::warn(
@@ -95,7 +101,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
         );
     }
     for item in &items {
-        let msg = match action_name(item.action, args.dry_run) {
+        let msg = match action_name(item.action, dry_run) {
             "keep" => "keep",
             "remove" | "remove-manifest" => "remove",
             _ => "would remove",
@@ -108,7 +114,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             ],
         );
     }
-    let removed = if args.dry_run {
+    let removed = if dry_run {
         0
     } else {
         prune::execute(&args.dir, &items)?
@@ -116,8 +122,8 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
     let kept = items.iter().filter(|i| i.action == Action::Keep).count();
     let to_remove = items.iter().filter(|i| i.action == Action::Remove).count();
     log::info(
-        if args.dry_run {
-            "prune dry run: nothing deleted"
+        if dry_run {
+            "prune dry run: nothing deleted (add --apply to delete)"
         } else {
             "prune done"
         },
@@ -126,10 +132,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             ("policy", json!(policy.describe())),
             ("kept", json!(kept)),
             ("removed", json!(removed)),
-            (
-                "would_remove",
-                json!(if args.dry_run { to_remove } else { 0 }),
-            ),
+            ("would_remove", json!(if dry_run { to_remove } else { 0 })),
         ],
     );
     match args.output.output {
@@ -138,7 +141,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                 .iter()
                 .map(|i| {
                     vec![
-                        action_name(i.action, args.dry_run).to_string(),
+                        action_name(i.action, dry_run).to_string(),
                         i.entry.manifest.file.clone(),
                         crate::timefmt::rfc3339(i.entry.started),
                         i.entry.manifest.revision.to_string(),
@@ -155,7 +158,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             let list: Vec<JsonItem> = items
                 .iter()
                 .map(|i| JsonItem {
-                    action: action_name(i.action, args.dry_run),
+                    action: action_name(i.action, dry_run),
                     file: &i.entry.manifest.file,
                     path: i.entry.snapshot_path.display().to_string(),
                     started_at: &i.entry.manifest.started_at,
@@ -164,7 +167,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                     reasons: &i.reasons,
                 })
                 .collect();
-            print_json(&json!({ "dry_run": args.dry_run, "snapshots": list }))?;
+            print_json(&json!({ "dry_run": dry_run, "snapshots": list }))?;
         }
     }
     Ok(())

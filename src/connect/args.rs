@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{
-    ConnectConfig, DEFAULT_COMMAND_TIMEOUT, Endpoint, TlsFiles, parse_duration, prompt, tls,
+    ConnectConfig, DEFAULT_COMMAND_TIMEOUT, Endpoint, TlsFiles, endpoint, parse_duration, prompt,
+    tls,
 };
 use crate::error::{Error, Result};
 use crate::log;
@@ -130,6 +131,13 @@ impl ConnectArgs {
             .iter()
             .map(|e| Endpoint::parse(e, files.any()))
             .collect::<Result<Vec<_>>>()?;
+        for e in raw.iter().filter(|e| endpoint::has_userinfo(e)) {
+            log::warn(
+                "the user:password in an endpoint URL is not used (etcdctl ignores it too); \
+                 pass --user (or ETCDCTL_USER) and --password",
+                &[("endpoint", json!(endpoint::redact(e)))],
+            );
+        }
         let any_tls = endpoints.iter().any(|e| e.tls);
         let tls = if any_tls || files.any() {
             Some(tls::client_config(&files)?)

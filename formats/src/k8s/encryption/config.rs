@@ -54,15 +54,20 @@ struct KmsConfig {
 
 /// The keys of a config, in config order (every `resources` entry, every provider).
 pub(super) fn parse(bytes: &[u8]) -> Result<(Vec<ProviderKey>, Vec<KmsProvider>), EncryptionError> {
-    let config: Config = serde_norway::from_slice(bytes)
-        .map_err(|e| EncryptionError::Config(format!("not an EncryptionConfiguration: {e}")))?;
+    let config: Config = serde_norway::from_slice(bytes).map_err(|e| {
+        EncryptionError::Config(format!(
+            "not an EncryptionConfiguration: {}",
+            without_values(&e.to_string())
+        ))
+    })?;
     match (config.api_version.as_str(), config.kind.as_str()) {
         ("apiserver.config.k8s.io/v1", "EncryptionConfiguration") | ("v1", "EncryptionConfig") => {}
-        (v, k) => {
-            return Err(EncryptionError::Config(format!(
-                "apiVersion {v:?} kind {k:?} is not an apiserver.config.k8s.io/v1 \
+        _ => {
+            return Err(EncryptionError::Config(
+                "its apiVersion/kind is not an apiserver.config.k8s.io/v1 \
                  EncryptionConfiguration (or legacy v1 EncryptionConfig)"
-            )));
+                    .into(),
+            ));
         }
     }
     let mut keys = Vec::new();
@@ -96,9 +101,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(Vec<ProviderKey>, Vec<KmsProvider>)
                 let version = match k.api_version.as_deref() {
                     None | Some("v1") => 1,
                     Some("v2") => 2,
-                    Some(v) => {
+                    Some(_) => {
                         return Err(EncryptionError::Config(format!(
-                            "kms provider {}: apiVersion {v:?} is neither v1 nor v2",
+                            "kms provider {:?}: its apiVersion is neither v1 nor v2",
                             k.name
                         )));
                     }
@@ -142,4 +147,78 @@ fn provider_key(cipher: Cipher, key: &KeyConfig) -> Result<ProviderKey, Encrypti
         name: key.name.clone(),
         secret,
     })
+}
+
+/// Field names of the config, the only quoted words a parse error may keep.
+const FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "resources",
+    "providers",
+    "aescbc",
+    "aesgcm",
+    "secretbox",
+    "identity",
+    "kms",
+    "keys",
+    "name",
+    "secret",
+];
+
+/// A YAML/serde error without the values it quotes: serde says `invalid type: string "<the
+/// value>", expected a sequence` when `keys:` holds the secret itself. Every `"…"` and `` `…` ``
+/// is dropped unless it is one of our field names; the rest (path, what was expected, line and
+/// column) stays.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            out.push(c);
+            continue;
+        }
+        let mut quoted = String::new();
+        let mut escaped = false;
+        for q in chars.by_ref() {
+            if c == '"' && !escaped && q == '\\' {
+                escaped = true;
+                continue;
+            }
+            if q == c && !escaped {
+                break;
+            }
+            escaped = false;
+            quoted.push(q);
+        }
+        if FIELDS.contains(&quoted.as_str()) {
+            out.extend([c].into_iter().chain(quoted.chars()).chain([c]));
+        } else if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn quoted_values_are_dropped_field_names_kept() {
+        let cases = [
+            (
+                r#"resources[0].providers[0].aescbc.keys: invalid type: string "c2Vj\"cmV0", expected a sequence at line 7 column 13"#,
+                "resources[0].providers[0].aescbc.keys: invalid type: string, expected a sequence at line 7 column 13",
+            ),
+            (
+                "invalid type: integer `123`, expected a string",
+                "invalid type: integer, expected a string",
+            ),
+            ("missing field `secret`", "missing field `secret`"),
+            ("unknown variant `c2Vj", "unknown variant"),
+        ];
+        for (message, want) in cases {
+            assert_eq!(without_values(message), want);
+        }
+    }
 }
