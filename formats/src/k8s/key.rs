@@ -2,7 +2,7 @@
 //! resource is one segment (`pods`, `minions`), or two for `services/{specs,endpoints}` and for
 //! `<group>/<plural>` (a group always has a dot). Names never contain `/`, so the number of
 //! segments left says whether the object is namespaced. Keys are split ([`ObjectKey::parse`])
-//! and built ([`ObjectKey::to_key`], [`key_prefix`]) here only.
+//! and built ([`object_key`], [`key_prefix`]) here only.
 
 /// The default `--etcd-prefix` of kube-apiserver (OpenShift uses `/kubernetes.io`).
 pub const DEFAULT_PREFIX: &str = "/registry";
@@ -49,11 +49,12 @@ impl<'a> ObjectKey<'a> {
             _ => None,
         }
     }
+}
 
-    /// The key of this object below `prefix`, the inverse of [`ObjectKey::parse`].
-    pub fn to_key(&self, prefix: &str) -> String {
-        key_prefix(prefix, self.resource, self.namespace) + self.name
-    }
+/// The key of object `name` of `resource` (in `namespace`, or cluster-scoped when `None`) below
+/// `prefix`: what [`ObjectKey::parse`] splits.
+pub fn object_key(prefix: &str, resource: &str, namespace: Option<&str>, name: &str) -> String {
+    key_prefix(prefix, resource, namespace) + name
 }
 
 /// Where the keys of `resource` start below `prefix` (with or without its trailing `/`): those
@@ -143,24 +144,20 @@ mod tests {
             "/registry/masterleases/10.0.0.1",
         ] {
             let k = ObjectKey::parse(key.as_bytes(), DEFAULT_PREFIX).unwrap();
-            assert_eq!(k.to_key(DEFAULT_PREFIX), key);
-            assert_eq!(
-                k.to_key("/registry/"),
-                key,
-                "a trailing / is the same prefix"
-            );
+            let build = |prefix| object_key(prefix, k.resource, k.namespace, k.name);
+            assert_eq!(build(DEFAULT_PREFIX), key);
+            assert_eq!(build("/registry/"), key, "a trailing / is the same prefix");
             assert!(key.starts_with(&key_prefix(DEFAULT_PREFIX, k.resource, k.namespace)));
         }
-        let built = ObjectKey {
-            resource: "example.com/widgets",
-            namespace: None,
-            name: "w",
-        };
-        let key = built.to_key("/kubernetes.io");
+        let key = object_key("/kubernetes.io", "example.com/widgets", None, "w");
         assert_eq!(key, "/kubernetes.io/example.com/widgets/w");
         assert_eq!(
             ObjectKey::parse(key.as_bytes(), "/kubernetes.io"),
-            Some(built)
+            Some(ObjectKey {
+                resource: "example.com/widgets",
+                namespace: None,
+                name: "w"
+            })
         );
         assert_eq!(
             key_prefix("/registry/", "pods", Some("demo")),
