@@ -111,7 +111,7 @@ fn analyze_counts_match_the_fixture_truth() {
     let mut encodings: std::collections::BTreeMap<String, u64> = Default::default();
     for s in report["resources"].as_array().unwrap() {
         let resource = s["resource"].as_str().unwrap();
-        let name = if resource == revkeeper::decode::analyze::OUTSIDE {
+        let name = if resource == revkeeper_formats::k8s::resources::OTHER_KEYS {
             "compact_rev_key".to_string() // the only key outside /registry in this fixture
         } else {
             format!("/registry/{resource}/")

@@ -540,3 +540,22 @@ fn live_overview_names_the_leader_and_shows_a_raised_alarm() {
         "{alarms:?}"
     );
 }
+
+#[test]
+fn custom_resources_open_and_show_as_plural_dot_group_in_both_spellings() {
+    let (mut ui, source) = sample_ui();
+    let widgets = count(&source, "/registry/example.com/widgets/");
+    assert!(widgets > 0, "the sample holds example.com widgets");
+    let s = ui.keys("\n");
+    assert!(
+        line_with(&s, "│widgets.example.com ").contains(&format!(" {widgets} ")),
+        "{s}"
+    );
+    for typed in ["widgets.example.com", "example.com/widgets"] {
+        let s = ui.keys(&format!(":{typed}\n"));
+        assert!(
+            s.contains(&format!("Widgets.example.com(all)[{widgets}]")),
+            ":{typed} opens the custom resource under kubectl's name: {s}"
+        );
+    }
+}

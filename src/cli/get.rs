@@ -8,11 +8,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use revkeeper_formats::k8s::key::{ObjectKey, key_prefix, object_key};
+use revkeeper_formats::k8s::resources::{self, Target};
 use serde_json::{Value, json};
 
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::output::{ListWriter, ObjectFormat, Stdout, write_object};
-use crate::decode::resource::{self, Target};
 use crate::decode::{
     DecodeOptions, Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version,
     table,
@@ -109,7 +110,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
     // What to read: one key (or the candidates for it), or a prefix and which keys to keep.
     let plan = match (&args.resource, &args.key, &args.prefix) {
         (Some(r), _, _) => {
-            let target = resource::resolve(r)?;
+            let target = resources::resolve(r).map_err(|e| Error::invalid(e.to_string()))?;
             plan_for(
                 &target,
                 args.name.as_deref(),
@@ -193,36 +194,36 @@ enum Keep {
 }
 
 fn plan_for(t: &Target, name: Option<&str>, ns: &str, all: bool, prefix: &str) -> Plan {
-    let base = format!("{prefix}/{}", t.etcd_resource);
+    let key = |namespace, name| object_key(prefix, &t.etcd_resource, namespace, name);
     match (name, t.namespaced) {
         (Some(n), Some(true)) => Plan::One {
-            keys: vec![format!("{base}/{ns}/{n}")],
+            keys: vec![key(Some(ns), n)],
             shown: format!("{} {n:?} in namespace {ns}", t.etcd_resource),
         },
         (Some(n), Some(false)) => Plan::One {
-            keys: vec![format!("{base}/{n}")],
+            keys: vec![key(None, n)],
             shown: format!("{} {n:?}", t.etcd_resource),
         },
         (Some(n), None) => Plan::One {
-            keys: vec![format!("{base}/{ns}/{n}"), format!("{base}/{n}")],
+            keys: vec![key(Some(ns), n), key(None, n)],
             shown: format!(
                 "{} {n:?} in namespace {ns} (or cluster-scoped)",
                 t.etcd_resource
             ),
         },
         (None, Some(true)) if !all => Plan::Many {
-            prefix: format!("{base}/{ns}/"),
+            prefix: key_prefix(prefix, &t.etcd_resource, Some(ns)),
             keep: Keep::Resource(t.etcd_resource.clone()),
         },
         (None, None) if !all => Plan::Many {
-            prefix: format!("{base}/"),
+            prefix: key_prefix(prefix, &t.etcd_resource, None),
             keep: Keep::NamespaceOrCluster {
                 resource: t.etcd_resource.clone(),
                 namespace: ns.to_string(),
             },
         },
         (None, _) => Plan::Many {
-            prefix: format!("{base}/"),
+            prefix: key_prefix(prefix, &t.etcd_resource, None),
             keep: Keep::Resource(t.etcd_resource.clone()),
         },
     }
@@ -230,7 +231,6 @@ fn plan_for(t: &Target, name: Option<&str>, ns: &str, all: bool, prefix: &str) -
 
 impl Keep {
     fn keeps(&self, key: &[u8], prefix: &str) -> bool {
-        use revkeeper_formats::k8s::key::ObjectKey;
         match self {
             Keep::All => true,
             Keep::Resource(r) => ObjectKey::parse(key, prefix).is_some_and(|k| k.resource == r),
@@ -296,7 +296,7 @@ fn one(
             None if view.format == GetFormat::Name => {
                 let line = format!(
                     "{}/{}\n",
-                    resource::name_prefix(object),
+                    resources::name_prefix(object),
                     object["metadata"]["name"].as_str().unwrap_or("")
                 );
                 out.run(|o| o.write_all(line.as_bytes()))?
@@ -369,7 +369,7 @@ fn many(
             (None, GetFormat::Name) => {
                 let line = format!(
                     "{}/{}\n",
-                    resource::name_prefix(object),
+                    resources::name_prefix(object),
                     object["metadata"]["name"].as_str().unwrap_or("")
                 );
                 out.run(|o| o.write_all(line.as_bytes()))?

@@ -8,7 +8,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use revkeeper_formats::k8s::key::ObjectKey;
+use revkeeper_formats::k8s::key::{ObjectKey, below_prefix};
+use revkeeper_formats::k8s::resources::OTHER_KEYS;
 use revkeeper_formats::k8s::storage_label;
 use serde::Serialize;
 
@@ -49,22 +50,16 @@ pub struct Report {
     pub most_history: Vec<KeyHistory>,
 }
 
-/// Keys outside the etcd prefix (e.g. `compact_rev_key`) are grouped under this name.
-pub const OUTSIDE: &str = "(outside the etcd prefix)";
-
 /// The resource a key belongs to: its etcd resource (`pods`, `services/specs`,
-/// `example.com/widgets`), the first segment for other keys under the prefix, or [`OUTSIDE`].
+/// `example.com/widgets`), the first segment for other keys under the prefix, or
+/// [`OTHER_KEYS`] for keys outside it (e.g. `compact_rev_key`).
 pub fn resource_of(key: &[u8], prefix: &str) -> String {
     if let Some(k) = ObjectKey::parse(key, prefix) {
         return k.resource.to_string();
     }
-    let below = std::str::from_utf8(key)
-        .ok()
-        .and_then(|k| k.strip_prefix(prefix.trim_end_matches('/')))
-        .and_then(|k| k.strip_prefix('/'));
-    match below {
+    match below_prefix(key, prefix) {
         Some(rest) => rest.split('/').next().unwrap_or(rest).to_string(),
-        None => OUTSIDE.to_string(),
+        None => OTHER_KEYS.to_string(),
     }
 }
 
@@ -183,7 +178,7 @@ mod tests {
             "example.com/widgets"
         );
         assert_eq!(resource_of(b"/registry/health", p), "health");
-        assert_eq!(resource_of(b"compact_rev_key", p), OUTSIDE);
+        assert_eq!(resource_of(b"compact_rev_key", p), "(other keys)");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 pub mod analyze;
 pub mod dump;
 pub mod output;
-pub mod resource;
 pub mod table;
 pub mod yaml;
 

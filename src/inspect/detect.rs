@@ -254,27 +254,12 @@ fn etcd_delete(e: &Entry) -> Fix {
     }
 }
 
-/// kubectl's name for an etcd resource (`replicasets.apps`, `kafkatopics.kafka.strimzi.io`).
-fn kubectl_resource(etcd_resource: &str) -> String {
-    if let Some(r) = resources::by_etcd_resource(etcd_resource) {
-        return if r.group.is_empty() {
-            r.plural.to_string()
-        } else {
-            format!("{}.{}", r.plural, r.group)
-        };
-    }
-    match etcd_resource.split_once('/') {
-        Some((group, plural)) => format!("{plural}.{group}"),
-        None => etcd_resource.to_string(),
-    }
-}
-
 fn kubectl(verb: &str, e: &Entry, ctx: &Ctx, extra: &str) -> Option<String> {
     let k = e.object_key(&ctx.index.prefix)?;
     let ns = k.namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
     Some(format!(
         "kubectl {verb} {}{ns} {}{extra}",
-        kubectl_resource(k.resource),
+        resources::qualified_name(k.resource),
         k.name
     ))
 }
@@ -810,7 +795,7 @@ fn owners(
 }
 
 fn namespaces(ctx: &Ctx, per_ns: &HashMap<&str, usize>, out: &mut Vec<Finding>) {
-    let prefix = format!("{}/namespaces/", ctx.index.prefix);
+    let prefix = revkeeper_formats::k8s::key::key_prefix(&ctx.index.prefix, "namespaces", None);
     let start = ctx.index.entries.partition_point(|e| *e.key < *prefix);
     for e in ctx.index.entries[start..]
         .iter()
@@ -931,11 +916,6 @@ mod tests {
             Some(("kube-prometheus-stack", 14))
         );
         assert_eq!(helm_revision("sh.helm.release.v1.x.vfoo"), None);
-        assert_eq!(kubectl_resource("replicasets"), "replicasets.apps");
-        assert_eq!(
-            kubectl_resource("kafka.strimzi.io/kafkatopics"),
-            "kafkatopics.kafka.strimzi.io"
-        );
     }
 
     /// Idle ReplicaSets of a Deployment with `revisionHistoryLimit` `limit`: the old-ReplicaSet

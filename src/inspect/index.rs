@@ -203,11 +203,7 @@ impl Index {
 
     /// The object of etcd resource `resource` named `ns/name` (or `name` when cluster-scoped).
     pub fn object(&self, resource: &str, ns: Option<&str>, name: &str) -> Option<&Entry> {
-        let key = match ns {
-            Some(ns) => format!("{}/{resource}/{ns}/{name}", self.prefix),
-            None => format!("{}/{resource}/{name}", self.prefix),
-        };
-        self.get(&key)
+        self.get(&k8s::key::object_key(&self.prefix, resource, ns, name))
     }
 
     /// Where the owner named by `api_version`/`kind` lives: its etcd resource and whether it is

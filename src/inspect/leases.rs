@@ -63,14 +63,17 @@ pub struct LeaseInfo {
 
 fn resource_prefix(ctx: &Ctx, key: &str) -> String {
     match revkeeper_formats::k8s::key::ObjectKey::parse(key.as_bytes(), &ctx.index.prefix) {
-        Some(k) => format!("{}/{}/", ctx.index.prefix, k.resource),
-        None => "(outside the prefix)".into(),
+        Some(k) => revkeeper_formats::k8s::key::key_prefix(&ctx.index.prefix, k.resource, None),
+        None => revkeeper_formats::k8s::resources::OTHER_KEYS.into(),
     }
 }
 
 fn classify(ctx: &Ctx, ttl: i64, prefixes: &BTreeMap<String, usize>) -> LeaseClass {
     let p = &ctx.index.prefix;
-    let only = |name: &str| prefixes.len() == 1 && prefixes.contains_key(&format!("{p}/{name}/"));
+    let only = |name: &str| {
+        prefixes.len() == 1
+            && prefixes.contains_key(&revkeeper_formats::k8s::key::key_prefix(p, name, None))
+    };
     if only("events") {
         LeaseClass::KubernetesEvents
     } else if only("masterleases") {
@@ -211,7 +214,8 @@ pub(super) fn analyze(
             LeaseClass::Foreign => true,
         };
         if unexpected_ttl {
-            let outside = prefixes.get("(outside the prefix)").copied().unwrap_or(0);
+            let outside = prefixes.get(revkeeper_formats::k8s::resources::OTHER_KEYS);
+            let outside = outside.copied().unwrap_or(0);
             push(
                 "lease-unexpected",
                 format!(

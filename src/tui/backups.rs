@@ -6,9 +6,9 @@ use std::hash::BuildHasher;
 use std::path::Path;
 
 use revkeeper_formats::k8s::key::ObjectKey;
+use revkeeper_formats::k8s::resources::{OTHER_KEYS, display_name};
 use revkeeper_ui::{DiffRow, SnapshotRow, VerifyResult};
 
-use super::index::{OTHER, display_name};
 use crate::Result;
 use crate::backup::manifest::scan_dir;
 use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
@@ -81,7 +81,7 @@ pub fn diff(from: &dyn Source, to: &dyn Source, prefix: &str) -> Result<Vec<Diff
     let mut bump = |key: &[u8], f: fn(&mut DiffRow)| {
         let resource = ObjectKey::parse(key, prefix)
             .map(|k| k.resource)
-            .unwrap_or(OTHER);
+            .unwrap_or(OTHER_KEYS);
         let row = rows.entry(resource.to_string()).or_insert_with(|| DiffRow {
             resource: display_name(resource),
             ..DiffRow::default()

@@ -3,15 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use revkeeper_formats::k8s::key::ObjectKey;
-use revkeeper_formats::k8s::resources;
+use revkeeper_formats::k8s::key::{ObjectKey, key_prefix};
+use revkeeper_formats::k8s::resources::{self, OTHER_KEYS};
 use revkeeper_ui::{Keyspace, NamespaceGroup, ObjectRow, ResourceGroup};
 
 use crate::Result;
 use crate::source::{KeyRange, KeyView, RangeQuery, Source};
-
-/// Keys outside the Kubernetes prefix (or of no object shape) are listed under this resource.
-pub const OTHER: &str = "(other)";
 
 /// Calls the progress callback every this many keys.
 const PROGRESS_EVERY: u64 = 50_000;
@@ -66,7 +63,7 @@ impl Index {
         let key = String::from_utf8_lossy(kv.key);
         let (resource, namespace) = match ObjectKey::parse(kv.key, &self.prefix) {
             Some(k) => (k.resource, k.namespace),
-            None => (OTHER, None),
+            None => (OTHER_KEYS, None),
         };
         let by_ns = match self.groups.get_mut(resource) {
             Some(g) => g,
@@ -96,7 +93,7 @@ impl Index {
                 let sum = |l: &Vec<Entry>| l.iter().map(|e| e.bytes as u64).sum::<u64>();
                 ResourceGroup {
                     resource: resource.clone(),
-                    display: display_name(resource),
+                    display: resources::display_name(resource),
                     namespaced,
                     count: by_ns.values().map(|l| l.len() as u64).sum(),
                     bytes: by_ns.values().map(sum).sum(),
@@ -141,7 +138,7 @@ impl Index {
 
 fn row(e: &Entry, resource: &str, namespace: Option<&str>) -> ObjectRow {
     let name = match resource {
-        OTHER => &e.key,
+        OTHER_KEYS => &e.key,
         _ => e.key.rsplit('/').next().unwrap_or(&e.key),
     };
     ObjectRow {
@@ -164,25 +161,22 @@ pub fn objects_from(
     resource: &str,
     namespace: Option<&str>,
 ) -> Result<Vec<ObjectRow>> {
-    let key_prefix = match (resource, namespace) {
-        (OTHER, _) => {
-            let mut all = Index::new(prefix);
-            source.scan(
-                &RangeQuery::latest(KeyRange::prefix(Vec::new())),
-                &mut |kv| {
-                    if ObjectKey::parse(kv.key, prefix).is_none() {
-                        all.add(kv);
-                    }
-                    Ok(())
-                },
-            )?;
-            return Ok(all.objects(OTHER, None));
-        }
-        (r, Some(ns)) => format!("{}/{r}/{ns}/", prefix.trim_end_matches('/')),
-        (r, None) => format!("{}/{r}/", prefix.trim_end_matches('/')),
-    };
+    if resource == OTHER_KEYS {
+        let mut all = Index::new(prefix);
+        source.scan(
+            &RangeQuery::latest(KeyRange::prefix(Vec::new())),
+            &mut |kv| {
+                if ObjectKey::parse(kv.key, prefix).is_none() {
+                    all.add(kv);
+                }
+                Ok(())
+            },
+        )?;
+        return Ok(all.objects(OTHER_KEYS, None));
+    }
     let mut part = Index::new(prefix);
-    let query = RangeQuery::latest(KeyRange::prefix(key_prefix.into_bytes()));
+    let start = key_prefix(prefix, resource, namespace);
+    let query = RangeQuery::latest(KeyRange::prefix(start.into_bytes()));
     source.scan(&query, &mut |kv| {
         part.add(kv);
         Ok(())
@@ -190,31 +184,13 @@ pub fn objects_from(
     Ok(part.objects(resource, namespace))
 }
 
-/// kubectl's name for an etcd resource: `services/specs` → `services`, `minions` → `nodes`,
-/// `example.com/foos` → `foos.example.com`.
-pub fn display_name(resource: &str) -> String {
-    if resource == OTHER {
-        return "(other keys)".into();
-    }
-    if let Some(r) = resources::by_etcd_resource(resource) {
-        return r.plural.to_string();
-    }
-    match resource.split_once('/') {
-        Some((group, plural)) if group.contains('.') => format!("{plural}.{group}"),
-        _ => resource.to_string(),
-    }
-}
-
-/// A name the user typed (`po`, `deploy`, `foos.example.com`, `minions`) → the etcd resource.
+/// A name the user typed (`po`, `deploy`, `foos.example.com`, `example.com/foos`) → the etcd
+/// resource; an etcd resource itself (`minions`) is taken as is.
 pub fn resolve(name: &str) -> Option<String> {
-    if let Some(r) = resources::lookup(name) {
-        return Some(r.etcd_resource.to_string());
+    match resources::resolve(name) {
+        Ok(target) => Some(target.etcd_resource),
+        Err(_) => resources::by_etcd_resource(name).map(|r| r.etcd_resource.to_string()),
     }
-    if let Some(r) = resources::by_etcd_resource(name) {
-        return Some(r.etcd_resource.to_string());
-    }
-    let (plural, group) = name.split_once('.')?;
-    Some(resources::custom_etcd_resource(plural, group))
 }
 
 #[cfg(test)]
@@ -223,15 +199,18 @@ mod tests {
 
     #[test]
     fn names_resources_as_kubectl_does() {
-        assert_eq!(display_name("services/specs"), "services");
-        assert_eq!(display_name("minions"), "nodes");
-        assert_eq!(display_name("example.com/foos"), "foos.example.com");
         assert_eq!(resolve("po").as_deref(), Some("pods"));
         assert_eq!(resolve("svc").as_deref(), Some("services/specs"));
         assert_eq!(resolve("nodes").as_deref(), Some("minions"));
+        assert_eq!(resolve("minions").as_deref(), Some("minions"));
         assert_eq!(
             resolve("foos.example.com").as_deref(),
             Some("example.com/foos")
+        );
+        assert_eq!(
+            resolve("cert-manager.io/certificates").as_deref(),
+            Some("cert-manager.io/certificates"),
+            "was io/certificates/cert-manager"
         );
         assert_eq!(resolve("nosuch"), None);
     }
@@ -259,7 +238,7 @@ mod tests {
         assert_eq!(pods.namespaces.len(), 2);
         assert_eq!(index.objects("pods", Some("demo"))[0].name, "b");
         assert_eq!(index.objects("pods", None).len(), 2);
-        assert_eq!(index.objects(OTHER, None)[0].name, "compact_rev_key");
+        assert_eq!(index.objects(OTHER_KEYS, None)[0].name, "compact_rev_key");
         assert_eq!(index.objects("pods", Some("demo"))[0].lease, 7);
     }
 }

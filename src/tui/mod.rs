@@ -279,7 +279,7 @@ impl Backend for CoreBackend {
     }
 
     fn display_name(&self, resource: &str) -> String {
-        index::display_name(resource)
+        revkeeper_formats::k8s::resources::display_name(resource)
     }
 
     fn write_blocked(&self) -> Option<String> {

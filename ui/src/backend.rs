@@ -44,7 +44,7 @@ pub struct Keyspace {
     pub resources: Vec<ResourceGroup>,
 }
 
-/// One etcd resource (`pods`, `services/specs`, `example.com/foos`, or `(other)` for keys
+/// One etcd resource (`pods`, `services/specs`, `example.com/foos`, or `(other keys)` for keys
 /// outside the Kubernetes prefix) with its namespaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceGroup {

@@ -1,7 +1,8 @@
 //! etcd keys of Kubernetes objects: `<prefix>/<resource>/[<namespace>/]<name>`, where the
 //! resource is one segment (`pods`, `minions`), or two for `services/{specs,endpoints}` and for
 //! `<group>/<plural>` (a group always has a dot). Names never contain `/`, so the number of
-//! segments left says whether the object is namespaced.
+//! segments left says whether the object is namespaced. Keys are split ([`ObjectKey::parse`])
+//! and built ([`object_key`], [`key_prefix`]) here only.
 
 /// The default `--etcd-prefix` of kube-apiserver (OpenShift uses `/kubernetes.io`).
 pub const DEFAULT_PREFIX: &str = "/registry";
@@ -20,10 +21,7 @@ impl<'a> ObjectKey<'a> {
     /// it or of another shape (e.g. `compact_rev_key`, `/registry/ranges/serviceips` parses as
     /// resource `ranges`, name `serviceips`).
     pub fn parse(key: &'a [u8], prefix: &str) -> Option<ObjectKey<'a>> {
-        let key = std::str::from_utf8(key).ok()?;
-        let rest = key
-            .strip_prefix(prefix.trim_end_matches('/'))?
-            .strip_prefix('/')?;
+        let rest = below_prefix(key, prefix)?;
         let mut parts = rest.split('/');
         let first = parts.next()?;
         let resource_len = if first == "services" || first.contains('.') {
@@ -51,6 +49,30 @@ impl<'a> ObjectKey<'a> {
             _ => None,
         }
     }
+}
+
+/// The key of object `name` of `resource` (in `namespace`, or cluster-scoped when `None`) below
+/// `prefix`: what [`ObjectKey::parse`] splits.
+pub fn object_key(prefix: &str, resource: &str, namespace: Option<&str>, name: &str) -> String {
+    key_prefix(prefix, resource, namespace) + name
+}
+
+/// Where the keys of `resource` start below `prefix` (with or without its trailing `/`): those
+/// in `namespace`, or all of them (cluster-scoped or in any namespace) when it is `None`.
+pub fn key_prefix(prefix: &str, resource: &str, namespace: Option<&str>) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    match namespace {
+        Some(ns) => format!("{prefix}/{resource}/{ns}/"),
+        None => format!("{prefix}/{resource}/"),
+    }
+}
+
+/// What follows `prefix/` in `key` (`None` for keys outside `prefix` or not UTF-8).
+pub fn below_prefix<'a>(key: &'a [u8], prefix: &str) -> Option<&'a str> {
+    std::str::from_utf8(key)
+        .ok()?
+        .strip_prefix(prefix.trim_end_matches('/'))?
+        .strip_prefix('/')
 }
 
 #[cfg(test)]
@@ -108,5 +130,48 @@ mod tests {
             (openshift.resource, openshift.namespace, openshift.name),
             ("secrets", Some("ns"), "s")
         );
+    }
+
+    #[test]
+    fn keys_build_as_they_parse() {
+        for key in [
+            "/registry/pods/default/web-1",
+            "/registry/minions/node-1",
+            "/registry/services/specs/default/kubernetes",
+            "/registry/services/endpoints/kube-system/kube-dns",
+            "/registry/apiextensions.k8s.io/customresourcedefinitions/foos.example.com",
+            "/registry/cert-manager.io/certificates/ns1/web-tls",
+            "/registry/masterleases/10.0.0.1",
+        ] {
+            let k = ObjectKey::parse(key.as_bytes(), DEFAULT_PREFIX).unwrap();
+            let build = |prefix| object_key(prefix, k.resource, k.namespace, k.name);
+            assert_eq!(build(DEFAULT_PREFIX), key);
+            assert_eq!(build("/registry/"), key, "a trailing / is the same prefix");
+            assert!(key.starts_with(&key_prefix(DEFAULT_PREFIX, k.resource, k.namespace)));
+        }
+        let key = object_key("/kubernetes.io", "example.com/widgets", None, "w");
+        assert_eq!(key, "/kubernetes.io/example.com/widgets/w");
+        assert_eq!(
+            ObjectKey::parse(key.as_bytes(), "/kubernetes.io"),
+            Some(ObjectKey {
+                resource: "example.com/widgets",
+                namespace: None,
+                name: "w"
+            })
+        );
+        assert_eq!(
+            key_prefix("/registry/", "pods", Some("demo")),
+            "/registry/pods/demo/"
+        );
+        assert_eq!(
+            key_prefix("/registry", "services/specs", None),
+            "/registry/services/specs/"
+        );
+        assert_eq!(
+            below_prefix(b"/registry/health", "/registry/"),
+            Some("health")
+        );
+        assert_eq!(below_prefix(b"/registryx/a", "/registry"), None);
+        assert_eq!(below_prefix(b"compact_rev_key", "/registry"), None);
     }
 }

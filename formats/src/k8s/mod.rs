@@ -3,8 +3,8 @@
 //!
 //! A value's first bytes say what it is, never its key: [`decode_value`] checks, in order,
 //! `k8s:enc:` ([`encryption`]), `k8s\0` ([`proto`]), `d9 d9 f7` ([`cbor`]), JSON, and labels
-//! anything else as text or binary. [`key`] splits etcd keys into resource, namespace and name;
-//! [`resources`] maps kubectl resource names to etcd prefixes.
+//! anything else as text or binary. [`key`] splits and builds etcd keys (resource, namespace,
+//! name); [`resources`] maps the user's resource names to etcd's and back.
 
 pub mod cbor;
 pub mod encryption;

@@ -2,6 +2,9 @@
 //! (`DefaultStorageFactory`: the plural without its group, except the special prefixes of
 //! `SpecialDefaultResourcePrefixes`, and `<group>/<plural>` for apiextensions, apiregistration
 //! and custom resources). Spec: `k8s-encoding.md` §1.
+//!
+//! The one way between the user's names and etcd's: [`resolve`] (a name typed to `get` or the
+//! TUI → where the objects live) and [`display_name`] (an etcd resource → what the user sees).
 
 /// One built-in resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,61 +507,93 @@ pub fn custom_etcd_resource(plural: &str, group: &str) -> String {
     format!("{group}/{plural}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The label of keys outside the Kubernetes prefix, or below it but of no object shape (e.g.
+/// `compact_rev_key`): one group wherever keys are grouped by resource.
+pub const OTHER_KEYS: &str = "(other keys)";
 
-    #[test]
-    fn names_resolve_like_kubectl() {
-        for (name, prefix) in [
-            ("po", "pods"),
-            ("Pod", "pods"),
-            ("nodes", "minions"),
-            ("svc", "services/specs"),
-            ("endpoints", "services/endpoints"),
-            ("rc", "controllers"),
-            ("ingresses.networking.k8s.io", "ingress"),
-            ("crd", "apiextensions.k8s.io/customresourcedefinitions"),
-            ("deploy.apps", "deployments"),
-            ("configmaps.core", "configmaps"),
-        ] {
-            assert_eq!(
-                lookup(name).map(|r| r.etcd_resource),
-                Some(prefix),
-                "{name}"
-            );
-        }
-        assert_eq!(lookup("widgets"), None);
-        assert_eq!(lookup("deployments.batch"), None);
+/// Where one resource's objects live below the etcd prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// e.g. `pods`, `minions`, `services/specs`, `example.com/widgets`.
+    pub etcd_resource: String,
+    /// `None` for custom resources: their scope is not known without the CRD, so both shapes
+    /// of key are accepted.
+    pub namespaced: Option<bool>,
+}
+
+/// A name [`resolve`] does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the server doesn't have a resource type {name:?}: not a built-in resource; name a custom \
+     resource as <plural>.<group> (e.g. certificates.cert-manager.io)"
+)]
+pub struct UnknownResource {
+    pub name: String,
+}
+
+/// A resource as the user names it → where its objects live: a built-in as [`lookup`] takes
+/// it, a custom resource as `<plural>.<group>` or `<group>/<plural>` (a group has a dot).
+pub fn resolve(name: &str) -> Result<Target, UnknownResource> {
+    if let Some(r) = lookup(name) {
+        return Ok(Target {
+            etcd_resource: r.etcd_resource.to_string(),
+            namespaced: Some(r.namespaced),
+        });
     }
-
-    #[test]
-    fn kinds_resolve_from_owner_references() {
-        assert_eq!(
-            by_kind("apps/v1", "ReplicaSet").unwrap().plural,
-            "replicasets"
-        );
-        assert_eq!(by_kind("v1", "Node").unwrap().etcd_resource, "minions");
-        assert_eq!(
-            by_kind("events.k8s.io/v1", "Event").unwrap().plural,
-            "events"
-        );
-        assert_eq!(
-            by_kind("extensions/v1beta1", "Ingress")
-                .unwrap()
-                .etcd_resource,
-            "ingress"
-        );
-        assert_eq!(by_kind("v1", "ReplicaSet"), None);
+    let lower = name.to_ascii_lowercase();
+    let custom = match lower.split_once('/') {
+        Some((group, plural)) => Some((plural, group)).filter(|(plural, _)| !plural.contains('/')),
+        None => lower.split_once('.'),
+    };
+    match custom {
+        Some((plural, group)) if !plural.is_empty() && group.contains('.') => Ok(Target {
+            etcd_resource: custom_etcd_resource(plural, group),
+            namespaced: None,
+        }),
+        _ => Err(UnknownResource {
+            name: name.to_string(),
+        }),
     }
+}
 
-    #[test]
-    fn every_etcd_resource_is_unique() {
-        for (i, a) in BUILTIN.iter().enumerate() {
-            for b in &BUILTIN[i + 1..] {
-                assert_ne!(a.etcd_resource, b.etcd_resource);
-                assert_ne!((a.group, a.kind), (b.group, b.kind));
-            }
-        }
+/// What the user sees for an etcd resource: a built-in's plural (`minions` → `nodes`,
+/// `services/specs` → `services`), a custom resource as `<plural>.<group>`, anything else as is.
+pub fn display_name(etcd_resource: &str) -> String {
+    match by_etcd_resource(etcd_resource) {
+        Some(r) => r.plural.to_string(),
+        None => custom_name(etcd_resource),
+    }
+}
+
+/// [`display_name`] with the group of built-ins too (`replicasets.apps`), as a kubectl command
+/// needs it to be unambiguous.
+pub fn qualified_name(etcd_resource: &str) -> String {
+    match by_etcd_resource(etcd_resource) {
+        Some(r) if !r.group.is_empty() => format!("{}.{}", r.plural, r.group),
+        Some(r) => r.plural.to_string(),
+        None => custom_name(etcd_resource),
+    }
+}
+
+fn custom_name(etcd_resource: &str) -> String {
+    match etcd_resource.split_once('/') {
+        Some((group, plural)) if group.contains('.') => format!("{plural}.{group}"),
+        _ => etcd_resource.to_string(),
+    }
+}
+
+/// The resource part of a `-o name` line, from the object itself: `pod`, `deployment.apps`,
+/// `widget.example.com`.
+pub fn name_prefix(object: &serde_json::Value) -> String {
+    let kind = object["kind"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_ascii_lowercase();
+    match object["apiVersion"]
+        .as_str()
+        .and_then(|v| v.split_once('/'))
+    {
+        Some((group, _)) => format!("{kind}.{group}"),
+        None => kind,
     }
 }
