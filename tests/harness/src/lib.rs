@@ -5,6 +5,9 @@
 //! `etcd-bin-vendored-linux-amd64` crate. `ETCDCTL_BIN`/`ETCDUTL_BIN` name the client tools when a
 //! test compares with them (see [`tool`]).
 
+mod s3;
+pub use s3::{S3Server, s3s_fs_bin};
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
