@@ -120,7 +120,9 @@ fn a_multi_part_upload_round_trips_through_a_real_s3_server() {
         "an unfinished upload must not be visible"
     );
     assert_eq!(up.finish().unwrap(), data.len() as u64);
-    store.put_small("etcd-a-rev1.db.zst.manifest.json", b"{}").unwrap();
+    store
+        .put_small("etcd-a-rev1.db.zst.manifest.json", b"{}")
+        .unwrap();
     store.put_small("other.txt", b"x").unwrap();
 
     let listed = store.list("etcd-").unwrap();
@@ -162,7 +164,10 @@ fn a_multi_part_upload_round_trips_through_a_real_s3_server() {
     assert_eq!(store.list("").unwrap().len(), 2);
     let e = store.get_to_temp("missing.db").err().unwrap();
     assert_eq!(e.exit_code(), 3, "{e}");
-    assert!(e.to_string().contains("s3://backups/etcd/prod/missing.db"), "{e}");
+    assert!(
+        e.to_string().contains("s3://backups/etcd/prod/missing.db"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -205,7 +210,10 @@ fn local_directories_keep_part_file_fsync_and_rename() {
     let part = dir.path().join("snap.db.part");
     let mode = std::fs::metadata(&part).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    assert!(store.list("").unwrap().is_empty(), ".part files are not listed");
+    assert!(
+        store.list("").unwrap().is_empty(),
+        ".part files are not listed"
+    );
     up.finish().unwrap();
     assert!(!part.exists());
     let mode = std::fs::metadata(dir.path().join("snap.db"))
@@ -224,7 +232,12 @@ fn local_directories_keep_part_file_fsync_and_rename() {
     assert_eq!(std::fs::read(dir.path().join("snap.db")).unwrap(), b"hello");
 
     store.put_small("snap.db.manifest.json", b"{}").unwrap();
-    let names: Vec<String> = store.list("").unwrap().into_iter().map(|e| e.name).collect();
+    let names: Vec<String> = store
+        .list("")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     assert_eq!(names, ["snap.db", "snap.db.manifest.json"]);
     let fetched = store.get_to_temp("snap.db").unwrap();
     assert!(!fetched.is_temp());
@@ -282,7 +295,11 @@ fn a_missing_bucket_is_named() {
     // s3s-fs accepts the start of a multipart upload into a missing bucket: put_stream checks.
     let e = store.put_stream("x.db", false).err().unwrap();
     assert_eq!(e.exit_code(), 3, "{e}");
-    assert!(e.to_string().contains("bucket \"nosuchbucket\" does not exist"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("bucket \"nosuchbucket\" does not exist"),
+        "{e}"
+    );
     assert_eq!(store.check().unwrap_err().exit_code(), 3);
     assert!(files_under(server.root()).is_empty());
 }
@@ -299,7 +316,10 @@ fn an_unreachable_endpoint_is_a_connect_error() {
     let e = store.list("").err().unwrap();
     let msg = e.to_string();
     assert_eq!(e.exit_code(), 2, "{msg}");
-    assert!(msg.starts_with("cannot list s3://bkt/p: cannot connect"), "{msg}");
+    assert!(
+        msg.starts_with("cannot list s3://bkt/p: cannot connect"),
+        "{msg}"
+    );
     assert!(msg.contains("AWS_ENDPOINT_URL"), "{msg}");
     assert_eq!(msg.lines().count(), 1);
 }
@@ -328,11 +348,16 @@ fn killing_the_server_mid_upload_fails_and_leaves_no_object() {
             up.abort().ok();
             e
         }
-        None => up.finish().err().expect("finishing without a server must fail"),
+        None => up
+            .finish()
+            .expect_err("finishing without a server must fail"),
     };
     let msg = err.to_string();
     assert_eq!(err.exit_code(), 2, "{msg}");
-    assert!(msg.contains("s3://bkt/p/cut.db") && msg.contains("cannot connect"), "{msg}");
+    assert!(
+        msg.contains("s3://bkt/p/cut.db") && msg.contains("cannot connect"),
+        "{msg}"
+    );
     assert_eq!(msg.lines().count(), 1);
     let on_disk = files_under(server.root());
     assert!(
@@ -396,7 +421,11 @@ fn encrypted_uploads_are_ciphertext_on_the_server_and_the_age_cli_decrypts_them(
         .arg(&stored)
         .output()
         .unwrap();
-    assert!(out.status.success(), "age -d: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "age -d: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sha(&out.stdout), sha(&data));
 
     let dec = Decryptor::from_files(&[identity]).unwrap();
@@ -471,7 +500,11 @@ fn ssh_ed25519_recipients_interoperate_with_the_age_cli() {
         .arg(&cipher_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sha(&out.stdout), sha(&data));
     // And our decryptor takes the OpenSSH private key as an identity file.
     let dec = Decryptor::from_files(&[key]).unwrap();
@@ -511,8 +544,15 @@ fn a_wrong_identity_or_a_tampered_byte_on_the_server_fails_with_one_line() {
     let e = read_all(&Decryptor::from_files(&[other]).unwrap()).unwrap_err();
     let msg = e.to_string();
     assert_eq!(e.exit_code(), 3, "{msg}");
-    assert!(msg.contains("s3://bkt/p/s.age") && msg.contains("wrong --identity"), "{msg}");
-    assert!(!other_secret.lines().any(|l| l.starts_with("AGE-SECRET") && msg.contains(l)));
+    assert!(
+        msg.contains("s3://bkt/p/s.age") && msg.contains("wrong --identity"),
+        "{msg}"
+    );
+    assert!(
+        !other_secret
+            .lines()
+            .any(|l| l.starts_with("AGE-SECRET") && msg.contains(l))
+    );
 
     // One byte of the body changed on the server's disk.
     let stored = bucket.join("p/s.age");
@@ -523,6 +563,9 @@ fn a_wrong_identity_or_a_tampered_byte_on_the_server_fails_with_one_line() {
     let e = read_all(&Decryptor::from_files(&[identity]).unwrap()).unwrap_err();
     let msg = e.to_string();
     assert_eq!(e.exit_code(), 3, "{msg}");
-    assert!(msg.contains("s3://bkt/p/s.age") && msg.contains("modified or truncated"), "{msg}");
+    assert!(
+        msg.contains("s3://bkt/p/s.age") && msg.contains("modified or truncated"),
+        "{msg}"
+    );
     assert_eq!(msg.lines().count(), 1);
 }

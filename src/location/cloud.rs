@@ -86,12 +86,11 @@ pub(crate) fn gcs_builder(bucket: &str, env: &CloudEnv) -> GoogleCloudStorageBui
 pub(crate) fn azure_builder(container: &str, env: &CloudEnv) -> MicrosoftAzureBuilder {
     let b = match env {
         CloudEnv::Process => MicrosoftAzureBuilder::from_env(),
-        CloudEnv::Vars(vars) => with_vars(
-            MicrosoftAzureBuilder::new(),
-            vars,
-            "AZURE_",
-            |b, k, v| b.with_config(k, v),
-        ),
+        CloudEnv::Vars(vars) => {
+            with_vars(MicrosoftAzureBuilder::new(), vars, "AZURE_", |b, k, v| {
+                b.with_config(k, v)
+            })
+        }
     };
     b.with_container_name(container)
 }
@@ -238,7 +237,7 @@ mod tests {
             env: vars(&[]),
             ..LocationOptions::default()
         };
-        let e = build(&loc, &opts).err().expect("no account name");
+        let e = build(&loc, &opts).expect_err("no account name");
         let msg = e.to_string();
         assert!(msg.starts_with("cannot open az://snaps/p: "), "{msg}");
         assert!(msg.contains("AZURE_STORAGE_ACCOUNT_NAME"), "{msg}");

@@ -125,9 +125,7 @@ fn parse_recipient(key: &str, source: &str) -> Result<Box<dyn age::Recipient + S
                     age::ssh::ParseRecipientKeyError::RsaModulusTooSmall => {
                         "ssh-rsa key shorter than 2048 bits"
                     }
-                    age::ssh::ParseRecipientKeyError::RsaModulusTooLarge => {
-                        "ssh-rsa key too large"
-                    }
+                    age::ssh::ParseRecipientKeyError::RsaModulusTooLarge => "ssh-rsa key too large",
                     _ => "not a supported ssh public key (ssh-ed25519 or ssh-rsa)",
                 };
                 Error::invalid(format!("{source}: {why}"))
@@ -339,7 +337,9 @@ mod tests {
         let (id2, pub2, _) = keypair(dir.path(), "id2");
         let rfile = dir.path().join("recipients.txt");
         std::fs::write(&rfile, format!("# ops team\n\n{pub2}\n")).unwrap();
-        let enc = Encryptor::from_args(&[pub1.clone()], &[rfile]).unwrap().unwrap();
+        let enc = Encryptor::from_args(std::slice::from_ref(&pub1), &[rfile])
+            .unwrap()
+            .unwrap();
         assert_eq!(enc.public_keys(), [pub1, pub2]);
         // Several 64 KiB age chunks.
         let plain: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -381,13 +381,21 @@ mod tests {
 
     #[test]
     fn bad_recipients_and_identities_are_named_never_printed() {
-        let e = Encryptor::from_args(&["age1notakey".into()], &[]).err().unwrap();
-        assert!(e.to_string().starts_with("--encrypt-to: not a valid age recipient"), "{e}");
+        let e = Encryptor::from_args(&["age1notakey".into()], &[])
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("--encrypt-to: not a valid age recipient"),
+            "{e}"
+        );
         let secret = age::x25519::Identity::generate()
             .to_string()
             .expose_secret()
             .to_string();
-        let e = Encryptor::from_args(&[secret.clone()], &[]).err().unwrap();
+        let e = Encryptor::from_args(std::slice::from_ref(&secret), &[])
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("secret key, not a recipient"), "{e}");
         assert!(!e.to_string().contains(&secret));
         assert!(Encryptor::from_args(&[], &[]).unwrap().is_none());
@@ -395,14 +403,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let idf = dir.path().join("id");
         std::fs::write(&idf, format!("{secret}\nAGE-SECRET-KEY-1GARBAGE{secret}\n")).unwrap();
-        let e = Decryptor::from_files(&[idf.clone()]).err().unwrap();
+        let e = Decryptor::from_files(std::slice::from_ref(&idf))
+            .err()
+            .unwrap();
         let msg = e.to_string();
         assert!(msg.contains("line 2"), "{msg}");
         assert!(!msg.contains(&secret), "{msg}");
         assert_eq!(e.exit_code(), 3);
-        let e = Decryptor::from_files(&[dir.path().join("missing")]).err().unwrap();
+        let e = Decryptor::from_files(&[dir.path().join("missing")])
+            .err()
+            .unwrap();
         assert_eq!(e.exit_code(), 3);
-        assert!(Decryptor::missing("s3://b/x.age").to_string().contains(IDENTITY_ENV));
+        assert!(
+            Decryptor::missing("s3://b/x.age")
+                .to_string()
+                .contains(IDENTITY_ENV)
+        );
     }
 
     #[test]

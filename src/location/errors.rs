@@ -70,7 +70,10 @@ pub(crate) fn map_store_error(
         ));
     }
     let code = error_code(&e);
-    let code_part = code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+    let code_part = code
+        .as_deref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
     let missing_container = matches!(
         code.as_deref(),
         Some("NoSuchBucket" | "ContainerNotFound" | "BucketNotFound")
@@ -94,15 +97,13 @@ pub(crate) fn map_store_error(
         || text.contains(" 401 Unauthorized")
         || code.as_deref().is_some_and(|c| DENIED_CODES.contains(&c));
     match e {
-        _ if denied => {
-            Error::server(format!(
-                "cannot {action} {target}: access denied{code_part}; {}",
-                credential_hint(location)
-            ))
-        }
-        object_store::Error::NotFound { .. } => {
-            Error::invalid(format!("cannot {action} {target}: no such object{code_part}"))
-        }
+        _ if denied => Error::server(format!(
+            "cannot {action} {target}: access denied{code_part}; {}",
+            credential_hint(location)
+        )),
+        object_store::Error::NotFound { .. } => Error::invalid(format!(
+            "cannot {action} {target}: no such object{code_part}"
+        )),
         object_store::Error::AlreadyExists { .. } => Error::invalid(format!(
             "cannot {action} {target}: it already exists; pass --force to replace it"
         )),
@@ -133,9 +134,9 @@ fn http_kind(e: &(dyn StdError + 'static)) -> Option<HttpErrorKind> {
     while let Some(err) = cur {
         if let Some(h) = err.downcast_ref::<HttpError>() {
             return match h.kind() {
-                k @ (HttpErrorKind::Connect | HttpErrorKind::Timeout | HttpErrorKind::Interrupted) => {
-                    Some(k)
-                }
+                k @ (HttpErrorKind::Connect
+                | HttpErrorKind::Timeout
+                | HttpErrorKind::Interrupted) => Some(k),
                 _ => None,
             };
         }

@@ -115,7 +115,7 @@ impl Upload {
                 failed,
             } => {
                 if let Some(err) = failed {
-                    let _ = runtime.block_on(writer.abort());
+                    let _ = runtime.block_on(abort(writer));
                     return Err(err);
                 }
                 runtime
@@ -142,7 +142,7 @@ impl Upload {
                 location,
                 ..
             } => runtime
-                .block_on(writer.abort())
+                .block_on(abort(writer))
                 .map_err(|e| map_store_error(e, &location, "abort the upload of", &self.target)),
         }
     }
@@ -173,6 +173,13 @@ impl Upload {
         }
         Ok(())
     }
+}
+
+/// Lets the parts in flight end before aborting: a part cut off mid-request can leave the
+/// server's temp file behind (s3s-fs does), while a finished part is deleted by the abort.
+async fn abort(mut writer: WriteMultipart) -> object_store::Result<()> {
+    let _ = writer.wait_for_capacity(0).await;
+    writer.abort().await
 }
 
 impl Write for Upload {

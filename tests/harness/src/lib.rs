@@ -4,6 +4,8 @@
 //! The binary is `ETCD_BIN` when set, else the official etcd 3.6 server vendored by the
 //! `etcd-bin-vendored-linux-amd64` crate. `ETCDCTL_BIN`/`ETCDUTL_BIN` name the client tools when a
 //! test compares with them (see [`tool`]).
+//!
+//! [`S3Server`] runs a real S3-compatible server (`s3s-fs`) the same way, for the location tests.
 
 mod s3;
 pub use s3::{S3Server, s3s_fs_bin};
