@@ -569,3 +569,55 @@ fn a_wrong_identity_or_a_tampered_byte_on_the_server_fails_with_one_line() {
     );
     assert_eq!(msg.lines().count(), 1);
 }
+
+/// The child process of [`a_signal_removes_the_temp_download`]: downloads into a temp file
+/// with the real signal handler installed and the real environment (`CloudEnv::Process`), says
+/// where, and waits to be signalled.
+#[test]
+#[ignore = "run as a child process by a_signal_removes_the_temp_download"]
+fn temp_download_child() {
+    let url = std::env::var("REVKEEPER_TEST_CHILD_URL")
+        .expect("started by a_signal_removes_the_temp_download");
+    revkeeper::interrupt::install().unwrap();
+    let store = open(&url, &LocationOptions::default());
+    let fetched = store.get_to_temp("snap.db").unwrap();
+    println!("TEMP={}", fetched.path().display());
+    std::io::stdout().flush().unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("no signal came");
+}
+
+#[test]
+fn a_signal_removes_the_temp_download() {
+    if !have_s3() {
+        return;
+    }
+    use std::io::BufRead;
+    let server = S3Server::start();
+    server.create_bucket("bkt");
+    open("s3://bkt/p", &options(&server))
+        .put_small("snap.db", &payload(1 << 20, b""))
+        .unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "temp_download_child", "--ignored", "--nocapture"])
+        .env("REVKEEPER_TEST_CHILD_URL", "s3://bkt/p")
+        .envs(server.aws_env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let temp = stdout
+        .lines()
+        .map_while(|l| l.ok())
+        .find_map(|l| l.strip_prefix("TEMP=").map(PathBuf::from))
+        .expect("the child names its temp file");
+    assert!(temp.exists());
+    // SAFETY: signals our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert!(!temp.exists(), "{} survived SIGTERM", temp.display());
+}

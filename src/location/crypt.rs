@@ -172,14 +172,7 @@ impl Decryptor {
     /// neither is given (the reader then fails with [`Decryptor::missing`] once it meets an
     /// encrypted file).
     pub fn from_args(identity_files: &[PathBuf]) -> Result<Option<Self>> {
-        let from_env = std::env::var_os(IDENTITY_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        let files: Vec<PathBuf> = if identity_files.is_empty() {
-            from_env.into_iter().collect()
-        } else {
-            identity_files.to_vec()
-        };
+        let files = identity_files_to_use(identity_files, std::env::var_os(IDENTITY_ENV));
         if files.is_empty() {
             return Ok(None);
         }
@@ -221,6 +214,17 @@ impl Decryptor {
             target: target.to_string(),
         })
     }
+}
+
+/// `--identity` files win; else the file `REVKEEPER_AGE_IDENTITY` names (if set, not empty).
+fn identity_files_to_use(flags: &[PathBuf], env: Option<std::ffi::OsString>) -> Vec<PathBuf> {
+    if !flags.is_empty() {
+        return flags.to_vec();
+    }
+    env.filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .collect()
 }
 
 fn decrypt_error(e: age::DecryptError, target: &str) -> Error {
@@ -419,6 +423,19 @@ mod tests {
                 .to_string()
                 .contains(IDENTITY_ENV)
         );
+    }
+
+    #[test]
+    fn identity_flags_win_over_the_environment() {
+        let env = Some(std::ffi::OsString::from("/etc/revkeeper/age.key"));
+        let flag = vec![PathBuf::from("/root/id.txt")];
+        assert_eq!(identity_files_to_use(&flag, env.clone()), flag);
+        assert_eq!(
+            identity_files_to_use(&[], env),
+            [PathBuf::from("/etc/revkeeper/age.key")]
+        );
+        assert!(identity_files_to_use(&[], Some("".into())).is_empty());
+        assert!(identity_files_to_use(&[], None).is_empty());
     }
 
     #[test]
