@@ -8,6 +8,7 @@ pub mod decode;
 pub mod error;
 pub mod inspect;
 pub mod interrupt;
+pub mod location;
 pub mod log;
 pub mod output;
 pub mod restore;

@@ -5,6 +5,11 @@
 //! `etcd-bin-vendored-linux-amd64` crate. `ETCDCTL_BIN`/`ETCDUTL_BIN` name the client tools when a
 //! test compares with them (see [`tool`]). What tests need from outside the repository (shared
 //! fixtures, client tools) is looked up, and skipped or failed for, in [`prereq`].
+//!
+//! [`S3Server`] runs a real S3-compatible server (`s3s-fs`) the same way, for the location tests.
+
+mod s3;
+pub use s3::{S3Server, s3s_fs_bin};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
