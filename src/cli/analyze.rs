@@ -4,7 +4,7 @@ use super::source_args::SourceArgs;
 use crate::Result;
 use crate::decode::DecodeOptions;
 use crate::decode::analyze::{Report, analyze};
-use crate::output::{OutputArgs, OutputFormat, print_json, render_table, with_stdout};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, render_table, with_stdout};
 
 /// Objects, bytes, kept revisions and encodings per resource; the biggest keys and the keys with the most history
 #[derive(Debug, clap::Args)]
@@ -21,11 +21,12 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let source = args.source.open()?;
     let report = analyze(source.as_ref(), args.decoding.prefix(), args.top)?;
-    match args.output.output {
+    match format {
         OutputFormat::Json => print_json(&report),
-        OutputFormat::Table => {
+        _ => {
             let text = render(&report);
             with_stdout(|o| o.write_all(text.as_bytes()))
         }

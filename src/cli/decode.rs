@@ -6,16 +6,10 @@ use std::path::PathBuf;
 
 use revkeeper_formats::k8s::{Decoded, ValueError, decode_value, split_printed_value};
 
-use crate::decode::output::{ObjectFormat, Stdout, write_object};
 use crate::decode::{DecodeOptions, NewerFields};
+use crate::output::objects::write_object;
+use crate::output::{OutputArgs, OutputFormat, with_stdout};
 use crate::{Error, Result, log};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum DecodeFormat {
-    #[default]
-    Yaml,
-    Json,
-}
 
 /// Decode one value as stored in etcd (e.g. `etcdctl get KEY --print-value-only | revkeeper decode`)
 #[derive(Debug, clap::Args)]
@@ -26,14 +20,16 @@ pub struct DecodeArgs {
     /// The etcd key the value was stored under (aesgcm authenticates it; read from etcdctl's key line when present)
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
-    /// Output format
-    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: DecodeFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub decoding: DecodeOptions,
 }
 
 pub fn run(args: DecodeArgs) -> Result<()> {
+    let format = args
+        .output
+        .format(&[OutputFormat::Yaml, OutputFormat::Json])?;
     let keys = args.decoding.keyring()?;
     let (input, shown) = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => (
@@ -83,13 +79,8 @@ pub fn run(args: DecodeArgs) -> Result<()> {
             printed.value.len()
         )));
     };
-    let format = match args.output {
-        DecodeFormat::Yaml => ObjectFormat::Yaml,
-        DecodeFormat::Json => ObjectFormat::Json,
-    };
-    let mut out = Stdout::new();
-    out.run(|o| write_object(o, format, &object))?;
-    out.finish()
+    let format = format.objects().expect("yaml and json print objects");
+    with_stdout(|o| write_object(o, format, &object))
 }
 
 /// The value with etcdctl's newline stripped; if that fails, as given (its last byte may

@@ -6,33 +6,26 @@
 //! etcdctl does (values raw / base64); `--decode`, or `-o yaml|jsonl|wide|name`, prints the
 //! decoded objects instead (`--decode -o json` for JSON).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use revkeeper_formats::k8s::key::{ObjectKey, key_prefix, object_key};
 use revkeeper_formats::k8s::resources::{self, Target};
-use serde_json::{Value, json};
 
+use super::get_objects::{View, history, many, one};
+use super::get_raw;
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
-use crate::decode::output::{ListWriter, ObjectFormat, Stdout, write_object};
-use crate::decode::{
-    DecodeOptions, Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version,
-    table,
-};
-use crate::output::{print_json, print_table, with_stdout};
-use crate::source::{KeyRange, KeyRecord, KeyView, RangeQuery, Source};
+use crate::decode::DecodeOptions;
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON};
+use crate::source::{KeyRange, RangeQuery};
 use crate::{Error, Result};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum GetFormat {
-    #[default]
-    Table,
-    Json,
-    Yaml,
-    /// One JSON object per line
-    Jsonl,
-    Wide,
-    Name,
-}
+/// The formats of `get`; table when none is given.
+const FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Wide,
+    OutputFormat::Name,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+    OutputFormat::Jsonl,
+];
 
 /// Read Kubernetes objects (`get pods -n NS`, `get deploy web -o yaml`) or raw keys
 /// (`get --key KEY`, `get --prefix PREFIX`, like etcdctl) from a live cluster or a snapshot.
@@ -71,16 +64,8 @@ pub struct GetArgs {
     /// Every revision the source keeps of one object (RESOURCE NAME, or --key)
     #[arg(long, conflicts_with_all = ["rev", "prefix", "keys_only"])]
     pub history: bool,
-    /// Output: table, wide, name, json, yaml, jsonl [aliases: -w, --write-out]
-    #[arg(
-        short = 'o',
-        long = "output",
-        visible_alias = "write-out",
-        visible_short_alias = 'w',
-        value_enum,
-        default_value_t
-    )]
-    pub output: GetFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub decoding: DecodeOptions,
     #[command(flatten)]
@@ -89,19 +74,18 @@ pub struct GetArgs {
 
 pub fn run(mut args: GetArgs) -> Result<()> {
     args.rev = requested_rev(args.rev);
-    if args.keys_only && !matches!(args.output, GetFormat::Table | GetFormat::Json) {
+    let format = args.output.format(FORMATS)?;
+    if args.keys_only && !TABLE_JSON.contains(&format) {
         return Err(Error::invalid(format!(
             "--keys-only cannot be used with -o {}: it prints keys, not objects (use -o table \
              or -o json, etcdctl's formats)",
-            format!("{:?}", args.output).to_lowercase()
+            format.name()
         )));
     }
-    let raw = args.resource.is_none()
-        && !args.decode
-        && !args.history
-        && matches!(args.output, GetFormat::Table | GetFormat::Json);
+    let raw =
+        args.resource.is_none() && !args.decode && !args.history && TABLE_JSON.contains(&format);
     if raw || args.keys_only {
-        return run_raw(args);
+        return get_raw::run(args, format);
     }
     let source = args.source.open()?;
     let keys = args.decoding.keyring()?;
@@ -129,7 +113,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         },
     };
     let view = View {
-        format: args.output,
+        format,
         all_namespaces: args.all_namespaces,
         now: time::OffsetDateTime::now_utc(),
     };
@@ -168,7 +152,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
     }
 }
 
-enum Plan {
+pub(super) enum Plan {
     /// The first of `keys` that exists (a custom resource may be namespaced or not).
     One {
         keys: Vec<String>,
@@ -181,7 +165,7 @@ enum Plan {
 }
 
 /// Which keys under a prefix belong to the listing.
-enum Keep {
+pub(super) enum Keep {
     All,
     /// Keys of this etcd resource in this namespace, or cluster-scoped ones (custom resources,
     /// whose scope is unknown).
@@ -230,7 +214,7 @@ fn plan_for(t: &Target, name: Option<&str>, ns: &str, all: bool, prefix: &str) -
 }
 
 impl Keep {
-    fn keeps(&self, key: &[u8], prefix: &str) -> bool {
+    pub(super) fn keeps(&self, key: &[u8], prefix: &str) -> bool {
         match self {
             Keep::All => true,
             Keep::Resource(r) => ObjectKey::parse(key, prefix).is_some_and(|k| k.resource == r),
@@ -241,389 +225,5 @@ impl Keep {
                 k.resource == resource && k.namespace.is_none_or(|n| n == namespace)
             }),
         }
-    }
-}
-
-struct View {
-    format: GetFormat,
-    all_namespaces: bool,
-    now: time::OffsetDateTime,
-}
-
-impl View {
-    fn object_format(&self) -> Option<ObjectFormat> {
-        match self.format {
-            GetFormat::Json => Some(ObjectFormat::Json),
-            GetFormat::Yaml => Some(ObjectFormat::Yaml),
-            GetFormat::Jsonl => Some(ObjectFormat::JsonLines),
-            _ => None,
-        }
-    }
-}
-
-fn one(
-    source: &dyn Source,
-    candidates: &[String],
-    shown: &str,
-    rev: Option<i64>,
-    keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
-) -> Result<()> {
-    for key in candidates {
-        let query = RangeQuery {
-            range: KeyRange::key(key.as_bytes()),
-            revision: rev,
-            keys_only: false,
-        };
-        let Some(record) = source.range(&query)?.into_iter().next() else {
-            continue;
-        };
-        let kv = record.view();
-        let d = decode_kv(&kv, keys).map_err(|e| Error::general(format!("{key}: {e}")))?;
-        let mut newer = NewerFields::default();
-        newer.note(kv.key, &d);
-        newer.warn();
-        let Some(object) = &d.object else {
-            return Err(Error::general(format!(
-                "{key}: not a Kubernetes object ({}, {} bytes)",
-                d.encoding.label(),
-                kv.value.len()
-            )));
-        };
-        let mut out = Stdout::new();
-        match view.object_format() {
-            Some(f) => out.run(|o| write_object(o, f, object))?,
-            None if view.format == GetFormat::Name => {
-                let line = format!(
-                    "{}/{}\n",
-                    resources::name_prefix(object),
-                    object["metadata"]["name"].as_str().unwrap_or("")
-                );
-                out.run(|o| o.write_all(line.as_bytes()))?
-            }
-            None => {
-                let wide = view.format == GetFormat::Wide;
-                let rows = vec![table::row(
-                    &d,
-                    object,
-                    kv.value.len(),
-                    kv.mod_revision,
-                    view.now,
-                    view.all_namespaces,
-                    wide,
-                )];
-                let text =
-                    crate::output::render_table(&table::headers(view.all_namespaces, wide), &rows);
-                out.run(|o| o.write_all(text.as_bytes()))?
-            }
-        }
-        return out.finish();
-    }
-    Err(Error::general(format!("{shown} not found")))
-}
-
-fn many(
-    source: &dyn Source,
-    query: &RangeQuery,
-    keep: &Keep,
-    prefix: &str,
-    keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
-    empty_note: &str,
-) -> Result<()> {
-    let mut failures = Failures::default();
-    let mut out = Stdout::new();
-    let mut rows = Vec::new();
-    let mut found = 0u64;
-    let mut list = match view.object_format() {
-        Some(f) => {
-            let mut w = None;
-            out.run(|o| {
-                w = Some(ListWriter::begin(o, f)?);
-                Ok(())
-            })?;
-            w
-        }
-        None => None,
-    };
-    let wide = view.format == GetFormat::Wide;
-    let scanned = source.scan(query, &mut |kv: KeyView<'_>| {
-        if !keep.keeps(kv.key, prefix) {
-            return Ok(());
-        }
-        let d = match decode_kv(&kv, keys) {
-            Ok(d) => d,
-            Err(e) => {
-                failures.fail(kv.key, e);
-                return Ok(());
-            }
-        };
-        failures.decoded(kv.key, &d);
-        let Some(object) = &d.object else {
-            note_not_an_object(kv.key, &d, kv.value.len());
-            return Ok(());
-        };
-        found += 1;
-        match (&mut list, view.format) {
-            (Some(w), _) => out.run(|o| w.item(o, object))?,
-            (None, GetFormat::Name) => {
-                let line = format!(
-                    "{}/{}\n",
-                    resources::name_prefix(object),
-                    object["metadata"]["name"].as_str().unwrap_or("")
-                );
-                out.run(|o| o.write_all(line.as_bytes()))?
-            }
-            (None, _) => rows.push(table::row(
-                &d,
-                object,
-                kv.value.len(),
-                kv.mod_revision,
-                view.now,
-                view.all_namespaces,
-                wide,
-            )),
-        }
-        if out.closed() {
-            return Err(Error::general("output closed"));
-        }
-        Ok(())
-    });
-    if !out.closed() {
-        scanned?;
-    }
-    if let Some(w) = list {
-        out.run(|o| w.end(o))?;
-    } else if view.format != GetFormat::Name {
-        if found == 0 {
-            crate::log::info(empty_note, &[]);
-        } else {
-            let text =
-                crate::output::render_table(&table::headers(view.all_namespaces, wide), &rows);
-            out.run(|o| o.write_all(text.as_bytes()))?;
-        }
-    }
-    out.finish()?;
-    failures.finish()
-}
-
-/// Every kept revision of one object: a table of changes, or the objects as a List.
-fn history(
-    source: &dyn Source,
-    candidates: &[String],
-    shown: &str,
-    keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
-) -> Result<()> {
-    let mut changes = Vec::new();
-    for key in candidates {
-        changes = source.history(key.as_bytes())?;
-        if !changes.is_empty() {
-            break;
-        }
-    }
-    if changes.is_empty() {
-        return Err(Error::general(format!("{shown}: no history kept")));
-    }
-    let mut failures = Failures::default();
-    let mut decoded = Vec::new();
-    for c in &changes {
-        if c.deleted {
-            failures.ok();
-            decoded.push(None);
-            continue;
-        }
-        match decode_kv(&c.record.view(), keys) {
-            Ok(d) => {
-                failures.decoded(&c.record.key, &d);
-                decoded.push(Some(d));
-            }
-            Err(e) => {
-                failures.fail(&c.record.key, format!("revision {}: {e}", c.revision));
-                decoded.push(None);
-            }
-        }
-    }
-    let mut out = Stdout::new();
-    match view.object_format() {
-        Some(f) => {
-            out.run(|o| {
-                let mut w = ListWriter::begin(o, f)?;
-                for (c, d) in changes.iter().zip(&decoded) {
-                    if let Some(mut object) = d.as_ref().and_then(|d| d.object.clone()) {
-                        set_resource_version(&mut object, c.revision);
-                        w.item(o, &object)?;
-                    }
-                }
-                w.end(o)
-            })?;
-        }
-        None => {
-            let rows: Vec<Vec<String>> = changes
-                .iter()
-                .zip(&decoded)
-                .map(|(c, d)| {
-                    vec![
-                        c.revision.to_string(),
-                        if c.deleted { "DELETE" } else { "PUT" }.to_string(),
-                        c.record.version.to_string(),
-                        c.record.value.len().to_string(),
-                        d.as_ref().map_or_else(
-                            || {
-                                if c.deleted {
-                                    "-".into()
-                                } else {
-                                    "error".into()
-                                }
-                            },
-                            |d| d.encoding.label(),
-                        ),
-                        d.as_ref()
-                            .and_then(|d| d.object.as_ref())
-                            .and_then(|o| o["metadata"]["generation"].as_i64())
-                            .map_or("-".into(), |g| g.to_string()),
-                    ]
-                })
-                .collect();
-            let text = crate::output::render_table(
-                &[
-                    "REVISION",
-                    "EVENT",
-                    "VERSION",
-                    "SIZE",
-                    "ENCODING",
-                    "GENERATION",
-                ],
-                &rows,
-            );
-            out.run(|o| o.write_all(text.as_bytes()))?;
-        }
-    }
-    out.finish()?;
-    failures.finish()
-}
-
-/// `--key/--prefix` as etcdctl prints them: a table, or etcdctl's JSON.
-fn run_raw(args: GetArgs) -> Result<()> {
-    let source = args.source.open()?;
-    let range = match (&args.key, &args.prefix) {
-        (Some(k), _) => KeyRange::key(k.as_bytes()),
-        (None, p) => KeyRange::prefix(p.as_deref().unwrap_or_default().as_bytes()),
-    };
-    let query = RangeQuery {
-        range,
-        revision: args.rev,
-        keys_only: args.keys_only,
-    };
-    let records = source.range(&query)?;
-    match args.output {
-        GetFormat::Json => {
-            let revision = match args.rev {
-                Some(r) => r,
-                None => source.overview()?.revision,
-            };
-            print_json(&etcdctl_json(revision, &records))
-        }
-        _ if args.keys_only => with_stdout(|out| {
-            for r in &records {
-                out.write_all(&r.key)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }),
-        _ => {
-            let rows: Vec<Vec<String>> = records
-                .iter()
-                .map(|r| {
-                    vec![
-                        String::from_utf8_lossy(&r.key).into_owned(),
-                        r.create_revision.to_string(),
-                        r.mod_revision.to_string(),
-                        r.version.to_string(),
-                        lease_hex(r.lease),
-                        preview(&r.value),
-                    ]
-                })
-                .collect();
-            print_table(
-                &["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"],
-                &rows,
-            )
-        }
-    }
-}
-
-/// The shape of `etcdctl get -w json`: keys and values in base64.
-fn etcdctl_json(revision: i64, records: &[KeyRecord]) -> Value {
-    let kvs: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            json!({
-                "key": B64.encode(&r.key),
-                "create_revision": r.create_revision,
-                "mod_revision": r.mod_revision,
-                "version": r.version,
-                "value": B64.encode(&r.value),
-                "lease": r.lease,
-            })
-        })
-        .collect();
-    json!({"header": {"revision": revision}, "kvs": kvs, "count": records.len()})
-}
-
-pub fn lease_hex(lease: i64) -> String {
-    if lease == 0 {
-        "-".into()
-    } else {
-        format!("{:016x}", lease)
-    }
-}
-
-/// Printable text as is (shortened), anything else as a labelled hex preview.
-pub fn preview(value: &[u8]) -> String {
-    const MAX: usize = 60;
-    match std::str::from_utf8(value) {
-        Ok(s) if s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') => {
-            let one_line = s.replace(['\n', '\t'], " ");
-            if one_line.chars().count() > MAX {
-                format!("{}…", one_line.chars().take(MAX).collect::<String>())
-            } else {
-                one_line
-            }
-        }
-        _ => {
-            let shown = &value[..value.len().min(16)];
-            format!("<binary {} bytes> {}…", value.len(), hex::encode(shown))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn previews_text_and_binary() {
-        assert_eq!(preview(b"hello\nworld"), "hello world");
-        assert_eq!(preview(b"k8s\0\x0a\x02"), "<binary 6 bytes> 6b3873000a02…");
-        let long = "x".repeat(100);
-        assert_eq!(preview(long.as_bytes()).chars().count(), 61);
-    }
-
-    #[test]
-    fn json_is_etcdctl_shaped() {
-        let r = KeyRecord {
-            key: b"a".to_vec(),
-            create_revision: 2,
-            mod_revision: 3,
-            version: 2,
-            value: b"v".to_vec(),
-            lease: 0,
-        };
-        let v = etcdctl_json(3, &[r]);
-        assert_eq!(v["kvs"][0]["key"], "YQ==");
-        assert_eq!(v["kvs"][0]["value"], "dg==");
-        assert_eq!(v["count"], 1);
-        assert_eq!(v["header"]["revision"], 3);
     }
 }

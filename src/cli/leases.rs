@@ -9,7 +9,7 @@ use super::source_args::SourceArgs;
 use crate::connect::parse_duration;
 use crate::inspect::remediate::{self, ApplyOptions, Plan};
 use crate::inspect::{self, Finding, Now, Options, Report};
-use crate::output::{OutputArgs, OutputFormat, print_json, print_table, with_stdout};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table, with_stdout};
 use crate::{Error, Result};
 
 /// How to read and judge the data (shared by `leases` and `stale`).
@@ -106,6 +106,8 @@ pub struct RevokeArgs {
     pub apply: ApplyArgs,
     #[command(flatten)]
     pub inspect: InspectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Findings the `leases` view shows besides the lease findings: leases of keys (L5, L6) and
@@ -124,6 +126,7 @@ pub fn run(args: LeasesArgs) -> Result<()> {
     if let Some(LeasesCommand::Revoke(r)) = args.command {
         return revoke(r);
     }
+    let format = args.output.format(TABLE_JSON)?;
     const CLASSES: [&str; 4] = [
         "kubernetes-events",
         "masterleases",
@@ -148,14 +151,14 @@ pub fn run(args: LeasesArgs) -> Result<()> {
         .iter()
         .filter(|f| f.lease.is_some() || KEY_LEASE_CHECKS.contains(&f.check))
         .collect();
-    match args.output.output {
+    match format {
         OutputFormat::Json => {
             let mut doc = json_header(&report);
             doc.insert("leases".into(), serde_json::json!(leases));
             doc.insert("findings".into(), serde_json::json!(findings));
             print_json(&doc)
         }
-        OutputFormat::Table => {
+        _ => {
             print_header(&report)?;
             let rows: Vec<Vec<String>> = leases
                 .iter()
@@ -259,6 +262,7 @@ pub fn print_findings(findings: &[&Finding]) -> Result<()> {
 }
 
 fn revoke(args: RevokeArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let ids = args
         .ids
         .iter()
@@ -267,7 +271,7 @@ fn revoke(args: RevokeArgs) -> Result<()> {
     check_apply_target(&args.apply, &args.inspect)?;
     let report = args.inspect.inspect()?;
     let plan = remediate::plan_revoke(&report, &ids)?;
-    execute(&plan, &args.apply, &args.inspect)
+    execute(&plan, &args.apply, &args.inspect, format)
 }
 
 pub fn check_apply_target(apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {
@@ -280,23 +284,24 @@ pub fn check_apply_target(apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()
 }
 
 /// Prints the plan; with `--apply`, runs it on the cluster and prints what happened. Fails
-/// (exit 1) when any step was not carried out.
-pub fn execute(plan: &Plan, apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {
-    let lines = remediate::describe(plan);
-    let mode = if apply.apply {
-        "applying"
-    } else {
-        "dry run (add --apply to change the cluster)"
-    };
-    with_stdout(|out| {
-        writeln!(out, "# {} operations, {mode}", lines.len())?;
-        for l in &lines {
-            writeln!(out, "{l}")?;
-        }
-        Ok(())
-    })?;
+/// (exit 1) when any step was not carried out. `-o json` prints one document: the plan, and
+/// with `--apply` the outcomes.
+pub fn execute(
+    plan: &Plan,
+    apply: &ApplyArgs,
+    inspect: &InspectArgs,
+    format: OutputFormat,
+) -> Result<()> {
+    let json = format == OutputFormat::Json;
+    if !json {
+        print_plan(plan, apply.apply)?;
+    }
     if !apply.apply || plan.steps.is_empty() {
-        return Ok(());
+        return if json {
+            print_json(&plan_json(plan, apply.apply, None))
+        } else {
+            Ok(())
+        };
     }
     let config = inspect.source.connect.resolve()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -330,16 +335,11 @@ pub fn execute(plan: &Plan, apply: &ApplyArgs, inspect: &InspectArgs) -> Result<
         remediate::apply(&mut conn.client, plan, &opts).await
     })?;
     let failed = outcomes.iter().filter(|o| !o.ok()).count();
-    with_stdout(|out| {
-        for o in &outcomes {
-            let what = match &o.op {
-                inspect::EtcdOp::Delete { key, .. } => key.clone(),
-                inspect::EtcdOp::Revoke { lease, .. } => format!("lease {lease:016x}"),
-            };
-            writeln!(out, "{}\t{what}\t{}", o.result, o.message)?;
-        }
-        Ok(())
-    })?;
+    if json {
+        print_json(&plan_json(plan, true, Some(&outcomes)))?;
+    } else {
+        print_outcomes(&outcomes)?;
+    }
     if failed > 0 {
         return Err(Error::general(format!(
             "{failed} of {} changes were not made (see above); nothing was retried",
@@ -347,4 +347,61 @@ pub fn execute(plan: &Plan, apply: &ApplyArgs, inspect: &InspectArgs) -> Result<
         )));
     }
     Ok(())
+}
+
+fn print_plan(plan: &Plan, applying: bool) -> Result<()> {
+    let lines = remediate::describe(plan);
+    let mode = if applying {
+        "applying"
+    } else {
+        "dry run (add --apply to change the cluster)"
+    };
+    with_stdout(|out| {
+        writeln!(out, "# {} operations, {mode}", lines.len())?;
+        for l in &lines {
+            writeln!(out, "{l}")?;
+        }
+        Ok(())
+    })
+}
+
+fn print_outcomes(outcomes: &[remediate::Outcome]) -> Result<()> {
+    with_stdout(|out| {
+        for o in outcomes {
+            let what = match &o.op {
+                inspect::EtcdOp::Delete { key, .. } => key.clone(),
+                inspect::EtcdOp::Revoke { lease, .. } => format!("lease {lease:016x}"),
+            };
+            writeln!(out, "{}\t{what}\t{}", o.result, o.message)?;
+        }
+        Ok(())
+    })
+}
+
+/// The `-o json` document of a fix or revoke: each operation (as `-o json` findings show their
+/// etcd ops), the checks that asked for it, why it is refused; the outcomes once applied.
+fn plan_json(
+    plan: &Plan,
+    applying: bool,
+    outcomes: Option<&[remediate::Outcome]>,
+) -> serde_json::Value {
+    let operations: Vec<serde_json::Value> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "operation": s.op,
+                "checks": s.checks,
+                "refused": s.refused,
+            })
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "mode": if applying { "apply" } else { "dry-run" },
+        "operations": operations,
+    });
+    if let Some(outcomes) = outcomes {
+        doc["outcomes"] = serde_json::json!(outcomes);
+    }
+    doc
 }

@@ -7,6 +7,8 @@ mod analyze;
 mod decode;
 mod dump;
 mod get;
+mod get_objects;
+mod get_raw;
 pub mod leases;
 pub mod snapshot_list;
 pub mod snapshot_prune;

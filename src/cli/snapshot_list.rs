@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::backup::list;
 use crate::error::Result;
-use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotListArgs {
@@ -17,13 +17,14 @@ pub struct SnapshotListArgs {
 }
 
 pub fn run(args: SnapshotListArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let entries = list::list(&args.dir)?;
-    match args.output.output {
+    match format {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = entries.iter().map(list::row).collect();
             print_table(&list::HEADERS, &rows)?;
         }
-        OutputFormat::Json => {
+        _ => {
             let items: Vec<list::Listed> = entries.iter().map(list::listed).collect();
             print_json(&items)?;
         }

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::backup::prune::{self, Action, Policy};
 use crate::error::Result;
 use crate::log;
-use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 
 const AFTER_HELP: &str = "\
 A dry run unless --apply: prints every decision with its reason and deletes nothing.
@@ -81,6 +81,7 @@ fn action_name(a: Action, dry_run: bool) -> &'static str {
 }
 
 pub fn run(args: SnapshotPruneArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let policy = Policy {
         last: args.keep_last.unwrap_or(0),
         hourly: args.keep_hourly.unwrap_or(0),
@@ -135,7 +136,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             ("would_remove", json!(if dry_run { to_remove } else { 0 })),
         ],
     );
-    match args.output.output {
+    match format {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = items
                 .iter()
@@ -154,7 +155,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                 &rows,
             )?;
         }
-        OutputFormat::Json => {
+        _ => {
             let list: Vec<JsonItem> = items
                 .iter()
                 .map(|i| JsonItem {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 use crate::restore::{RestoreRequest, restore};
 use crate::{Result, log};
 
@@ -49,6 +49,7 @@ pub struct RestoreArgs {
 }
 
 pub fn run(args: RestoreArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let req = RestoreRequest {
         snapshot: args.file,
         data_dir: args.data_dir,
@@ -70,9 +71,9 @@ pub fn run(args: RestoreArgs) -> Result<()> {
             ("revision", s.revision.into()),
         ],
     );
-    match args.output.output {
+    match format {
         OutputFormat::Json => print_json(&s),
-        OutputFormat::Table => {
+        _ => {
             let row = vec![
                 s.name.clone(),
                 s.member_id.clone(),

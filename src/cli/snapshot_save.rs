@@ -11,7 +11,7 @@ use crate::backup::save::{self, SaveOptions, Saved, Target};
 use crate::connect::{ConnectArgs, is_tty};
 use crate::error::{Error, Result};
 use crate::log::{self, LogFormat};
-use crate::output::{OutputArgs, OutputFormat, print_json};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, with_stdout};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 saved; 1 error (I/O, disk full, sha256 mismatch); 2 no endpoint reachable;
@@ -159,6 +159,7 @@ fn save(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<Saved> {
 }
 
 pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let clock = Instant::now();
     let result = save(&args, log_format);
     if let Some(path) = &args.metrics_file {
@@ -191,9 +192,9 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
     }
     let saved = result?;
     save::log_saved(&saved);
-    match args.output.output {
-        OutputFormat::Table => println!("{}", saved.path.display()),
-        OutputFormat::Json => print_json(&crate::backup::list::Listed {
+    match format {
+        OutputFormat::Table => with_stdout(|o| writeln!(o, "{}", saved.path.display()))?,
+        _ => print_json(&crate::backup::list::Listed {
             path: saved.path.display().to_string(),
             status: "ok",
             manifest: saved.manifest.clone(),

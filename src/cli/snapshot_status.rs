@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::{OutputArgs, OutputFormat, print_json, print_table};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 use crate::snapshot::status::{humanize_bytes, status};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
@@ -22,6 +22,7 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let source = SnapshotSource::open(&args.file)?;
     let st = status(source.db()).map_err(|e| {
         Error::invalid(format!(
@@ -29,9 +30,9 @@ pub fn run(args: StatusArgs) -> Result<()> {
             args.file.display()
         ))
     })?;
-    match args.output.output {
+    match format {
         OutputFormat::Json => print_json(&st),
-        OutputFormat::Table => {
+        _ => {
             let row = vec![
                 format!("{:x}", st.hash),
                 st.revision.to_string(),

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::decode::DecodeOptions;
-use crate::output::{OutputArgs, OutputFormat, print_json, with_stdout};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, with_stdout};
 use crate::snapshot::verify::{Trailer, ValueCheck, verify_with};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
@@ -24,15 +24,16 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     let values = ValueCheck {
         prefix: args.decoding.prefix().to_string(),
         keys: args.decoding.keyring()?,
     };
     let source = SnapshotSource::open(&args.file)?;
     let report = verify_with(source.db(), &values);
-    match args.output.output {
+    match format {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Table => {
+        _ => {
             let trailer = match report.trailer {
                 Trailer::Ok => "ok",
                 Trailer::Mismatch => "MISMATCH",

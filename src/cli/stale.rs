@@ -8,7 +8,7 @@ use super::leases::{
 };
 use crate::connect::parse_duration;
 use crate::inspect::{self, Finding, remediate};
-use crate::output::{OutputArgs, OutputFormat, print_json};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json};
 use crate::{Error, Result};
 
 /// Find stale resources and leaked leases (every check, or those named by --check)
@@ -71,6 +71,8 @@ pub struct FixArgs {
     pub apply: ApplyArgs,
     #[command(flatten)]
     pub inspect: InspectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn print_checks() -> Result<()> {
@@ -94,6 +96,7 @@ pub fn run(args: StaleArgs) -> Result<()> {
     if args.filter.check.iter().any(|c| c == "list") {
         return print_checks();
     }
+    let format = args.output.format(TABLE_JSON)?;
     args.filter.validate()?;
     let report = args.inspect.inspect()?;
     let findings: Vec<&Finding> = report
@@ -101,14 +104,14 @@ pub fn run(args: StaleArgs) -> Result<()> {
         .iter()
         .filter(|f| args.filter.keeps(f))
         .collect();
-    match args.output.output {
+    match format {
         OutputFormat::Json => {
             let mut doc = super::leases::json_header(&report);
             doc.insert("values".into(), serde_json::json!(report.values));
             doc.insert("findings".into(), serde_json::json!(findings));
             print_json(&doc)
         }
-        OutputFormat::Table => {
+        _ => {
             print_header(&report)?;
             print_findings(&findings)
         }
@@ -116,6 +119,7 @@ pub fn run(args: StaleArgs) -> Result<()> {
 }
 
 fn fix(args: FixArgs) -> Result<()> {
+    let format = args.output.format(TABLE_JSON)?;
     args.filter.validate()?;
     if args.apply.apply && args.filter.check.is_empty() {
         return Err(Error::invalid(
@@ -126,5 +130,5 @@ fn fix(args: FixArgs) -> Result<()> {
     let mut report = args.inspect.inspect()?;
     report.findings.retain(|f| args.filter.keeps(f));
     let plan = remediate::plan_fix(&report, &args.filter.check);
-    execute(&plan, &args.apply, &args.inspect)
+    execute(&plan, &args.apply, &args.inspect, format)
 }

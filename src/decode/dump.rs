@@ -17,7 +17,8 @@ use revkeeper_formats::k8s::Keyring;
 use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources;
 
-use super::{Failures, decode_kv, note_not_an_object, output};
+use super::{Failures, decode_kv, note_not_an_object};
+use crate::output::objects as output;
 use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result, log};
 

@@ -5,7 +5,8 @@
 use revkeeper_formats::k8s::{Encoding, Keyring};
 use revkeeper_ui::ObjectDoc;
 
-use crate::decode::{decode_kv, output};
+use crate::decode::decode_kv;
+use crate::output::objects as output;
 use crate::source::KeyRecord;
 
 /// Decodes `record` (the state of `key` at `revision`).

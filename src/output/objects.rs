@@ -1,4 +1,4 @@
-//! Objects printed as kubectl prints them: JSON in the object's own (Go) key order with 4-space
+//! Kubernetes objects printed as kubectl prints them: JSON in the object's own (Go) key order with 4-space
 //! indents, YAML with keys sorted, several objects as a `v1` `List` — streamed item by item so
 //! a million objects never sit in memory — and JSON lines for scripts.
 
@@ -6,8 +6,6 @@ use std::io::Write;
 
 use serde::Serialize;
 use serde_json::Value;
-
-use crate::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjectFormat {
@@ -124,51 +122,6 @@ impl ListWriter {
             }
             ObjectFormat::JsonLines => Ok(()),
         }
-    }
-}
-
-/// A buffered stdout for streaming output. A closed pipe (`| head`) ends the output quietly:
-/// writes after it are dropped and [`Stdout::closed`] tells the producer to stop.
-pub struct Stdout {
-    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
-    closed: bool,
-}
-
-impl Stdout {
-    pub fn new() -> Stdout {
-        Stdout {
-            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
-            closed: false,
-        }
-    }
-
-    pub fn closed(&self) -> bool {
-        self.closed
-    }
-
-    /// Runs a write; a closed pipe marks the output closed, any other error is returned.
-    pub fn run(&mut self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        match f(&mut self.out) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            Err(e) => Err(Error::general(format!("cannot write the output: {e}"))),
-            Ok(()) => Ok(()),
-        }
-    }
-
-    pub fn finish(mut self) -> Result<()> {
-        self.run(|o| o.flush())
-    }
-}
-
-impl Default for Stdout {
-    fn default() -> Self {
-        Stdout::new()
     }
 }
 
