@@ -2,7 +2,7 @@
 //! prints them — a table (`-o wide` adds columns), `-o name`, or the objects (json, yaml, jsonl);
 //! `--history` lists every kept revision of one object.
 
-use revkeeper_formats::k8s::resources;
+use revkeeper_formats::k8s::{Decoded, resources};
 use serde_json::Value;
 
 use super::get::Keep;
@@ -23,6 +23,20 @@ pub(super) struct View {
 impl View {
     fn object_format(&self) -> Option<ObjectFormat> {
         self.format.objects()
+    }
+
+    /// One table row (kubectl's columns; `-o wide` adds the stored ones).
+    fn row(&self, d: &Decoded, object: &Value, kv: &KeyView<'_>) -> Vec<String> {
+        let wide = self.format == OutputFormat::Wide;
+        table::row(
+            d,
+            object,
+            kv.value.len(),
+            kv.mod_revision,
+            self.now,
+            self.all_namespaces,
+            wide,
+        )
     }
 }
 
@@ -63,15 +77,7 @@ pub(super) fn one(
             }
             None => {
                 let wide = view.format == OutputFormat::Wide;
-                let rows = vec![table::row(
-                    &d,
-                    object,
-                    kv.value.len(),
-                    kv.mod_revision,
-                    view.now,
-                    view.all_namespaces,
-                    wide,
-                )];
+                let rows = vec![view.row(&d, object, &kv)];
                 let text = render_table(&table::headers(view.all_namespaces, wide), &rows);
                 out.run(|o| o.write_all(text.as_bytes()))?
             }
@@ -126,15 +132,7 @@ pub(super) fn many(
         match (&mut list, view.format) {
             (Some(w), _) => out.run(|o| w.item(o, object))?,
             (None, OutputFormat::Name) => out.run(|o| o.write_all(name_line(object).as_bytes()))?,
-            (None, _) => rows.push(table::row(
-                &d,
-                object,
-                kv.value.len(),
-                kv.mod_revision,
-                view.now,
-                view.all_namespaces,
-                wide,
-            )),
+            (None, _) => rows.push(view.row(&d, object, &kv)),
         }
         if out.closed() {
             return Err(Error::general("output closed"));
