@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::apply::kept_alive;
 use super::*;
 use crate::inspect::{Finding, Fix, LeaseInfo, Severity, ValueStats};
 
