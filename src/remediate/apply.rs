@@ -14,7 +14,7 @@ use crate::inspect::EtcdOp;
 use crate::{Error, Result};
 
 /// Operations per delete txn (etcd's `--max-txn-ops` default is 128).
-const BATCH: usize = 100;
+pub(super) const BATCH: usize = 100;
 
 /// What happened to one step.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -330,17 +330,17 @@ async fn revoke(
 }
 
 /// A lease as `LeaseTimeToLive` (with keys) answered just before its revoke.
-struct Reread<'a> {
+pub(super) struct Reread<'a> {
     /// Its attached keys now, sorted.
-    keys: &'a [String],
-    granted_ttl: i64,
+    pub(super) keys: &'a [String],
+    pub(super) granted_ttl: i64,
     /// Seconds left.
-    ttl: i64,
+    pub(super) ttl: i64,
 }
 
 /// Why a re-read lease must not be revoked: its keys are no longer those inspected, or it was
 /// granted or renewed less than `min_age` ago.
-fn refuse_after_reread(
+pub(super) fn refuse_after_reread(
     expected_keys: &[String],
     now: &Reread,
     min_age: Duration,
@@ -377,7 +377,7 @@ pub(super) fn kept_alive(first_ttl: i64, second_ttl: i64) -> Option<String> {
 
 /// The batches of keys deleted before revoking a lease with these keys: none up to
 /// [`DRAIN_ABOVE`] keys (the revoke takes them), else all of them, [`BATCH`] at a time.
-fn drain_batches(keys: &[String]) -> std::slice::Chunks<'_, String> {
+pub(super) fn drain_batches(keys: &[String]) -> std::slice::Chunks<'_, String> {
     let drained = if keys.len() > DRAIN_ABOVE { keys } else { &[] };
     drained.chunks(BATCH)
 }
