@@ -1,7 +1,8 @@
 //! The connection layer every live command shares (`snapshot save`, and later `get`, `leases`,
 //! the TUI): etcdctl's flags and `ETCDCTL_*` variables, endpoints tried in turn (the first
 //! healthy member wins and every failure is reported), TLS through rustls, user/password auth,
-//! and timeouts.
+//! and timeouts. Synchronous callers use [`runtime`] / [`ConnectConfig::connect_blocking`] (and
+//! `LiveSource::connect` for reading); writes go through `crate::remediate::apply_live`.
 //!
 //! How a command gets a client:
 //!
@@ -133,7 +134,23 @@ pub struct Failure {
     pub kind: ErrorKind,
 }
 
+/// The small single-threaded runtime a synchronous command blocks on (every verb uses this one).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))
+}
+
 impl ConnectConfig {
+    /// [`connect`](Self::connect) for synchronous callers: a fresh [`runtime`] and the first
+    /// healthy member, connected on it.
+    pub fn connect_blocking(&self) -> Result<(tokio::runtime::Runtime, Connected)> {
+        let runtime = runtime()?;
+        let conn = runtime.block_on(self.connect())?;
+        Ok((runtime, conn))
+    }
+
     /// Connects to the first healthy endpoint (in `--endpoints` order). Fails with exit 2 naming
     /// every endpoint tried and why, or exit 3 when the server rejects the credentials.
     pub async fn connect(&self) -> Result<Connected> {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use etcd_client::{Client, LeaseGrantOptions, PutOptions, Txn, TxnOp};
-use revkeeper::inspect::remediate::{self, ApplyOptions};
 use revkeeper::inspect::{LeaseClass, Options, Report, inspect};
+use revkeeper::remediate::{self, ApplyOptions};
 use revkeeper::source::{KeyRange, KeyRecord, RangeQuery, Source};
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_harness::Member;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::source_args::SourceArgs;
 use crate::connect::parse_duration;
-use crate::inspect::remediate::{self, ApplyOptions, Plan};
 use crate::inspect::{self, Finding, Now, Options, Report};
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table, with_stdout};
+use crate::remediate::{self, ApplyOptions, Plan};
 use crate::{Error, Result};
 
 /// How to read and judge the data (shared by `leases` and `stale`).
@@ -304,10 +304,7 @@ pub fn execute(
         };
     }
     let config = inspect.source.connect.resolve()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::connect::runtime()?;
     if let Some(dir) = &apply.snapshot_first {
         let opts = crate::backup::save::SaveOptions {
             target: crate::backup::save::Target::Dir {
@@ -324,16 +321,12 @@ pub fn execute(
         let saved = crate::backup::save::commit(fetched, &opts)?;
         crate::backup::save::log_saved(&saved);
     }
-    let outcomes = runtime.block_on(async {
-        let mut conn = config.connect().await?;
-        let opts = ApplyOptions {
-            audit_log: apply.audit_log.clone(),
-            min_lease_age: apply.min_age,
-            endpoint: conn.endpoint.clone(),
-            ..ApplyOptions::default()
-        };
-        remediate::apply(&mut conn.client, plan, &opts).await
-    })?;
+    let opts = ApplyOptions {
+        audit_log: apply.audit_log.clone(),
+        min_lease_age: apply.min_age,
+        ..ApplyOptions::default()
+    };
+    let outcomes = remediate::apply_live(&runtime, &config, plan, opts)?;
     let failed = outcomes.iter().filter(|o| !o.ok()).count();
     if json {
         print_json(&plan_json(plan, true, Some(&outcomes)))?;

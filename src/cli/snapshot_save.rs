@@ -140,10 +140,7 @@ fn save(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<Saved> {
     let opts = options(args, log_format)?;
     save::check_target(&opts)?;
     let config = args.connect.resolve()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
+    let rt = crate::connect::runtime()?;
     let fetched = rt.block_on(async {
         tokio::select! {
             r = save::fetch(&config, &opts) => r,

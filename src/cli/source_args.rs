@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 
-use crate::connect::{ConnectArgs, DEFAULT_COMMAND_TIMEOUT};
+use crate::Result;
+use crate::connect::ConnectArgs;
 use crate::source::{LiveSource, SnapshotSource, Source};
-use crate::{Error, Result};
 
 #[derive(Debug)]
 pub struct SourceArgs {
@@ -100,17 +100,6 @@ impl SourceArgs {
             return Ok(Box::new(SnapshotSource::open_for_reading(path)?));
         }
         let config = self.connect.resolve()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
-        let conn = runtime.block_on(config.connect())?;
-        let timeout = config.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
-        Ok(Box::new(LiveSource::new(
-            runtime,
-            conn.client,
-            conn.endpoint,
-            timeout,
-        )))
+        Ok(Box::new(LiveSource::connect(&config)?))
     }
 }

@@ -7,8 +7,9 @@ use super::leases::{
     ApplyArgs, InspectArgs, check_apply_target, execute, print_findings, print_header,
 };
 use crate::connect::parse_duration;
-use crate::inspect::{self, Finding, remediate};
+use crate::inspect::{self, Finding};
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json};
+use crate::remediate;
 use crate::{Error, Result};
 
 /// Find stale resources and leaked leases (every check, or those named by --check)

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use revkeeper_ui::{Options, Theme};
 
 use super::source_args::SourceArgs;
-use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT};
 use crate::decode::DecodeOptions;
 use crate::source::{LiveSource, SnapshotSource};
 use crate::tui::{CoreBackend, Opened, Settings, Writer};
@@ -53,7 +52,7 @@ pub fn run(args: TuiArgs) -> Result<()> {
         (Some(path), _) => Opened::Snapshot(SnapshotSource::open(path)?),
         (None, true) => {
             let config = args.source.connect.resolve()?;
-            let live = open_live(&config)?;
+            let live = LiveSource::connect(&config)?;
             if let (Some(log), false) = (&args.audit_log, args.readonly) {
                 writer = Some(Writer {
                     config,
@@ -79,23 +78,6 @@ pub fn run(args: TuiArgs) -> Result<()> {
         timings: timings_recorder(started.elapsed()),
     };
     revkeeper_ui::run(backend, options).map_err(Error::general)
-}
-
-/// A live source on the first healthy endpoint (as `SourceArgs::open`, but from a config the
-/// writer shares, so a password is asked for once).
-fn open_live(config: &ConnectConfig) -> Result<LiveSource> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
-    let conn = runtime.block_on(config.connect())?;
-    let timeout = config.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
-    Ok(LiveSource::new(
-        runtime,
-        conn.client,
-        conn.endpoint,
-        timeout,
-    ))
 }
 
 fn open_sample(path: &Path) -> Result<SnapshotSource> {

@@ -16,14 +16,14 @@
 //! ```
 //!
 //! Check ids are stable (scripts and alerts use them); the ones of the reference fixture's
-//! `truth.json` are used for the classes it defines. Remediation lives in [`remediate`].
+//! `truth.json` are used for the classes it defines. This module only reads; remediation (the writes)
+//! lives in `crate::remediate`.
 
 pub mod clock;
 mod detect;
 pub mod facts;
 pub mod index;
 mod leases;
-pub mod remediate;
 
 use serde::{Serialize, Serializer};
 

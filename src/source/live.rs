@@ -11,7 +11,7 @@ use super::{
     AlarmRecord, ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview,
     RangeQuery, Source,
 };
-use crate::connect::rpc_error;
+use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT, rpc_error};
 use crate::{Error, ErrorKind, Result};
 
 /// Large prefixes are read in pages at one pinned revision, so a million-key cluster never
@@ -45,6 +45,19 @@ impl LiveSource {
             endpoint,
             command_timeout,
         }
+    }
+
+    /// Connects to the first healthy member of `config` (the one way every verb opens a live
+    /// cluster for reading).
+    pub fn connect(config: &ConnectConfig) -> Result<LiveSource> {
+        let (runtime, conn) = config.connect_blocking()?;
+        let timeout = config.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT);
+        Ok(LiveSource::new(
+            runtime,
+            conn.client,
+            conn.endpoint,
+            timeout,
+        ))
     }
 
     fn block<T>(

@@ -1,5 +1,6 @@
 //! The Leases and Stale views' data from the inspector (`crate::inspect`), and deletes through
-//! its remediation path (txn guarded by mod_revision and lease, audit log).
+//! `crate::remediate::apply_live`, the path `stale fix --apply` takes (txn guarded by
+//! mod_revision and lease, same audit log).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,8 +10,8 @@ use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{DeleteTarget, Finding, Findings, LeaseReport, LeaseRow, Severity};
 
 use crate::connect::ConnectConfig;
-use crate::inspect::remediate::{self, ApplyOptions, Plan, Step};
 use crate::inspect::{self, EtcdOp, Options, Report};
+use crate::remediate::{self, ApplyOptions, Plan, Step};
 use crate::source::Source;
 use crate::{Error, Result};
 
@@ -152,19 +153,12 @@ impl Writer {
                 refused: None,
             }],
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::general(format!("cannot start the async runtime: {e}")))?;
-        let outcomes = runtime.block_on(async {
-            let mut conn = self.config.connect().await?;
-            let opts = ApplyOptions {
-                audit_log: Some(self.audit_log.clone()),
-                endpoint: conn.endpoint.clone(),
-                ..ApplyOptions::default()
-            };
-            remediate::apply(&mut conn.client, &plan, &opts).await
-        })?;
+        let runtime = crate::connect::runtime()?;
+        let opts = ApplyOptions {
+            audit_log: Some(self.audit_log.clone()),
+            ..ApplyOptions::default()
+        };
+        let outcomes = remediate::apply_live(&runtime, &self.config, &plan, opts)?;
         let o = outcomes
             .first()
             .ok_or_else(|| Error::general("the delete was not attempted"))?;

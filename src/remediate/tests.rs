@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::apply::{BATCH, Reread, drain_batches, kept_alive, refuse_after_reread};
 use super::*;
-use crate::inspect::{Finding, Fix, LeaseInfo, Severity, ValueStats};
+use crate::inspect::{EtcdOp, Finding, Fix, LeaseClass, LeaseInfo, Report, Severity, ValueStats};
 
 const EVENT_LEASE: i64 = 0x1000_0000_0000_0001;
 const ALIVE_LEASE: i64 = 0x1000_0000_0000_0002;

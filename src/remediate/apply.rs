@@ -1,16 +1,6 @@
-//! Safe remediation (spec §6): a [`Plan`] of etcd operations taken from a [`Report`], printed as
-//! a dry run, or applied to a live cluster:
-//!
-//! * key deletes are `Txn(If ModRevision(k)==seen ∧ Lease(k)==seen Then Delete k)`, in batches;
-//!   a failed batch is retried key by key so every key gets its own verdict, and a key that
-//!   changed since the inspection is kept and reported (never retried blindly);
-//! * a lease is revoked only after re-reading it (`LeaseTimeToLive` with keys): refused when its
-//!   keys changed, when it is foreign or kept alive, or when it is young enough to be the lease
-//!   kube-apiserver is attaching Events to right now; leases with many keys are drained first;
-//! * nothing here puts a key or grants a lease, so it works under a NOSPACE alarm;
-//! * every step is written to the audit log (JSON lines) before (intent) and after (result).
+//! Applying a [`Plan`] to a live cluster: deletes as mod_revision+lease-guarded txns, revokes
+//! after a re-read, every step written to the audit log (JSON lines) before and after.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,134 +9,12 @@ use etcd_client::{Client, Compare, CompareOp, DeleteOptions, LeaseTimeToLiveOpti
 use serde_json::json;
 use sha2::Digest;
 
-use super::{EtcdOp, LeaseClass, Report};
+use super::plan::{DRAIN_ABOVE, Plan, Step};
+use crate::inspect::EtcdOp;
 use crate::{Error, Result};
 
 /// Operations per delete txn (etcd's `--max-txn-ops` default is 128).
-const BATCH: usize = 100;
-
-/// One planned operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub op: EtcdOp,
-    /// The findings that asked for it.
-    pub checks: Vec<&'static str>,
-    /// Set when the plan already knows this step must not run (foreign or kept-alive lease).
-    pub refused: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Plan {
-    pub steps: Vec<Step>,
-}
-
-/// The etcd operations of the findings whose check is in `checks` (all when empty): deletes
-/// first, then revokes; a key is deleted once even when several findings name it.
-pub fn plan_fix(report: &Report, checks: &[String]) -> Plan {
-    let mut deletes: Vec<Step> = Vec::new();
-    let mut revokes: Vec<Step> = Vec::new();
-    for f in &report.findings {
-        if !checks.is_empty() && !checks.iter().any(|c| c == f.check) {
-            continue;
-        }
-        for op in &f.fix.etcd {
-            let list = match op {
-                EtcdOp::Delete { .. } => &mut deletes,
-                EtcdOp::Revoke { .. } => &mut revokes,
-            };
-            match list.iter_mut().find(|s| s.op == *op) {
-                Some(s) if !s.checks.contains(&f.check) => s.checks.push(f.check),
-                Some(_) => {}
-                None => list.push(Step {
-                    op: op.clone(),
-                    checks: vec![f.check],
-                    refused: None,
-                }),
-            }
-        }
-    }
-    let deleted: HashSet<&str> = deletes
-        .iter()
-        .filter_map(|s| match &s.op {
-            EtcdOp::Delete { key, .. } => Some(key.as_str()),
-            _ => None,
-        })
-        .collect();
-    for s in &mut revokes {
-        if let EtcdOp::Revoke { lease, keys } = &mut s.op {
-            keys.retain(|k| !deleted.contains(k.as_str()));
-            s.refused = revoke_refusal(report, *lease);
-        }
-    }
-    deletes.extend(revokes);
-    Plan { steps: deletes }
-}
-
-/// Revokes of the leases `ids` as inspected in `report`.
-pub fn plan_revoke(report: &Report, ids: &[i64]) -> Result<Plan> {
-    let mut steps = Vec::new();
-    for &id in ids {
-        let info = report.leases.iter().find(|l| l.id == id).ok_or_else(|| {
-            Error::invalid(format!(
-                "lease {id:016x} not found (check `revkeeper leases`)"
-            ))
-        })?;
-        steps.push(Step {
-            op: EtcdOp::Revoke {
-                lease: id,
-                keys: info.keys.clone(),
-            },
-            checks: info.findings.clone(),
-            refused: revoke_refusal(report, id),
-        });
-    }
-    Ok(Plan { steps })
-}
-
-fn revoke_refusal(report: &Report, id: i64) -> Option<String> {
-    let info = report.leases.iter().find(|l| l.id == id)?;
-    if info.findings.contains(&"lease-kept-alive") {
-        return Some("a client keeps this lease alive: it is in use".into());
-    }
-    if info.class == LeaseClass::Foreign {
-        return Some("foreign lease (not granted by kube-apiserver): find its owner; revkeeper never revokes these".into());
-    }
-    None
-}
-
-/// The dry run: one line per operation, exactly what `--apply` would send.
-pub fn describe(plan: &Plan) -> Vec<String> {
-    plan.steps
-        .iter()
-        .map(|s| {
-            let what = match &s.op {
-                EtcdOp::Delete {
-                    key,
-                    mod_revision,
-                    lease,
-                } => format!(
-                    "txn: if mod_revision({key}) == {mod_revision} and lease({key}) == {lease:016x} then delete {key}"
-                ),
-                EtcdOp::Revoke { lease, keys } => format!(
-                    "lease revoke {lease:016x} (after re-checking it; {} attached keys go with it{})",
-                    keys.len(),
-                    if keys.len() > DRAIN_ABOVE {
-                        ", drained in batches first"
-                    } else {
-                        ""
-                    }
-                ),
-            };
-            match &s.refused {
-                Some(r) => format!("REFUSED {what}: {r}"),
-                None => format!("{what}   [{}]", s.checks.join(",")),
-            }
-        })
-        .collect()
-}
-
-/// Leases with more keys than this are drained in batches before the revoke.
-const DRAIN_ABOVE: usize = 1000;
+pub(super) const BATCH: usize = 100;
 
 /// What happened to one step.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -462,17 +330,17 @@ async fn revoke(
 }
 
 /// A lease as `LeaseTimeToLive` (with keys) answered just before its revoke.
-struct Reread<'a> {
+pub(super) struct Reread<'a> {
     /// Its attached keys now, sorted.
-    keys: &'a [String],
-    granted_ttl: i64,
+    pub(super) keys: &'a [String],
+    pub(super) granted_ttl: i64,
     /// Seconds left.
-    ttl: i64,
+    pub(super) ttl: i64,
 }
 
 /// Why a re-read lease must not be revoked: its keys are no longer those inspected, or it was
 /// granted or renewed less than `min_age` ago.
-fn refuse_after_reread(
+pub(super) fn refuse_after_reread(
     expected_keys: &[String],
     now: &Reread,
     min_age: Duration,
@@ -499,7 +367,7 @@ fn refuse_after_reread(
 
 /// Why two polls at least a second apart say a client keeps the lease alive: an untouched lease
 /// has lost at least a second of its remaining TTL.
-fn kept_alive(first_ttl: i64, second_ttl: i64) -> Option<String> {
+pub(super) fn kept_alive(first_ttl: i64, second_ttl: i64) -> Option<String> {
     (second_ttl >= first_ttl).then(|| {
         format!(
             "remaining TTL {first_ttl}s, then {second_ttl}s a moment later: a client keeps it alive"
@@ -509,10 +377,25 @@ fn kept_alive(first_ttl: i64, second_ttl: i64) -> Option<String> {
 
 /// The batches of keys deleted before revoking a lease with these keys: none up to
 /// [`DRAIN_ABOVE`] keys (the revoke takes them), else all of them, [`BATCH`] at a time.
-fn drain_batches(keys: &[String]) -> std::slice::Chunks<'_, String> {
+pub(super) fn drain_batches(keys: &[String]) -> std::slice::Chunks<'_, String> {
     let drained = if keys.len() > DRAIN_ABOVE { keys } else { &[] };
     drained.chunks(BATCH)
 }
 
-#[cfg(test)]
-mod tests;
+/// Connects with `config` and applies `plan` there: the one write path of `stale fix --apply`,
+/// `leases revoke --apply` and the TUI's delete. `opts.endpoint` is set to the member used.
+pub fn apply_live(
+    runtime: &tokio::runtime::Runtime,
+    config: &crate::connect::ConnectConfig,
+    plan: &Plan,
+    opts: ApplyOptions,
+) -> Result<Vec<Outcome>> {
+    runtime.block_on(async {
+        let mut conn = config.connect().await?;
+        let opts = ApplyOptions {
+            endpoint: conn.endpoint.clone(),
+            ..opts
+        };
+        apply(&mut conn.client, plan, &opts).await
+    })
+}
