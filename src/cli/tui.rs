@@ -12,7 +12,7 @@ use super::source_args::SourceArgs;
 use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT};
 use crate::decode::DecodeOptions;
 use crate::source::{LiveSource, SnapshotSource};
-use crate::tui::{CoreBackend, Opened, Settings, Writer};
+use crate::tui_backend::{CoreBackend, Opened, Settings, Writer};
 use crate::{Error, Result};
 
 /// The bundled sample, found through the source tree this binary was built from.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use revkeeper_formats::k8s::resources;
 
 use super::facts::{KindFacts, ValueState};
-use super::index::{Entry, Index};
+use super::index::{InspectIndex, ObjectEntry};
 use super::{EtcdOp, Finding, Fix, Severity};
 use crate::source::LeaseRecord;
 
@@ -214,7 +214,7 @@ pub(super) fn severity(check: &str) -> Severity {
 }
 
 pub(super) struct Ctx<'a> {
-    pub index: &'a Index,
+    pub index: &'a InspectIndex,
     pub now: i64,
     pub event_ttl: i64,
 }
@@ -239,7 +239,7 @@ pub(super) fn finding(
     }
 }
 
-pub(super) fn delete_op(e: &Entry) -> EtcdOp {
+pub(super) fn delete_op(e: &ObjectEntry) -> EtcdOp {
     EtcdOp::Delete {
         key: e.key.to_string(),
         mod_revision: e.mod_revision,
@@ -247,14 +247,14 @@ pub(super) fn delete_op(e: &Entry) -> EtcdOp {
     }
 }
 
-fn etcd_delete(e: &Entry) -> Fix {
+fn etcd_delete(e: &ObjectEntry) -> Fix {
     Fix {
         etcd: vec![delete_op(e)],
         ..Fix::default()
     }
 }
 
-fn kubectl(verb: &str, e: &Entry, ctx: &Ctx, extra: &str) -> Option<String> {
+fn kubectl(verb: &str, e: &ObjectEntry, ctx: &Ctx, extra: &str) -> Option<String> {
     let k = e.object_key(&ctx.index.prefix)?;
     let ns = k.namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
     Some(format!(
@@ -264,7 +264,7 @@ fn kubectl(verb: &str, e: &Entry, ctx: &Ctx, extra: &str) -> Option<String> {
     ))
 }
 
-fn api_and_etcd(e: &Entry, ctx: &Ctx, verb: &str, extra: &str) -> Fix {
+fn api_and_etcd(e: &ObjectEntry, ctx: &Ctx, verb: &str, extra: &str) -> Fix {
     Fix {
         kubectl: kubectl(verb, e, ctx, extra),
         etcd: vec![delete_op(e)],
@@ -272,7 +272,7 @@ fn api_and_etcd(e: &Entry, ctx: &Ctx, verb: &str, extra: &str) -> Fix {
     }
 }
 
-fn encrypted_note(e: &Entry) -> &'static str {
+fn encrypted_note(e: &ObjectEntry) -> &'static str {
     if matches!(e.state, ValueState::Encrypted { .. }) {
         " (value encrypted: judged from the key)"
     } else {
@@ -302,8 +302,8 @@ pub(super) fn run(ctx: &Ctx, leases: &[LeaseRecord]) -> Vec<Finding> {
     let index = ctx.index;
     let known: HashSet<i64> = leases.iter().map(|l| l.id).collect();
     let mut per_ns: HashMap<&str, usize> = HashMap::new();
-    let mut helm: BTreeMap<(&str, &str), Vec<(u64, &Entry)>> = BTreeMap::new();
-    let mut idle_rs: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    let mut helm: BTreeMap<(&str, &str), Vec<(u64, &ObjectEntry)>> = BTreeMap::new();
+    let mut idle_rs: HashMap<&str, Vec<&ObjectEntry>> = HashMap::new();
     let mut namespace_exists: HashMap<&str, bool> = HashMap::new();
     for e in &index.entries {
         let Some(k) = e.object_key(&index.prefix) else {
@@ -377,7 +377,7 @@ fn dedupe(mut out: Vec<Finding>) -> Vec<Finding> {
 /// Checks that need only the key and its lease.
 fn by_key(
     ctx: &Ctx,
-    e: &Entry,
+    e: &ObjectEntry,
     k: &revkeeper_formats::k8s::key::ObjectKey,
     ns_missing: bool,
     out: &mut Vec<Finding>,
@@ -502,7 +502,7 @@ fn helm_revision(name: &str) -> Option<(&str, u64)> {
 /// Checks that read decoded facts.
 fn by_facts(
     ctx: &Ctx,
-    e: &Entry,
+    e: &ObjectEntry,
     k: &revkeeper_formats::k8s::key::ObjectKey,
     out: &mut Vec<Finding>,
 ) {
@@ -750,7 +750,7 @@ fn by_facts(
 /// ownerReferences resolved by apiVersion + kind (built-ins, then CRDs in the data).
 fn owners(
     ctx: &Ctx,
-    e: &Entry,
+    e: &ObjectEntry,
     k: &revkeeper_formats::k8s::key::ObjectKey,
     out: &mut Vec<Finding>,
 ) {
@@ -826,7 +826,7 @@ fn namespaces(ctx: &Ctx, per_ns: &HashMap<&str, usize>, out: &mut Vec<Finding>) 
     }
 }
 
-fn helm_history(helm: &BTreeMap<(&str, &str), Vec<(u64, &Entry)>>, out: &mut Vec<Finding>) {
+fn helm_history(helm: &BTreeMap<(&str, &str), Vec<(u64, &ObjectEntry)>>, out: &mut Vec<Finding>) {
     const KEEP: usize = 10;
     for ((ns, rel), revs) in helm {
         if revs.len() <= KEEP {
@@ -865,7 +865,7 @@ fn helm_history(helm: &BTreeMap<(&str, &str), Vec<(u64, &Entry)>>, out: &mut Vec
     }
 }
 
-fn old_replicasets(ctx: &Ctx, idle: &HashMap<&str, Vec<&Entry>>, out: &mut Vec<Finding>) {
+fn old_replicasets(ctx: &Ctx, idle: &HashMap<&str, Vec<&ObjectEntry>>, out: &mut Vec<Finding>) {
     let mut limits: HashMap<&str, i64> = HashMap::new();
     for e in &ctx.index.entries {
         if let (KindFacts::Deployment { history_limit }, Some(uid)) = (&e.facts.kind, &e.facts.uid)
@@ -923,7 +923,7 @@ mod tests {
     fn old_replicasets_with_limit(limit: i64) -> Vec<String> {
         use crate::inspect::facts::ValueState;
         use serde_json::json;
-        let mut index = crate::inspect::index::Index::new("/registry");
+        let mut index = crate::inspect::index::InspectIndex::new("/registry");
         let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "default", "uid": "d-1"},
             "spec": {"revisionHistoryLimit": limit}});
@@ -955,7 +955,7 @@ mod tests {
             poll_interval: std::time::Duration::ZERO,
             ..Default::default()
         };
-        crate::inspect::analyze(&index, &[], None, false, &opts)
+        crate::inspect::run_detectors(&index, &[], None, false, &opts)
             .findings
             .into_iter()
             .filter(|f| f.check == "replicaset-old")
