@@ -168,7 +168,7 @@ fn sample_leases_list_classes_and_attached_keys() {
     );
     let s = ui.keys(&format!("/{events_lease:x}\n\n"));
     assert!(
-        s.contains(&format!("Lease({events_lease:x})[{attached}]")),
+        s.contains(&format!("Lease({events_lease:016x})[{attached}]")),
         "{s}"
     );
     let s = ui.keys("\n");

@@ -167,7 +167,7 @@ pub struct Report {
 }
 
 fn lease_hex<S: Serializer>(id: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{id:016x}"))
+    s.serialize_str(&revkeeper_formats::etcd::lease::id_hex(*id))
 }
 
 fn opt_lease_hex<S: Serializer>(id: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
