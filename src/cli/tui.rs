@@ -103,16 +103,6 @@ fn open_sample() -> Result<SnapshotSource> {
     SnapshotSource::from_bytes(SAMPLE.to_vec(), "bundled sample")
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_embedded_sample_opens() {
-        let source = super::open_sample().expect("the bundled sample opens");
-        assert_eq!(source.path().to_str(), Some("bundled sample"));
-        assert!(source.db().page_size() > 0);
-    }
-}
-
 /// Whether the user named endpoints (flag or `ETCDCTL_ENDPOINTS`), rather than clap's default.
 fn endpoints_given() -> bool {
     std::env::var_os("ETCDCTL_ENDPOINTS").is_some()
@@ -139,4 +129,14 @@ fn timings_recorder(before_ui: Duration) -> Option<revkeeper_ui::Timings> {
         };
         let _ = writeln!(file, "{what} {:.3}", d.as_secs_f64() * 1000.0);
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_sample_opens() {
+        let source = super::open_sample().expect("the bundled sample opens");
+        assert_eq!(source.path().to_str(), Some("bundled sample"));
+        assert!(source.db().page_size() > 0);
+    }
 }
