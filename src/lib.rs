@@ -16,6 +16,6 @@ pub mod restore;
 pub mod snapshot;
 pub mod source;
 pub mod timefmt;
-pub mod tui;
+pub mod tui_backend;
 
 pub use error::{Error, ErrorKind, Result};

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use revkeeper::inspect::facts::ValueState;
-use revkeeper::inspect::index::Index;
-use revkeeper::inspect::{Now, Options, Report, analyze, inspect};
+use revkeeper::inspect::index::InspectIndex;
+use revkeeper::inspect::{Now, Options, Report, inspect, run_detectors};
 use revkeeper::source::{LeaseRecord, SnapshotSource};
 use revkeeper_formats::k8s::Keyring;
 use serde_json::Value;
@@ -107,7 +107,7 @@ fn detectors_match_truth_on_decoded_objects() {
     };
     let truth = truth(&dir);
     let text = std::fs::read_to_string(dir.join("objects.jsonl")).unwrap();
-    let mut index = Index::new("/registry");
+    let mut index = InspectIndex::new("/registry");
     for line in text.lines() {
         let o: Value = serde_json::from_str(line).unwrap();
         let object = o.get("object").filter(|v| !v.is_null());
@@ -136,7 +136,7 @@ fn detectors_match_truth_on_decoded_objects() {
             remaining_ttl: None,
         })
         .collect();
-    let report = analyze(&index, &leases, None, false, &estimate_now());
+    let report = run_detectors(&index, &leases, None, false, &estimate_now());
     let t = time::OffsetDateTime::parse(
         truth["snapshot_time"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,

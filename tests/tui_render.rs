@@ -1,4 +1,4 @@
-//! The TUI through the real adapter (`revkeeper::tui::CoreBackend`): the bundled sample
+//! The TUI through the real adapter (`revkeeper::tui_backend::CoreBackend`): the bundled sample
 //! snapshot, and a real etcd with a backup directory made by `snapshot save`. Screens are drawn
 //! with ratatui's TestBackend; expected numbers come from the sources themselves.
 
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use revkeeper::inspect::{Options, inspect};
 use revkeeper::source::{KeyRange, RangeQuery, SnapshotSource, Source};
-use revkeeper::tui::{CoreBackend, Opened, Settings};
+use revkeeper::tui_backend::{CoreBackend, Opened, Settings};
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_harness::Member;
 use revkeeper_ui::ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -168,7 +168,7 @@ fn sample_leases_list_classes_and_attached_keys() {
     );
     let s = ui.keys(&format!("/{events_lease:x}\n\n"));
     assert!(
-        s.contains(&format!("Lease({events_lease:x})[{attached}]")),
+        s.contains(&format!("Lease({events_lease:016x})[{attached}]")),
         "{s}"
     );
     let s = ui.keys("\n");
@@ -439,7 +439,7 @@ fn live_delete_asks_then_deletes_through_the_guarded_txn_and_audits() {
         .connect
         .resolve()
         .unwrap();
-    let writer = revkeeper::tui::Writer {
+    let writer = revkeeper::tui_backend::Writer {
         config,
         audit_log: audit.clone(),
     };

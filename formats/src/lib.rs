@@ -8,3 +8,4 @@
 pub mod bbolt;
 pub mod etcd;
 pub mod k8s;
+pub mod units;

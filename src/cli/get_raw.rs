@@ -82,7 +82,7 @@ pub fn lease_hex(lease: i64) -> String {
     if lease == 0 {
         "-".into()
     } else {
-        format!("{:016x}", lease)
+        revkeeper_formats::etcd::lease::id_hex(lease)
     }
 }
 

@@ -2,7 +2,7 @@
 //! opens the sample snapshot bundled with the source tree, so it works on a fresh checkout.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,11 +11,11 @@ use revkeeper_ui::{Options, Theme};
 use super::source_args::SourceArgs;
 use crate::decode::DecodeOptions;
 use crate::source::{LiveSource, SnapshotSource};
-use crate::tui::{CoreBackend, Opened, Settings, Writer};
+use crate::tui_backend::{CoreBackend, Opened, Settings, Writer};
 use crate::{Error, Result};
 
-/// The bundled sample, found through the source tree this binary was built from.
-const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+/// The sample snapshot, embedded in the binary so it works anywhere.
+const SAMPLE: &[u8] = include_bytes!("../../testdata/sample.db");
 
 /// Browse a live cluster (--endpoints …) or a snapshot (--snapshot FILE); with neither, the
 /// bundled sample snapshot
@@ -61,7 +61,7 @@ pub fn run(args: TuiArgs) -> Result<()> {
             }
             Opened::Live(Box::new(live))
         }
-        (None, false) => Opened::Snapshot(open_sample(Path::new(SAMPLE))?),
+        (None, false) => Opened::Snapshot(open_sample()?),
     };
     let live = matches!(opened, Opened::Live(_));
     let settings = Settings {
@@ -80,14 +80,9 @@ pub fn run(args: TuiArgs) -> Result<()> {
     revkeeper_ui::run(backend, options).map_err(Error::general)
 }
 
-fn open_sample(path: &Path) -> Result<SnapshotSource> {
-    if !path.exists() {
-        return Err(Error::invalid(format!(
-            "no source given and the bundled sample {} is missing (it ships in the source tree this binary was built from); pass --snapshot FILE or --endpoints URLS",
-            path.display()
-        )));
-    }
-    SnapshotSource::open(path)
+/// Opens the sample embedded in the binary.
+fn open_sample() -> Result<SnapshotSource> {
+    SnapshotSource::from_bytes(SAMPLE.to_vec(), "bundled sample")
 }
 
 /// Whether the user named endpoints (flag or `ETCDCTL_ENDPOINTS`), rather than clap's default.
@@ -116,4 +111,14 @@ fn timings_recorder(before_ui: Duration) -> Option<revkeeper_ui::Timings> {
         };
         let _ = writeln!(file, "{what} {:.3}", d.as_secs_f64() * 1000.0);
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_sample_opens() {
+        let source = super::open_sample().expect("the bundled sample opens");
+        assert_eq!(source.path().to_str(), Some("bundled sample"));
+        assert!(source.db().page_size() > 0);
+    }
 }

@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::HashSet;
 
 use super::detect::{finding, rfc3339};
-use super::index::{Entry, Index};
+use super::index::{InspectIndex, ObjectEntry};
 use super::{Finding, Fix, Now};
 
 /// How far a timestamp may run ahead before it counts as clock skew (seconds).
@@ -59,7 +59,7 @@ pub fn estimate(mut stamps: Vec<Stamp<'_>>) -> Option<Estimate<'_>> {
 }
 
 /// Which timestamp of an entry is its stamp.
-type StampOf = fn(&Entry) -> Option<i64>;
+type StampOf = fn(&ObjectEntry) -> Option<i64>;
 
 /// "Now" as decided for a report.
 pub struct Clock {
@@ -76,7 +76,7 @@ pub struct Clock {
 /// Decides "now": the given time, the system clock for a live cluster (`Now::Auto`), otherwise
 /// the [`estimate`] from heartbeats (Lease renewTime, Node and Event heartbeats), or from
 /// creationTimestamps when there are none.
-pub fn decide(index: &Index, live: bool, now: Now) -> Clock {
+pub fn decide(index: &InspectIndex, live: bool, now: Now) -> Clock {
     let clock = time::OffsetDateTime::now_utc().unix_timestamp();
     let plain = |now, estimated, basis: &str, judges_skew| Clock {
         now,
@@ -137,7 +137,7 @@ fn basis(what: &str, est: &Estimate) -> String {
 
 /// One `clock-skew` finding per object with a heartbeat or creationTimestamp more than
 /// [`SKEW`] after "now", or whose heartbeat the estimate ignored.
-pub fn skew_findings(index: &Index, clock: &Clock) -> Vec<Finding> {
+pub fn skew_findings(index: &InspectIndex, clock: &Clock) -> Vec<Finding> {
     if !clock.judges_skew {
         return Vec::new();
     }
@@ -185,7 +185,7 @@ pub fn skew_findings(index: &Index, clock: &Clock) -> Vec<Finding> {
     out
 }
 
-fn heartbeat_field(index: &Index, e: &Entry) -> &'static str {
+fn heartbeat_field(index: &InspectIndex, e: &ObjectEntry) -> &'static str {
     match e.object_key(&index.prefix).map(|k| k.resource) {
         Some("leases") => "renewTime",
         Some("minions") => "lastHeartbeatTime",
@@ -256,8 +256,8 @@ mod tests {
         assert_eq!(estimate(Vec::new()), None);
     }
 
-    fn index(objects: &[(&str, serde_json::Value)]) -> Index {
-        let mut index = Index::new("/registry");
+    fn index(objects: &[(&str, serde_json::Value)]) -> InspectIndex {
+        let mut index = InspectIndex::new("/registry");
         for (i, (key, object)) in objects.iter().enumerate() {
             index.add_decoded(
                 key,
@@ -279,7 +279,7 @@ mod tests {
             "/registry/configmaps/default/a",
             serde_json::json!({"metadata": {"name": "a", "namespace": "default"}}),
         )]);
-        for index in [Index::new("/registry"), no_times] {
+        for index in [InspectIndex::new("/registry"), no_times] {
             let clock = decide(&index, false, Now::Auto);
             assert!(clock.now >= before);
             assert!(clock.estimated);

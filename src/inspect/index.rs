@@ -1,4 +1,4 @@
-//! The index built by one pass over the keys: one compact [`Entry`] per key, sorted by key (the
+//! The index built by one pass over the keys: one compact [`ObjectEntry`] per key, sorted by key (the
 //! scan order), so existence checks are binary searches and nothing else is copied.
 
 use std::collections::HashMap;
@@ -7,7 +7,7 @@ use revkeeper_formats::k8s::{self, Keyring, key::ObjectKey};
 
 use super::facts::{self, ObjectFacts, ValueState};
 
-pub struct Entry {
+pub struct ObjectEntry {
     pub key: Box<str>,
     pub lease: i64,
     pub mod_revision: i64,
@@ -16,7 +16,7 @@ pub struct Entry {
     pub facts: ObjectFacts,
 }
 
-impl Entry {
+impl ObjectEntry {
     fn new(
         key: &str,
         value_len: usize,
@@ -24,8 +24,8 @@ impl Entry {
         mod_revision: i64,
         state: ValueState,
         facts: ObjectFacts,
-    ) -> Entry {
-        Entry {
+    ) -> ObjectEntry {
+        ObjectEntry {
             key: key.into(),
             lease,
             mod_revision,
@@ -44,7 +44,7 @@ impl Entry {
         lease: i64,
         mod_revision: i64,
         keyring: &Keyring,
-    ) -> Option<Entry> {
+    ) -> Option<ObjectEntry> {
         let key_str = std::str::from_utf8(key).ok()?;
         let resource = ObjectKey::parse(key, prefix).map(|k| k.resource);
         // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
@@ -53,7 +53,7 @@ impl Entry {
             && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
         {
             let state = ValueState::Object;
-            return Some(Entry::new(
+            return Some(ObjectEntry::new(
                 key_str,
                 value.len(),
                 lease,
@@ -81,7 +81,7 @@ impl Entry {
             ),
         };
         let facts = object_facts(prefix, key, object.as_ref());
-        Some(Entry::new(
+        Some(ObjectEntry::new(
             key_str,
             value.len(),
             lease,
@@ -104,18 +104,18 @@ pub struct CrdInfo {
     pub namespaced: bool,
 }
 
-pub struct Index {
+pub struct InspectIndex {
     pub prefix: String,
-    pub entries: Vec<Entry>,
+    pub entries: Vec<ObjectEntry>,
     /// (group, kind) → the CRD's plural and scope.
     pub crds: HashMap<(Box<str>, Box<str>), CrdInfo>,
     /// Keys that were not valid UTF-8 (counted, not indexed).
     pub skipped_keys: u64,
 }
 
-impl Index {
-    pub fn new(prefix: &str) -> Index {
-        Index {
+impl InspectIndex {
+    pub fn new(prefix: &str) -> InspectIndex {
+        InspectIndex {
             prefix: prefix.trim_end_matches('/').to_string(),
             entries: Vec::new(),
             crds: HashMap::new(),
@@ -132,7 +132,7 @@ impl Index {
         mod_revision: i64,
         keyring: &Keyring,
     ) {
-        match Entry::decode(&self.prefix, key, value, lease, mod_revision, keyring) {
+        match ObjectEntry::decode(&self.prefix, key, value, lease, mod_revision, keyring) {
             Some(e) => self.push(e),
             None => self.skipped_keys += 1,
         }
@@ -149,7 +149,7 @@ impl Index {
         object: Option<&serde_json::Value>,
     ) {
         let facts = object_facts(&self.prefix, key.as_bytes(), object);
-        self.push(Entry::new(
+        self.push(ObjectEntry::new(
             key,
             value_len,
             lease,
@@ -159,16 +159,16 @@ impl Index {
         ));
     }
 
-    /// Adds an entry made by [`Entry::decode`] (possibly on another thread), or counts a key
+    /// Adds an entry made by [`ObjectEntry::decode`] (possibly on another thread), or counts a key
     /// that was not valid UTF-8 (`None`). Keys must come in sorted order.
-    pub fn push_decoded(&mut self, entry: Option<Entry>) {
+    pub fn push_decoded(&mut self, entry: Option<ObjectEntry>) {
         match entry {
             Some(e) => self.push(e),
             None => self.skipped_keys += 1,
         }
     }
 
-    fn push(&mut self, entry: Entry) {
+    fn push(&mut self, entry: ObjectEntry) {
         if let facts::KindFacts::Crd {
             group,
             kind,
@@ -194,7 +194,7 @@ impl Index {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Entry> {
+    pub fn get(&self, key: &str) -> Option<&ObjectEntry> {
         self.entries
             .binary_search_by(|e| (*e.key).cmp(key))
             .ok()
@@ -202,7 +202,7 @@ impl Index {
     }
 
     /// The object of etcd resource `resource` named `ns/name` (or `name` when cluster-scoped).
-    pub fn object(&self, resource: &str, ns: Option<&str>, name: &str) -> Option<&Entry> {
+    pub fn object(&self, resource: &str, ns: Option<&str>, name: &str) -> Option<&ObjectEntry> {
         self.get(&k8s::key::object_key(&self.prefix, resource, ns, name))
     }
 

@@ -167,7 +167,7 @@ pub struct Report {
 }
 
 fn lease_hex<S: Serializer>(id: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{id:016x}"))
+    s.serialize_str(&revkeeper_formats::etcd::lease::id_hex(*id))
 }
 
 fn opt_lease_hex<S: Serializer>(id: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -192,7 +192,7 @@ pub fn parse_lease_id(text: &str) -> Result<i64> {
 pub fn inspect(source: &dyn Source, keyring: &Keyring, opts: &Options) -> Result<Report> {
     let overview = source.overview()?;
     let live = !overview.description.starts_with("snapshot");
-    let mut index = index::Index::new(&opts.prefix);
+    let mut index = index::InspectIndex::new(&opts.prefix);
     scan_into(source, keyring, opts, &mut index)?;
     index.finish();
     let first_poll = source.leases()?;
@@ -202,7 +202,7 @@ pub fn inspect(source: &dyn Source, keyring: &Keyring, opts: &Options) -> Result
     } else {
         None
     };
-    let mut report = analyze(&index, &first_poll, second_poll.as_deref(), live, opts);
+    let mut report = run_detectors(&index, &first_poll, second_poll.as_deref(), live, opts);
     report.source = overview.description;
     report.revision = overview.revision;
     Ok(report)
@@ -220,7 +220,7 @@ fn scan_into(
     source: &dyn Source,
     keyring: &Keyring,
     opts: &Options,
-    index: &mut index::Index,
+    index: &mut index::InspectIndex,
 ) -> Result<u64> {
     use std::sync::mpsc::sync_channel;
     use std::sync::{Arc, Mutex};
@@ -239,7 +239,8 @@ fn scan_into(
     std::thread::scope(|s| {
         let (job_tx, job_rx) = sync_channel::<(u64, Vec<Raw>)>(workers * 2);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) = sync_channel::<(u64, Vec<Option<index::Entry>>)>(workers * 2);
+        let (done_tx, done_rx) =
+            sync_channel::<(u64, Vec<Option<index::ObjectEntry>>)>(workers * 2);
         for _ in 0..workers {
             let (job_rx, done_tx, prefix) = (job_rx.clone(), done_tx.clone(), prefix.as_str());
             s.spawn(move || {
@@ -249,7 +250,7 @@ fn scan_into(
                     let entries = raws
                         .iter()
                         .map(|(k, v, lease, rev)| {
-                            index::Entry::decode(prefix, k, v, *lease, *rev, keyring)
+                            index::ObjectEntry::decode(prefix, k, v, *lease, *rev, keyring)
                         })
                         .collect();
                     if done_tx.send((seq, entries)).is_err() {
@@ -310,8 +311,8 @@ fn scan_into(
 }
 
 /// Runs the detectors over a built index and the lease bucket (one or two polls).
-pub fn analyze(
-    index: &index::Index,
+pub fn run_detectors(
+    index: &index::InspectIndex,
     leases: &[crate::source::LeaseRecord],
     second_poll: Option<&[crate::source::LeaseRecord]>,
     live: bool,

@@ -170,8 +170,4 @@ pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<()> {
         .map_err(|e| Error::io("cannot set permissions on", path, e))
 }
 
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("cannot sync", dir, e))
-}
+pub(crate) use crate::backup::fsutil::sync_dir;

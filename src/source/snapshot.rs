@@ -74,6 +74,18 @@ impl SnapshotSource {
         Ok(source)
     }
 
+    /// A snapshot held in memory (the sample bundled into the binary); `shown_as` names it in
+    /// messages and descriptions.
+    pub fn from_bytes(bytes: Vec<u8>, shown_as: &str) -> Result<SnapshotSource> {
+        let db = Db::from_bytes(bytes).map_err(|e| {
+            Error::invalid(format!("{shown_as} is not a readable etcd snapshot: {e}"))
+        })?;
+        Ok(SnapshotSource {
+            path: PathBuf::from(shown_as),
+            db,
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

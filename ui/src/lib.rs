@@ -14,6 +14,7 @@ mod highlight;
 pub mod keys;
 pub mod list;
 mod terminal;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod theme;
 pub mod views;

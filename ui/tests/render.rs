@@ -383,11 +383,18 @@ fn leases_drill_down_to_keys_and_objects() {
     assert!(s.contains("Leases[1]"), "{s}");
     assert_eq!(
         words(line_with(&s, "46bd")),
-        ["46bd", "events", "3660s", "-", "1", "lease-immortal"]
+        [
+            "00000000000046bd",
+            "events",
+            "3660s",
+            "-",
+            "1",
+            "lease-immortal"
+        ]
     );
     let s = ui.keys("\n");
     assert!(
-        s.contains("Lease(46bd)[1]") && s.contains("/registry/events/default/web-1.1"),
+        s.contains("Lease(00000000000046bd)[1]") && s.contains("/registry/events/default/web-1.1"),
         "{s}"
     );
     let s = ui.keys("\n");

@@ -64,3 +64,17 @@ mod tests {
         assert!(Lease::decode_value(&VALUE[..5]).is_err());
     }
 }
+
+/// A lease id as etcdctl prints it (`%016x`), the one format for every output.
+pub fn id_hex(id: i64) -> String {
+    format!("{id:016x}")
+}
+
+#[cfg(test)]
+mod id_hex_tests {
+    #[test]
+    fn id_hex_pads_to_sixteen_digits_like_etcdctl() {
+        assert_eq!(super::id_hex(0x46bd), "00000000000046bd");
+        assert_eq!(super::id_hex(-1), "ffffffffffffffff");
+    }
+}

@@ -175,11 +175,11 @@ impl Rows for ObjectRows<'_> {
     }
 }
 
-/// A lease id as etcdctl prints it (hex), `-` for none.
+/// A lease id as etcdctl prints it (`%016x`), `-` for none.
 pub fn lease_hex(id: i64) -> String {
     if id == 0 {
         "-".into()
     } else {
-        format!("{id:x}")
+        revkeeper_formats::etcd::lease::id_hex(id)
     }
 }

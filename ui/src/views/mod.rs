@@ -19,21 +19,7 @@ use crate::list::Rows;
 
 pub use chrome::title;
 
-/// `1536` → `1.5 KiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use revkeeper_formats::units::human_bytes;
 
 /// Whether `screen` is a list (filterable) rather than a text screen.
 pub fn is_list(screen: &Screen) -> bool {

@@ -20,7 +20,10 @@ pub fn lines(doc: &ObjectDoc, json: bool, note: Option<&str>, theme: Theme) -> V
         doc.key, doc.encoding, doc.mod_revision
     );
     if doc.lease != 0 {
-        facts.push_str(&format!("  lease: {:x}", doc.lease));
+        facts.push_str(&format!(
+            "  lease: {}",
+            revkeeper_formats::etcd::lease::id_hex(doc.lease)
+        ));
     }
     out.push(Line::styled(facts, theme.dim()));
     if let Some(note) = note {

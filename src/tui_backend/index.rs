@@ -14,7 +14,7 @@ use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 const PROGRESS_EVERY: u64 = 50_000;
 
 /// One key, compactly (a million of them stay around 100 MiB).
-pub struct Entry {
+pub struct KeyEntry {
     pub key: Box<str>,
     pub bytes: u32,
     pub create_revision: i64,
@@ -23,18 +23,18 @@ pub struct Entry {
     pub lease: i64,
 }
 
-pub struct Index {
+pub struct KeyspaceIndex {
     /// kube-apiserver's `--etcd-prefix`, without a trailing `/`.
     prefix: String,
     /// resource → namespace (`None`: cluster-scoped) → keys, sorted by key.
-    pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<Entry>>>,
+    pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<KeyEntry>>>,
     pub total_keys: u64,
     pub total_bytes: u64,
 }
 
-impl Index {
-    pub fn new(prefix: &str) -> Index {
-        Index {
+impl KeyspaceIndex {
+    pub fn new(prefix: &str) -> KeyspaceIndex {
+        KeyspaceIndex {
             prefix: prefix.trim_end_matches('/').to_string(),
             groups: BTreeMap::new(),
             total_keys: 0,
@@ -43,8 +43,12 @@ impl Index {
     }
 
     /// Scans every key of `source` at its latest revision; objects are keys below `prefix`.
-    pub fn build(source: &dyn Source, prefix: &str, progress: &dyn Fn(u64)) -> Result<Index> {
-        let mut index = Index::new(prefix);
+    pub fn build(
+        source: &dyn Source,
+        prefix: &str,
+        progress: &dyn Fn(u64),
+    ) -> Result<KeyspaceIndex> {
+        let mut index = KeyspaceIndex::new(prefix);
         let query = RangeQuery::latest(KeyRange::prefix(Vec::new()));
         source.scan(&query, &mut |kv| {
             index.add(kv);
@@ -73,7 +77,7 @@ impl Index {
             Some(l) => l,
             None => by_ns.entry(namespace.map(str::to_string)).or_default(),
         };
-        list.push(Entry {
+        list.push(KeyEntry {
             key: key.into(),
             bytes: kv.value.len().min(u32::MAX as usize) as u32,
             create_revision: kv.create_revision,
@@ -90,7 +94,7 @@ impl Index {
             .iter()
             .map(|(resource, by_ns)| {
                 let namespaced = by_ns.keys().any(Option::is_some);
-                let sum = |l: &Vec<Entry>| l.iter().map(|e| e.bytes as u64).sum::<u64>();
+                let sum = |l: &Vec<KeyEntry>| l.iter().map(|e| e.bytes as u64).sum::<u64>();
                 ResourceGroup {
                     resource: resource.clone(),
                     display: resources::display_name(resource),
@@ -136,7 +140,7 @@ impl Index {
     }
 }
 
-fn row(e: &Entry, resource: &str, namespace: Option<&str>) -> ObjectRow {
+fn row(e: &KeyEntry, resource: &str, namespace: Option<&str>) -> ObjectRow {
     let name = match resource {
         OTHER_KEYS => &e.key,
         _ => e.key.rsplit('/').next().unwrap_or(&e.key),
@@ -162,7 +166,7 @@ pub fn objects_from(
     namespace: Option<&str>,
 ) -> Result<Vec<ObjectRow>> {
     if resource == OTHER_KEYS {
-        let mut all = Index::new(prefix);
+        let mut all = KeyspaceIndex::new(prefix);
         source.scan(
             &RangeQuery::latest(KeyRange::prefix(Vec::new())),
             &mut |kv| {
@@ -174,7 +178,7 @@ pub fn objects_from(
         )?;
         return Ok(all.objects(OTHER_KEYS, None));
     }
-    let mut part = Index::new(prefix);
+    let mut part = KeyspaceIndex::new(prefix);
     let start = key_prefix(prefix, resource, namespace);
     let query = RangeQuery::latest(KeyRange::prefix(start.into_bytes()));
     source.scan(&query, &mut |kv| {
@@ -217,7 +221,7 @@ mod tests {
 
     #[test]
     fn groups_keys_by_resource_and_namespace() {
-        let mut index = Index::new("/registry/");
+        let mut index = KeyspaceIndex::new("/registry/");
         let kv = |key: &'static [u8], lease| KeyView {
             key,
             create_revision: 1,

@@ -20,7 +20,7 @@ use revkeeper_ui::{
 
 use crate::backup::manifest::{Manifest, manifest_path};
 use crate::source::{KeyRange, MemberRecord, RangeQuery, SnapshotSource, Source};
-use index::Index;
+use index::KeyspaceIndex;
 
 /// The source the TUI browses.
 pub enum Opened {
@@ -60,7 +60,7 @@ pub struct CoreBackend {
     opened: Opened,
     settings: Settings,
     /// Built by the first keyspace scan; a snapshot keeps it, a live source rebuilds it.
-    index: Mutex<Option<Arc<Index>>>,
+    index: Mutex<Option<Arc<KeyspaceIndex>>>,
     /// Held while an index is built, so a second request waits for the first scan.
     building: Mutex<()>,
     inspector: inspector::Inspector,
@@ -91,14 +91,14 @@ impl CoreBackend {
     }
 
     /// The index, built now if there is none (or, for a live source, when `fresh`).
-    fn index(&self, fresh: bool, progress: &dyn Fn(u64)) -> crate::Result<Arc<Index>> {
+    fn index(&self, fresh: bool, progress: &dyn Fn(u64)) -> crate::Result<Arc<KeyspaceIndex>> {
         let _building = self.building.lock().unwrap_or_else(|p| p.into_inner());
         if !fresh {
             if let Some(i) = self.index.lock().unwrap_or_else(|p| p.into_inner()).clone() {
                 return Ok(i);
             }
         }
-        let built = Arc::new(Index::build(
+        let built = Arc::new(KeyspaceIndex::build(
             self.source(),
             &self.settings.prefix,
             progress,
