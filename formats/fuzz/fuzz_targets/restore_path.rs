@@ -47,9 +47,15 @@ fuzz_target!(|input: &[u8]| {
     };
     let out = Db::from_bytes(written).expect("the writer's output does not open");
     let problems = check(&out);
-    assert!(problems.is_empty(), "the writer's output fails check: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "the writer's output fails check: {problems:?}"
+    );
     let copied = read_buckets(&out).expect("the writer's output does not read");
-    assert!(copied == source, "the writer's output differs from its input");
+    assert!(
+        copied == source,
+        "the writer's output differs from its input"
+    );
 });
 
 /// Writes `buckets` as the restore does: each bucket begun in order, its keys put in order.
