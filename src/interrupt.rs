@@ -187,18 +187,16 @@ mod tests {
         assert!(ours.exists() && other.exists());
     }
 
+    fn registered(path: &Path) -> bool {
+        let r = REGISTERED.lock().unwrap();
+        r.paths.iter().any(|(_, p)| p == path)
+    }
+
     #[test]
     fn a_guard_forgets_its_path_when_dropped() {
         let path = PathBuf::from("/nonexistent/revkeeper-guard-test");
         let guard = remove_on_signal(&path);
-        let has = || {
-            REGISTERED
-                .lock()
-                .unwrap()
-                .paths
-                .iter()
-                .any(|(_, p)| p == &path)
-        };
+        let has = || registered(&path);
         assert!(has());
         drop(guard);
         assert!(!has());
@@ -207,14 +205,7 @@ mod tests {
     #[test]
     fn a_guard_dropped_inside_critical_is_forgotten_when_the_section_ends() {
         let path = PathBuf::from("/nonexistent/revkeeper-critical-test");
-        let has = || {
-            REGISTERED
-                .lock()
-                .unwrap()
-                .paths
-                .iter()
-                .any(|(_, p)| p == &path)
-        };
+        let has = || registered(&path);
         let guard = remove_on_signal(&path);
         critical(|| drop(guard));
         assert!(!has());

@@ -170,14 +170,7 @@ impl Keyring {
                 return Err(kms_error(version, name, configured, after));
             }
         }
-        let (cipher, after) = [Cipher::AesCbc, Cipher::AesGcm, Cipher::Secretbox]
-            .into_iter()
-            .find_map(|c| {
-                rest.strip_prefix(c.name().as_bytes())
-                    .and_then(|r| r.strip_prefix(b":v1:"))
-                    .map(|r| (c, r))
-            })
-            .ok_or_else(|| EncryptionError::UnknownProvider(printable_head(rest)))?;
+        let (cipher, after) = split_cipher(rest)?;
         let provider = cipher.name().to_string();
         let mut last = None;
         for k in self.keys.iter().filter(|k| k.cipher == cipher) {
@@ -305,14 +298,7 @@ pub fn check_envelope(value: &[u8]) -> Result<Envelope, EncryptionError> {
             });
         }
     }
-    let (cipher, after) = [Cipher::AesCbc, Cipher::AesGcm, Cipher::Secretbox]
-        .into_iter()
-        .find_map(|c| {
-            rest.strip_prefix(c.name().as_bytes())
-                .and_then(|r| r.strip_prefix(b":v1:"))
-                .map(|r| (c, r))
-        })
-        .ok_or_else(|| EncryptionError::UnknownProvider(printable_head(rest)))?;
+    let (cipher, after) = split_cipher(rest)?;
     let provider = cipher.name().to_string();
     let mut first_failure = None;
     for (i, _) in after.iter().enumerate().filter(|(_, b)| **b == b':') {
@@ -373,6 +359,18 @@ fn printable_head(bytes: &[u8]) -> String {
         Ok(s) if s.len() <= 128 && !s.chars().any(char::is_control) => s.to_string(),
         _ => "<unreadable>".into(),
     }
+}
+
+/// `aescbc:v1:…`, `aesgcm:v1:…` or `secretbox:v1:…`: the cipher and what follows its prefix.
+fn split_cipher(rest: &[u8]) -> Result<(Cipher, &[u8]), EncryptionError> {
+    [Cipher::AesCbc, Cipher::AesGcm, Cipher::Secretbox]
+        .into_iter()
+        .find_map(|c| {
+            rest.strip_prefix(c.name().as_bytes())
+                .and_then(|r| r.strip_prefix(b":v1:"))
+                .map(|r| (c, r))
+        })
+        .ok_or_else(|| EncryptionError::UnknownProvider(printable_head(rest)))
 }
 
 #[cfg(test)]
