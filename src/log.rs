@@ -17,6 +17,13 @@ pub fn init(format: LogFormat) {
     let _ = FORMAT.set(format);
 }
 
+static JOB: OnceLock<String> = OnceLock::new();
+
+/// `--job NAME`: every later line carries `job`, so two jobs' logs can be told apart.
+pub fn set_job(name: &str) {
+    let _ = JOB.set(name.to_string());
+}
+
 fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
 }
@@ -50,6 +57,9 @@ fn render(
             obj.insert("ts".into(), crate::timefmt::now_rfc3339().into());
             obj.insert("level".into(), level.into());
             obj.insert("msg".into(), msg.into());
+            if let Some(job) = JOB.get() {
+                obj.insert("job".into(), job.as_str().into());
+            }
             for (k, v) in fields {
                 obj.insert((*k).into(), v.clone());
             }
@@ -57,6 +67,9 @@ fn render(
         }
         LogFormat::Text => {
             let mut s = format!("revkeeper: {msg}");
+            if let Some(job) = JOB.get() {
+                s.push_str(&format!(" job={job}"));
+            }
             for (k, v) in fields {
                 match v {
                     serde_json::Value::String(t) => s.push_str(&format!(" {k}={t}")),

@@ -324,7 +324,7 @@ fn live_cluster_with_backups_lists_verifies_diffs_and_survives_etcd_going_away()
     let backend = CoreBackend::new(
         Opened::Live(Box::new(live_source(&member))),
         Settings {
-            backup_dir: Some(dir.path().to_path_buf()),
+            backup_dir: Some(dir.path().display().to_string()),
             ..Settings::default()
         },
     );

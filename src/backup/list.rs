@@ -1,13 +1,12 @@
 //! `snapshot list`: the snapshots of a directory, read from their manifests, with a check that
 //! each file is still there at the size recorded.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use super::human_bytes;
-use super::manifest::{Entry, Manifest, scan_dir};
+use super::manifest::{Entry, Manifest, scan};
 use crate::error::Result;
+use crate::location::Store;
 use crate::log;
 
 /// One listed snapshot: where it is, whether its file matches the manifest, and the manifest.
@@ -19,14 +18,15 @@ pub struct Listed {
     pub manifest: Manifest,
 }
 
-/// The snapshots in `dir`, oldest first. Manifests that cannot be used are logged and left out.
-pub fn list(dir: &Path) -> Result<Vec<Entry>> {
-    let (entries, skipped) = scan_dir(dir)?;
+/// The snapshots of a location, oldest first. Manifests that cannot be used are logged and
+/// left out.
+pub fn list(store: &Store) -> Result<Vec<Entry>> {
+    let (entries, skipped) = scan(store)?;
     for (path, why) in skipped {
         log::warn(
             "ignoring manifest",
             &[
-                ("file", serde_json::json!(path.display().to_string())),
+                ("file", serde_json::json!(path)),
                 ("reason", serde_json::json!(why)),
             ],
         );
@@ -34,13 +34,14 @@ pub fn list(dir: &Path) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
-pub const HEADERS: [&str; 8] = [
+pub const HEADERS: [&str; 9] = [
     "SNAPSHOT",
     "TAKEN (UTC)",
     "REVISION",
     "DB SIZE",
     "FILE SIZE",
     "COMPRESSION",
+    "ENCRYPTION",
     "MEMBER",
     "STATUS",
 ];
@@ -59,6 +60,9 @@ pub fn row(e: &Entry) -> Vec<String> {
         human_bytes(m.db_size),
         human_bytes(m.file_size),
         m.compression.as_str().to_string(),
+        m.encryption
+            .as_ref()
+            .map_or("none".to_string(), |e| e.scheme.clone()),
         member,
         e.state.as_str().to_string(),
     ]
@@ -66,7 +70,7 @@ pub fn row(e: &Entry) -> Vec<String> {
 
 pub fn listed(e: &Entry) -> Listed {
     Listed {
-        path: e.snapshot_path.display().to_string(),
+        path: e.path.clone(),
         status: e.state.as_str(),
         manifest: e.manifest.clone(),
     }

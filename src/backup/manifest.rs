@@ -2,6 +2,7 @@
 //! saved, from which member, and the hashes to check it with. `list` and `prune` work from
 //! manifests only, so a file without one is never touched.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::fsutil;
 use crate::error::{Error, Result};
+use crate::location::Store;
 
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 /// The `format` field; bumped on incompatible changes.
@@ -74,15 +76,29 @@ pub struct Manifest {
     pub finished_at: String,
     pub duration_seconds: f64,
     pub revkeeper_version: String,
+    /// Set when the file is encrypted; absent for a clear file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+/// How a snapshot file is encrypted. Public keys only: an identity is never recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// `age`.
+    pub scheme: String,
+    /// The recipients it was encrypted to (`age1…`, `ssh-ed25519 …`, `ssh-rsa …`).
+    pub recipients: Vec<String>,
 }
 
 /// RFC 3339 UTC with milliseconds.
 pub fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let ms = t.millisecond();
-    t.replace_nanosecond(ms as u32 * 1_000_000)
-        .unwrap_or(t)
-        .format(&Rfc3339)
+    // Always three digits, so timestamps also sort as strings (RFC 3339 formatting drops a
+    // zero fraction, and "…:01Z" sorts after "…:01.5Z").
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
         .unwrap_or_default()
 }
 
@@ -99,29 +115,34 @@ impl Manifest {
     /// Writes the manifest beside `snapshot`, atomically, mode 0600.
     pub fn write_beside(&self, snapshot: &Path) -> Result<PathBuf> {
         let path = manifest_path(snapshot);
-        let mut text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::general(format!("cannot encode manifest: {e}")))?;
-        text.push('\n');
-        fsutil::write_atomic(&path, text.as_bytes(), 0o600)?;
+        fsutil::write_atomic(&path, &self.to_bytes()?, 0o600)?;
         Ok(path)
     }
 
     pub fn read(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
-            Error::invalid(format!(
-                "{} is not a revkeeper manifest: {e}",
-                path.display()
-            ))
-        })?;
+        Manifest::parse(&text, &path.display().to_string())
+    }
+
+    /// The manifest in `text`; `shown` names it in errors.
+    pub fn parse(text: &str, shown: &str) -> Result<Manifest> {
+        let m: Manifest = serde_json::from_str(text)
+            .map_err(|e| Error::invalid(format!("{shown} is not a revkeeper manifest: {e}")))?;
         if m.format != FORMAT {
             return Err(Error::invalid(format!(
-                "{}: unknown manifest format {:?}",
-                path.display(),
+                "{shown}: unknown manifest format {:?}",
                 m.format
             )));
         }
         Ok(m)
+    }
+
+    /// The manifest as stored: pretty JSON and a newline.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::general(format!("cannot encode manifest: {e}")))?;
+        text.push('\n');
+        Ok(text.into_bytes())
     }
 
     pub fn started(&self) -> Option<OffsetDateTime> {
@@ -148,47 +169,47 @@ impl FileState {
     }
 }
 
-/// A manifest that was left alone, and why.
-pub type Skipped = (PathBuf, String);
+/// A manifest that was left alone (as messages name it), and why.
+pub type Skipped = (String, String);
 
-/// A manifest found in a directory, with the snapshot it describes.
+/// A manifest found in a location, with the snapshot it describes.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub manifest_path: PathBuf,
-    pub snapshot_path: PathBuf,
+    pub manifest_name: String,
+    /// The snapshot's name in its location.
+    pub snapshot_name: String,
+    /// The snapshot as messages and `-o json` name it: a path, or a redacted URL.
+    pub path: String,
     pub manifest: Manifest,
     pub state: FileState,
     pub started: OffsetDateTime,
 }
 
-/// Every revkeeper manifest in `dir` (not recursive), oldest first. A manifest counts only when
-/// it parses, carries our format, and names the file it sits beside (`X.manifest.json` → `X`).
-/// Anything else is returned in the second list with the reason, and left alone.
-pub fn scan_dir(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>)> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("cannot read directory", dir, e))?;
+/// Every revkeeper manifest in a location (not recursive), oldest first. A manifest counts only
+/// when it parses, carries our format, and names the file it sits beside (`X.manifest.json` →
+/// `X`). Anything else is returned in the second list with the reason, and left alone.
+pub fn scan(store: &Store) -> Result<(Vec<Entry>, Vec<Skipped>)> {
+    let objects = store.list("")?;
+    let sizes: std::collections::HashMap<&str, u64> =
+        objects.iter().map(|o| (o.name.as_str(), o.size)).collect();
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
-    for item in rd {
-        let item = item.map_err(|e| Error::io("cannot read directory", dir, e))?;
-        let name = item.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(snapshot_name) = name.strip_suffix(MANIFEST_SUFFIX) else {
+    for object in &objects {
+        let Some(snapshot_name) = object.name.strip_suffix(MANIFEST_SUFFIX) else {
             continue;
         };
-        let path = item.path();
-        if !item.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            continue;
-        }
-        let manifest = match Manifest::read(&path) {
+        let shown = store.location().describe(&object.name);
+        let manifest = match read_manifest(store, &object.name) {
             Ok(m) => m,
-            Err(e) => {
-                skipped.push((path, e.to_string()));
+            Err(e) if e.kind == crate::error::ErrorKind::InvalidInput => {
+                skipped.push((shown, e.to_string()));
                 continue;
             }
+            Err(e) => return Err(e),
         };
         if manifest.file != snapshot_name || manifest.file.contains('/') {
             skipped.push((
-                path,
+                shown,
                 format!(
                     "names file {:?}, not the {snapshot_name:?} it sits beside",
                     manifest.file
@@ -197,19 +218,18 @@ pub fn scan_dir(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>)> {
             continue;
         }
         let Some(started) = manifest.started() else {
-            skipped.push((path, format!("bad started_at {:?}", manifest.started_at)));
+            skipped.push((shown, format!("bad started_at {:?}", manifest.started_at)));
             continue;
         };
-        let snapshot_path = dir.join(snapshot_name);
-        let state = match std::fs::symlink_metadata(&snapshot_path) {
-            Ok(md) if md.is_file() && md.len() == manifest.file_size => FileState::Ok,
-            Ok(md) if md.is_file() => FileState::SizeMismatch,
-            Ok(_) => FileState::SizeMismatch,
-            Err(_) => FileState::Missing,
+        let state = match sizes.get(snapshot_name) {
+            Some(&size) if size == manifest.file_size => FileState::Ok,
+            Some(_) => FileState::SizeMismatch,
+            None => FileState::Missing,
         };
         entries.push(Entry {
-            manifest_path: path,
-            snapshot_path,
+            manifest_name: object.name.clone(),
+            snapshot_name: snapshot_name.to_string(),
+            path: store.location().describe(snapshot_name),
             manifest,
             state,
             started,
@@ -224,6 +244,34 @@ pub fn scan_dir(dir: &Path) -> Result<(Vec<Entry>, Vec<Skipped>)> {
     });
     skipped.sort();
     Ok((entries, skipped))
+}
+
+/// Reads and checks the manifest object `name`; a manifest that is not ours is `InvalidInput`.
+fn read_manifest(store: &Store, name: &str) -> Result<Manifest> {
+    let shown = store.location().describe(name);
+    let mut text = String::new();
+    store
+        .open_read(name)?
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::invalid(format!("cannot read {shown}: {e}")))?;
+    Manifest::parse(&text, &shown)
+}
+
+/// The newest snapshot of a location: the highest revision (per cluster, the cluster whose
+/// newest snapshot is the most recent when a location holds several), whose file is present.
+pub fn latest(store: &Store) -> Result<Entry> {
+    let (entries, _) = scan(store)?;
+    entries
+        .into_iter()
+        .filter(|e| e.state == FileState::Ok)
+        .max_by_key(|e| (e.manifest.revision, e.started))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{} holds no snapshot with a revkeeper manifest; give a snapshot file or object instead of --latest",
+                store.location()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -252,6 +300,7 @@ pub(crate) mod tests {
             finished_at: started_at.into(),
             duration_seconds: 1.0,
             revkeeper_version: "0.1.0".into(),
+            encryption: None,
         }
     }
 
@@ -261,6 +310,9 @@ pub(crate) mod tests {
         let s = timestamp(t);
         assert!(s.starts_with("2026-11-21T03:04:05.678"), "{s}");
         assert!(s.ends_with('Z'), "{s}");
+        let whole = timestamp(time::macros::datetime!(2026-11-21 03:04:05 UTC));
+        assert_eq!(whole, "2026-11-21T03:04:05.000Z");
+        assert!(whole < timestamp(time::macros::datetime!(2026-11-21 03:04:05.5 UTC)));
         assert_eq!(parse_timestamp(&s).unwrap().millisecond(), 678);
     }
 
@@ -285,7 +337,10 @@ pub(crate) mod tests {
             .write_beside(&d.join("d.db"))
             .unwrap();
         std::fs::write(d.join("notes.txt"), "x").unwrap();
-        let (entries, skipped) = scan_dir(d).unwrap();
+        let store = crate::location::Location::Local(d.to_path_buf())
+            .open(&Default::default())
+            .unwrap();
+        let (entries, skipped) = scan(&store).unwrap();
         let names: Vec<_> = entries.iter().map(|e| e.manifest.file.as_str()).collect();
         assert_eq!(names, vec!["d.db", "a.db.zst"]);
         assert_eq!(entries[0].state, FileState::Missing);

@@ -18,6 +18,19 @@ pub struct SaveRun {
     pub duration_seconds: f64,
     /// Facts of the snapshot written, on success.
     pub snapshot: Option<SnapshotFacts>,
+    /// `--job`: a `job` label on every sample, so jobs can share a textfile directory.
+    pub job: Option<String>,
+    /// One per destination (`--dir`): whether it got the snapshot, bytes sent, seconds.
+    pub destinations: Vec<DestinationRun>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DestinationRun {
+    /// The location as given (redacted URL or directory).
+    pub location: String,
+    pub success: bool,
+    pub bytes: u64,
+    pub seconds: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -67,23 +80,58 @@ const HELP: &[(&str, &str)] = &[
     ),
 ];
 
-/// Sample values of an exposition text (unlabelled metrics only: the ones this module writes).
+/// Sample values of an exposition text, by metric name: the per-run metrics this module writes
+/// (the `job` label is dropped; per-destination samples, which carry a `location`, are not read).
 pub fn parse(text: &str) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() || line.starts_with('#') || line.contains("location=") {
             continue;
         }
-        let mut it = line.split_whitespace();
-        if let (Some(name), Some(value)) = (it.next(), it.next())
-            && let Ok(v) = value.parse::<f64>()
-        {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let name = series.split('{').next().unwrap_or(series);
+        if let Ok(v) = value.parse::<f64>() {
             out.insert(name.to_string(), v);
         }
     }
     out
 }
+
+/// A label value escaped as the exposition format wants.
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn labels(pairs: &[(&str, &str)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", label_value(v)))
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+const DESTINATION_HELP: &[(&str, &str)] = &[
+    (
+        "revkeeper_snapshot_destination_success",
+        "1 if the last snapshot save wrote this destination, 0 if it failed there.",
+    ),
+    (
+        "revkeeper_snapshot_destination_bytes",
+        "Bytes the last snapshot save sent to this destination.",
+    ),
+    (
+        "revkeeper_snapshot_destination_duration_seconds",
+        "Seconds from the start of the last snapshot save to this destination's end.",
+    ),
+];
 
 /// The exposition text for `run`, given the previous file's values.
 pub fn render(run: &SaveRun, previous: &BTreeMap<String, f64>) -> String {
@@ -112,11 +160,28 @@ pub fn render(run: &SaveRun, previous: &BTreeMap<String, f64>) -> String {
             }
         }
     }
+    let job: Vec<(&str, &str)> = run.job.iter().map(|j| ("job", j.as_str())).collect();
     let mut text = String::new();
     for (name, help) in HELP {
         if let Some(v) = values.get(name) {
             text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-            text.push_str(&format!("{name} {}\n", format_value(*v)));
+            text.push_str(&format!("{name}{} {}\n", labels(&job), format_value(*v)));
+        }
+    }
+    for (i, (name, help)) in DESTINATION_HELP.iter().enumerate() {
+        if run.destinations.is_empty() {
+            break;
+        }
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for d in &run.destinations {
+            let mut pairs = job.clone();
+            pairs.push(("location", &d.location));
+            let v = match i {
+                0 => f64::from(u8::from(d.success)),
+                1 => d.bytes as f64,
+                _ => d.seconds,
+            };
+            text.push_str(&format!("{name}{} {}\n", labels(&pairs), format_value(v)));
         }
     }
     text
@@ -153,6 +218,8 @@ mod tests {
                 file_size: 100,
                 revision: 42,
             }),
+            job: None,
+            destinations: Vec::new(),
         };
         let first = render(&ok, &BTreeMap::new());
         let v = parse(&first);
@@ -166,6 +233,13 @@ mod tests {
             finished_unix: 2000.0,
             duration_seconds: 0.5,
             snapshot: None,
+            job: Some("etcd-main".into()),
+            destinations: vec![DestinationRun {
+                location: "s3://b/p".into(),
+                success: false,
+                bytes: 10,
+                seconds: 0.25,
+            }],
         };
         let v2 = parse(&render(&failed, &v));
         assert_eq!(v2["revkeeper_snapshot_success"], 0.0);
@@ -176,6 +250,18 @@ mod tests {
         );
         assert_eq!(v2["revkeeper_snapshot_duration_seconds"], 0.5);
         assert_eq!(v2["revkeeper_snapshot_revision"], 42.0);
+
+        let text = render(&failed, &v);
+        assert!(
+            text.contains("revkeeper_snapshot_success{job=\"etcd-main\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "revkeeper_snapshot_destination_success{job=\"etcd-main\",location=\"s3://b/p\"} 0\n"
+            ),
+            "{text}"
+        );
 
         // A first run that fails has no success time at all.
         let v3 = parse(&render(&failed, &BTreeMap::new()));

@@ -10,14 +10,13 @@
 //! and only files described by a revkeeper manifest are ever deleted.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::fsutil;
-use super::manifest::{Entry, FileState, Skipped, scan_dir};
+use super::manifest::{Entry, FileState, Skipped, scan};
 use crate::error::{Error, Result};
+use crate::location::Store;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -168,10 +167,10 @@ pub struct Item {
     pub reasons: Vec<String>,
 }
 
-/// What prune would do in `dir`, oldest first. `prefix` limits it to files named `PREFIX-…`.
-/// Also returns the manifests it ignored, with why.
-pub fn plan_dir(
-    dir: &Path,
+/// What prune would do in a location, oldest first. `prefix` limits it to files named
+/// `PREFIX-…`. Also returns the manifests it ignored, with why.
+pub fn plan_location(
+    store: &Store,
     policy: &Policy,
     prefix: Option<&str>,
 ) -> Result<(Vec<Item>, Vec<Skipped>)> {
@@ -181,7 +180,7 @@ pub fn plan_dir(
              --keep-weekly, --keep-monthly, --keep-yearly (with N > 0)",
         ));
     }
-    let (entries, skipped) = scan_dir(dir)?;
+    let (entries, skipped) = scan(store)?;
     let entries: Vec<Entry> = entries
         .into_iter()
         .filter(|e| prefix.is_none_or(|p| e.manifest.file.starts_with(&format!("{p}-"))))
@@ -257,26 +256,20 @@ fn keep_highest_revision(items: &mut [Item], members: &[usize]) {
 /// Deletes what the plan removes: the snapshot file, then its manifest (so an interruption
 /// leaves a manifest whose file is missing, which the next prune cleans up). Returns how many
 /// snapshots were removed.
-pub fn execute(dir: &Path, items: &[Item]) -> Result<usize> {
+pub fn execute(store: &Store, items: &[Item]) -> Result<usize> {
     let mut removed = 0;
     for item in items {
         let e = &item.entry;
         match item.action {
             Action::Keep => continue,
             Action::Remove => {
-                std::fs::remove_file(&e.snapshot_path)
-                    .map_err(|err| Error::io("cannot remove", &e.snapshot_path, err))?;
+                store.delete(&e.snapshot_name)?;
                 removed += 1;
             }
             Action::RemoveManifest => {}
         }
-        match std::fs::remove_file(&e.manifest_path) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(Error::io("cannot remove", &e.manifest_path, err)),
-        }
+        store.delete(&e.manifest_name)?;
     }
-    fsutil::sync_dir(dir)?;
     Ok(removed)
 }
 
@@ -284,6 +277,12 @@ pub fn execute(dir: &Path, items: &[Item]) -> Result<usize> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    fn local(d: &std::path::Path) -> Store {
+        crate::location::Location::Local(d.to_path_buf())
+            .open(&Default::default())
+            .unwrap()
+    }
 
     fn kept(policy: Policy, times: &[OffsetDateTime]) -> Vec<usize> {
         plan(&policy, times)
@@ -442,7 +441,7 @@ mod tests {
         use crate::backup::manifest::tests::sample;
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let e = plan_dir(d, &Policy::default(), None).unwrap_err();
+        let e = plan_location(&local(d), &Policy::default(), None).unwrap_err();
         assert_eq!(e.exit_code(), 3);
 
         for (i, day) in ["2026-01-01", "2026-01-02", "2026-01-03"]
@@ -464,7 +463,7 @@ mod tests {
             last: 1,
             ..Policy::default()
         };
-        let (items, _) = plan_dir(d, &policy, Some("etcd")).unwrap();
+        let (items, _) = plan_location(&local(d), &policy, Some("etcd")).unwrap();
         let actions: Vec<_> = items
             .iter()
             .map(|i| (i.entry.manifest.file.as_str(), i.action))
@@ -477,9 +476,9 @@ mod tests {
                 ("etcd-2.db.zst", Action::Keep)
             ]
         );
-        let (items, _) = plan_dir(d, &policy, None).unwrap();
+        let (items, _) = plan_location(&local(d), &policy, None).unwrap();
         assert_eq!(items[0].action, Action::RemoveManifest);
-        assert_eq!(execute(d, &items).unwrap(), 2);
+        assert_eq!(execute(&local(d), &items).unwrap(), 2);
         let mut left: Vec<_> = std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -514,7 +513,7 @@ mod tests {
             last: 1,
             ..Policy::default()
         };
-        let (items, _) = plan_dir(d, &policy, None).unwrap();
+        let (items, _) = plan_location(&local(d), &policy, None).unwrap();
         let by_file = |f: &str| items.iter().find(|i| i.entry.manifest.file == f).unwrap();
         assert_eq!(by_file("a.db.zst").action, Action::Remove);
         assert_eq!(by_file("skewed.db.zst").action, Action::Keep);

@@ -1,11 +1,16 @@
-//! `snapshot save`: stream `Maintenance.Snapshot` from the first healthy member into a private
-//! `.part` file — hashed, scanned for the revision and compressed on a writer thread — verify the
-//! server's sha256 trailer, then rename into place and write the manifest.
+//! `snapshot save`: stream `Maintenance.Snapshot` from the first healthy member to every
+//! destination at once — hashed, scanned for the revision, compressed and (when asked)
+//! age-encrypted on a writer thread — verify the server's sha256 trailer, then give each
+//! destination its final name and its manifest.
 //!
-//! Two phases, so a signal can stop the first but never tear the second:
-//! [`fetch`] (cancellable: dropping it removes the `.part` file) and [`commit`] (synchronous).
+//! Two phases, so a signal can stop the first but never tear the second: [`fetch`]
+//! (cancellable: dropping it removes `.part` files and aborts multipart uploads) and [`commit`]
+//! (synchronous). A destination is a directory or a bucket prefix ([`crate::location`]): a
+//! local `.part` file renamed into place, or a multipart upload to `NAME.part` copied to its
+//! final name, since the name holds the revision, known only at the end.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use etcd_client::SnapshotStreaming;
@@ -13,40 +18,64 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::fsutil::{self, PartFile};
+use super::fsutil;
 use super::human_bytes;
-use super::manifest::{self, Compression, Manifest};
+use super::manifest::{self, Compression, Encryption, MANIFEST_SUFFIX, Manifest};
 use super::progress::Progress;
-use super::writer::{self, Chunk, WriterConfig, WriterError, WriterOutcome};
+use super::writer::{self, Chunk, Fanout, Slot, WriterConfig, WriterError, WriterOutcome};
 use crate::connect::{self, ConnectConfig, Connected, Failure, MemberStatus, format_duration};
 use crate::error::{Error, ErrorKind, Result};
+use crate::location::{Encryptor, Location, LocationOptions, Store};
 use crate::log;
 
 /// Chunks (32 KiB each from etcd) buffered between the network and the writer: 8 MiB.
 const CHANNEL_DEPTH: usize = 256;
 
+/// Where `snapshot save` writes.
 #[derive(Clone, Debug)]
 pub enum Target {
     /// Exactly this file.
     File(PathBuf),
-    /// `<dir>/<prefix>-<UTC yyyymmddThhmmssZ>-rev<revision>.db[.zst]`.
-    Dir { dir: PathBuf, prefix: String },
+    /// Into each location (`--dir`, repeatable) as
+    /// `<prefix>-<UTC yyyymmddThhmmssZ>-rev<revision>.db[.zst][.age]`.
+    Locations {
+        locations: Vec<Location>,
+        prefix: String,
+    },
 }
 
-#[derive(Clone, Debug)]
 pub struct SaveOptions {
     pub target: Target,
     pub compression: Compression,
     pub zstd_level: i32,
+    /// Encrypt to these age recipients.
+    pub encryptor: Option<Arc<Encryptor>>,
+    /// How to reach bucket locations.
+    pub store_options: LocationOptions,
     /// Replace an existing snapshot.
     pub force: bool,
     /// Draw a progress line on stderr.
     pub progress: bool,
 }
 
-/// A snapshot received and verified, still in its `.part` file (removed if this is dropped).
+/// The destinations, opened: a store and how the snapshot is named in it. Uploads run on
+/// writer threads of our own (a store blocks on its own runtime, which cannot be done from an
+/// async task); [`Destinations::wait_writers`] lets them finish aborting after a signal.
+pub struct Destinations {
+    stores: Vec<(Store, Naming)>,
+    writers: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Clone)]
+enum Naming {
+    Exactly(String),
+    ByRevision(String),
+}
+
+/// A snapshot received and verified, still pending in each destination (removed or aborted if
+/// this is dropped).
 pub struct Fetched {
-    part: PartFile,
+    fanout: Fanout,
     outcome: WriterOutcome,
     member: MemberStatus,
     endpoint: String,
@@ -55,17 +84,63 @@ pub struct Fetched {
     clock: Instant,
 }
 
-/// A committed snapshot.
+/// What became of one destination.
 #[derive(Debug)]
-pub struct Saved {
-    pub path: PathBuf,
-    pub manifest_path: PathBuf,
-    pub manifest: Manifest,
+pub struct Written {
+    /// The location as given (a directory or a bucket URL, redacted).
+    pub location: String,
+    /// The snapshot as messages name it, on success; else why it failed.
+    pub result: std::result::Result<String, Error>,
+    pub bytes: u64,
+    pub seconds: f64,
 }
 
-/// Checks the destination before connecting: exit 3 if it exists (without `--force`) or its
-/// directory does not.
-pub fn check_target(opts: &SaveOptions) -> Result<()> {
+/// A committed snapshot: its manifest and what each destination got.
+#[derive(Debug)]
+pub struct Saved {
+    pub manifest: Manifest,
+    pub written: Vec<Written>,
+}
+
+impl Saved {
+    /// The first failure, if a destination failed (the others may hold the snapshot).
+    pub fn failure(&self) -> Option<Error> {
+        let failed: Vec<&Written> = self.written.iter().filter(|w| w.result.is_err()).collect();
+        let first = failed.first()?;
+        let err = first.result.as_ref().err()?;
+        let ok: Vec<&str> = self
+            .written
+            .iter()
+            .filter_map(|w| w.result.as_ref().ok().map(String::as_str))
+            .collect();
+        let message = if ok.is_empty() {
+            err.message.clone()
+        } else {
+            format!(
+                "{} (the snapshot was saved to {}; {} of {} destinations failed)",
+                err.message,
+                ok.join(", "),
+                failed.len(),
+                self.written.len()
+            )
+        };
+        Some(Error::new(err.kind, message))
+    }
+}
+
+/// The file extension of a snapshot: `db`, `db.zst`, and `.age` when encrypted.
+pub fn extension(opts: &SaveOptions) -> String {
+    let ext = opts.compression.extension();
+    match opts.encryptor {
+        Some(_) => format!("{ext}.age"),
+        None => ext.to_string(),
+    }
+}
+
+/// Opens and checks the destinations before connecting: exit 3 if a file exists (without
+/// `--force`) or a directory does not; a bucket is asked once (credentials, existence).
+pub fn check_target(opts: &SaveOptions) -> Result<Destinations> {
+    let mut stores = Vec::new();
     match &opts.target {
         Target::File(path) => {
             if path.is_dir() {
@@ -91,27 +166,74 @@ pub fn check_target(opts: &SaveOptions) -> Result<()> {
                     }
                 }
             }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::invalid(format!("{} names no file", path.display())))?;
+            let store = Location::Local(dir.to_path_buf()).open(&opts.store_options)?;
+            stores.push((store, Naming::Exactly(name)));
         }
-        Target::Dir { dir, .. } => {
-            if !dir.is_dir() {
-                return Err(Error::invalid(format!(
-                    "--dir {} is not an existing directory",
-                    dir.display()
-                )));
+        Target::Locations { locations, prefix } => {
+            for location in locations {
+                if let Location::Local(dir) = location
+                    && !dir.is_dir()
+                {
+                    return Err(Error::invalid(format!(
+                        "--dir {} is not an existing directory",
+                        dir.display()
+                    )));
+                }
+                let store = location.open(&opts.store_options)?;
+                store.check()?;
+                stores.push((store, Naming::ByRevision(prefix.clone())));
             }
         }
     }
-    Ok(())
+    Ok(Destinations {
+        stores,
+        writers: Default::default(),
+    })
 }
 
-fn part_path(opts: &SaveOptions, started: OffsetDateTime) -> PathBuf {
-    match &opts.target {
-        Target::File(p) => fsutil::with_suffix(p, ".part"),
-        Target::Dir { dir, prefix } => dir.join(format!(
-            "{prefix}-{}.{}.part",
-            crate::timefmt::compact(started),
-            opts.compression.extension()
-        )),
+impl Destinations {
+    /// The pending names: the final one, or the start time until the revision is known.
+    fn stems(&self, opts: &SaveOptions, started: OffsetDateTime) -> Vec<String> {
+        self.stores
+            .iter()
+            .map(|(_, naming)| match naming {
+                Naming::Exactly(name) => name.clone(),
+                Naming::ByRevision(prefix) => format!(
+                    "{prefix}-{}.{}",
+                    crate::timefmt::compact(started),
+                    extension(opts)
+                ),
+            })
+            .collect()
+    }
+
+    /// A pending upload into every destination (blocking: call it on a writer thread).
+    fn start(&self, stems: &[String], force: bool) -> Result<Fanout> {
+        let mut slots = Vec::with_capacity(self.stores.len());
+        for ((store, _), stem) in self.stores.iter().zip(stems) {
+            slots.push(Slot {
+                shown: store.location().to_string(),
+                upload: Some(store.put_pending(stem, force)?),
+                error: None,
+            });
+        }
+        Ok(Fanout { slots })
+    }
+
+    /// Waits for writer threads still running (aborting uploads after a signal).
+    pub fn wait_writers(&self) {
+        let handles: Vec<_> = self
+            .writers
+            .lock()
+            .map(|mut w| w.drain(..).collect())
+            .unwrap_or_default();
+        for h in handles {
+            let _ = h.join();
+        }
     }
 }
 
@@ -133,7 +255,11 @@ enum AttemptError {
 
 /// Takes the snapshot from the first healthy member, falling over to the next endpoint when a
 /// transfer fails; returns it verified but not yet in place.
-pub async fn fetch(config: &ConnectConfig, opts: &SaveOptions) -> Result<Fetched> {
+pub async fn fetch(
+    config: &ConnectConfig,
+    opts: &SaveOptions,
+    destinations: &Arc<Destinations>,
+) -> Result<Fetched> {
     let started = OffsetDateTime::now_utc();
     let clock = Instant::now();
     let mut walk = config.members();
@@ -147,12 +273,11 @@ pub async fn fetch(config: &ConnectConfig, opts: &SaveOptions) -> Result<Fetched
         let mut fields = conn.log_fields();
         fields.push(("db_size", json!(member.db_size)));
         log::info("taking the snapshot from this member", &fields);
-        let (part, file) = PartFile::create(&part_path(opts, started))?;
-        let path = part.path().to_path_buf();
-        match attempt(config, &mut conn, file, path, opts).await {
-            Ok((outcome, storage_version)) => {
+        let stems = destinations.stems(opts, started);
+        match attempt(config, &mut conn, destinations, stems, opts).await {
+            Ok((outcome, fanout, storage_version)) => {
                 return Ok(Fetched {
-                    part,
+                    fanout,
                     outcome,
                     member,
                     endpoint: conn.endpoint,
@@ -163,9 +288,8 @@ pub async fn fetch(config: &ConnectConfig, opts: &SaveOptions) -> Result<Fetched
             }
             Err(AttemptError::Fatal(e)) => return Err(e),
             Err(AttemptError::Member(f)) => {
-                drop(part);
                 log::warn(
-                    "snapshot from this member failed; partial file removed",
+                    "snapshot from this member failed; partial files removed, uploads aborted",
                     &[("endpoint", json!(f.endpoint)), ("error", json!(f.reason))],
                 );
                 walk.record(f);
@@ -178,10 +302,10 @@ pub async fn fetch(config: &ConnectConfig, opts: &SaveOptions) -> Result<Fetched
 async fn attempt(
     config: &ConnectConfig,
     conn: &mut Connected,
-    file: std::fs::File,
-    path: PathBuf,
+    destinations: &Arc<Destinations>,
+    stems: Vec<String>,
     opts: &SaveOptions,
-) -> std::result::Result<(WriterOutcome, String), AttemptError> {
+) -> std::result::Result<(WriterOutcome, Fanout, String), AttemptError> {
     let endpoint = conn.endpoint.clone();
     let fail = |kind, reason: String| {
         AttemptError::Member(Failure {
@@ -204,15 +328,33 @@ async fn attempt(
         zstd_level: opts.zstd_level,
         workers: zstd_workers(),
     };
-    let writer = tokio::task::spawn_blocking(move || writer::run(file, path, wcfg, rx));
+    let encryptor = opts.encryptor.clone();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let dest = destinations.clone();
+    let force = opts.force;
+    let handle = std::thread::Builder::new()
+        .name("revkeeper-writer".into())
+        .spawn(move || {
+            let result = dest
+                .start(&stems, force)
+                .map_err(WriterError::Io)
+                .and_then(|fanout| writer::run(fanout, encryptor.as_deref(), wcfg, rx));
+            let _ = done_tx.send(result);
+        })
+        .map_err(|e| {
+            AttemptError::Fatal(Error::general(format!(
+                "cannot start the snapshot writer thread: {e}"
+            )))
+        })?;
+    if let Ok(mut w) = destinations.writers.lock() {
+        w.push(handle);
+    }
     let mut progress = Progress::new(opts.progress);
     let received = receive(config, &mut stream, tx, &mut progress).await;
     progress.finish();
-    let written = writer.await.map_err(|e| {
-        AttemptError::Fatal(Error::general(format!(
-            "snapshot writer thread failed: {e}"
-        )))
-    })?;
+    let written = done_rx
+        .await
+        .map_err(|_| AttemptError::Fatal(Error::general("the snapshot writer thread failed")))?;
     match (received, written) {
         (_, Err(WriterError::Io(e))) => Err(AttemptError::Fatal(e)),
         (Err((ErrorKind::InvalidInput, reason)), _) => Err(AttemptError::Fatal(Error::invalid(
@@ -222,7 +364,7 @@ async fn attempt(
         (Ok(_), Err(WriterError::Aborted)) => Err(AttemptError::Fatal(Error::general(
             "snapshot writer stopped before the end of the stream",
         ))),
-        (Ok(version), Ok(out)) => {
+        (Ok(version), Ok((out, fanout))) => {
             if out.db_sha256 != out.trailer {
                 return Err(fail(
                     ErrorKind::General,
@@ -235,7 +377,7 @@ async fn attempt(
                     ),
                 ));
             }
-            Ok((out, version))
+            Ok((out, fanout, version))
         }
     }
 }
@@ -339,11 +481,11 @@ async fn receive(
     Ok(version)
 }
 
-/// Puts a fetched snapshot in place (never over an existing file without `--force`), then
-/// writes its manifest. Not cancellable.
-pub fn commit(fetched: Fetched, opts: &SaveOptions) -> Result<Saved> {
+/// Gives the fetched snapshot its final name in every destination (never over an existing one
+/// without `--force`), then writes its manifest beside it. Not cancellable.
+pub fn commit(fetched: Fetched, opts: &SaveOptions, destinations: &Destinations) -> Result<Saved> {
     let Fetched {
-        part,
+        fanout,
         outcome,
         member,
         endpoint,
@@ -369,23 +511,21 @@ pub fn commit(fetched: Fetched, opts: &SaveOptions) -> Result<Saved> {
             (member.revision, "server-status")
         }
     };
-    let dest = match &opts.target {
-        Target::File(p) => p.clone(),
-        Target::Dir { dir, prefix } => dir.join(format!(
+    let name = match &opts.target {
+        Target::File(p) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        Target::Locations { prefix, .. } => format!(
             "{prefix}-{}-rev{revision}.{}",
             crate::timefmt::compact(started),
-            opts.compression.extension()
-        )),
+            extension(opts)
+        ),
     };
-    part.commit(&dest, opts.force)?;
-    let finished = OffsetDateTime::now_utc();
-    let file_name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let manifest = Manifest {
+    let streamed = clock.elapsed().as_secs_f64();
+    let mut manifest = Manifest {
         format: manifest::FORMAT.to_string(),
-        file: file_name,
+        file: name.clone(),
         file_size: outcome.file_size,
         file_sha256: hex::encode(outcome.file_sha256),
         compression: opts.compression,
@@ -405,35 +545,91 @@ pub fn commit(fetched: Fetched, opts: &SaveOptions) -> Result<Saved> {
             storage_version
         },
         started_at: manifest::timestamp(started),
-        finished_at: manifest::timestamp(finished),
-        duration_seconds: (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        finished_at: String::new(),
+        duration_seconds: 0.0,
         revkeeper_version: env!("CARGO_PKG_VERSION").to_string(),
+        encryption: opts.encryptor.as_ref().map(|e| Encryption {
+            scheme: "age".to_string(),
+            recipients: e.public_keys().to_vec(),
+        }),
     };
-    let manifest_path = manifest.write_beside(&dest).map_err(|e| {
-        Error::new(
-            e.kind,
-            format!(
-                "snapshot saved at {} but its manifest could not be written: {}",
-                dest.display(),
-                e.message
-            ),
-        )
-    })?;
-    Ok(Saved {
-        path: dest,
-        manifest_path,
-        manifest,
-    })
+    let mut written = Vec::with_capacity(fanout.slots.len());
+    let mut finished = Vec::with_capacity(fanout.slots.len());
+    for slot in fanout.slots {
+        let since = Instant::now();
+        let bytes = slot.upload.as_ref().map_or(0, |u| u.written());
+        let result = match (slot.upload, slot.error) {
+            (_, Some(e)) => Err(e),
+            (Some(upload), None) => upload.finish_named(&name),
+            (None, None) => Err(Error::general("destination dropped")),
+        };
+        finished.push(result.is_ok());
+        written.push(Written {
+            location: slot.shown,
+            result: result.map(|_| String::new()),
+            bytes,
+            seconds: streamed + since.elapsed().as_secs_f64(),
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    manifest.finished_at = manifest::timestamp(now);
+    manifest.duration_seconds = (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    let bytes = manifest.to_bytes()?;
+    for ((w, ok), (store, _)) in written.iter_mut().zip(finished).zip(&destinations.stores) {
+        if !ok {
+            continue;
+        }
+        let shown = store.location().describe(&name);
+        w.result = match store.put_small(&format!("{name}{MANIFEST_SUFFIX}"), &bytes) {
+            Ok(()) => Ok(shown),
+            Err(e) => Err(Error::new(
+                e.kind,
+                format!(
+                    "snapshot saved at {shown} but its manifest could not be written: {}",
+                    e.message
+                ),
+            )),
+        };
+    }
+    Ok(Saved { manifest, written })
+}
+
+/// The whole save, without signal handling: for a snapshot taken before a change.
+pub fn save_with(
+    runtime: &tokio::runtime::Runtime,
+    config: &ConnectConfig,
+    opts: &SaveOptions,
+) -> Result<Saved> {
+    let destinations = Arc::new(check_target(opts)?);
+    let fetched = runtime.block_on(fetch(config, opts, &destinations));
+    destinations.wait_writers();
+    let saved = commit(fetched?, opts, &destinations)?;
+    if let Some(e) = saved.failure() {
+        return Err(e);
+    }
+    log_saved(&saved);
+    Ok(saved)
 }
 
 /// The log line of a saved snapshot.
 pub fn log_saved(saved: &Saved) {
     let m = &saved.manifest;
     let secs = m.duration_seconds.max(1e-3);
+    let files: Vec<&str> = saved
+        .written
+        .iter()
+        .filter_map(|w| w.result.as_ref().ok().map(String::as_str))
+        .collect();
+    let uploaded: u64 = saved.written.iter().map(|w| w.bytes).sum();
     log::info(
         "snapshot saved",
         &[
-            ("file", json!(saved.path.display().to_string())),
+            ("file", json!(files.join(", "))),
+            ("bytes_written", json!(uploaded)),
+            (
+                "encryption",
+                json!(m.encryption.as_ref().map_or("none", |e| e.scheme.as_str())),
+            ),
             ("revision", json!(m.revision)),
             ("db_size", json!(m.db_size)),
             ("file_size", json!(m.file_size)),

@@ -1,17 +1,19 @@
 //! The blocking half of `snapshot save`: a thread that takes db chunks from a bounded channel,
 //! hashes them (sha256, checked against the server's trailer), follows the bbolt pages for the
-//! revision, and writes them plain or through zstd's multi-threaded encoder. The gRPC receive
+//! revision, and writes them plain or through zstd's multi-threaded encoder, then age when
+//! asked, to every destination at once. The gRPC receive
 //! loop only forwards chunks, so compression stays off the network's critical path.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::Receiver;
 
 use super::manifest::Compression;
 use crate::error::Error;
+use crate::location::{EncryptingWriter, Encryptor, Upload};
+use crate::log;
 use revkeeper_formats::etcd::stream_revision::RevisionScanner;
 
 /// Writes smaller than this are gathered; etcd's 32 KiB chunks (and zstd's output blocks) go
@@ -58,7 +60,7 @@ pub enum WriterError {
     Io(Error),
 }
 
-/// Counts (and optionally hashes) what reaches the file.
+/// Counts (and optionally hashes) what reaches the destinations.
 struct Counting<W> {
     inner: W,
     count: u64,
@@ -79,9 +81,41 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
+type Base = Counting<BufWriter<Fanout>>;
+
+/// Encrypted or not, below the compressor.
+enum Sealed {
+    Clear(Base),
+    Age(EncryptingWriter<Base>),
+}
+
+impl Write for Sealed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sealed::Clear(w) => w.write(buf),
+            Sealed::Age(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sealed::Clear(w) => w.flush(),
+            Sealed::Age(w) => w.flush(),
+        }
+    }
+}
+
+impl Sealed {
+    fn finish(self) -> io::Result<Base> {
+        match self {
+            Sealed::Clear(w) => Ok(w),
+            Sealed::Age(w) => w.finish(),
+        }
+    }
+}
+
 enum Sink {
-    Plain(Counting<BufWriter<File>>),
-    Zstd(zstd::stream::write::Encoder<'static, Counting<BufWriter<File>>>),
+    Plain(Sealed),
+    Zstd(zstd::stream::write::Encoder<'static, Sealed>),
 }
 
 impl Sink {
@@ -93,28 +127,39 @@ impl Sink {
     }
 }
 
-/// Runs until `End` (returns the outcome, file fsynced) or until the channel closes
-/// (`Aborted`). `path` is only for messages.
+/// Runs until `End` (returns the outcome and the destinations, still to be finished) or until
+/// the channel closes (`Aborted`; dropping the destinations removes or aborts them).
 pub fn run(
-    file: File,
-    path: PathBuf,
+    out: Fanout,
+    encryptor: Option<&Encryptor>,
     config: WriterConfig,
     mut rx: Receiver<Chunk>,
-) -> Result<WriterOutcome, WriterError> {
-    let io_err = |e: io::Error| WriterError::Io(Error::io("cannot write", &path, e));
+) -> Result<(WriterOutcome, Fanout), WriterError> {
+    let shown = out.describe();
+    let io_err = |e: io::Error| {
+        let err = crate::location::error_from_io(e, &shown);
+        WriterError::Io(Error::new(
+            err.kind,
+            format!("cannot write: {}", err.message),
+        ))
+    };
     let zstd_err = |e: io::Error| {
         WriterError::Io(Error::general(format!(
-            "zstd compression failed for {}: {e}",
-            path.display()
+            "zstd compression failed for {shown}: {e}"
         )))
     };
-    let out = Counting {
-        inner: BufWriter::with_capacity(WRITE_BUFFER, file),
+    let base = Counting {
+        inner: BufWriter::with_capacity(WRITE_BUFFER, out),
         count: 0,
-        hash: (config.compression == Compression::Zstd).then(Sha256::new),
+        // A plain clear file is the db and its trailer: its hash continues the db's.
+        hash: (config.compression == Compression::Zstd || encryptor.is_some()).then(Sha256::new),
+    };
+    let sealed = match encryptor {
+        Some(e) => Sealed::Age(e.wrap(base).map_err(WriterError::Io)?),
+        None => Sealed::Clear(base),
     };
     let mut sink = None;
-    let mut out = Some(out);
+    let mut sealed = Some(sealed);
     let mut db_hash = Sha256::new();
     let mut scanner = RevisionScanner::new();
     let mut db_size = 0u64;
@@ -124,7 +169,7 @@ pub fn run(
         };
         match chunk {
             Chunk::Start { db_size: announced } => {
-                let w = out.take().expect("one Start");
+                let w = sealed.take().expect("one Start");
                 sink = Some(match config.compression {
                     Compression::None => Sink::Plain(w),
                     Compression::Zstd => {
@@ -158,31 +203,86 @@ pub fn run(
             }
         }
     };
-    let counting = match sink.ok_or(WriterError::Aborted)? {
+    let sealed = match sink.ok_or(WriterError::Aborted)? {
         Sink::Plain(w) => w,
         Sink::Zstd(enc) => enc.finish().map_err(io_err)?,
     };
     let Counting {
         inner, count, hash, ..
-    } = counting;
-    let file = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)?;
+    } = sealed.finish().map_err(io_err)?;
+    let fanout = inner.into_inner().map_err(|e| io_err(e.into_error()))?;
     let db_sha256: [u8; 32] = db_hash.clone().finalize().into();
     let file_sha256: [u8; 32] = match hash {
         Some(h) => h.finalize().into(),
-        // Plain file = db || trailer: continue the db hash instead of hashing twice.
         None => {
             let mut h = db_hash;
             h.update(trailer);
             h.finalize().into()
         }
     };
-    Ok(WriterOutcome {
-        db_size,
-        db_sha256,
-        trailer,
-        file_size: count,
-        file_sha256,
-        revision: scanner.finish(),
-    })
+    Ok((
+        WriterOutcome {
+            db_size,
+            db_sha256,
+            trailer,
+            file_size: count,
+            file_sha256,
+            revision: scanner.finish(),
+        },
+        fanout,
+    ))
+}
+
+/// One output of the save: a destination's upload, until it fails.
+pub struct Slot {
+    /// The destination as messages name it (its location).
+    pub shown: String,
+    pub upload: Option<Upload>,
+    pub error: Option<Error>,
+}
+
+/// Writes every byte to every destination still healthy. A destination that fails is aborted
+/// and recorded; the stream goes on for the others, and fails only when none is left.
+pub struct Fanout {
+    pub slots: Vec<Slot>,
+}
+
+impl Fanout {
+    fn describe(&self) -> String {
+        let names: Vec<&str> = self.slots.iter().map(|s| s.shown.as_str()).collect();
+        names.join(", ")
+    }
+}
+
+impl Write for Fanout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut first_error = None;
+        for slot in &mut self.slots {
+            let Some(upload) = slot.upload.as_mut() else {
+                continue;
+            };
+            if let Err(e) = upload.write_all(buf) {
+                let err = crate::location::error_from_io(e, upload.target());
+                log::warn(
+                    "a destination failed; the others go on",
+                    &[
+                        ("location", json!(slot.shown)),
+                        ("error", json!(err.message)),
+                    ],
+                );
+                first_error.get_or_insert_with(|| Error::new(err.kind, err.message.clone()));
+                slot.error = Some(err);
+                // Dropping the upload removes its `.part` file or aborts its multipart upload.
+                slot.upload = None;
+            }
+        }
+        if self.slots.iter().all(|s| s.upload.is_none()) {
+            let err = first_error.unwrap_or_else(|| Error::general("no destination left"));
+            return Err(crate::location::into_io(err));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

@@ -307,19 +307,18 @@ pub fn execute(
     let runtime = crate::connect::runtime()?;
     if let Some(dir) = &apply.snapshot_first {
         let opts = crate::backup::save::SaveOptions {
-            target: crate::backup::save::Target::Dir {
-                dir: dir.clone(),
+            target: crate::backup::save::Target::Locations {
+                locations: vec![crate::location::Location::Local(dir.clone())],
                 prefix: "before-fix".into(),
             },
             compression: crate::backup::manifest::Compression::Zstd,
             zstd_level: 3,
+            encryptor: None,
+            store_options: Default::default(),
             force: false,
             progress: false,
         };
-        crate::backup::save::check_target(&opts)?;
-        let fetched = runtime.block_on(crate::backup::save::fetch(&config, &opts))?;
-        let saved = crate::backup::save::commit(fetched, &opts)?;
-        crate::backup::save::log_saved(&saved);
+        crate::backup::save::save_with(&runtime, &config, &opts)?;
     }
     let opts = ApplyOptions {
         audit_log: apply.audit_log.clone(),

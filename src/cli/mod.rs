@@ -10,6 +10,7 @@ mod get;
 mod get_objects;
 mod get_raw;
 pub mod leases;
+pub mod location_args;
 pub mod snapshot_list;
 pub mod snapshot_prune;
 mod snapshot_restore;

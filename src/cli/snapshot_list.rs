@@ -1,16 +1,20 @@
-//! `revkeeper snapshot list [DIR]`: the snapshots of a directory, from their manifests.
+//! `revkeeper snapshot list [LOCATION]`: the snapshots of a directory or bucket, from their
+//! manifests.
 
-use std::path::PathBuf;
-
+use super::location_args::StoreArgs;
 use crate::backup::list;
 use crate::error::Result;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotListArgs {
-    /// Directory holding the snapshots and their .manifest.json files
-    #[arg(default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// Directory or bucket URL (s3://, gs://, az://, file://) holding the snapshots and their
+    /// .manifest.json files
+    #[arg(default_value = ".", value_name = "LOCATION")]
+    pub dir: String,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -18,7 +22,7 @@ pub struct SnapshotListArgs {
 
 pub fn run(args: SnapshotListArgs) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
-    let entries = list::list(&args.dir)?;
+    let entries = list::list(&args.store.open(&args.dir)?)?;
     match format {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = entries.iter().map(list::row).collect();

@@ -1,10 +1,10 @@
-//! `revkeeper snapshot prune DIR --keep-…`: retention over a directory of snapshots.
-
-use std::path::PathBuf;
+//! `revkeeper snapshot prune LOCATION --keep-…`: retention over a directory or bucket of
+//! snapshots.
 
 use serde::Serialize;
 use serde_json::json;
 
+use super::location_args::StoreArgs;
 use crate::backup::prune::{self, Action, Policy};
 use crate::error::Result;
 use crate::log;
@@ -14,15 +14,16 @@ const AFTER_HELP: &str = "\
 A dry run unless --apply: prints every decision with its reason and deletes nothing.
 Rules are OR-combined (restic semantics, UTC buckets): a snapshot kept by any rule is kept, and
 the newest snapshot and the highest revision of each cluster are always kept. Only files
-described by a revkeeper manifest are ever deleted; anything else in DIR is left alone.
-Exit codes: 0 ok, 1 error, 3 invalid input (no keep rule, missing DIR).";
+described by a revkeeper manifest are ever deleted; anything else in LOCATION is left alone.
+Exit codes: 0 ok, 1 error, 2 bucket unreachable, 3 invalid input (no keep rule, missing DIR or
+bucket), 4 access denied.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct SnapshotPruneArgs {
-    /// Directory holding the snapshots
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    /// Directory or bucket URL (s3://, gs://, az://, file://) holding the snapshots
+    #[arg(value_name = "LOCATION")]
+    pub dir: String,
 
     /// Keep the N newest snapshots
     #[arg(long, value_name = "N")]
@@ -54,6 +55,9 @@ pub struct SnapshotPruneArgs {
     /// Print what would be removed; delete nothing (the default; kept for scripts)
     #[arg(long, conflicts_with = "apply")]
     pub dry_run: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -91,14 +95,12 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
         yearly: args.keep_yearly.unwrap_or(0),
     };
     let dry_run = !args.apply;
-    let (items, skipped) = prune::plan_dir(&args.dir, &policy, args.prefix.as_deref())?;
+    let store = args.store.open(&args.dir)?;
+    let (items, skipped) = prune::plan_location(&store, &policy, args.prefix.as_deref())?;
     for (path, why) in &skipped {
         log::warn(
             "ignoring manifest (its files will not be touched)",
-            &[
-                ("file", json!(path.display().to_string())),
-                ("reason", json!(why)),
-            ],
+            &[("file", json!(path)), ("reason", json!(why))],
         );
     }
     for item in &items {
@@ -118,7 +120,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
     let removed = if dry_run {
         0
     } else {
-        prune::execute(&args.dir, &items)?
+        prune::execute(&store, &items)?
     };
     let kept = items.iter().filter(|i| i.action == Action::Keep).count();
     let to_remove = items.iter().filter(|i| i.action == Action::Remove).count();
@@ -129,7 +131,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             "prune done"
         },
         &[
-            ("dir", json!(args.dir.display().to_string())),
+            ("location", json!(store.location().to_string())),
             ("policy", json!(policy.describe())),
             ("kept", json!(kept)),
             ("removed", json!(removed)),
@@ -161,7 +163,7 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                 .map(|i| JsonItem {
                     action: action_name(i.action, dry_run),
                     file: &i.entry.manifest.file,
-                    path: i.entry.snapshot_path.display().to_string(),
+                    path: i.entry.path.clone(),
                     started_at: &i.entry.manifest.started_at,
                     revision: i.entry.manifest.revision,
                     cluster_id: &i.entry.manifest.cluster_id,

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::location_args::ReadArgs;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 use crate::restore::{RestoreRequest, restore};
 use crate::{Result, log};
@@ -15,8 +16,12 @@ use crate::{Result, log};
 /// 1500 writes/s. Restore every member of a cluster from the same file with the same flags.
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// Snapshot file (`.db` or `.db.zst`)
-    pub file: PathBuf,
+    /// Snapshot: a file (`.db`, `.db.zst`, `.age`), an object URL (s3://BUCKET/PREFIX/FILE,
+    /// gs://, az://), or a directory or bucket URL with --latest
+    #[arg(value_name = "SNAPSHOT")]
+    pub file: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Data dir to create (must be absent or empty) [default: <name>.etcd]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -52,6 +57,7 @@ pub fn run(args: RestoreArgs) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
     let req = RestoreRequest {
         snapshot: args.file,
+        open: args.read.options(),
         data_dir: args.data_dir,
         wal_dir: args.wal_dir,
         initial_cluster: args.initial_cluster,

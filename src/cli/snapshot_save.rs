@@ -1,24 +1,32 @@
-//! `revkeeper snapshot save FILE | --dir DIR`: thin glue over [`crate::backup::save`].
+//! `revkeeper snapshot save FILE | --dir LOCATION…`: thin glue over [`crate::backup::save`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
 
+use super::location_args::StoreArgs;
 use crate::backup::manifest::Compression;
-use crate::backup::metrics::{self, SaveRun, SnapshotFacts};
+use crate::backup::metrics::{self, DestinationRun, SaveRun, SnapshotFacts};
 use crate::backup::save::{self, SaveOptions, Saved, Target};
 use crate::connect::{ConnectArgs, is_tty};
 use crate::error::{Error, Result};
+use crate::location::{Encryptor, Location};
 use crate::log::{self, LogFormat};
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, with_stdout};
 
 const AFTER_HELP: &str = "\
+--dir takes a directory or a bucket URL (s3://BUCKET/PREFIX, gs://, az://, file://), and may be
+given more than once: one stream from etcd feeds every destination, and the run fails if any
+destination fails (the metrics say which). Cloud credentials come from the environment
+(AWS_ACCESS_KEY_ID…, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_NAME…; see
+docs/locations.md). --encrypt-to encrypts with age before anything is written.
 Exit codes: 0 saved; 1 error (I/O, disk full, sha256 mismatch); 2 no endpoint reachable;
-3 invalid input (flags, TLS files, credentials, existing file without --force);
-4 server error; 5 transfer interrupted (stream broke, --command-timeout, SIGINT/SIGTERM).
-On any failure the partial file is removed. stdout gets the snapshot path (or its manifest
-with -o json); logs go to stderr.";
+3 invalid input (flags, TLS files, existing file without --force, missing bucket);
+4 server error or access denied; 5 transfer interrupted (stream broke, --command-timeout,
+SIGINT/SIGTERM). On any failure partial files are removed and uploads aborted. stdout gets the
+snapshot path(s) (or the manifest with -o json); logs go to stderr.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -32,9 +40,26 @@ pub struct SnapshotSaveArgs {
     )]
     pub file: Option<PathBuf>,
 
-    /// Write into DIR as <prefix>-<UTC yyyymmddThhmmssZ>-rev<revision>.db.zst (or .db)
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    /// Write into a directory or bucket URL as
+    /// <prefix>-<UTC yyyymmddThhmmssZ>-rev<revision>.db.zst (or .db, + .age); repeatable
+    #[arg(long, value_name = "LOCATION")]
+    pub dir: Vec<String>,
+
+    /// Encrypt with age to this recipient (age1… or an ssh-ed25519/ssh-rsa public key);
+    /// repeatable
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Vec<String>,
+
+    /// Encrypt with age to every recipient in FILE (one a line, # comments); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub recipients_file: Vec<PathBuf>,
+
+    /// A job label for metrics and logs, so several jobs can share a textfile directory
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// File name prefix with --dir
     #[arg(long, default_value = "etcd", value_name = "PREFIX")]
@@ -67,10 +92,18 @@ fn is_zst(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "zst")
 }
 
+/// `x.db.zst.age` → `x.db.zst`.
+fn without_age(p: &Path) -> PathBuf {
+    match p.extension() {
+        Some(e) if e == "age" => p.with_extension(""),
+        _ => p.to_path_buf(),
+    }
+}
+
 fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions> {
-    let target = match (&args.file, &args.dir) {
-        (Some(f), None) => Target::File(f.clone()),
-        (None, Some(d)) => {
+    let target = match (&args.file, args.dir.is_empty()) {
+        (Some(f), true) => Target::File(f.clone()),
+        (None, false) => {
             let p = &args.prefix;
             let ok = p.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
                 && p.chars()
@@ -80,8 +113,16 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
                     "--prefix {p:?}: use letters, digits, '.', '_' and '-' (starting with a letter or digit)"
                 )));
             }
-            Target::Dir {
-                dir: d.clone(),
+            let mut locations = Vec::new();
+            for d in &args.dir {
+                let l = Location::parse(d)?;
+                if locations.contains(&l) {
+                    return Err(Error::invalid(format!("--dir {l} is given twice")));
+                }
+                locations.push(l);
+            }
+            Target::Locations {
+                locations,
                 prefix: p.clone(),
             }
         }
@@ -89,7 +130,7 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
     };
     let compression = match (&target, args.compress) {
         (Target::File(f), Some(c)) => {
-            if (c == Compression::Zstd) != is_zst(f) {
+            if (c == Compression::Zstd) != is_zst(&without_age(f)) {
                 log::warn(
                     "the file name does not match the compression",
                     &[
@@ -100,7 +141,7 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
             }
             c
         }
-        (Target::File(f), None) if is_zst(f) => Compression::Zstd,
+        (Target::File(f), None) if is_zst(&without_age(f)) => Compression::Zstd,
         (Target::File(f), None) => {
             log::info(
                 "writing a plain snapshot: FILE does not end in .zst (pass --compress zstd to compress)",
@@ -108,12 +149,23 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
             );
             Compression::None
         }
-        (Target::Dir { .. }, c) => c.unwrap_or(Compression::Zstd),
+        (Target::Locations { .. }, c) => c.unwrap_or(Compression::Zstd),
     };
+    let encryptor = Encryptor::from_args(&args.encrypt_to, &args.recipients_file)?;
+    if let (Some(_), Target::File(f)) = (&encryptor, &target)
+        && f.extension().is_none_or(|e| e != "age")
+    {
+        return Err(Error::invalid(format!(
+            "{}: an encrypted snapshot's name ends in .age (as `age` names its files)",
+            f.display()
+        )));
+    }
     Ok(SaveOptions {
         target,
         compression,
         zstd_level: args.zstd_level,
+        encryptor: encryptor.map(Arc::new),
+        store_options: args.store.options(),
         force: args.force,
         progress: log_format == LogFormat::Text && is_tty(2),
     })
@@ -138,31 +190,52 @@ async fn signalled() -> &'static str {
 
 fn save(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<Saved> {
     let opts = options(args, log_format)?;
-    save::check_target(&opts)?;
+    let destinations = Arc::new(save::check_target(&opts)?);
     let config = args.connect.resolve()?;
     let rt = crate::connect::runtime()?;
     let fetched = rt.block_on(async {
         tokio::select! {
-            r = save::fetch(&config, &opts) => r,
+            r = save::fetch(&config, &opts, &destinations) => r,
             sig = signalled() => Err(Error::interrupted(format!(
-                "interrupted by {sig}; no snapshot written, partial file removed"
+                "interrupted by {sig}; no snapshot written, partial files removed, uploads aborted"
             ))),
         }
     });
+    // A writer thread still aborting its uploads (after a signal) finishes first.
+    destinations.wait_writers();
     // Signals no longer stop anything: the commit below is short and must not be torn.
-    let saved = fetched.and_then(|f| save::commit(f, &opts));
+    let saved = fetched.and_then(|f| save::commit(f, &opts, &destinations));
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     saved
 }
 
 pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
+    if let Some(job) = &args.job {
+        log::set_job(job);
+    }
     let clock = Instant::now();
     let result = save(&args, log_format);
+    let failure = result.as_ref().ok().and_then(Saved::failure);
     if let Some(path) = &args.metrics_file {
         let finished = time::OffsetDateTime::now_utc();
+        let destinations = match &result {
+            Ok(saved) => saved
+                .written
+                .iter()
+                .map(|w| DestinationRun {
+                    location: w.location.clone(),
+                    success: w.result.is_ok(),
+                    bytes: w.bytes,
+                    seconds: w.seconds,
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
         let run = SaveRun {
-            success: result.is_ok(),
+            success: result.is_ok() && failure.is_none(),
+            job: args.job.clone(),
+            destinations,
             finished_unix: finished.unix_timestamp_nanos() as f64 / 1e9,
             duration_seconds: clock.elapsed().as_secs_f64(),
             snapshot: result.as_ref().ok().map(|s| SnapshotFacts {
@@ -172,7 +245,7 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
             }),
         };
         if let Err(e) = metrics::write(path, &run) {
-            if result.is_ok() {
+            if result.is_ok() && failure.is_none() {
                 return Err(Error::new(
                     e.kind,
                     format!(
@@ -189,13 +262,35 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
     }
     let saved = result?;
     save::log_saved(&saved);
+    let paths: Vec<&String> = saved
+        .written
+        .iter()
+        .filter_map(|w| w.result.as_ref().ok())
+        .collect();
     match format {
-        OutputFormat::Table => with_stdout(|o| writeln!(o, "{}", saved.path.display()))?,
-        _ => print_json(&crate::backup::list::Listed {
-            path: saved.path.display().to_string(),
-            status: "ok",
-            manifest: saved.manifest.clone(),
+        OutputFormat::Table => with_stdout(|o| {
+            for p in &paths {
+                writeln!(o, "{p}")?;
+            }
+            Ok(())
         })?,
+        _ => {
+            let items: Vec<crate::backup::list::Listed> = paths
+                .iter()
+                .map(|p| crate::backup::list::Listed {
+                    path: p.to_string(),
+                    status: "ok",
+                    manifest: saved.manifest.clone(),
+                })
+                .collect();
+            match items.as_slice() {
+                [one] => print_json(one)?,
+                _ => print_json(&items)?,
+            }
+        }
     }
-    Ok(())
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

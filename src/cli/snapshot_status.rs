@@ -1,10 +1,8 @@
 //! `revkeeper snapshot status FILE`: etcdutl's fields with identical values.
 
-use std::path::PathBuf;
-
+use super::location_args::ReadArgs;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 use crate::snapshot::status::{humanize_bytes, status};
-use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
 /// Show hash, revision, total keys, total size and storage version of a snapshot.
@@ -15,19 +13,23 @@ use crate::{Error, Result};
 /// `.db.zst` files.
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// Snapshot file (`.db` or `.db.zst`)
-    pub file: PathBuf,
+    /// Snapshot: a file (`.db`, `.db.zst`, `.age`), an object URL (s3://BUCKET/PREFIX/FILE,
+    /// gs://, az://), or a directory or bucket URL with --latest
+    #[arg(value_name = "SNAPSHOT")]
+    pub file: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub fn run(args: StatusArgs) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
-    let source = SnapshotSource::open(&args.file)?;
+    let source = args.read.open(&args.file)?;
     let st = status(source.db()).map_err(|e| {
         Error::invalid(format!(
             "snapshot {} failed its integrity check: {e}; run `revkeeper snapshot verify` for details",
-            args.file.display()
+            source.path().display()
         ))
     })?;
     match format {

@@ -1,11 +1,9 @@
 //! `revkeeper snapshot verify FILE`: exit 0 only when the file is clean.
 
-use std::path::PathBuf;
-
+use super::location_args::ReadArgs;
 use crate::decode::DecodeOptions;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, with_stdout};
 use crate::snapshot::verify::{Trailer, ValueCheck, verify_with};
-use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
 /// Check a snapshot: its length and sha256 trailer, its bbolt structure (like `bbolt check`)
@@ -15,8 +13,12 @@ use crate::{Error, Result};
 /// it only their envelope is checked, and the report says so.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Snapshot file (`.db` or `.db.zst`)
-    pub file: PathBuf,
+    /// Snapshot: a file (`.db`, `.db.zst`, `.age`), an object URL (s3://BUCKET/PREFIX/FILE,
+    /// gs://, az://), or a directory or bucket URL with --latest
+    #[arg(value_name = "SNAPSHOT")]
+    pub file: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub decoding: DecodeOptions,
     #[command(flatten)]
@@ -29,7 +31,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         prefix: args.decoding.prefix().to_string(),
         keys: args.decoding.keyring()?,
     };
-    let source = SnapshotSource::open(&args.file)?;
+    let source = args.read.open(&args.file)?;
     let report = verify_with(source.db(), &values);
     match format {
         OutputFormat::Json => print_json(&report)?,
@@ -64,7 +66,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     } else {
         Err(Error::general(format!(
             "snapshot {} has {} problem(s); do not restore from it",
-            args.file.display(),
+            source.path().display(),
             report.problems.len().max(1)
         )))
     }

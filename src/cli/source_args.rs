@@ -1,17 +1,17 @@
 //! `--snapshot FILE` or the connection flags: how every reading command picks its source. Also
 //! `--rev`, read the same way for both sources.
 
-use std::path::PathBuf;
-
 use clap::parser::ValueSource;
 
+use super::location_args::ReadArgs;
 use crate::Result;
 use crate::connect::ConnectArgs;
-use crate::source::{LiveSource, SnapshotSource, Source};
+use crate::source::{LiveSource, Source};
 
 #[derive(Debug)]
 pub struct SourceArgs {
-    pub snapshot: Option<PathBuf>,
+    pub snapshot: Option<String>,
+    pub read: ReadArgs,
     pub connect: ConnectArgs,
 }
 
@@ -20,9 +20,12 @@ pub struct SourceArgs {
 #[derive(clap::Args)]
 #[group(id = "SourceArgs")]
 struct Flags {
-    /// Read a snapshot file (`.db` or `.db.zst`) instead of a live cluster
-    #[arg(long, value_name = "FILE")]
-    snapshot: Option<PathBuf>,
+    /// Read a snapshot instead of a live cluster: a file (`.db`, `.db.zst`, `.age`), an object
+    /// URL (s3://BUCKET/PREFIX/FILE, gs://, az://), or a directory/bucket with --latest
+    #[arg(long, value_name = "FILE|URL")]
+    snapshot: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -42,8 +45,16 @@ impl clap::Args for SourceArgs {
 impl clap::FromArgMatches for SourceArgs {
     fn from_arg_matches(matches: &clap::ArgMatches) -> std::result::Result<Self, clap::Error> {
         snapshot_alone(matches)?;
-        let Flags { snapshot, connect } = Flags::from_arg_matches(matches)?;
-        Ok(SourceArgs { snapshot, connect })
+        let Flags {
+            snapshot,
+            read,
+            connect,
+        } = Flags::from_arg_matches(matches)?;
+        Ok(SourceArgs {
+            snapshot,
+            read,
+            connect,
+        })
     }
     fn update_from_arg_matches(
         &mut self,
@@ -96,8 +107,8 @@ pub fn requested_rev(rev: Option<i64>) -> Option<i64> {
 
 impl SourceArgs {
     pub fn open(&self) -> Result<Box<dyn Source>> {
-        if let Some(path) = &self.snapshot {
-            return Ok(Box::new(SnapshotSource::open_for_reading(path)?));
+        if let Some(text) = &self.snapshot {
+            return Ok(Box::new(self.read.open_for_reading(text)?));
         }
         let config = self.connect.resolve()?;
         Ok(Box::new(LiveSource::connect(&config)?))

@@ -28,9 +28,10 @@ pub struct TuiArgs {
     /// Disable every write (a snapshot source is always read-only)
     #[arg(long)]
     pub readonly: bool,
-    /// Backup directory for the Snapshots view (where `snapshot save --dir` writes)
-    #[arg(long, value_name = "DIR")]
-    pub backup_dir: Option<PathBuf>,
+    /// Backup directory or bucket URL for the Snapshots view (where `snapshot save --dir`
+    /// writes)
+    #[arg(long, value_name = "LOCATION")]
+    pub backup_dir: Option<String>,
     /// Lets ctrl-d delete on a live cluster, recording every change (intent and result) in this
     /// JSON-lines file; without it the TUI never writes
     #[arg(long, value_name = "FILE")]
@@ -49,7 +50,7 @@ pub fn run(args: TuiArgs) -> Result<()> {
     }
     let mut writer = None;
     let opened = match (&args.source.snapshot, endpoints_given()) {
-        (Some(path), _) => Opened::Snapshot(SnapshotSource::open(path)?),
+        (Some(text), _) => Opened::Snapshot(args.source.read.open(text)?),
         (None, true) => {
             let config = args.source.connect.resolve()?;
             let live = LiveSource::connect(&config)?;
@@ -67,6 +68,10 @@ pub fn run(args: TuiArgs) -> Result<()> {
     let settings = Settings {
         readonly: args.readonly,
         backup_dir: args.backup_dir,
+        open: crate::source::open::OpenOptions {
+            latest: false,
+            ..args.source.read.options()
+        },
         prefix: args.decode.prefix().to_string(),
         keyring: args.decode.keyring()?,
         writer,

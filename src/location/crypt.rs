@@ -40,7 +40,7 @@ pub fn is_age_file(path: &Path) -> Result<bool> {
 
 /// Encrypts to a fixed set of recipients.
 pub struct Encryptor {
-    recipients: Vec<Box<dyn age::Recipient + Send>>,
+    recipients: Vec<Box<dyn age::Recipient + Send + Sync>>,
     public_keys: Vec<String>,
 }
 
@@ -48,7 +48,7 @@ impl Encryptor {
     /// From `--encrypt-to` values and `--recipients-file` files (one recipient a line; blank
     /// lines and `#` comments skipped). `None` when both are empty: no encryption asked for.
     pub fn from_args(encrypt_to: &[String], recipients_files: &[PathBuf]) -> Result<Option<Self>> {
-        let mut recipients: Vec<Box<dyn age::Recipient + Send>> = Vec::new();
+        let mut recipients: Vec<Box<dyn age::Recipient + Send + Sync>> = Vec::new();
         let mut public_keys = Vec::new();
         let mut add = |line: &str, source: &str| -> Result<()> {
             let key = line.trim();
@@ -105,7 +105,7 @@ impl Encryptor {
     }
 }
 
-fn parse_recipient(key: &str, source: &str) -> Result<Box<dyn age::Recipient + Send>> {
+fn parse_recipient(key: &str, source: &str) -> Result<Box<dyn age::Recipient + Send + Sync>> {
     if key.starts_with("age1") {
         return key
             .parse::<age::x25519::Recipient>()

@@ -205,7 +205,7 @@ pub fn error_from_io(e: std::io::Error, target: &str) -> Error {
 }
 
 /// An `io::Error` carrying `e`, so [`error_from_io`] gets it back through `Write`/`Read` layers.
-pub(crate) fn into_io(e: Error) -> std::io::Error {
+pub fn into_io(e: Error) -> std::io::Error {
     std::io::Error::other(e)
 }
 

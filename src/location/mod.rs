@@ -26,7 +26,7 @@ pub use crypt::{
     AGE_HEADER, DecryptingReader, Decryptor, EncryptingWriter, Encryptor, IDENTITY_ENV, is_age,
     is_age_file,
 };
-pub use errors::error_from_io;
+pub use errors::{error_from_io, into_io};
 pub use parse::{Location, redact};
 pub use store::{Entry, Store};
 pub use temp::{Fetched, TempFile};

@@ -102,6 +102,33 @@ impl Location {
         }
     }
 
+    /// A cloud URL naming one object (`s3://b/p/NAME`) → its location and `NAME`; `None` for a
+    /// local path or a URL without an object name.
+    pub fn split_object(&self) -> Option<(Location, String)> {
+        let (_, prefix) = self.bucket_and_prefix()?;
+        let (rest, name) = match prefix.rsplit_once('/') {
+            Some((rest, name)) => (rest.to_string(), name.to_string()),
+            None if !prefix.is_empty() => (String::new(), prefix.to_string()),
+            None => return None,
+        };
+        let parent = match self.clone() {
+            Location::S3 { bucket, .. } => Location::S3 {
+                bucket,
+                prefix: rest,
+            },
+            Location::Gcs { bucket, .. } => Location::Gcs {
+                bucket,
+                prefix: rest,
+            },
+            Location::Azure { container, .. } => Location::Azure {
+                container,
+                prefix: rest,
+            },
+            Location::Local(_) => return None,
+        };
+        Some((parent, name))
+    }
+
     /// How an object of this location is named in messages: `s3://b/p/NAME`, `DIR/NAME`.
     pub fn describe(&self, name: &str) -> String {
         match self {

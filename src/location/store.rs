@@ -14,7 +14,7 @@ use tokio::runtime::Runtime;
 use super::errors::{error_from_io, into_io, map_store_error};
 use super::parse::check_name;
 use super::temp::{Fetched, TempFile};
-use super::upload::{PART_SIZE, Upload};
+use super::upload::{CloudTarget, PART_SIZE, Upload};
 use super::{Location, LocationOptions, cloud};
 use crate::backup::fsutil;
 use crate::{Error, Result};
@@ -97,8 +97,12 @@ impl Store {
                     .objects
                     .into_iter()
                     .filter_map(|meta| {
+                        let name = meta.location.filename()?;
+                        if name.ends_with(".part") {
+                            return None;
+                        }
                         Some(Entry {
-                            name: meta.location.filename()?.to_string(),
+                            name: name.to_string(),
                             size: meta.size,
                             modified: SystemTime::from(meta.last_modified),
                         })
@@ -217,12 +221,25 @@ impl Store {
     /// directory).
     pub fn put_stream(&self, name: &str, replace: bool) -> Result<Upload> {
         check_name(&self.location, name)?;
-        let target = self.location.describe(name);
         if !replace && self.exists(name)? {
             return Err(Error::invalid(format!(
-                "{target} already exists; pass --force to replace it"
+                "{} already exists; pass --force to replace it",
+                self.location.describe(name)
             )));
         }
+        self.start_upload(name, name, replace)
+    }
+
+    /// A writer into an object whose name is given only at the end, by
+    /// [`Upload::finish_named`]. Until then the data goes to `STEM.part`, which listings leave
+    /// out: a `.part` file of a directory, a multipart upload to `STEM.part` in a bucket.
+    pub fn put_pending(&self, stem: &str, replace: bool) -> Result<Upload> {
+        check_name(&self.location, stem)?;
+        self.start_upload(stem, &format!("{stem}.part"), replace)
+    }
+
+    fn start_upload(&self, name: &str, cloud_key: &str, replace: bool) -> Result<Upload> {
+        let target = self.location.describe(name);
         match &self.backend {
             Backend::Local(dir) => Upload::local(dir.join(name), replace),
             Backend::Cloud {
@@ -232,16 +249,19 @@ impl Store {
             } => {
                 // Some servers accept the start of an upload into a missing bucket.
                 self.check()?;
+                let key = prefix.clone().join(cloud_key);
                 let upload = runtime
-                    .block_on(store.put_multipart(&prefix.clone().join(name)))
+                    .block_on(store.put_multipart(&key))
                     .map_err(|e| map_store_error(e, &self.location, "upload", &target))?;
                 let writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-                Ok(Upload::cloud(
-                    writer,
-                    runtime.clone(),
-                    self.location.clone(),
-                    target,
-                ))
+                let to = CloudTarget {
+                    store: store.clone(),
+                    runtime: runtime.clone(),
+                    location: self.location.clone(),
+                    key,
+                    prefix: prefix.clone(),
+                };
+                Ok(Upload::cloud(to, writer, target))
             }
         }
     }

@@ -8,7 +8,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use object_store::WriteMultipart;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use tokio::runtime::Runtime;
 
 use super::Location;
@@ -21,6 +22,15 @@ use crate::{Error, Result};
 pub const PART_SIZE: usize = 8 << 20;
 /// Parts uploading at once; memory stays below `(PARTS_IN_FLIGHT + 1) * PART_SIZE`.
 pub const PARTS_IN_FLIGHT: usize = 4;
+
+/// Where a cloud upload goes.
+pub(crate) struct CloudTarget {
+    pub store: Arc<dyn ObjectStore>,
+    pub runtime: Arc<Runtime>,
+    pub location: Location,
+    pub key: ObjectPath,
+    pub prefix: ObjectPath,
+}
 
 pub struct Upload {
     target: String,
@@ -40,6 +50,10 @@ enum State {
         writer: WriteMultipart,
         runtime: Arc<Runtime>,
         location: Location,
+        /// Where the object is being uploaded, and the prefix its final name goes under.
+        store: Arc<dyn ObjectStore>,
+        key: ObjectPath,
+        prefix: ObjectPath,
         /// The first error: every later write and `finish` return it.
         failed: Option<Error>,
     },
@@ -64,12 +78,14 @@ impl Upload {
         })
     }
 
-    pub(crate) fn cloud(
-        writer: WriteMultipart,
-        runtime: Arc<Runtime>,
-        location: Location,
-        target: String,
-    ) -> Upload {
+    pub(crate) fn cloud(to: CloudTarget, writer: WriteMultipart, target: String) -> Upload {
+        let CloudTarget {
+            store,
+            runtime,
+            location,
+            key,
+            prefix,
+        } = to;
         Upload {
             target,
             written: 0,
@@ -77,6 +93,9 @@ impl Upload {
                 writer,
                 runtime,
                 location,
+                store,
+                key,
+                prefix,
                 failed: None,
             },
         }
@@ -93,7 +112,19 @@ impl Upload {
     }
 
     /// Completes the object: only now does it appear under its name. On error nothing is left.
-    pub fn finish(mut self) -> Result<u64> {
+    pub fn finish(self) -> Result<u64> {
+        self.finish_as(None)
+    }
+
+    /// Completes an upload started by [`super::Store::put_pending`] under its final `name`
+    /// (known only at the end, such as a snapshot's revision). A bucket gets the object under
+    /// the pending name first, then a server-side copy to `name`; the pending object is deleted
+    /// in both outcomes.
+    pub fn finish_named(self, name: &str) -> Result<u64> {
+        self.finish_as(Some(name))
+    }
+
+    fn finish_as(mut self, name: Option<&str>) -> Result<u64> {
         let written = self.written;
         match std::mem::replace(&mut self.state, State::Done) {
             State::Local {
@@ -103,15 +134,23 @@ impl Upload {
                 replace,
                 _on_signal,
             } => {
+                let dest = match name {
+                    Some(n) => fsutil::parent_dir(&dest).join(n),
+                    None => dest,
+                };
                 file.sync_all()
                     .map_err(|e| Error::io("cannot fsync", part.path(), e))?;
                 drop(file);
                 interrupt::critical(|| part.commit(&dest, replace))?;
+                self.target = dest.display().to_string();
             }
             State::Cloud {
                 writer,
                 runtime,
                 location,
+                store,
+                key,
+                prefix,
                 failed,
             } => {
                 if let Some(err) = failed {
@@ -121,6 +160,15 @@ impl Upload {
                 runtime
                     .block_on(writer.finish())
                     .map_err(|e| map_store_error(e, &location, "upload", &self.target))?;
+                if let Some(name) = name {
+                    let to = prefix.clone().join(name);
+                    let target = location.describe(name);
+                    let copied = runtime.block_on(store.copy(&key, &to));
+                    let removed = runtime.block_on(store.delete(&key));
+                    copied.map_err(|e| map_store_error(e, &location, "copy into", &target))?;
+                    removed.map_err(|e| map_store_error(e, &location, "delete", &self.target))?;
+                    self.target = target;
+                }
             }
             State::Done => unreachable!("finish consumes the upload"),
         }
@@ -153,6 +201,7 @@ impl Upload {
             runtime,
             location,
             failed,
+            ..
         } = &mut self.state
         else {
             unreachable!()

@@ -42,7 +42,7 @@ pub struct RestoreSummary {
 
 pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     let plan = RestorePlan::new(req)?;
-    let source = SnapshotSource::open(&req.snapshot)?;
+    let source = crate::source::open::open(&req.snapshot, &req.open)?;
     check_input(&source, req)?;
 
     let data = Staging::new(&plan.data_dir)?;
@@ -118,7 +118,7 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
 /// etcdutl checks it (`len % 512 == 32`; must match unless --skip-hash-check), and every
 /// structural and etcd-level check (which --skip-hash-check does not skip).
 fn check_input(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
-    let file = req.snapshot.display();
+    let file = source.path().display();
     let report = verify(source.db());
     let mut blocking = report
         .problems

@@ -17,7 +17,10 @@ use crate::{Error, Result};
 /// The flags of `snapshot restore`, as given.
 #[derive(Clone, Debug)]
 pub struct RestoreRequest {
-    pub snapshot: PathBuf,
+    /// A file, an object URL, or a location with `open.latest`.
+    pub snapshot: String,
+    /// How to reach and decrypt it.
+    pub open: crate::source::open::OpenOptions,
     /// `None`: `<name>.etcd`, as etcdutl 3.6 does.
     pub data_dir: Option<PathBuf>,
     pub wal_dir: Option<PathBuf>,

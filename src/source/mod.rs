@@ -3,6 +3,7 @@
 
 mod key_range;
 pub mod live;
+pub mod open;
 pub mod snapshot;
 
 pub use key_range::KeyRange;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use revkeeper_formats::bbolt::{Bucket, Db};
@@ -19,15 +19,13 @@ use revkeeper_formats::etcd::members::Member;
 use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::RevisionKey;
 
+use super::open::{OpenOptions, needs_unpacking, unpack};
 use super::{
     AlarmRecord, ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord,
     Overview, RangeQuery, Source,
 };
 use crate::snapshot::verify::Trailer;
 use crate::{Error, Result, log};
-
-/// First bytes of a zstd frame.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 pub struct SnapshotSource {
     path: PathBuf,
@@ -37,41 +35,51 @@ pub struct SnapshotSource {
 impl SnapshotSource {
     /// Opens `path`, a regular file; a zstd-compressed snapshot is first streamed into a temp
     /// file in `$TMPDIR` that has no name (unlinked from the start), so no signal, crash or
-    /// SIGKILL can leave the decompressed data behind.
+    /// SIGKILL can leave the decompressed data behind. An encrypted one needs
+    /// [`SnapshotSource::open_with`] and identities.
     pub fn open(path: &Path) -> Result<SnapshotSource> {
+        SnapshotSource::open_with(path, &OpenOptions::default())
+    }
+
+    /// [`SnapshotSource::open`], decrypting an age-encrypted file with `opts.identities`.
+    pub fn open_with(path: &Path, opts: &OpenOptions) -> Result<SnapshotSource> {
         let mut file = open_regular(path)?;
-        let mut magic = [0u8; 4];
-        let n = read_up_to(&mut file, &mut magic)
+        let mut head = [0u8; 64];
+        let n = read_up_to(&mut file, &mut head)
             .map_err(|e| Error::io("cannot read snapshot", path, e))?;
-        let db = if n == 4 && magic == ZSTD_MAGIC {
-            file.seek(SeekFrom::Start(0))
-                .map_err(|e| Error::io("cannot read snapshot", path, e))?;
-            open_db(&decompress(file, path)?, path)?
-        } else {
-            open_db(&file, path)?
-        };
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io("cannot read snapshot", path, e))?;
+        let shown = path.display().to_string();
+        if needs_unpacking(&head[..n]) {
+            let plain = unpack(Box::new(file), &shown, opts)?;
+            return SnapshotSource::from_file(&plain, &shown);
+        }
+        SnapshotSource::from_file(&file, &shown)
+    }
+
+    /// A readable db file; `shown` names the snapshot in messages.
+    pub(crate) fn from_file(file: &std::fs::File, shown: &str) -> Result<SnapshotSource> {
+        let path = PathBuf::from(shown);
         Ok(SnapshotSource {
-            path: path.to_path_buf(),
-            db,
+            db: open_db(file, &path)?,
+            path,
         })
     }
 
-    /// [`SnapshotSource::open`] for a reading command: one warning on stderr when the file's
-    /// bytes cannot be proven intact (its sha256 trailer does not match, is absent or is cut).
-    pub fn open_for_reading(path: &Path) -> Result<SnapshotSource> {
-        let source = SnapshotSource::open(path)?;
-        let db = source.db();
+    /// One warning on stderr when the file's bytes cannot be proven intact (its sha256 trailer
+    /// does not match, is absent or is cut), for commands that read on anyway.
+    pub fn warn_if_unproven(&self) {
+        let db = self.db();
         if let Some(why) = Trailer::of(db).problem(db) {
             log::warn(
                 &format!(
                     "snapshot {}: {why}; what is read from it may be wrong — run `revkeeper snapshot verify {}`, or read another snapshot",
-                    path.display(),
-                    path.display()
+                    self.path.display(),
+                    self.path.display()
                 ),
                 &[],
             );
         }
-        Ok(source)
     }
 
     /// A snapshot held in memory (the sample bundled into the binary); `shown_as` names it in
@@ -381,36 +389,6 @@ fn open_db(file: &std::fs::File, shown_as: &Path) -> Result<Db> {
             shown_as.display()
         ))
     })
-}
-
-/// Streams the zstd snapshot `src` into an unlinked 0600 temp file in `$TMPDIR`.
-fn decompress(src: std::fs::File, path: &Path) -> Result<std::fs::File> {
-    let tmp_dir = std::env::temp_dir();
-    let no_room = |e: std::io::Error| {
-        Error::general(format!(
-            "cannot write the decompressed copy of {} in {}: {e} (set TMPDIR to a roomier place)",
-            path.display(),
-            tmp_dir.display()
-        ))
-    };
-    let mut tmp = tempfile::tempfile_in(&tmp_dir).map_err(no_room)?;
-    let mut decoder = zstd::Decoder::new(src).map_err(|e| Error::io("cannot read", path, e))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match decoder.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(Error::invalid(format!(
-                    "cannot decompress {}: {e} (the file is truncated or not a zstd snapshot)",
-                    path.display()
-                )));
-            }
-        };
-        tmp.write_all(&buf[..n]).map_err(no_room)?;
-    }
-    Ok(tmp)
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -3,25 +3,27 @@
 
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
-use std::path::Path;
 
 use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources::{OTHER_KEYS, display_name};
 use revkeeper_ui::{DiffRow, SnapshotRow, VerifyResult};
 
 use crate::Result;
-use crate::backup::manifest::scan_dir;
-use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
+use crate::backup::manifest::scan;
+use crate::location::Location;
+use crate::source::open::{self, OpenOptions};
+use crate::source::{KeyRange, RangeQuery, Source};
 
-/// The snapshots of `dir`, oldest first, as `snapshot list` shows them.
-pub fn list(dir: &Path) -> Result<Vec<SnapshotRow>> {
-    let (entries, _skipped) = scan_dir(dir)?;
+/// The snapshots of a directory or bucket, oldest first, as `snapshot list` shows them.
+pub fn list(location: &str, opts: &OpenOptions) -> Result<Vec<SnapshotRow>> {
+    let store = Location::parse(location)?.open(&opts.location)?;
+    let (entries, _skipped) = scan(&store)?;
     Ok(entries
         .iter()
         .map(|e| {
             let m = &e.manifest;
             SnapshotRow {
-                path: e.snapshot_path.display().to_string(),
+                path: e.path.clone(),
                 file: m.file.clone(),
                 taken: crate::timefmt::rfc3339(e.started),
                 revision: m.revision,
@@ -38,9 +40,9 @@ pub fn list(dir: &Path) -> Result<Vec<SnapshotRow>> {
         .collect())
 }
 
-/// `snapshot verify` of one file.
-pub fn verify(path: &Path) -> Result<VerifyResult> {
-    let source = SnapshotSource::open(path)?;
+/// `snapshot verify` of one snapshot (a path or an object URL).
+pub fn verify(path: &str, opts: &OpenOptions) -> Result<VerifyResult> {
+    let source = open::open(path, opts)?;
     let report = crate::snapshot::verify::verify(source.db());
     let mut lines: Vec<String> = report
         .problems
@@ -54,7 +56,7 @@ pub fn verify(path: &Path) -> Result<VerifyResult> {
         });
     }
     Ok(VerifyResult {
-        path: path.display().to_string(),
+        path: path.to_string(),
         clean: report.is_clean(),
         lines,
     })

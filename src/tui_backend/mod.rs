@@ -9,7 +9,6 @@ mod inspector;
 
 pub use inspector::Writer;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use revkeeper_formats::k8s::Keyring;
@@ -19,6 +18,7 @@ use revkeeper_ui::{
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
+use crate::source::open::{self, OpenOptions};
 use crate::source::{KeyRange, MemberRecord, RangeQuery, SnapshotSource, Source};
 use index::KeyspaceIndex;
 
@@ -34,8 +34,10 @@ pub enum Opened {
 pub struct Settings {
     /// `--readonly`: no writes even on a live cluster.
     pub readonly: bool,
-    /// The Snapshots view's directory.
-    pub backup_dir: Option<PathBuf>,
+    /// The Snapshots view's directory or bucket URL.
+    pub backup_dir: Option<String>,
+    /// How snapshots of the Snapshots view are reached and decrypted.
+    pub open: OpenOptions,
     /// kube-apiserver's `--etcd-prefix`.
     pub prefix: String,
     /// Keys to decrypt values encrypted at rest.
@@ -49,6 +51,7 @@ impl Default for Settings {
         Settings {
             readonly: false,
             backup_dir: None,
+            open: OpenOptions::default(),
             prefix: revkeeper_formats::k8s::key::DEFAULT_PREFIX.into(),
             keyring: Keyring::default(),
             writer: None,
@@ -243,24 +246,19 @@ impl Backend for CoreBackend {
         let dir = self.settings.backup_dir.as_deref().ok_or(
             "no backup directory: start with `revkeeper tui --backup-dir DIR` (where `snapshot save --dir` writes)",
         )?;
-        backups::list(dir).map_err(err)
+        backups::list(dir, &self.settings.open).map_err(err)
     }
 
     fn verify_snapshot(&self, path: &str) -> BackendResult<VerifyResult> {
-        backups::verify(Path::new(path)).map_err(err)
+        backups::verify(path, &self.settings.open).map_err(err)
     }
 
     fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff> {
-        let a = SnapshotSource::open(Path::new(from)).map_err(err)?;
-        let name = |p: &str| {
-            Path::new(p)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
+        let a = open::open(from, &self.settings.open).map_err(err)?;
+        let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
         let (rows, title) = match to {
             Some(to) => {
-                let b = SnapshotSource::open(Path::new(to)).map_err(err)?;
+                let b = open::open(to, &self.settings.open).map_err(err)?;
                 (
                     backups::diff(&a, &b, &self.settings.prefix).map_err(err)?,
                     format!("{} → {}", name(from), name(to)),

@@ -223,13 +223,24 @@ pub fn etcdutl_status(plain: &Path) -> Option<serde_json::Value> {
 
 /// Restores `snapshot` into a one-member data dir under `work` with `restorer` (`revkeeper` or
 /// `etcdutl`, which take the same flags) and serves it with a real etcd.
-pub fn restore_and_serve(mut restorer: Command, snapshot: &Path, work: &Path) -> Member {
+pub fn restore_and_serve(restorer: Command, snapshot: &Path, work: &Path) -> Member {
+    restore_and_serve_with(restorer, snapshot.as_os_str(), &[], work)
+}
+
+/// [`restore_and_serve`] of any snapshot argument (a path or a URL), with `extra` flags.
+pub fn restore_and_serve_with(
+    mut restorer: Command,
+    snapshot: &std::ffi::OsStr,
+    extra: &[&str],
+    work: &Path,
+) -> Member {
     let (client_port, peer_port) = (free_port(), free_port());
     let data_dir: PathBuf = work.join("restored");
     let initial_cluster = format!("m1=http://127.0.0.1:{peer_port}");
     let out = restorer
         .args(["snapshot", "restore"])
         .arg(snapshot)
+        .args(extra)
         .arg("--data-dir")
         .arg(&data_dir)
         .args(["--name", "m1", "--initial-cluster", &initial_cluster])
@@ -241,7 +252,7 @@ pub fn restore_and_serve(mut restorer: Command, snapshot: &Path, work: &Path) ->
     assert!(
         out.status.success(),
         "snapshot restore of {}: {}",
-        snapshot.display(),
+        snapshot.to_string_lossy(),
         String::from_utf8_lossy(&out.stderr)
     );
     let mut member = Member::spawn_on(MemberSpec {
