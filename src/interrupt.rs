@@ -43,6 +43,24 @@ pub fn install() -> Result<()> {
     Ok(())
 }
 
+/// For commands that stop their own work on a signal (`snapshot save`, `backup run`): waits
+/// for SIGINT, SIGTERM or SIGHUP and returns its name.
+pub async fn signalled() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+    }
+}
+
 fn exit_interrupted(signal: &str) -> ! {
     // Holding the lock until exit also waits out a `critical` section in progress.
     let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,6 +6,7 @@
 //! - [`k8s`]: Kubernetes objects in etcd values (protobuf, CBOR, JSON, encryption at rest) and keys.
 
 pub mod bbolt;
+pub mod delta;
 pub mod etcd;
 pub mod k8s;
 pub mod units;

@@ -1,11 +1,15 @@
-//! Cron-driven backups: `snapshot save` (stream, verify, compress, commit atomically), the JSON
-//! manifest written beside every snapshot, `snapshot list`, `snapshot prune` (restic-style
-//! retention) and the Prometheus textfile metrics.
+//! Backups: `snapshot save` (stream, verify, compress, commit atomically), the JSON manifest
+//! written beside every snapshot, `snapshot list`, `snapshot prune` (restic-style retention),
+//! the Prometheus textfile metrics, and continuous backups (`backup run`: [`follow`] writes
+//! delta segments; [`chain`] finds what a point-in-time restore needs).
 
+pub mod chain;
+pub mod follow;
 pub mod fsutil;
 pub mod list;
 pub mod manifest;
 pub mod metrics;
+pub mod metrics_http;
 pub mod progress;
 pub mod prune;
 pub mod save;

@@ -44,6 +44,7 @@ pub enum Target {
     },
 }
 
+#[derive(Clone)]
 pub struct SaveOptions {
     pub target: Target,
     pub compression: Compression,
@@ -222,6 +223,11 @@ impl Destinations {
             });
         }
         Ok(Fanout { slots })
+    }
+
+    /// The opened locations, in `--dir` order.
+    pub fn stores(&self) -> impl Iterator<Item = &Store> {
+        self.stores.iter().map(|(s, _)| s)
     }
 
     /// Waits for writer threads still running (aborting uploads after a signal).
@@ -601,9 +607,19 @@ pub fn save_with(
     opts: &SaveOptions,
 ) -> Result<Saved> {
     let destinations = Arc::new(check_target(opts)?);
-    let fetched = runtime.block_on(fetch(config, opts, &destinations));
+    save_with_destinations(runtime, config, opts, &destinations)
+}
+
+/// [`save_with`] into destinations already checked (`backup run` reuses them).
+pub fn save_with_destinations(
+    runtime: &tokio::runtime::Runtime,
+    config: &ConnectConfig,
+    opts: &SaveOptions,
+    destinations: &Arc<Destinations>,
+) -> Result<Saved> {
+    let fetched = runtime.block_on(fetch(config, opts, destinations));
     destinations.wait_writers();
-    let saved = commit(fetched?, opts, &destinations)?;
+    let saved = commit(fetched?, opts, destinations)?;
     if let Some(e) = saved.failure() {
         return Err(e);
     }

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod backup_run;
 mod decode;
 mod dump;
 mod get;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Save, inspect, verify and manage snapshots
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Continuous backups: full snapshots and watch-based delta segments
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Read Kubernetes objects (kubectl-style) or raw keys from a live cluster or a snapshot file
     Get(get::GetArgs),
     /// Decode one stored value (from a file or stdin) to the Kubernetes object
@@ -81,6 +85,12 @@ pub enum SnapshotCommand {
     Restore(snapshot_restore::RestoreArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Follow a live etcd: a full snapshot, then delta segments, until SIGTERM
+    Run(backup_run::BackupRunArgs),
+}
+
 /// Parses arguments, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -110,12 +120,15 @@ pub fn main() -> i32 {
     }
 }
 
-/// Every command but the two that stop their own work on a signal: `snapshot save` aborts its
-/// stream and removes its partial file, `tui` restores the terminal.
+/// Every command but those that stop their own work on a signal: `snapshot save` aborts its
+/// stream and removes its partial file, `backup run` writes its open segment, `tui` restores
+/// the terminal.
 fn stops_by_signal(command: &Command) -> bool {
     !matches!(
         command,
-        Command::Snapshot(SnapshotCommand::Save(_)) | Command::Tui(_)
+        Command::Snapshot(SnapshotCommand::Save(_))
+            | Command::Backup(BackupCommand::Run(_))
+            | Command::Tui(_)
     )
 }
 
@@ -133,6 +146,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Verify(args) => snapshot_verify::run(args),
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
+        Command::Backup(BackupCommand::Run(args)) => backup_run::run(args),
         Command::Get(args) => get::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Dump(args) => dump::run(args),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::location_args::ReadArgs;
+use crate::backup::chain::Point;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
 use crate::restore::{RestoreRequest, restore};
 use crate::{Result, log};
@@ -22,6 +23,13 @@ pub struct RestoreArgs {
     pub file: String,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Restore the state at this revision, from the full snapshots and delta segments of the
+    /// location (`backup run`); SNAPSHOT is then the directory or bucket
+    #[arg(long, value_name = "N", conflicts_with_all = ["to_time", "latest"])]
+    pub to_revision: Option<i64>,
+    /// Restore the state at this time (RFC 3339): the last revision received at or before it
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time, conflicts_with = "latest")]
+    pub to_time: Option<time::OffsetDateTime>,
     /// Data dir to create (must be absent or empty) [default: <name>.etcd]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -53,11 +61,21 @@ pub struct RestoreArgs {
     pub output: OutputArgs,
 }
 
+fn parse_time(text: &str) -> std::result::Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time (e.g. 2026-12-04T03:15:00Z): {e}"))
+}
+
 pub fn run(args: RestoreArgs) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
     let req = RestoreRequest {
         snapshot: args.file,
         open: args.read.options(),
+        point: match (args.to_revision, args.to_time) {
+            (Some(r), _) => Some(Point::Revision(r)),
+            (None, Some(t)) => Some(Point::Time(t)),
+            _ => None,
+        },
         data_dir: args.data_dir,
         wal_dir: args.wal_dir,
         initial_cluster: args.initial_cluster,

@@ -6,13 +6,12 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::location_args::StoreArgs;
+use super::location_args::DestinationArgs;
 use crate::backup::manifest::Compression;
 use crate::backup::metrics::{self, DestinationRun, SaveRun, SnapshotFacts};
 use crate::backup::save::{self, SaveOptions, Saved, Target};
 use crate::connect::{ConnectArgs, is_tty};
 use crate::error::{Error, Result};
-use crate::location::{Encryptor, Location};
 use crate::log::{self, LogFormat};
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, with_stdout};
 
@@ -40,30 +39,12 @@ pub struct SnapshotSaveArgs {
     )]
     pub file: Option<PathBuf>,
 
-    /// Write into a directory or bucket URL as
-    /// <prefix>-<UTC yyyymmddThhmmssZ>-rev<revision>.db.zst (or .db, + .age); repeatable
-    #[arg(long, value_name = "LOCATION")]
-    pub dir: Vec<String>,
-
-    /// Encrypt with age to this recipient (age1… or an ssh-ed25519/ssh-rsa public key);
-    /// repeatable
-    #[arg(long, value_name = "RECIPIENT")]
-    pub encrypt_to: Vec<String>,
-
-    /// Encrypt with age to every recipient in FILE (one a line, # comments); repeatable
-    #[arg(long, value_name = "FILE")]
-    pub recipients_file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dest: DestinationArgs,
 
     /// A job label for metrics and logs, so several jobs can share a textfile directory
     #[arg(long, value_name = "NAME")]
     pub job: Option<String>,
-
-    #[command(flatten)]
-    pub store: StoreArgs,
-
-    /// File name prefix with --dir
-    #[arg(long, default_value = "etcd", value_name = "PREFIX")]
-    pub prefix: String,
 
     /// zstd (the default with --dir or a .zst FILE) or none (plain .db, etcdutl-ready)
     #[arg(long, value_enum, value_name = "zstd|none")]
@@ -101,31 +82,9 @@ fn without_age(p: &Path) -> PathBuf {
 }
 
 fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions> {
-    let target = match (&args.file, args.dir.is_empty()) {
+    let target = match (&args.file, args.dest.dir.is_empty()) {
         (Some(f), true) => Target::File(f.clone()),
-        (None, false) => {
-            let p = &args.prefix;
-            let ok = p.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-            if !ok {
-                return Err(Error::invalid(format!(
-                    "--prefix {p:?}: use letters, digits, '.', '_' and '-' (starting with a letter or digit)"
-                )));
-            }
-            let mut locations = Vec::new();
-            for d in &args.dir {
-                let l = Location::parse(d)?;
-                if locations.contains(&l) {
-                    return Err(Error::invalid(format!("--dir {l} is given twice")));
-                }
-                locations.push(l);
-            }
-            Target::Locations {
-                locations,
-                prefix: p.clone(),
-            }
-        }
+        (None, false) => args.dest.target()?,
         _ => return Err(Error::invalid("give either FILE or --dir DIR")),
     };
     let compression = match (&target, args.compress) {
@@ -151,7 +110,7 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
         }
         (Target::Locations { .. }, c) => c.unwrap_or(Compression::Zstd),
     };
-    let encryptor = Encryptor::from_args(&args.encrypt_to, &args.recipients_file)?;
+    let encryptor = args.dest.encryptor()?;
     if let (Some(_), Target::File(f)) = (&encryptor, &target)
         && f.extension().is_none_or(|e| e != "age")
     {
@@ -164,28 +123,11 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
         target,
         compression,
         zstd_level: args.zstd_level,
-        encryptor: encryptor.map(Arc::new),
-        store_options: args.store.options(),
+        encryptor,
+        store_options: args.dest.store.options(),
         force: args.force,
         progress: log_format == LogFormat::Text && is_tty(2),
     })
-}
-
-/// Waits for SIGINT, SIGTERM or SIGHUP; returns its name.
-async fn signalled() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-        _ = hup.recv() => "SIGHUP",
-    }
 }
 
 fn save(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<Saved> {
@@ -196,7 +138,7 @@ fn save(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<Saved> {
     let fetched = rt.block_on(async {
         tokio::select! {
             r = save::fetch(&config, &opts, &destinations) => r,
-            sig = signalled() => Err(Error::interrupted(format!(
+            sig = crate::interrupt::signalled() => Err(Error::interrupted(format!(
                 "interrupted by {sig}; no snapshot written, partial files removed, uploads aborted"
             ))),
         }

@@ -3,7 +3,7 @@
 //! one empty marker at `latest + bump` and `scheduledCompactRev` set to it (etcd-restore.md
 //! §4.2 steps 5–8).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::BufWriter;
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
 use super::plan::RestorePlan;
+use super::point::{self, Deltas};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
@@ -22,18 +23,10 @@ pub struct Written {
     pub live_keys: usize,
 }
 
-pub fn write_restored_db(
-    source: &SnapshotSource,
-    plan: &RestorePlan,
-    path: &Path,
-) -> Result<Written> {
-    let db = source.db();
-    let corrupt = |e: &dyn std::fmt::Display| {
-        Error::invalid(format!("snapshot {}: {e}", source.path().display()))
-    };
-    let latest = latest_revision(source)?;
-    let bumped = match plan.bump {
-        0 => None,
+/// Where the bump puts the revision: `latest + bump`, or nothing without a bump.
+fn bump(plan: &RestorePlan, latest: Revision) -> Result<Option<Revision>> {
+    match plan.bump {
+        0 => Ok(None),
         n => {
             let main = i64::try_from(n)
                 .ok()
@@ -44,15 +37,37 @@ pub fn write_restored_db(
                         latest.main
                     ))
                 })?;
-            Some(Revision { main, sub: 0 })
+            Ok(Some(Revision { main, sub: 0 }))
         }
+    }
+}
+
+/// Writes the restored db; with `deltas`, the segments after the snapshot are applied up to
+/// their target (a point-in-time restore).
+pub fn write_restored_db(
+    source: &SnapshotSource,
+    plan: &RestorePlan,
+    path: &Path,
+    deltas: Option<&Deltas>,
+) -> Result<Written> {
+    let db = source.db();
+    let corrupt = |e: &dyn std::fmt::Display| {
+        Error::invalid(format!("snapshot {}: {e}", source.path().display()))
     };
+    let snapshot_latest = latest_revision(source)?;
+    let mut latest = snapshot_latest;
+    let mut bumped = bump(plan, latest)?;
+    let mut applied = None;
 
     let mut names: Vec<Vec<u8>> = Vec::new();
     for e in db.root().iter() {
         names.push(e.map_err(|e| corrupt(&e))?.key.to_vec());
     }
-    for required in [buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER] {
+    let mut required = vec![buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER];
+    if deltas.is_some() {
+        required.push(buckets::LEASE);
+    }
+    for required in required {
         if !names.iter().any(|n| n == required) {
             names.push(required.to_vec());
         }
@@ -72,7 +87,8 @@ pub fn write_restored_db(
     };
     let io = |e: std::io::Error| Error::general(format!("writing {}: {e}", path.display()));
     let mut w = DbWriter::new(BufWriter::with_capacity(1 << 20, file), opts).map_err(io)?;
-    let mut live_keys = std::collections::HashSet::new();
+    // Live key → its lease, as of the revision written last.
+    let mut live_keys: HashMap<Vec<u8>, i64> = HashMap::new();
     for name in &names {
         w.begin_bucket(name).map_err(io)?;
         let source_bucket = db.bucket(name).map_err(|e| corrupt(&e))?;
@@ -84,6 +100,19 @@ pub fn write_restored_db(
                 }
             }
             buckets::MEMBERS_REMOVED => {}
+            buckets::LEASE if applied.is_some() => {
+                let mut base = BTreeMap::new();
+                for e in entries {
+                    let e = e.map_err(|e| corrupt(&e))?;
+                    if let Ok(l) = revkeeper_formats::etcd::lease::Lease::decode_value(e.value) {
+                        base.insert(l.id, l.ttl);
+                    }
+                }
+                let a = applied.as_ref().expect("guarded");
+                for (k, v) in point::lease_bucket(&base, a, &live_keys) {
+                    w.put(&k, &v).map_err(io)?;
+                }
+            }
             buckets::META => {
                 let mut meta: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
                 for e in entries {
@@ -107,10 +136,19 @@ pub fn write_restored_db(
                         if rk.tombstone {
                             live_keys.remove(kv.key);
                         } else {
-                            live_keys.insert(kv.key);
+                            live_keys.insert(kv.key.to_vec(), kv.lease);
                         }
                     }
                     w.put(e.key, e.value).map_err(io)?;
+                }
+                if let Some(d) = deltas {
+                    let mut put = |k: &[u8], v: &[u8]| w.put(k, v).map_err(io);
+                    let a = d.apply(snapshot_latest.main, &mut live_keys, &mut put)?;
+                    if let Some(last) = a.last {
+                        latest = last;
+                        bumped = bump(plan, latest)?;
+                    }
+                    applied = Some(a);
                 }
                 if let Some(b) = bumped {
                     // An empty value: etcd indexes it as the unreachable key "" (§5.1).
@@ -129,7 +167,7 @@ pub fn write_restored_db(
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     Ok(Written {
-        snapshot_revision: latest.main,
+        snapshot_revision: snapshot_latest.main,
         revision: bumped.map(|b| b.main).unwrap_or(latest.main),
         compact_revision: bumped.map(|b| b.main).unwrap_or(0),
         live_keys: live_keys.len(),

@@ -8,6 +8,7 @@
 
 mod db;
 mod plan;
+mod point;
 mod staging;
 
 pub use plan::{RestorePlan, RestoreRequest, WalPlace};
@@ -42,7 +43,7 @@ pub struct RestoreSummary {
 
 pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     let plan = RestorePlan::new(req)?;
-    let source = crate::source::open::open(&req.snapshot, &req.open)?;
+    let (source, deltas) = open_input(req)?;
     check_input(&source, req)?;
 
     let data = Staging::new(&plan.data_dir)?;
@@ -61,7 +62,7 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
         }
     };
 
-    let written = db::write_restored_db(&source, &plan, &snap_dir.join("db"))?;
+    let written = db::write_restored_db(&source, &plan, &snap_dir.join("db"), deltas.as_ref())?;
     plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
     sync_dir(&snap_dir)?;
     sync_dir(&wal_dir)?;
@@ -112,6 +113,51 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
         compact_revision: written.compact_revision,
         keys: written.live_keys,
     })
+}
+
+/// The snapshot to restore, and for a point-in-time restore (`--to-revision`, `--to-time`, or
+/// `--latest`, which then includes the delta segments) the segments to apply on it.
+fn open_input(req: &RestoreRequest) -> Result<(SnapshotSource, Option<point::Deltas>)> {
+    use crate::backup::chain::{self, Point};
+    use crate::source::open::{self, OpenOptions};
+    let point = match (req.point, req.open.latest) {
+        (Some(p), _) => p,
+        (None, true) => Point::Latest,
+        (None, false) => return Ok((open::open(&req.snapshot, &req.open)?, None)),
+    };
+    let location = crate::location::Location::parse(&req.snapshot)?;
+    if location.local_path().is_some_and(|p| p.is_file()) {
+        return Err(Error::invalid(format!(
+            "{} is a file; --to-revision, --to-time and --latest take the directory or bucket that `backup run` or `snapshot save --dir` writes to",
+            req.snapshot
+        )));
+    }
+    let store = location.open(&req.open.location)?;
+    let decryptor = crate::location::Decryptor::from_args(&req.open.identities)?;
+    let chain = chain::plan(&store, point, decryptor.as_ref())?;
+    crate::log::info(
+        "restoring to a point",
+        &[
+            ("revision", chain.target.into()),
+            ("base", chain.base.path.clone().into()),
+            ("base_revision", chain.base.manifest.revision.into()),
+            ("segments", chain.segments.len().into()),
+        ],
+    );
+    let source = open::open(
+        &chain.base.path,
+        &OpenOptions {
+            latest: false,
+            ..req.open.clone()
+        },
+    )?;
+    let deltas = (!chain.segments.is_empty()).then_some(point::Deltas {
+        store,
+        segments: chain.segments,
+        decryptor,
+        target: chain.target,
+    });
+    Ok((source, deltas))
 }
 
 /// Refuses, before anything is written, any input `snapshot verify` rejects: the trailer as

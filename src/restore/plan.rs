@@ -21,6 +21,8 @@ pub struct RestoreRequest {
     pub snapshot: String,
     /// How to reach and decrypt it.
     pub open: crate::source::open::OpenOptions,
+    /// A point-in-time restore from continuous backups (`snapshot` is then their location).
+    pub point: Option<crate::backup::chain::Point>,
     /// `None`: `<name>.etcd`, as etcdutl 3.6 does.
     pub data_dir: Option<PathBuf>,
     pub wal_dir: Option<PathBuf>,
