@@ -65,5 +65,5 @@ for v in 3.5 3.4; do
   bin=$PWD/.etcd-tools/$v/usr/bin/etcd
   [ -x "$bin" ] || die "no etcd $v server at $bin"
   echo "== the same server tests on etcd $v ($bin)" >&2
-  ETCD_BIN=$bin cargo test --test restore --test source_parity
+  ETCD_BIN=$bin cargo test --test restore --test source_parity --test continuous_backup
 done

@@ -43,8 +43,61 @@ pub fn install() -> Result<()> {
     Ok(())
 }
 
-/// For commands that stop their own work on a signal (`snapshot save`, `backup run`): waits
-/// for SIGINT, SIGTERM or SIGHUP and returns its name.
+/// SIGINT, SIGTERM and SIGHUP for a long-running command (`backup run`), caught from the start
+/// and never lost: a signal that arrives while no one waits (during a blocking step) is kept
+/// until [`StopSignal::wait`] or [`StopSignal::received`] asks.
+pub struct StopSignal {
+    name: Mutex<Option<&'static str>>,
+    notify: tokio::sync::Notify,
+}
+
+impl StopSignal {
+    pub fn install() -> Result<std::sync::Arc<StopSignal>> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let stop = std::sync::Arc::new(StopSignal {
+            name: Mutex::new(None),
+            notify: tokio::sync::Notify::new(),
+        });
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .map_err(|e| Error::general(format!("cannot install signal handlers: {e}")))?;
+        let shared = stop.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    let name = match sig {
+                        SIGINT => "SIGINT",
+                        SIGTERM => "SIGTERM",
+                        _ => "SIGHUP",
+                    };
+                    if let Ok(mut n) = shared.name.lock() {
+                        n.get_or_insert(name);
+                    }
+                    shared.notify.notify_one();
+                }
+            })
+            .map_err(|e| Error::general(format!("cannot start the signal thread: {e}")))?;
+        Ok(stop)
+    }
+
+    /// The signal received so far, if any.
+    pub fn received(&self) -> Option<&'static str> {
+        self.name.lock().ok().and_then(|n| *n)
+    }
+
+    /// Waits for a signal (returns at once if one came already) and returns its name.
+    pub async fn wait(&self) -> &'static str {
+        loop {
+            if let Some(name) = self.received() {
+                return name;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// For `snapshot save`, which stops its stream on a signal: waits for SIGINT, SIGTERM or
+/// SIGHUP and returns its name.
 pub async fn signalled() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (

@@ -98,14 +98,19 @@ pub struct Contents {
     pub segments: Vec<SegmentEntry>,
 }
 
-/// The full snapshots (oldest first, usable ones only) and the segments (by cluster, then
-/// revision) of a location.
+/// The full snapshots (oldest first, with their manifests; see [`Contents::usable`]) and the
+/// segments (by cluster, then revision) of a location.
 pub fn scan(store: &Store) -> Result<Contents> {
-    let (snapshots, _) = manifest::scan(store)?;
-    let snapshots = snapshots
-        .into_iter()
-        .filter(|e| e.state == FileState::Ok)
-        .collect();
+    let (snapshots, skipped) = manifest::scan(store)?;
+    for (path, why) in skipped {
+        crate::log::warn(
+            "ignoring manifest",
+            &[
+                ("file", serde_json::json!(path)),
+                ("reason", serde_json::json!(why)),
+            ],
+        );
+    }
     let mut segments: Vec<SegmentEntry> = store
         .list("")?
         .into_iter()
@@ -150,6 +155,11 @@ impl Run {
 }
 
 impl Contents {
+    /// The full snapshots whose file is there at the size recorded.
+    pub fn usable(&self) -> impl Iterator<Item = &Entry> {
+        self.snapshots.iter().filter(|e| e.state == FileState::Ok)
+    }
+
     /// The runs of contiguous segments, by cluster and revision.
     pub fn runs(&self) -> Vec<Run> {
         let mut runs: Vec<Run> = Vec::new();
@@ -174,16 +184,14 @@ impl Contents {
     pub fn windows(&self) -> Vec<Window> {
         let mut out = Vec::new();
         let mut clusters: Vec<&str> = self
-            .snapshots
-            .iter()
+            .usable()
             .map(|e| e.manifest.cluster_id.as_str())
             .collect();
         clusters.sort();
         clusters.dedup();
         for cluster in clusters {
             let snaps: Vec<&Entry> = self
-                .snapshots
-                .iter()
+                .usable()
                 .filter(|e| e.manifest.cluster_id == cluster)
                 .collect();
             let newest = snaps
@@ -250,8 +258,7 @@ pub fn plan(store: &Store, point: Point, decryptor: Option<&Decryptor>) -> Resul
     let contents = scan(store)?;
     let location = store.location().to_string();
     let newest = contents
-        .snapshots
-        .iter()
+        .usable()
         .max_by_key(|e| (e.started, e.manifest.revision))
         .ok_or_else(|| {
             Error::invalid(format!(
@@ -260,8 +267,7 @@ pub fn plan(store: &Store, point: Point, decryptor: Option<&Decryptor>) -> Resul
         })?;
     let cluster = newest.manifest.cluster_id.clone();
     let snapshots: Vec<&Entry> = contents
-        .snapshots
-        .iter()
+        .usable()
         .filter(|e| e.manifest.cluster_id == cluster)
         .collect();
     let segments: Vec<&SegmentEntry> = contents

@@ -20,6 +20,7 @@ use super::chain::{self, SegmentName};
 use super::metrics_http::{self, Stats};
 use super::save::{self, Destinations, SaveOptions, Target};
 use crate::connect::{self, ConnectConfig};
+use crate::interrupt::StopSignal;
 use crate::location::Store;
 use crate::{Error, Result, log};
 use revkeeper_formats::delta::{Event, EventKind, LeaseRecord, Segment};
@@ -50,6 +51,7 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
     if let Some(addr) = opts.metrics_addr {
         metrics_http::serve(addr, stats.clone())?;
     }
+    let stop = StopSignal::install()?;
     let rt = connect::runtime()?;
     let cluster_id = rt
         .block_on(config.connect())?
@@ -59,7 +61,10 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
     loop {
         let from = match next {
             Some(from) => from,
-            None => full_snapshot(config, &opts, &destinations, &stats)?,
+            None => match full_snapshot(&rt, config, &opts, &destinations, &stats, &stop)? {
+                Some(from) => from,
+                None => return Ok(()),
+            },
         };
         let (tx, rx) = mpsc::channel::<Segment>(QUEUE);
         let writer = spawn_writer(
@@ -69,15 +74,15 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
             stats.clone(),
             rx,
         )?;
-        let outcome = rt.block_on(follow(
+        let session = Following {
             config,
-            &opts,
-            &destinations,
-            &stats,
+            opts: &opts,
+            destinations: &destinations,
+            stats: &stats,
+            stop: &stop,
             cluster_id,
-            from,
-            tx,
-        ));
+        };
+        let outcome = rt.block_on(session.follow(from, tx));
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(Error::general("the segment writer thread failed")));
@@ -118,8 +123,7 @@ fn resume_point(
     for store in destinations.stores() {
         let contents = chain::scan(store)?;
         let newest = contents
-            .snapshots
-            .iter()
+            .usable()
             .filter(|e| e.manifest.cluster_id == cluster)
             .max_by_key(|e| e.manifest.revision);
         let Some(newest) = newest else {
@@ -150,19 +154,48 @@ fn resume_point(
     Ok(resume)
 }
 
-/// A full snapshot into every destination (blocking); returns the revision after it.
+/// A full snapshot into every destination; returns the revision after it, or `None` when a
+/// signal stopped it (its partial files removed, its uploads aborted).
 fn full_snapshot(
+    rt: &tokio::runtime::Runtime,
     config: &ConnectConfig,
     opts: &FollowOptions,
     destinations: &Arc<Destinations>,
     stats: &Arc<Mutex<Stats>>,
-) -> Result<i64> {
-    let rt = connect::runtime()?;
-    let saved = save::save_with_destinations(&rt, config, &opts.save, destinations)?;
+    stop: &StopSignal,
+) -> Result<Option<i64>> {
+    let fetched = rt.block_on(async {
+        tokio::select! {
+            r = save::fetch(config, &opts.save, destinations) => r.map(Some),
+            sig = stop.wait() => {
+                log::info(&format!("stopped by {sig} during the full snapshot; nothing partial is left"), &[]);
+                Ok(None)
+            }
+        }
+    });
+    destinations.wait_writers();
+    let Some(fetched) = fetched? else {
+        return Ok(None);
+    };
+    let saved = save::commit(fetched, &opts.save, destinations)?;
+    if let Some(e) = saved.failure() {
+        return Err(e);
+    }
+    save::log_saved(&saved);
     if let Ok(mut s) = stats.lock() {
         s.full_done(saved.manifest.revision);
     }
-    Ok(saved.manifest.revision + 1)
+    Ok(Some(saved.manifest.revision + 1))
+}
+
+/// What one watch session needs.
+struct Following<'a> {
+    config: &'a ConnectConfig,
+    opts: &'a FollowOptions,
+    destinations: &'a Arc<Destinations>,
+    stats: &'a Arc<Mutex<Stats>>,
+    stop: &'a StopSignal,
+    cluster_id: u64,
 }
 
 enum Outcome {
@@ -189,140 +222,139 @@ impl Open {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn follow(
-    config: &ConnectConfig,
-    opts: &FollowOptions,
-    destinations: &Arc<Destinations>,
-    stats: &Arc<Mutex<Stats>>,
-    cluster_id: u64,
-    from: i64,
-    tx: mpsc::Sender<Segment>,
-) -> Result<Outcome> {
-    let mut open = Open::new(from);
-    let mut next = from;
-    let mut tick = tokio::time::interval(opts.delta_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut full_due = tokio::time::Instant::now() + opts.full_interval;
-    let mut full_running: Option<tokio::sync::oneshot::Receiver<Result<i64>>> = None;
-    let signal = crate::interrupt::signalled();
-    tokio::pin!(signal);
-    let mut walk = config.members();
-    while let Some(conn) = walk.next().await? {
-        let mut client = conn.client.clone();
-        log::info("following this member", &conn.log_fields());
-        let watch_opts = WatchOptions::new()
-            .with_from_key()
-            .with_start_revision(next);
-        let mut stream = match client.watch(vec![0u8], Some(watch_opts)).await {
-            Ok(s) => s,
-            Err(e) => {
-                walk.record(failure(&conn.endpoint, &e));
-                continue;
-            }
-        };
-        loop {
-            tokio::select! {
-                msg = stream.message() => {
-                    let resp = match msg {
-                        Ok(Some(r)) => r,
-                        Ok(None) => {
-                            walk.record(failure(&conn.endpoint, &"the watch stream ended"));
-                            break;
-                        }
-                        Err(e) => {
-                            walk.record(failure(&conn.endpoint, &e));
-                            break;
-                        }
-                    };
-                    if resp.canceled() {
-                        if resp.compact_revision() > 0 {
-                            flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                            return Ok(Outcome::Compacted { wanted: next, compacted: resp.compact_revision() });
-                        }
-                        return Err(Error::server(format!(
-                            "etcd cancelled the watch: {}", resp.cancel_reason()
-                        )));
-                    }
-                    let head = resp.header().map(|h| h.revision()).unwrap_or(0);
-                    let received = chain::unix_ms(OffsetDateTime::now_utc());
-                    for ev in resp.events() {
-                        let Some(kv) = ev.kv() else { continue };
-                        let event = Event {
-                            kind: match ev.event_type() {
-                                EventType::Put => EventKind::Put,
-                                EventType::Delete => EventKind::Delete,
-                            },
-                            key: kv.key().to_vec(),
-                            value: kv.value().to_vec(),
-                            create_revision: kv.create_revision(),
-                            mod_revision: kv.mod_revision(),
-                            version: kv.version(),
-                            lease: kv.lease(),
-                            received_unix_ms: received,
+impl Following<'_> {
+    async fn follow(&self, from: i64, tx: mpsc::Sender<Segment>) -> Result<Outcome> {
+        let Following {
+            config,
+            opts,
+            destinations,
+            stats,
+            stop,
+            cluster_id,
+        } = *self;
+        let mut open = Open::new(from);
+        let mut next = from;
+        let mut tick = tokio::time::interval(opts.delta_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut full_due = tokio::time::Instant::now() + opts.full_interval;
+        let mut full_running: Option<tokio::sync::oneshot::Receiver<Result<i64>>> = None;
+        let mut walk = config.members();
+        while let Some(conn) = walk.next().await? {
+            let mut client = conn.client.clone();
+            log::info("following this member", &conn.log_fields());
+            let watch_opts = WatchOptions::new()
+                .with_from_key()
+                .with_start_revision(next);
+            let mut stream = match client.watch(vec![0u8], Some(watch_opts)).await {
+                Ok(s) => s,
+                Err(e) => {
+                    walk.record(failure(&conn.endpoint, &e));
+                    continue;
+                }
+            };
+            loop {
+                tokio::select! {
+                    msg = stream.message() => {
+                        let resp = match msg {
+                            Ok(Some(r)) => r,
+                            Ok(None) => {
+                                walk.record(failure(&conn.endpoint, &"the watch stream ended"));
+                                break;
+                            }
+                            Err(e) => {
+                                walk.record(failure(&conn.endpoint, &e));
+                                break;
+                            }
                         };
-                        next = next.max(event.mod_revision + 1);
-                        open.bytes += event.key.len() + event.value.len() + 64;
-                        open.events.push(event);
-                    }
-                    if let Ok(mut s) = stats.lock() {
-                        s.received(next - 1, head);
-                    }
-                    if open.bytes >= opts.delta_max_bytes {
-                        flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                    }
-                }
-                _ = tick.tick() => {
-                    let _ = stream.request_progress().await;
-                    if !open.events.is_empty() && open.started.elapsed() >= opts.delta_interval / 2 {
-                        flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                    }
-                    if full_running.is_none() && tokio::time::Instant::now() >= full_due {
-                        full_running = Some(start_full(config, opts, destinations));
-                    }
-                }
-                done = async { full_running.as_mut().expect("guarded").await }, if full_running.is_some() => {
-                    full_running = None;
-                    full_due = tokio::time::Instant::now() + opts.full_interval;
-                    match done {
-                        Ok(Ok(rev)) => {
-                            if let Ok(mut s) = stats.lock() { s.full_done(rev - 1); }
+                        if resp.canceled() {
+                            if resp.compact_revision() > 0 {
+                                flush(&mut open, next, cluster_id, &mut client, &tx).await?;
+                                return Ok(Outcome::Compacted { wanted: next, compacted: resp.compact_revision() });
+                            }
+                            return Err(Error::server(format!(
+                                "etcd cancelled the watch: {}", resp.cancel_reason()
+                            )));
                         }
-                        Ok(Err(e)) => {
-                            log::error("the periodic full snapshot failed; the chain goes on, next try after --full-interval", &[("error", json!(e.message))]);
-                            if let Ok(mut s) = stats.lock() { s.error("full_snapshot"); }
+                        let head = resp.header().map(|h| h.revision()).unwrap_or(0);
+                        let received = chain::unix_ms(OffsetDateTime::now_utc());
+                        for ev in resp.events() {
+                            let Some(kv) = ev.kv() else { continue };
+                            let event = Event {
+                                kind: match ev.event_type() {
+                                    EventType::Put => EventKind::Put,
+                                    EventType::Delete => EventKind::Delete,
+                                },
+                                key: kv.key().to_vec(),
+                                value: kv.value().to_vec(),
+                                create_revision: kv.create_revision(),
+                                mod_revision: kv.mod_revision(),
+                                version: kv.version(),
+                                lease: kv.lease(),
+                                received_unix_ms: received,
+                            };
+                            next = next.max(event.mod_revision + 1);
+                            open.bytes += event.key.len() + event.value.len() + 64;
+                            open.events.push(event);
                         }
-                        Err(_) => {}
+                        if let Ok(mut s) = stats.lock() {
+                            s.received(next - 1, head);
+                        }
+                        if open.bytes >= opts.delta_max_bytes {
+                            flush(&mut open, next, cluster_id, &mut client, &tx).await?;
+                        }
                     }
-                }
-                sig = &mut signal => {
-                    flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                    if let Some(rx) = full_running.take() {
-                        log::info("waiting for the full snapshot in progress", &[]);
-                        let _ = rx.await;
+                    _ = tick.tick() => {
+                        let _ = stream.request_progress().await;
+                        if !open.events.is_empty() && open.started.elapsed() >= opts.delta_interval / 2 {
+                            flush(&mut open, next, cluster_id, &mut client, &tx).await?;
+                        }
+                        if full_running.is_none() && tokio::time::Instant::now() >= full_due {
+                            full_running = Some(start_full(config, opts, destinations));
+                        }
                     }
-                    return Ok(Outcome::Stopped(sig));
+                    done = async { full_running.as_mut().expect("guarded").await }, if full_running.is_some() => {
+                        full_running = None;
+                        full_due = tokio::time::Instant::now() + opts.full_interval;
+                        match done {
+                            Ok(Ok(rev)) => {
+                                if let Ok(mut s) = stats.lock() { s.full_done(rev - 1); }
+                            }
+                            Ok(Err(e)) => {
+                                log::error("the periodic full snapshot failed; the chain goes on, next try after --full-interval", &[("error", json!(e.message))]);
+                                if let Ok(mut s) = stats.lock() { s.error("full_snapshot"); }
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    sig = stop.wait() => {
+                        flush(&mut open, next, cluster_id, &mut client, &tx).await?;
+                        if let Some(rx) = full_running.take() {
+                            log::info("waiting for the full snapshot in progress", &[]);
+                            let _ = rx.await;
+                        }
+                        return Ok(Outcome::Stopped(sig));
+                    }
                 }
             }
+            log::warn(
+                "lost the member; continuing from the next one without a gap",
+                &[
+                    ("endpoint", json!(conn.endpoint)),
+                    ("from_revision", json!(next)),
+                ],
+            );
+            if let Ok(mut s) = stats.lock() {
+                s.error("watch");
+            }
         }
-        log::warn(
-            "lost the member; continuing from the next one without a gap",
-            &[
-                ("endpoint", json!(conn.endpoint)),
-                ("from_revision", json!(next)),
-            ],
-        );
-        if let Ok(mut s) = stats.lock() {
-            s.error("watch");
+        // Keep what was received (without a lease table: no member answers): the next run starts
+        // after it.
+        if !open.events.is_empty() {
+            let segment = seal(&mut open, next, cluster_id, Vec::new());
+            let _ = tx.send(segment).await;
         }
+        Err(walk.error())
     }
-    // Keep what was received (without a lease table: no member answers): the next run starts
-    // after it.
-    if !open.events.is_empty() {
-        let segment = seal(&mut open, next, cluster_id, Vec::new());
-        let _ = tx.send(segment).await;
-    }
-    Err(walk.error())
 }
 
 fn failure(endpoint: &str, e: &dyn std::fmt::Display) -> connect::Failure {

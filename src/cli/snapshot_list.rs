@@ -2,9 +2,10 @@
 //! manifests.
 
 use super::location_args::StoreArgs;
-use crate::backup::list;
+use crate::backup::{chain, list};
 use crate::error::Result;
-use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table};
+use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json, print_table, with_stdout};
+use crate::timefmt;
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotListArgs {
@@ -22,11 +23,26 @@ pub struct SnapshotListArgs {
 
 pub fn run(args: SnapshotListArgs) -> Result<()> {
     let format = args.output.format(TABLE_JSON)?;
-    let entries = list::list(&args.store.open(&args.dir)?)?;
+    let contents = chain::scan(&args.store.open(&args.dir)?)?;
+    let entries = &contents.snapshots;
     match format {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = entries.iter().map(list::row).collect();
             print_table(&list::HEADERS, &rows)?;
+            for w in contents.windows().iter().filter(|w| w.segments > 0) {
+                with_stdout(|o| {
+                    writeln!(
+                        o,
+                        "restorable (cluster {}): rev {}–{}, {}–{} ({} delta segments after the newest full snapshot)",
+                        w.cluster_id,
+                        w.first,
+                        w.last,
+                        timefmt::rfc3339(w.first_time),
+                        timefmt::rfc3339(w.last_time),
+                        w.segments
+                    )
+                })?;
+            }
         }
         _ => {
             let items: Vec<list::Listed> = entries.iter().map(list::listed).collect();

@@ -330,7 +330,8 @@ fn check_meta(db: &Db, latest: i64, problems: &mut Vec<Problem>) {
     match MetaInfo::from_entries(entries) {
         Err(e) => problems.push(problem("meta bucket", &e.to_string())),
         Ok(m) => {
-            if m.consistent_index.is_none() {
+            // etcd 3.4 saves it with the first write: a member that never had one has none.
+            if m.consistent_index.is_none() && latest > 0 {
                 problems.push(problem("meta/consistent_index", "missing"));
             }
             for (name, rev) in [

@@ -1,0 +1,507 @@
+//! `backup run` following a real etcd, and point-in-time restores proven on a real etcd: for
+//! several revisions X, the restored member serves exactly what the source served at X (every
+//! key, value, create/mod revision, version and lease).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Run, restore_and_serve_with, revkeeper, rt};
+use etcd_client::{Client, Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
+use revkeeper_harness::Member;
+
+type Served = Vec<(Vec<u8>, Vec<u8>, i64, i64, i64, i64)>;
+
+/// Every key as etcd serves it at `rev` (0: the latest).
+fn served_at(endpoint: &str, rev: i64) -> Served {
+    rt().block_on(async {
+        let mut c = common::client(endpoint).await;
+        let mut opts = GetOptions::new().with_from_key();
+        if rev > 0 {
+            opts = opts.with_revision(rev);
+        }
+        let resp = c.get(vec![0u8], Some(opts)).await.unwrap();
+        resp.kvs()
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key().to_vec(),
+                    kv.value().to_vec(),
+                    kv.create_revision(),
+                    kv.mod_revision(),
+                    kv.version(),
+                    kv.lease(),
+                )
+            })
+            .collect()
+    })
+}
+
+fn leases_of(endpoint: &str) -> Vec<i64> {
+    rt().block_on(async {
+        let mut c = common::client(endpoint).await;
+        let mut ids: Vec<i64> = c
+            .leases()
+            .await
+            .unwrap()
+            .leases()
+            .iter()
+            .map(|l| l.id())
+            .collect();
+        ids.sort();
+        ids
+    })
+}
+
+/// A running `backup run`, killed if the test ends without stopping it.
+struct Follower(Option<Child>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn follower(endpoint: &str, dir: &Path, extra: &[&str]) -> Follower {
+    let child = revkeeper()
+        .args(["backup", "run", "--endpoints", endpoint, "--dir"])
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn backup run");
+    Follower(Some(child))
+}
+
+/// SIGTERM, then the run's output; it must exit 0 within 30 s.
+fn stop(mut f: Follower) -> Run {
+    let child = f.0.take().expect("running");
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(30));
+        // SAFETY: as above; the child may be gone (then this does nothing harmful to us).
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    });
+    let run = Run::from(child.wait_with_output().unwrap());
+    drop(watchdog);
+    assert_eq!(run.code, 0, "backup run after SIGTERM: {run:?}");
+    run
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    common::files_in(dir)
+}
+
+/// The segments in `dir` as (first, last), by revision.
+fn segments(dir: &Path) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = files(dir)
+        .iter()
+        .filter_map(|f| revkeeper::backup::chain::SegmentName::parse(f))
+        .map(|n| (n.first, n.last))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Full snapshot revisions in `dir`, from their manifests.
+fn full_revisions(dir: &Path) -> Vec<i64> {
+    let mut out: Vec<i64> = files(dir)
+        .iter()
+        .filter(|f| f.ends_with(".manifest.json"))
+        .map(|f| {
+            common::read_json(&dir.join(f))["revision"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Restores `dir` to `rev` (with `extra` flags), serves it, and returns the restored member.
+fn restore_to(dir: &Path, work: &Path, rev: i64, extra: &[&str]) -> Member {
+    let r = rev.to_string();
+    let mut args = vec!["--to-revision", r.as_str()];
+    args.extend_from_slice(extra);
+    let w = work.join(format!("r{rev}-{}", extra.len()));
+    std::fs::create_dir_all(&w).unwrap();
+    restore_and_serve_with(revkeeper(), dir.as_os_str(), &args, &w)
+}
+
+async fn put(c: &mut Client, k: &str, v: &str) -> i64 {
+    c.put(k, v, None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
+/// A workload of every shape a restore must reproduce; returns (revision of a txn writing three
+/// keys, revision where a lease was revoked).
+async fn workload(c: &mut Client, round: usize) -> (i64, i64) {
+    let lease = c.lease_grant(600, None).await.unwrap().id();
+    let doomed = c.lease_grant(600, None).await.unwrap().id();
+    for i in 0..10 {
+        put(c, &format!("/r{round}/plain/{i}"), &format!("v{i}")).await;
+    }
+    c.put(
+        format!("/r{round}/leased"),
+        "held",
+        Some(PutOptions::new().with_lease(lease)),
+    )
+    .await
+    .unwrap();
+    c.put(
+        format!("/r{round}/doomed"),
+        "gone with its lease",
+        Some(PutOptions::new().with_lease(doomed)),
+    )
+    .await
+    .unwrap();
+    let txn = Txn::new()
+        .when([Compare::version(
+            format!("/r{round}/plain/0"),
+            CompareOp::Greater,
+            0,
+        )])
+        .and_then([
+            TxnOp::put(format!("/r{round}/txn/a"), "1", None),
+            TxnOp::put(format!("/r{round}/txn/b"), "2", None),
+            TxnOp::delete(format!("/r{round}/plain/1"), None),
+        ]);
+    let txn_rev = c.txn(txn).await.unwrap().header().unwrap().revision();
+    c.delete(format!("/r{round}/plain/2"), None).await.unwrap();
+    put(c, &format!("/r{round}/plain/2"), "re-created").await;
+    put(c, &format!("/r{round}/plain/3"), "updated").await;
+    let revoked = c
+        .lease_revoke(doomed)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision();
+    (txn_rev, revoked)
+}
+
+fn assert_same(restored: &Member, source: &str, rev: i64) {
+    let want = served_at(source, rev);
+    assert!(!want.is_empty());
+    assert_eq!(
+        served_at(&restored.endpoint(), 0),
+        want,
+        "state at revision {rev}"
+    );
+}
+
+#[test]
+fn restores_to_any_revision_equal_to_what_etcd_served() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let dir = w.join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let source = Member::start_single();
+    let ep = source.endpoint();
+    let run = follower(
+        &ep,
+        &dir,
+        &[
+            "--delta-interval",
+            "300ms",
+            "--full-interval",
+            "2s",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    wait_for("the first full snapshot", Duration::from_secs(20), || {
+        !full_revisions(&dir).is_empty()
+    });
+    let (txn1, revoked1, last) = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        let (txn1, revoked1) = workload(&mut c, 1).await;
+        tokio::time::sleep(Duration::from_millis(2600)).await;
+        workload(&mut c, 2).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let last = put(&mut c, "/last", "the end").await;
+        (txn1, revoked1, last)
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    let out = stop(run);
+    assert!(out.stderr.contains("delta segment written"), "{out:?}");
+
+    let segs = segments(&dir);
+    for pair in segs.windows(2) {
+        assert_eq!(
+            pair[1].0,
+            pair[0].1 + 1,
+            "segments follow each other: {segs:?}"
+        );
+    }
+    let fulls = full_revisions(&dir);
+    assert!(
+        fulls.len() >= 2,
+        "a periodic full snapshot was taken: {fulls:?}"
+    );
+    let new_segment = segs[segs.len() / 2].0;
+    let mut points = vec![fulls[0] + 1, txn1, revoked1, new_segment, fulls[1], last];
+    points.sort();
+    points.dedup();
+    for rev in points {
+        let restored = restore_to(&dir, w, rev, &[]);
+        assert_same(&restored, &ep, rev);
+        if rev >= txn1 && rev < revoked1 {
+            assert!(leases_of(&restored.endpoint()).len() >= 2);
+        }
+    }
+
+    // With the bump, the restored member starts far ahead and answers "compacted" below it.
+    let bumped = restore_to(
+        &dir,
+        w,
+        txn1,
+        &["--bump-revision", "1000", "--mark-compacted"],
+    );
+    assert_same(&bumped, &ep, txn1);
+    let (header_rev, old_read) = rt().block_on(async {
+        let mut c = common::client(&bumped.endpoint()).await;
+        let rev = c
+            .get("/last", None)
+            .await
+            .unwrap()
+            .header()
+            .unwrap()
+            .revision();
+        let old = c
+            .get("/r1/plain/0", Some(GetOptions::new().with_revision(txn1)))
+            .await;
+        (rev, old)
+    });
+    assert!(header_rev >= txn1 + 1000, "{header_rev}");
+    assert!(old_read.is_err(), "revision {txn1} must answer compacted");
+
+    // --to-time: the last revision received at or before the time a segment's last event was
+    // received is that segment's last revision.
+    let names: Vec<revkeeper::backup::chain::SegmentName> = files(&dir)
+        .iter()
+        .filter_map(|f| revkeeper::backup::chain::SegmentName::parse(f))
+        .collect();
+    let middle = names
+        .iter()
+        .min_by_key(|n| (n.first - new_segment).abs())
+        .unwrap();
+    let at = middle
+        .last_time
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let tw = w.join("by-time");
+    std::fs::create_dir(&tw).unwrap();
+    let by_time = restore_and_serve_with(revkeeper(), dir.as_os_str(), &["--to-time", &at], &tw);
+    assert_same(&by_time, &ep, middle.last);
+
+    let list = common::run(&["snapshot", "list", dir.to_str().unwrap()]);
+    assert!(list.stdout.contains("restorable (cluster "), "{list:?}");
+    assert!(list.stdout.contains(&format!("–{last}, ")), "{list:?}");
+}
+
+#[test]
+fn sigkill_and_restart_leave_no_gap_and_no_duplicate() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let dir = w.join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let source = Member::start_single();
+    let ep = source.endpoint();
+    let mut run = follower(&ep, &dir, &["--delta-interval", "30s"]);
+    wait_for("the first full snapshot", Duration::from_secs(20), || {
+        !full_revisions(&dir).is_empty()
+    });
+    rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        workload(&mut c, 1).await;
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let mut child = run.0.take().expect("running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        segments(&dir).is_empty(),
+        "nothing was flushed before SIGKILL"
+    );
+
+    let run = follower(&ep, &dir, &["--delta-interval", "300ms"]);
+    let last = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        workload(&mut c, 2).await;
+        put(&mut c, "/last", "x").await
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    let out = stop(run);
+    assert!(out.stderr.contains("continuing the chain"), "{out:?}");
+    let segs = segments(&dir);
+    let full = full_revisions(&dir)[0];
+    assert_eq!(segs[0].0, full + 1, "{segs:?}");
+    for pair in segs.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
+    }
+    let restored = restore_to(&dir, w, last, &[]);
+    assert_same(&restored, &ep, last);
+}
+
+#[test]
+fn compaction_while_down_starts_a_new_chain_and_keeps_the_old_one() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let dir = w.join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let source = Member::start_single();
+    let ep = source.endpoint();
+    let run = follower(&ep, &dir, &["--delta-interval", "300ms"]);
+    wait_for("the first full snapshot", Duration::from_secs(20), || {
+        !full_revisions(&dir).is_empty()
+    });
+    let end = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        workload(&mut c, 1).await;
+        put(&mut c, "/end-of-first-chain", "x").await
+    });
+    wait_for(
+        "the end of the first chain",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= end),
+    );
+    stop(run);
+    let at_end = served_at(&ep, end);
+    let latest = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        workload(&mut c, 2).await;
+        let rev = put(&mut c, "/while-down", "x").await;
+        c.compact(rev, None).await.unwrap();
+        rev
+    });
+    let run = follower(&ep, &dir, &["--delta-interval", "300ms"]);
+    wait_for("a new full snapshot", Duration::from_secs(20), || {
+        full_revisions(&dir).len() >= 2
+    });
+    let out = stop(run);
+    assert!(out.stderr.contains("compacted"), "{out:?}");
+    assert!(
+        full_revisions(&dir).contains(&latest),
+        "{:?}",
+        full_revisions(&dir)
+    );
+
+    let old = restore_to(&dir, w, end, &[]);
+    assert_eq!(served_at(&old.endpoint(), 0), at_end);
+    let gap = common::run_cmd(
+        revkeeper()
+            .args(["snapshot", "restore"])
+            .arg(&dir)
+            .args(["--to-revision", &(end + 1).to_string(), "--data-dir"])
+            .arg(w.join("gap")),
+    );
+    assert_eq!(gap.code, 3, "{gap:?}");
+    assert!(
+        gap.last_err_line()
+            .contains(&format!("revision {}", end + 1)),
+        "{gap:?}"
+    );
+    assert!(!w.join("gap").exists());
+}
+
+#[test]
+fn a_damaged_or_missing_segment_fails_restores_after_it_only() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let dir = w.join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let source = Member::start_single();
+    let ep = source.endpoint();
+    let run = follower(&ep, &dir, &["--delta-interval", "200ms"]);
+    wait_for("the first full snapshot", Duration::from_secs(20), || {
+        !full_revisions(&dir).is_empty()
+    });
+    let last = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        for round in 0..3 {
+            workload(&mut c, round).await;
+            tokio::time::sleep(Duration::from_millis(600)).await;
+        }
+        put(&mut c, "/last", "x").await
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    stop(run);
+    let segs = segments(&dir);
+    assert!(segs.len() >= 3, "{segs:?}");
+    let (first, victim) = (segs[0], segs[1]);
+    let name_of = |s: (i64, i64)| -> PathBuf {
+        let n = files(&dir)
+            .into_iter()
+            .find(|f| {
+                revkeeper::backup::chain::SegmentName::parse(f)
+                    .is_some_and(|p| (p.first, p.last) == s)
+            })
+            .unwrap();
+        dir.join(n)
+    };
+    let victim_path = name_of(victim);
+    let mut bytes = std::fs::read(&victim_path).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&victim_path, &bytes).unwrap();
+    let fails = |rev: i64, what: &str| {
+        let data = w.join(format!("fail-{rev}-{what}"));
+        let run = common::run_cmd(
+            revkeeper()
+                .args(["snapshot", "restore"])
+                .arg(&dir)
+                .args(["--to-revision", &rev.to_string(), "--data-dir"])
+                .arg(&data),
+        );
+        assert_ne!(run.code, 0, "{what}: {run:?}");
+        assert!(!data.exists(), "{what}: nothing written");
+        run
+    };
+    let damaged = fails(last, "damaged");
+    let victim_name = victim_path.file_name().unwrap().to_str().unwrap();
+    assert!(damaged.last_err_line().contains(victim_name), "{damaged:?}");
+    let before = restore_to(&dir, w, first.1, &[]);
+    assert_same(&before, &ep, first.1);
+
+    std::fs::remove_file(&victim_path).unwrap();
+    let missing = fails(last, "missing");
+    assert!(
+        missing
+            .last_err_line()
+            .contains(&format!("revision {}", victim.0)),
+        "{missing:?}"
+    );
+}
