@@ -139,7 +139,9 @@ fn restore_to(dir: &Path, work: &Path, rev: i64, extra: &[&str]) -> Member {
     let r = rev.to_string();
     let mut args = vec!["--to-revision", r.as_str()];
     args.extend_from_slice(extra);
-    let w = work.join(format!("r{rev}-{}", extra.len()));
+    static RESTORES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RESTORES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let w = work.join(format!("restore-{n}-rev{rev}"));
     std::fs::create_dir_all(&w).unwrap();
     restore_and_serve_with(revkeeper(), dir.as_os_str(), &args, &w)
 }
@@ -322,6 +324,40 @@ fn restores_to_any_revision_equal_to_what_etcd_served() {
     let list = common::run(&["snapshot", "list", dir.to_str().unwrap()]);
     assert!(list.stdout.contains("restorable (cluster "), "{list:?}");
     assert!(list.stdout.contains(&format!("–{last}, ")), "{list:?}");
+
+    // Prune knows chains: keeping the newest full snapshot drops the segments before it and
+    // keeps every one after it, so the newest state stays restorable.
+    let newest = *full_revisions(&dir).last().unwrap();
+    let prune = common::run(&[
+        "snapshot",
+        "prune",
+        dir.to_str().unwrap(),
+        "--keep-last",
+        "1",
+        "--apply",
+    ]);
+    assert_eq!(prune.code, 0, "{prune:?}");
+    assert_eq!(full_revisions(&dir), vec![newest]);
+    let left = segments(&dir);
+    assert!(left.iter().all(|s| s.1 > newest), "{left:?}");
+    assert!(left.iter().any(|s| s.1 >= last), "{left:?}");
+    let after = restore_to(&dir, w, last, &[]);
+    assert_same(&after, &ep, last);
+    if newest > txn1 {
+        let gone = common::run_cmd(
+            revkeeper()
+                .args(["snapshot", "restore"])
+                .arg(&dir)
+                .args(["--to-revision", &txn1.to_string(), "--data-dir"])
+                .arg(w.join("pruned")),
+        );
+        assert_eq!(gone.code, 3, "{gone:?}");
+        assert!(
+            gone.last_err_line()
+                .contains("before the oldest full snapshot"),
+            "{gone:?}"
+        );
+    }
 }
 
 #[test]

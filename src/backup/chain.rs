@@ -465,3 +465,56 @@ mod tests {
         }
     }
 }
+
+/// What `snapshot prune` does with one delta segment.
+#[derive(Clone, Debug)]
+pub struct SegmentPlan {
+    pub segment: SegmentEntry,
+    pub keep: bool,
+    pub reason: String,
+}
+
+/// Prune for segments, given the full snapshots prune keeps (`(cluster, revision)`): a segment
+/// is useful only after a kept full snapshot of its run, so segments up to the oldest kept
+/// snapshot of their run go, and a run without a kept snapshot goes whole. A full snapshot the
+/// kept segments need is therefore always one that is kept.
+pub fn plan_segments(
+    store: &Store,
+    kept: &[(String, i64)],
+    prefix: Option<&str>,
+) -> Result<Vec<SegmentPlan>> {
+    let contents = scan(store)?;
+    let mut out = Vec::new();
+    for run in contents.runs() {
+        let base = kept
+            .iter()
+            .filter(|(c, r)| *c == run.cluster_id && *r >= run.first() - 1 && *r <= run.last())
+            .map(|(_, r)| *r)
+            .min();
+        for s in run.segments {
+            if prefix.is_some_and(|p| s.parsed.prefix != p) {
+                continue;
+            }
+            let (keep, reason) = match base {
+                Some(b) if s.parsed.last > b => (
+                    true,
+                    format!("after the kept full snapshot at revision {b} of its chain"),
+                ),
+                Some(b) => (
+                    false,
+                    format!("before the oldest kept full snapshot of its chain (revision {b})"),
+                ),
+                None => (
+                    false,
+                    "no kept full snapshot in its chain: it cannot be restored".to_string(),
+                ),
+            };
+            out.push(SegmentPlan {
+                segment: s,
+                keep,
+                reason,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::location_args::StoreArgs;
+use crate::backup::chain;
 use crate::backup::prune::{self, Action, Policy};
 use crate::error::Result;
 use crate::log;
@@ -14,7 +15,9 @@ const AFTER_HELP: &str = "\
 A dry run unless --apply: prints every decision with its reason and deletes nothing.
 Rules are OR-combined (restic semantics, UTC buckets): a snapshot kept by any rule is kept, and
 the newest snapshot and the highest revision of each cluster are always kept. Only files
-described by a revkeeper manifest are ever deleted; anything else in LOCATION is left alone.
+described by a revkeeper manifest, and delta segments of `backup run`, are ever deleted;
+anything else in LOCATION is left alone. A delta segment is kept when it comes after a kept
+full snapshot of its chain, so every kept segment can still be restored.
 Exit codes: 0 ok, 1 error, 2 bucket unreachable, 3 invalid input (no keep rule, missing DIR or
 bucket), 4 access denied.";
 
@@ -74,6 +77,14 @@ struct JsonItem<'a> {
     reasons: &'a [String],
 }
 
+fn segment_action(keep: bool, dry_run: bool) -> &'static str {
+    match (keep, dry_run) {
+        (true, _) => "keep",
+        (false, true) => "would-remove",
+        (false, false) => "remove",
+    }
+}
+
 fn action_name(a: Action, dry_run: bool) -> &'static str {
     match (a, dry_run) {
         (Action::Keep, _) => "keep",
@@ -117,10 +128,36 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
             ],
         );
     }
+    let kept: Vec<(String, i64)> = items
+        .iter()
+        .filter(|i| i.action == Action::Keep)
+        .map(|i| {
+            (
+                i.entry.manifest.cluster_id.clone(),
+                i.entry.manifest.revision,
+            )
+        })
+        .collect();
+    let segments = chain::plan_segments(&store, &kept, args.prefix.as_deref())?;
+    for s in &segments {
+        log::info(
+            match (s.keep, dry_run) {
+                (true, _) => "keep",
+                (false, true) => "would remove",
+                (false, false) => "remove",
+            },
+            &[("file", json!(s.segment.name)), ("reason", json!(s.reason))],
+        );
+    }
     let removed = if dry_run {
         0
     } else {
-        prune::execute(&store, &items)?
+        // Snapshots first: a segment is removed only once no kept snapshot could need it.
+        let removed = prune::execute(&store, &items)?;
+        for s in segments.iter().filter(|s| !s.keep) {
+            store.delete(&s.segment.name)?;
+        }
+        removed
     };
     let kept = items.iter().filter(|i| i.action == Action::Keep).count();
     let to_remove = items.iter().filter(|i| i.action == Action::Remove).count();
@@ -152,6 +189,16 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                     ]
                 })
                 .collect();
+            let mut rows = rows;
+            rows.extend(segments.iter().map(|s| {
+                vec![
+                    segment_action(s.keep, dry_run).to_string(),
+                    s.segment.name.clone(),
+                    crate::timefmt::rfc3339(s.segment.parsed.last_time),
+                    format!("{}–{}", s.segment.parsed.first, s.segment.parsed.last),
+                    s.reason.clone(),
+                ]
+            }));
             print_table(
                 &["ACTION", "SNAPSHOT", "TAKEN (UTC)", "REVISION", "WHY"],
                 &rows,
@@ -170,7 +217,19 @@ pub fn run(args: SnapshotPruneArgs) -> Result<()> {
                     reasons: &i.reasons,
                 })
                 .collect();
-            print_json(&json!({ "dry_run": dry_run, "snapshots": list }))?;
+            let segs: Vec<serde_json::Value> = segments
+                .iter()
+                .map(|s| {
+                    json!({
+                        "action": segment_action(s.keep, dry_run),
+                        "file": s.segment.name,
+                        "first_revision": s.segment.parsed.first,
+                        "last_revision": s.segment.parsed.last,
+                        "reasons": [s.reason],
+                    })
+                })
+                .collect();
+            print_json(&json!({ "dry_run": dry_run, "snapshots": list, "segments": segs }))?;
         }
     }
     Ok(())
