@@ -262,6 +262,31 @@ fn restore_refuses_a_key_revision_flagged_as_a_bucket() {
 }
 
 #[test]
+fn restore_refuses_a_root_bucket_flagged_as_a_plain_key() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut data = f.data.clone();
+    let root_elements: Vec<usize> = leaf_elements(&data, f.page_size, b"cluster")
+        .into_iter()
+        .filter(|&at| data[at] & 1 == 1)
+        .collect();
+    // The live root page and stale copies of it in free pages: flip them all.
+    assert!(
+        !root_elements.is_empty(),
+        "a bucket named cluster in the root"
+    );
+    for at in root_elements {
+        data[at] ^= 1;
+    }
+    let file = write(&tmp, "plain-root-key.db", &sealed(&data));
+    let verify = run(&["snapshot", "verify", file.to_str().unwrap()]);
+    assert_eq!(verify.code, 1, "verify rejects it: {verify:?}");
+    assert!(verify.stdout.contains("root: a plain key"), "{verify:?}");
+    assert_restore_refused(&file, &[], "root: a plain key");
+    assert_restore_refused(&file, &["--skip-hash-check"], "root: a plain key");
+}
+
+#[test]
 fn restore_refuses_a_value_that_no_longer_decodes() {
     let f = fixture();
     let tmp = tempfile::tempdir().unwrap();

@@ -61,7 +61,15 @@ pub fn write_restored_db(
 
     let mut names: Vec<Vec<u8>> = Vec::new();
     for e in db.root().iter() {
-        names.push(e.map_err(|e| corrupt(&e))?.key.to_vec());
+        let e = e.map_err(|e| corrupt(&e))?;
+        if !e.is_bucket {
+            // etcd keeps every key in a bucket; copying buckets only would drop this one.
+            return Err(corrupt(&format!(
+                "the root holds a plain key {:?} (etcd writes only buckets there)",
+                String::from_utf8_lossy(e.key)
+            )));
+        }
+        names.push(e.key.to_vec());
     }
     let mut required = vec![buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER];
     if deltas.is_some() {
@@ -92,7 +100,19 @@ pub fn write_restored_db(
     for name in &names {
         w.begin_bucket(name).map_err(io)?;
         let source_bucket = db.bucket(name).map_err(|e| corrupt(&e))?;
-        let entries = source_bucket.iter().flat_map(|b| b.iter());
+        let shown = String::from_utf8_lossy(name).into_owned();
+        let entries = source_bucket.iter().flat_map(|b| b.iter()).map(|e| {
+            e.map_err(|e| e.to_string()).and_then(|e| {
+                if e.is_bucket {
+                    Err(format!(
+                        "bucket {shown} holds a nested bucket {:?} (etcd's buckets are flat)",
+                        String::from_utf8_lossy(e.key)
+                    ))
+                } else {
+                    Ok(e)
+                }
+            })
+        });
         match name.as_slice() {
             buckets::MEMBERS => {
                 for (k, v) in plan.members_bucket() {

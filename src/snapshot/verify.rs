@@ -160,15 +160,24 @@ fn problem(location: &str, message: &str) -> Problem {
     }
 }
 
-/// Entries flagged as sub-buckets inside etcd's buckets: a damaged element flag (etcd never
-/// nests buckets), which would hide that entry from every reader.
+/// Entries flagged as sub-buckets inside etcd's buckets, and plain keys in the root: a damaged
+/// element flag (etcd never nests buckets, and keeps every key in one), which would hide that
+/// entry, or a whole bucket, from every reader.
 fn check_entry_kinds(db: &Db, problems: &mut Vec<Problem>) {
-    let names: Vec<&[u8]> = db
-        .root()
-        .iter()
-        .map_while(|e| e.ok())
-        .map(|e| e.key)
-        .collect();
+    let mut names: Vec<&[u8]> = Vec::new();
+    for e in db.root().iter().map_while(|e| e.ok()) {
+        if e.is_bucket {
+            names.push(e.key);
+        } else {
+            problems.push(problem(
+                "root",
+                &format!(
+                    "a plain key {:?} where etcd keeps only buckets (a damaged element flag)",
+                    String::from_utf8_lossy(e.key)
+                ),
+            ));
+        }
+    }
     for name in names {
         let Ok(Some(bucket)) = db.bucket(name) else {
             continue; // an unreadable bucket is reported by bbolt's check
