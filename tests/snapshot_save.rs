@@ -351,3 +351,50 @@ fn existing_file_needs_force() {
         vec!["snap.db", "snap.db.manifest.json"]
     );
 }
+
+#[test]
+fn a_missing_dir_is_created_private_and_a_plain_name_needs_no_warning() {
+    let member = Member::start_single();
+    let ep = member.endpoint();
+    fill_small(&ep, 3);
+    let tmp = tempfile::tempdir().unwrap();
+    let new_dir = tmp.path().join("backups");
+    let r = run(&[
+        "snapshot",
+        "save",
+        "--endpoints",
+        &ep,
+        "--dir",
+        new_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(mode(&new_dir), 0o700);
+    assert_eq!(files_in(&new_dir).len(), 2, "{:?}", files_in(&new_dir));
+    // Its parent must exist: a typo does not create a tree.
+    let deep = tmp.path().join("no/such/parent");
+    let r = run(&[
+        "snapshot",
+        "save",
+        "--endpoints",
+        &ep,
+        "--dir",
+        deep.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.last_err_line()
+            .contains("parent directory does not exist"),
+        "{r:?}"
+    );
+    // `snapshot save x.db` is the etcdctl-compatible path: plain, and nothing to warn about.
+    let plain = tmp.path().join("x.db");
+    let r = run(&[
+        "snapshot",
+        "save",
+        "--endpoints",
+        &ep,
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains(".zst"), "{r:?}");
+}

@@ -176,13 +176,8 @@ pub fn check_target(opts: &SaveOptions) -> Result<Destinations> {
         }
         Target::Locations { locations, prefix } => {
             for location in locations {
-                if let Location::Local(dir) = location
-                    && !dir.is_dir()
-                {
-                    return Err(Error::invalid(format!(
-                        "--dir {} is not an existing directory",
-                        dir.display()
-                    )));
+                if let Location::Local(dir) = location {
+                    create_private_dir(dir)?;
                 }
                 let store = location.open(&opts.store_options)?;
                 store.check()?;
@@ -194,6 +189,29 @@ pub fn check_target(opts: &SaveOptions) -> Result<Destinations> {
         stores,
         writers: Default::default(),
     })
+}
+
+/// A local `--dir` that does not exist yet is created, 0700 (its parent must exist: a typo in
+/// a long path should not create a tree somewhere unexpected).
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {
+            log::info(
+                "created the backup directory (0700)",
+                &[("dir", json!(dir.display().to_string()))],
+            );
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::invalid(format!(
+            "--dir {}: its parent directory does not exist; create it first",
+            dir.display()
+        ))),
+        Err(e) => Err(Error::io("cannot create --dir", dir, e)),
+    }
 }
 
 impl Destinations {

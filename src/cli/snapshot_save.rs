@@ -101,13 +101,8 @@ fn options(args: &SnapshotSaveArgs, log_format: LogFormat) -> Result<SaveOptions
             c
         }
         (Target::File(f), None) if is_zst(&without_age(f)) => Compression::Zstd,
-        (Target::File(f), None) => {
-            log::info(
-                "writing a plain snapshot: FILE does not end in .zst (pass --compress zstd to compress)",
-                &[("file", json!(f.display().to_string()))],
-            );
-            Compression::None
-        }
+        // A plain name is the etcdctl-compatible path: a plain snapshot, without a word.
+        (Target::File(_), None) => Compression::None,
         (Target::Locations { .. }, c) => c.unwrap_or(Compression::Zstd),
     };
     let encryptor = args.dest.encryptor()?;

@@ -90,12 +90,28 @@ fn open_sample() -> Result<SnapshotSource> {
     SnapshotSource::from_bytes(SAMPLE.to_vec(), "bundled sample")
 }
 
-/// Whether the user named endpoints (flag or `ETCDCTL_ENDPOINTS`), rather than clap's default.
+/// Whether anything points at a cluster: a connection flag on the command line (`--endpoints`,
+/// the TLS and auth flags, timeouts) or an `ETCDCTL_*` variable. Then the TUI connects (to
+/// 127.0.0.1:2379 by default, as every other command does); only with none of them does it
+/// open the bundled sample.
 fn endpoints_given() -> bool {
-    std::env::var_os("ETCDCTL_ENDPOINTS").is_some()
+    const FLAGS: &[&str] = &[
+        "--endpoints",
+        "--cacert",
+        "--cert",
+        "--key",
+        "--insecure-skip-tls-verify",
+        "--user",
+        "--password",
+        "--dial-timeout",
+        "--command-timeout",
+    ];
+    std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("ETCDCTL_"))
         || std::env::args_os().any(|a| {
             let a = a.to_string_lossy();
-            a == "--endpoints" || a.starts_with("--endpoints=")
+            FLAGS
+                .iter()
+                .any(|f| a == *f || a.starts_with(&format!("{f}=")))
         })
 }
 
