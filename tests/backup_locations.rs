@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Run, fill_small, restore_and_serve_with, revkeeper, rt, run_cmd, split_checked};
-use revkeeper_harness::{Member, S3Server, require, s3s_fs_bin};
+use revkeeper_harness::{Member, S3Server, age_keygen, have_age, require, s3s_fs_bin};
 use sha2::{Digest, Sha256};
 
 const SECRET_KEY: &str = "/registry/secrets/default/db-password";
@@ -16,17 +16,18 @@ const SECRET_VALUE: &str = "TOP-SECRET-MARKER-4242";
 
 /// The S3 server and the age CLI, or the harness' verdict on their absence.
 fn prerequisites() -> bool {
-    let age = Command::new("age-keygen")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
     require(
         "s3s-fs (S3S_FS_BIN)",
         "scripts/test.sh installs it",
         s3s_fs_bin(),
     )
     .is_some()
-        && require("age-keygen", "apt-get install age", age.then_some(())).is_some()
+        && require(
+            "age-keygen",
+            "apt-get install age",
+            have_age().then_some(()),
+        )
+        .is_some()
 }
 
 /// `revkeeper` with the server's credentials in its environment.
@@ -41,26 +42,6 @@ fn rk(server: &S3Server) -> Command {
 
 fn rk_run(server: &S3Server, args: &[&str]) -> Run {
     run_cmd(rk(server).args(args))
-}
-
-/// A new age identity file in `dir`; returns its path and public key.
-fn age_key(dir: &Path, name: &str) -> (PathBuf, String) {
-    let path = dir.join(name);
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "age-keygen: {out:?}");
-    let public = Command::new("age-keygen")
-        .arg("-y")
-        .arg(&path)
-        .output()
-        .unwrap();
-    (
-        path,
-        String::from_utf8(public.stdout).unwrap().trim().to_string(),
-    )
 }
 
 /// Every key, value and mod revision a member serves.
@@ -119,7 +100,7 @@ fn encrypted_save_to_a_bucket_lists_verifies_and_restores_latest() {
     let etcd = source_cluster();
     let server = S3Server::start();
     let bucket = server.create_bucket("backups");
-    let (identity, public) = age_key(w, "key.txt");
+    let (identity, public) = age_keygen(w, "key.txt");
     let local = w.join("local");
     std::fs::create_dir(&local).unwrap();
     let metrics = w.join("save.prom");
@@ -306,7 +287,7 @@ fn a_file_encrypted_by_the_age_cli_restores() {
     let runtime = rt();
     let mut client = runtime.block_on(common::client(&etcd.endpoint()));
     common::save_snapshot(&runtime, &mut client, &plain);
-    let (identity, public) = age_key(w, "key.txt");
+    let (identity, public) = age_keygen(w, "key.txt");
     let encrypted = w.join("snap.db.age");
     let out = Command::new("age")
         .args(["-r", &public, "-o"])
@@ -336,8 +317,8 @@ fn failures_name_the_location_and_leave_nothing_behind() {
     let etcd = source_cluster();
     let mut server = S3Server::start();
     let bucket = server.create_bucket("backups");
-    let (identity, public) = age_key(w, "key.txt");
-    let (other, _) = age_key(w, "other.txt");
+    let (identity, public) = age_keygen(w, "key.txt");
+    let (other, _) = age_keygen(w, "other.txt");
     let ep = etcd.endpoint();
     let save = |server: &S3Server, url: &str, extra: &[(&str, &str)]| {
         let mut c = rk(server);

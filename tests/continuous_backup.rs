@@ -202,6 +202,51 @@ async fn workload(c: &mut Client, round: usize) -> (i64, i64) {
     (txn_rev, revoked)
 }
 
+/// A source etcd and a `backup run` following it into `dir`, once it has its first full
+/// snapshot.
+struct Setup {
+    work: tempfile::TempDir,
+    dir: PathBuf,
+    source: Member,
+}
+
+impl Setup {
+    fn start() -> Setup {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("backups");
+        std::fs::create_dir(&dir).unwrap();
+        Setup {
+            work,
+            dir,
+            source: Member::start_single(),
+        }
+    }
+    fn ep(&self) -> String {
+        self.source.endpoint()
+    }
+    fn follow(&self, extra: &[&str]) -> Follower {
+        let run = follower(&self.ep(), &self.dir, extra);
+        wait_for("a full snapshot", Duration::from_secs(20), || {
+            !full_revisions(&self.dir).is_empty()
+        });
+        run
+    }
+    /// `snapshot restore DIR --to-revision REV` that must fail, leaving nothing; its run.
+    fn restore_fails(&self, rev: i64, what: &str) -> Run {
+        let data = self.work.path().join(format!("fail-{rev}-{what}"));
+        let run = common::run_cmd(
+            revkeeper()
+                .args(["snapshot", "restore"])
+                .arg(&self.dir)
+                .args(["--to-revision", &rev.to_string(), "--data-dir"])
+                .arg(&data),
+        );
+        assert_ne!(run.code, 0, "{what}: {run:?}");
+        assert!(!data.exists(), "{what}: nothing written");
+        run
+    }
+}
+
 fn assert_same(restored: &Member, source: &str, rev: i64) {
     let want = served_at(source, rev);
     assert!(!want.is_empty());
@@ -214,27 +259,16 @@ fn assert_same(restored: &Member, source: &str, rev: i64) {
 
 #[test]
 fn restores_to_any_revision_equal_to_what_etcd_served() {
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
-    let dir = w.join("backups");
-    std::fs::create_dir(&dir).unwrap();
-    let source = Member::start_single();
-    let ep = source.endpoint();
-    let run = follower(
-        &ep,
-        &dir,
-        &[
-            "--delta-interval",
-            "300ms",
-            "--full-interval",
-            "2s",
-            "--metrics-addr",
-            "127.0.0.1:0",
-        ],
-    );
-    wait_for("the first full snapshot", Duration::from_secs(20), || {
-        !full_revisions(&dir).is_empty()
-    });
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let run = s.follow(&[
+        "--delta-interval",
+        "300ms",
+        "--full-interval",
+        "2s",
+        "--metrics-addr",
+        "127.0.0.1:0",
+    ]);
     let (txn1, revoked1, last) = rt().block_on(async {
         let mut c = common::client(&ep).await;
         let (txn1, revoked1) = workload(&mut c, 1).await;
@@ -344,13 +378,7 @@ fn restores_to_any_revision_equal_to_what_etcd_served() {
     let after = restore_to(&dir, w, last, &[]);
     assert_same(&after, &ep, last);
     if newest > txn1 {
-        let gone = common::run_cmd(
-            revkeeper()
-                .args(["snapshot", "restore"])
-                .arg(&dir)
-                .args(["--to-revision", &txn1.to_string(), "--data-dir"])
-                .arg(w.join("pruned")),
-        );
+        let gone = s.restore_fails(txn1, "pruned");
         assert_eq!(gone.code, 3, "{gone:?}");
         assert!(
             gone.last_err_line()
@@ -362,16 +390,9 @@ fn restores_to_any_revision_equal_to_what_etcd_served() {
 
 #[test]
 fn sigkill_and_restart_leave_no_gap_and_no_duplicate() {
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
-    let dir = w.join("backups");
-    std::fs::create_dir(&dir).unwrap();
-    let source = Member::start_single();
-    let ep = source.endpoint();
-    let mut run = follower(&ep, &dir, &["--delta-interval", "30s"]);
-    wait_for("the first full snapshot", Duration::from_secs(20), || {
-        !full_revisions(&dir).is_empty()
-    });
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let mut run = s.follow(&["--delta-interval", "30s"]);
     rt().block_on(async {
         let mut c = common::client(&ep).await;
         workload(&mut c, 1).await;
@@ -410,16 +431,9 @@ fn sigkill_and_restart_leave_no_gap_and_no_duplicate() {
 
 #[test]
 fn compaction_while_down_starts_a_new_chain_and_keeps_the_old_one() {
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
-    let dir = w.join("backups");
-    std::fs::create_dir(&dir).unwrap();
-    let source = Member::start_single();
-    let ep = source.endpoint();
-    let run = follower(&ep, &dir, &["--delta-interval", "300ms"]);
-    wait_for("the first full snapshot", Duration::from_secs(20), || {
-        !full_revisions(&dir).is_empty()
-    });
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let run = s.follow(&["--delta-interval", "300ms"]);
     let end = rt().block_on(async {
         let mut c = common::client(&ep).await;
         workload(&mut c, 1).await;
@@ -453,34 +467,20 @@ fn compaction_while_down_starts_a_new_chain_and_keeps_the_old_one() {
 
     let old = restore_to(&dir, w, end, &[]);
     assert_eq!(served_at(&old.endpoint(), 0), at_end);
-    let gap = common::run_cmd(
-        revkeeper()
-            .args(["snapshot", "restore"])
-            .arg(&dir)
-            .args(["--to-revision", &(end + 1).to_string(), "--data-dir"])
-            .arg(w.join("gap")),
-    );
+    let gap = s.restore_fails(end + 1, "gap");
     assert_eq!(gap.code, 3, "{gap:?}");
     assert!(
         gap.last_err_line()
             .contains(&format!("revision {}", end + 1)),
         "{gap:?}"
     );
-    assert!(!w.join("gap").exists());
 }
 
 #[test]
 fn a_damaged_or_missing_segment_fails_restores_after_it_only() {
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
-    let dir = w.join("backups");
-    std::fs::create_dir(&dir).unwrap();
-    let source = Member::start_single();
-    let ep = source.endpoint();
-    let run = follower(&ep, &dir, &["--delta-interval", "200ms"]);
-    wait_for("the first full snapshot", Duration::from_secs(20), || {
-        !full_revisions(&dir).is_empty()
-    });
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let run = s.follow(&["--delta-interval", "200ms"]);
     let last = rt().block_on(async {
         let mut c = common::client(&ep).await;
         for round in 0..3 {
@@ -513,27 +513,14 @@ fn a_damaged_or_missing_segment_fails_restores_after_it_only() {
     let at = bytes.len() / 2;
     bytes[at] ^= 0x20;
     std::fs::write(&victim_path, &bytes).unwrap();
-    let fails = |rev: i64, what: &str| {
-        let data = w.join(format!("fail-{rev}-{what}"));
-        let run = common::run_cmd(
-            revkeeper()
-                .args(["snapshot", "restore"])
-                .arg(&dir)
-                .args(["--to-revision", &rev.to_string(), "--data-dir"])
-                .arg(&data),
-        );
-        assert_ne!(run.code, 0, "{what}: {run:?}");
-        assert!(!data.exists(), "{what}: nothing written");
-        run
-    };
-    let damaged = fails(last, "damaged");
+    let damaged = s.restore_fails(last, "damaged");
     let victim_name = victim_path.file_name().unwrap().to_str().unwrap();
     assert!(damaged.last_err_line().contains(victim_name), "{damaged:?}");
     let before = restore_to(&dir, w, first.1, &[]);
     assert_same(&before, &ep, first.1);
 
     std::fs::remove_file(&victim_path).unwrap();
-    let missing = fails(last, "missing");
+    let missing = s.restore_fails(last, "missing");
     assert!(
         missing
             .last_err_line()

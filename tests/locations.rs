@@ -12,7 +12,7 @@ use std::time::Duration;
 use revkeeper::location::{
     AGE_HEADER, CloudEnv, Decryptor, Encryptor, Location, LocationOptions, Store, error_from_io,
 };
-use revkeeper_harness::{S3Server, s3s_fs_bin};
+use revkeeper_harness::{S3Server, age_keygen, s3s_fs_bin};
 use sha2::{Digest, Sha256};
 
 /// A prerequisite: present, or the harness' verdict on its absence (a notice and `false`, or a
@@ -356,24 +356,6 @@ fn killing_the_server_mid_upload_fails_and_leaves_no_object() {
         !on_disk.iter().any(|f| f == "bkt/p/cut.db"),
         "no object may appear: {on_disk:?}"
     );
-}
-
-fn age_keygen(dir: &Path, name: &str) -> (PathBuf, String) {
-    let path = dir.join(name);
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let public = Command::new("age-keygen")
-        .arg("-y")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let public = String::from_utf8(public.stdout).unwrap().trim().to_string();
-    assert!(public.starts_with("age1"), "{public}");
-    (path, public)
 }
 
 const MARKER: &[u8] = b"SECRET-VALUE-c2VjcmV0LXRva2Vu /registry/secrets/kube-system/";

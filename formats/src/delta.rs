@@ -143,16 +143,7 @@ impl Segment {
     /// [`Segment::check`].
     pub fn decode(bytes: &[u8]) -> Result<Segment, DeltaError> {
         let mut r = Reader { bytes, at: 0 };
-        if r.take(8)? != MAGIC {
-            return Err(DeltaError::Magic);
-        }
-        let version = u32::from_le_bytes(r.array()?);
-        if version != VERSION {
-            return Err(DeltaError::Version(version));
-        }
-        let cluster_id = u64::from_le_bytes(r.array()?);
-        let first_revision = r.i64()?;
-        let last_revision = r.i64()?;
+        let (cluster_id, first_revision, last_revision) = r.header()?;
         let mut events = Vec::new();
         let mut leases = Vec::new();
         loop {
@@ -252,15 +243,7 @@ impl Segment {
 
 /// The header fields, read without decoding the rest (for listings).
 pub fn peek_header(bytes: &[u8]) -> Result<(u64, i64, i64), DeltaError> {
-    let mut r = Reader { bytes, at: 0 };
-    if r.take(8)? != MAGIC {
-        return Err(DeltaError::Magic);
-    }
-    let version = u32::from_le_bytes(r.array()?);
-    if version != VERSION {
-        return Err(DeltaError::Version(version));
-    }
-    Ok((u64::from_le_bytes(r.array()?), r.i64()?, r.i64()?))
+    Reader { bytes, at: 0 }.header()
 }
 
 struct Reader<'a> {
@@ -285,6 +268,18 @@ impl<'a> Reader<'a> {
     fn i64(&mut self) -> Result<i64, DeltaError> {
         Ok(i64::from_le_bytes(self.array()?))
     }
+    /// Magic and version checked; cluster id, first and last revision.
+    fn header(&mut self) -> Result<(u64, i64, i64), DeltaError> {
+        if self.take(8)? != MAGIC {
+            return Err(DeltaError::Magic);
+        }
+        let version = u32::from_le_bytes(self.array()?);
+        if version != VERSION {
+            return Err(DeltaError::Version(version));
+        }
+        Ok((u64::from_le_bytes(self.array()?), self.i64()?, self.i64()?))
+    }
+
     fn bytes(&mut self) -> Result<&'a [u8], DeltaError> {
         let n = u32::from_le_bytes(self.array()?) as usize;
         self.take(n)

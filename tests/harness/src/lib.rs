@@ -8,7 +8,9 @@
 //!
 //! [`S3Server`] runs a real S3-compatible server (`s3s-fs`) the same way, for the location tests.
 
+mod age;
 mod s3;
+pub use age::{age_keygen, have_age};
 pub use s3::{S3Server, s3s_fs_bin};
 
 use std::io::{Read, Write};
