@@ -347,6 +347,19 @@ mod tests {
         assert_eq!(Segment::decode(&longer), Err(DeltaError::Trailing(1)));
     }
 
+    /// Seeds for the `delta_segment` fuzz target:
+    /// `REVKEEPER_FUZZ_SEEDS=DIR cargo test -p revkeeper-formats --lib delta_seeds -- --ignored`.
+    #[test]
+    #[ignore = "writes fuzz seeds; run by hand"]
+    fn write_delta_seeds() {
+        let dir = std::env::var("REVKEEPER_FUZZ_SEEDS").expect("REVKEEPER_FUZZ_SEEDS=DIR");
+        let mut empty_leases = sample();
+        empty_leases.leases.clear();
+        for (name, s) in [("sample", sample()), ("no-leases", empty_leases)] {
+            std::fs::write(format!("{dir}/{name}"), s.encode()).unwrap();
+        }
+    }
+
     #[test]
     fn order_rules() {
         let mut s = sample();
