@@ -7,9 +7,10 @@
 //! make it loop or blow up.
 
 use super::cursor::{MAX_DEPTH, Root, parse_bucket_value};
-use super::db::{Db, Node};
+use super::db::Db;
 use super::error::{Error, write_one_line};
 use super::freelist;
+use super::node::Node;
 use super::page::{LEAF_ELEMENT_SIZE, PGID_NO_FREELIST, Pgid};
 
 /// At most this many problems are listed; the rest are counted in a last problem.
@@ -371,8 +372,8 @@ fn hex(b: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::db::testfile::{Builder, bucket_ref, inline_bucket};
     use super::super::meta::Meta;
+    use super::super::testfile::{Builder, bucket_ref, inline_bucket};
     use super::*;
 
     const PS: usize = 1024;

@@ -81,7 +81,7 @@ fn rebuild(db: &Db) -> Result<Vec<Pgid>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::db::testfile::{Builder, bucket_ref};
+    use super::super::testfile::{Builder, bucket_ref};
     use super::*;
 
     const PS: usize = 1024;
