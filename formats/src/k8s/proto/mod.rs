@@ -13,6 +13,7 @@
 
 mod decode;
 mod encode;
+mod json;
 mod schema;
 pub(crate) mod text;
 mod wire;
@@ -192,9 +193,9 @@ fn write_envelope<'a>(
         });
     };
     let mut header = b"\"apiVersion\":".to_vec();
-    decode::write_str(&mut header, env.api_version);
+    json::write_str(&mut header, env.api_version);
     header.extend_from_slice(b",\"kind\":");
-    decode::write_str(&mut header, env.kind);
+    json::write_str(&mut header, env.kind);
     let begin = decoder.out.len();
     decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
