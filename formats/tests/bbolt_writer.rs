@@ -197,7 +197,8 @@ fn small_buckets() -> Vec<(&'static str, Entries)> {
 
 /// What `etcdutl snapshot status` must report, computed from the input data.
 struct Expected {
-    /// CRC-32C over each bucket name, then each key and value, in order (spec §7).
+    /// CRC-32C over each bucket name, then each key and value, in order
+    /// (`docs/format-etcd.md#snapshot-status`).
     hash: u32,
     revision: i64,
     /// k/v pairs in all buckets (3.5's `totalKey`).

@@ -110,8 +110,8 @@ pub struct RevokeArgs {
     pub output: OutputArgs,
 }
 
-/// Findings the `leases` view shows besides the lease findings: leases of keys (L5, L6) and
-/// Kubernetes Lease objects.
+/// Findings the `leases` view shows besides the lease findings: leases of keys (classes L5, L6 of
+/// `docs/stale-and-leases.md#lease-leak-classes`) and Kubernetes Lease objects.
 const KEY_LEASE_CHECKS: &[&str] = &[
     "key-with-missing-lease",
     "event-without-lease",

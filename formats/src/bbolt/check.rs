@@ -1,6 +1,6 @@
-//! `bbolt check` (`tx.Check()`, §2.11): every page below the high-water mark is reachable exactly
-//! once or free, reachable pages are not free, tree pages are branches or leaves whose elements fit
-//! and whose keys are ordered, and both metas are valid.
+//! `bbolt check` (`tx.Check()`, `docs/format-bbolt.md#check`): every page below the high-water mark
+//! is reachable exactly once or free, reachable pages are not free, tree pages are branches or
+//! leaves whose elements fit and whose keys are ordered, and both metas are valid.
 //!
 //! The walk visits each page at most once and caps the total number of elements it reads at what
 //! the file can hold, so a corrupt file (cycles, shared subtrees, overlapping inline buckets) cannot
@@ -314,7 +314,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// bbolt's key-order rules for key `i` of `node` (§2.11 item 3).
+    /// bbolt's key-order rules for key `i` of `node` (`docs/format-bbolt.md#check`, item 3).
     fn order(
         &mut self,
         node: &Node<'a>,

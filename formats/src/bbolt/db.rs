@@ -12,7 +12,8 @@ use super::meta::{META_SIZE, Meta, MetaError};
 use super::node::Node;
 use super::page::{FLAG_META, PAGE_HEADER_SIZE, PGID_NO_FREELIST, PageHeader, Pgid};
 
-/// Length of the SHA-256 trailer `etcdctl snapshot save` appends (§1.3).
+/// Length of the SHA-256 trailer `etcdctl snapshot save` appends
+/// (`docs/format-bbolt.md#snapshot-file`).
 const TRAILER_LEN: usize = 32;
 /// Smallest page size accepted: a page must hold a header, a meta record and a few elements.
 pub(crate) const MIN_PAGE_SIZE: usize = 256;
@@ -135,7 +136,8 @@ impl Db {
         &self.storage.bytes()[..self.data_len]
     }
 
-    /// The trailer, present when the file length is `32 mod 512` (§1.3).
+    /// The trailer, present when the file length is `32 mod 512`
+    /// (`docs/format-bbolt.md#snapshot-file`).
     pub fn sha256_trailer(&self) -> Option<[u8; 32]> {
         self.trailer
     }

@@ -1,5 +1,5 @@
-//! The bbolt file format (see `../shared/specs/etcd-restore.md` §2). Byte order is little-endian,
-//! as on every platform etcd runs on in practice.
+//! The bbolt file format (see `docs/format-bbolt.md`). Byte order is little-endian, as on every
+//! platform etcd runs on in practice.
 //!
 //! Reading: [`Db`] opens a file (mmap) and finds its winning meta, `node` reads the elements of a
 //! branch or leaf page, [`Bucket`] and [`Iter`] walk the B+trees zero-copy, [`check::check`] is
