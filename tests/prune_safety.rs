@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use revkeeper_harness::Member;
 
 fn action_of<'a>(plan: &'a serde_json::Value, file: &str) -> &'a serde_json::Value {
     plan["snapshots"]
@@ -17,15 +16,8 @@ fn action_of<'a>(plan: &'a serde_json::Value, file: &str) -> &'a serde_json::Val
 
 #[test]
 fn prune_is_a_dry_run_by_default_and_keeps_the_highest_revision_over_a_future_date() {
-    let member = Member::start_single();
-    let ep = member.endpoint();
-    fill_small(&ep, 5);
-    let tmp = tempfile::tempdir().unwrap();
-    let staging = tmp.path().join("staging");
-    let dir = tmp.path().join("backups");
-    std::fs::create_dir(&staging).unwrap();
-    std::fs::create_dir(&dir).unwrap();
-    let real = save_into(&ep, &staging);
+    let saved = saved_snapshot(5);
+    let (real, dir) = (saved.file.clone(), saved.backups.clone());
 
     let old = "etcd-20261101T090000Z-rev100.db.zst";
     let latest = "etcd-20261102T090000Z-rev200.db.zst";

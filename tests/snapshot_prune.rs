@@ -6,7 +6,6 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use revkeeper_harness::Member;
 
 /// Copies the saved snapshot as if it had been taken at `stamp` (`yyyymmddThhmmssZ`).
 fn fake_snapshot(dir: &Path, src: &Path, stamp: &str, rev: i64) -> String {
@@ -26,15 +25,8 @@ fn fake_snapshot(dir: &Path, src: &Path, stamp: &str, rev: i64) -> String {
 
 #[test]
 fn prune_real_files_by_rules_and_never_touch_foreign_files() {
-    let member = Member::start_single();
-    let ep = member.endpoint();
-    fill_small(&ep, 20);
-    let tmp = tempfile::tempdir().unwrap();
-    let staging = tmp.path().join("staging");
-    let dir = tmp.path().join("backups");
-    std::fs::create_dir(&staging).unwrap();
-    std::fs::create_dir(&dir).unwrap();
-    let real = save_into(&ep, &staging);
+    let saved = saved_snapshot(20);
+    let (real, dir) = (saved.file.clone(), saved.backups.clone());
 
     // Two per day for four days (09:00 and 21:00), oldest first.
     let stamps = [

@@ -281,6 +281,15 @@ fn is_etcdutl_3_5(etcdutl: &Path) -> bool {
 }
 
 /// Writes an etcd-shaped db and asserts etcdutl accepts it and agrees with our expectations.
+/// The writer options of a restore (txid 2) with this page size and freelist variant.
+fn restore_options(page_size: u32, freelist_page: bool) -> WriterOptions {
+    WriterOptions {
+        page_size,
+        freelist_page,
+        txid: 2,
+    }
+}
+
 fn check_with_etcdutl(history: &History, opts: WriterOptions) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
@@ -319,11 +328,7 @@ fn tiny_etcd_db_passes_etcdutl_status() {
         big_every: 0,
     };
     for (page_size, freelist_page) in [(4096, true), (16384, false)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_with_etcdutl(&history, opts);
     }
 }
@@ -335,11 +340,7 @@ fn big_etcd_dbs_with_overflow_values_pass_etcdutl_status() {
         big_every: 5000,
     };
     for (page_size, freelist_page) in [(4096, false), (4096, true), (16384, true), (16384, false)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_with_etcdutl(&history, opts);
     }
 }
@@ -385,11 +386,7 @@ fn etcd_serves_a_restored_written_db() {
     };
     // As etcd writes on Linux, and with the other page size and freelist variant.
     for (page_size, freelist_page) in [(4096, false), (16384, true)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_restored_db_on_etcd(&etcdutl, &history, opts);
     }
 }

@@ -221,6 +221,34 @@ pub fn manifest_of(snapshot: &Path) -> serde_json::Value {
     read_json(Path::new(&p))
 }
 
+/// One real snapshot for the tests of what is done with saved files: a real etcd holding `keys`
+/// small keys ([`fill_small`]), saved by `snapshot save --dir <tmp>/staging`, and an empty
+/// `<tmp>/backups` for the test.
+pub struct SavedSnapshot {
+    pub member: Member,
+    pub tmp: tempfile::TempDir,
+    pub file: PathBuf,
+    pub backups: PathBuf,
+}
+
+pub fn saved_snapshot(keys: usize) -> SavedSnapshot {
+    let member = Member::start_single();
+    let ep = member.endpoint();
+    fill_small(&ep, keys);
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    let backups = tmp.path().join("backups");
+    std::fs::create_dir(&staging).unwrap();
+    std::fs::create_dir(&backups).unwrap();
+    let file = save_into(&ep, &staging);
+    SavedSnapshot {
+        member,
+        tmp,
+        file,
+        backups,
+    }
+}
+
 /// Copies the saved snapshot `src` into `dir` as `name`, with its real manifest rewritten to say
 /// it was taken at `started_at` (RFC 3339) at `revision`.
 pub fn copy_snapshot_as(dir: &Path, src: &Path, name: &str, started_at: &str, revision: i64) {

@@ -167,10 +167,7 @@ impl<'a> Decoder<'a> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -341,10 +338,7 @@ impl<'a> Decoder<'a> {
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
             let bad = |e| malformed(def.short_name(), "entry", e, at);
             match (number, def.field(number)) {
                 (1, Some((_, f))) if wire_type == native_of(f) => match f.ty {
@@ -403,6 +397,13 @@ fn reason(e: WireError) -> &'static str {
         WireError::BadVarint => "bad varint",
         WireError::BadWireType(_) => "unsupported wire type",
     }
+}
+
+/// The next field key (number, wire type) of message `msg` and its offset in the stored value.
+fn next_key(r: &mut Reader<'_>, msg: &str, base: usize) -> Result<(u32, u8, usize), ProtoError> {
+    let at = base + r.pos();
+    let (number, wire_type) = r.key().map_err(|e| malformed(msg, "key", e, at))?;
+    Ok((number, wire_type, at))
 }
 
 fn malformed(msg: &str, what: &str, e: WireError, at: usize) -> ProtoError {

@@ -12,7 +12,7 @@ use super::super::schema::Special;
 use super::super::text::{format_duration, write_time};
 use super::super::wire::{LEN, Reader, VARINT};
 use super::super::{MAGIC, ProtoError};
-use super::{Decoder, malformed, wire_name};
+use super::{Decoder, malformed, next_key, wire_name};
 
 impl<'a> Decoder<'a> {
     pub(super) fn special(
@@ -31,8 +31,7 @@ impl<'a> Decoder<'a> {
         let mut items: Vec<Range<usize>> = Vec::new();
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(name, "key", e, at))?;
+            let (number, wire_type, at) = next_key(&mut r, name, base)?;
             let bad = |e| malformed(name, &format!("field {number}"), e, at);
             let expect = |want: u8| -> Result<(), ProtoError> {
                 if wire_type == want {
