@@ -14,16 +14,6 @@ use revkeeper_formats::k8s::key::ObjectKey;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The fixture directory: `shared/` beside the checkout (or beside the worktrees' folder).
-fn fixture_dir() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/fixtures/cluster-dev"))
-        .find(|d| d.join("cluster.db").is_file())
-        .expect("../shared/fixtures/cluster-dev/cluster.db is required by these tests")
-}
-
 /// The fixture's db bytes (without the trailer), page size and `key` bucket entries.
 struct Fixture {
     dir: PathBuf,
@@ -33,7 +23,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = fixture_dir();
+    let dir = common::cluster_dev()
+        .expect("../shared/fixtures/cluster-dev/cluster.db is required by these tests");
     let file = std::fs::read(dir.join("cluster.db")).unwrap();
     let (data, _) = common::split_checked(&file);
     let page_size = Db::from_bytes(data.to_vec()).unwrap().page_size();
@@ -56,16 +47,19 @@ impl Fixture {
         self.revisions.iter().filter(|r| r["key"] == key).collect()
     }
 
+    /// The revisions of ConfigMaps.
+    fn configmaps(&self) -> impl Iterator<Item = &Value> {
+        self.revisions.iter().filter(|r| {
+            r["key"]
+                .as_str()
+                .unwrap()
+                .starts_with("/registry/configmaps/")
+        })
+    }
+
     /// A ConfigMap written once and still live: (key, its only revision).
     fn written_once(&self) -> (String, RevisionKey) {
-        self.revisions
-            .iter()
-            .filter(|r| {
-                r["key"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("/registry/configmaps/")
-            })
+        self.configmaps()
             .find(|r| {
                 self.history(r["key"].as_str().unwrap()).len() == 1 && r["tombstone"] == false
             })
@@ -75,14 +69,7 @@ impl Fixture {
 
     /// A ConfigMap put, then deleted: (key, its tombstone).
     fn deleted(&self) -> (String, RevisionKey) {
-        self.revisions
-            .iter()
-            .filter(|r| {
-                r["key"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("/registry/configmaps/")
-            })
+        self.configmaps()
             .find(|r| {
                 let h = self.history(r["key"].as_str().unwrap());
                 h.len() >= 2 && h.last().unwrap()["tombstone"] == true
@@ -123,6 +110,15 @@ impl Fixture {
             edit(&mut data[i..i + value.len()]);
         }
         data
+    }
+
+    /// `garbled.db` in `dir`, sealed: the value of a ConfigMap written once no longer decodes
+    /// (the first field tag of the runtime.Unknown after `k8s\0` gets wire type 7, which does not
+    /// exist). Returns the file, the key and its revision.
+    fn garbled(&self, dir: &tempfile::TempDir) -> (PathBuf, String, RevisionKey) {
+        let (key, rev) = self.written_once();
+        let file = write_sealed(dir, "garbled.db", &self.edit_value(&key, |v| v[4] = 0x0f));
+        (file, key, rev)
     }
 }
 
@@ -188,6 +184,11 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// `data` with its sha256 trailer, written to `dir/name`.
+fn write_sealed(dir: &tempfile::TempDir, name: &str, data: &[u8]) -> PathBuf {
+    write(dir, name, &sealed(data))
+}
+
 fn namespace_and_name(key: &str) -> (String, String) {
     let k = ObjectKey::parse(key.as_bytes(), "/registry").unwrap();
     (k.namespace.unwrap().to_string(), k.name.to_string())
@@ -244,7 +245,7 @@ fn restore_refuses_a_key_revision_flagged_as_a_bucket() {
     let f = fixture();
     let tmp = tempfile::tempdir().unwrap();
     let (_, rev) = f.written_once();
-    let file = write(&tmp, "flipped.db", &sealed(&f.flip_to_bucket(rev)));
+    let file = write_sealed(&tmp, "flipped.db", &f.flip_to_bucket(rev));
     let here = |r: RevisionKey| {
         format!(
             "key bucket, revision {}/{}: a sub-bucket",
@@ -257,7 +258,7 @@ fn restore_refuses_a_key_revision_flagged_as_a_bucket() {
     assert_restore_refused(&file, &[], &here(rev));
     assert_restore_refused(&file, &["--skip-hash-check"], &here(rev));
     let (_, tombstone) = f.deleted();
-    let file = write(&tmp, "tomb.db", &sealed(&f.flip_to_bucket(tombstone)));
+    let file = write_sealed(&tmp, "tomb.db", &f.flip_to_bucket(tombstone));
     assert_restore_refused(&file, &["--skip-hash-check"], &here(tombstone));
 }
 
@@ -290,13 +291,7 @@ fn restore_refuses_a_root_bucket_flagged_as_a_plain_key() {
 fn restore_refuses_a_value_that_no_longer_decodes() {
     let f = fixture();
     let tmp = tempfile::tempdir().unwrap();
-    let (key, rev) = f.written_once();
-    // The first field tag of the runtime.Unknown after `k8s\0`: wire type 7 does not exist.
-    let file = write(
-        &tmp,
-        "garbled.db",
-        &sealed(&f.edit_value(&key, |v| v[4] = 0x0f)),
-    );
+    let (file, _, rev) = f.garbled(&tmp);
     let here = format!("key bucket, revision {}/{}", rev.rev.main, rev.rev.sub);
     assert_restore_refused(&file, &[], &here);
     assert_restore_refused(&file, &["--skip-hash-check"], &here);
@@ -320,7 +315,7 @@ fn readers_stop_at_a_missing_key_revision() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, rev) = f.written_once();
     let (ns, name) = namespace_and_name(&key);
-    let file = write(&tmp, "flipped.db", &sealed(&f.flip_to_bucket(rev)));
+    let file = write_sealed(&tmp, "flipped.db", &f.flip_to_bucket(rev));
     let snap = file.to_str().unwrap();
     let dump_dir = tmp.path().join("dump");
     let dump = dump_dir.to_str().unwrap();
@@ -350,7 +345,7 @@ fn readers_do_not_bring_a_deleted_object_back() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, tombstone) = f.deleted();
     let (ns, _) = namespace_and_name(&key);
-    let file = write(&tmp, "tomb.db", &sealed(&f.flip_to_bucket(tombstone)));
+    let file = write_sealed(&tmp, "tomb.db", &f.flip_to_bucket(tombstone));
     let snap = file.to_str().unwrap();
     for args in [
         vec!["get", "--snapshot", snap, "--key", &key],
@@ -464,12 +459,7 @@ fn verify_rejects_a_trailer_cut_short() {
 fn verify_decodes_every_kubernetes_value() {
     let f = fixture();
     let tmp = tempfile::tempdir().unwrap();
-    let (key, rev) = f.written_once();
-    let file = write(
-        &tmp,
-        "garbled.db",
-        &sealed(&f.edit_value(&key, |v| v[4] = 0x0f)),
-    );
+    let (file, key, rev) = f.garbled(&tmp);
     let r = run(&["snapshot", "verify", file.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("sha256 trailer: ok"), "{r:?}");
@@ -521,11 +511,7 @@ fn verify_checks_encrypted_values_as_far_as_it_can() {
         })
         .expect("an aescbc Secret");
     // The envelope broken: found without the keys.
-    let bad_envelope = write(
-        &tmp,
-        "envelope.db",
-        &sealed(&f.edit_value(secret, |v| v[13] = b'x')),
-    );
+    let bad_envelope = write_sealed(&tmp, "envelope.db", &f.edit_value(secret, |v| v[13] = b'x'));
     let r = run(&["snapshot", "verify", bad_envelope.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
@@ -535,10 +521,10 @@ fn verify_checks_encrypted_values_as_far_as_it_can() {
         "{r:?}"
     );
     // The ciphertext changed: only the keys can tell.
-    let bad_ciphertext = write(
+    let bad_ciphertext = write_sealed(
         &tmp,
         "ciphertext.db",
-        &sealed(&f.edit_value(secret, |v| *v.last_mut().unwrap() ^= 0x01)),
+        &f.edit_value(secret, |v| *v.last_mut().unwrap() ^= 0x01),
     );
     let path = bad_ciphertext.to_str().unwrap();
     assert_eq!(run(&["snapshot", "verify", path]).code, 0);

@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use revkeeper_harness::Member;
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.db")
-}
 
 /// Exit 3, and the first line of stderr is the error naming every one of `flags`.
 fn refused(args: &[&str], flags: &[&str]) {
@@ -26,7 +22,7 @@ fn refused(args: &[&str], flags: &[&str]) {
 
 #[test]
 fn snapshot_with_connection_flags_is_refused_but_etcdctl_variables_are_not() {
-    let s = sample();
+    let s = sample_db();
     let s = s.to_str().unwrap();
     for (flag, value) in [
         ("--endpoints", "http://127.0.0.1:2379"),
@@ -95,7 +91,7 @@ fn snapshot_with_connection_flags_is_refused_but_etcdctl_variables_are_not() {
 
 #[test]
 fn keys_only_with_decoded_output_is_refused() {
-    let s = sample();
+    let s = sample_db();
     let s = s.to_str().unwrap();
     let base = ["get", "--prefix", "/registry/namespaces/", "--snapshot", s];
     let with = |extra: &[&'static str]| -> Vec<&str> {
@@ -145,23 +141,11 @@ fn rev_zero_is_the_latest_and_negative_is_refused_on_both_sources() {
     let latest = rt().block_on(async {
         let mut c = client(&ep).await;
         let changed = r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cm-0","namespace":"default"},"data":{"n":"changed"}}"#;
-        c.put("/registry/configmaps/default/cm-0", changed, None)
-            .await
-            .unwrap()
-            .header()
-            .unwrap()
-            .revision()
+        put_revision(&mut c, "/registry/configmaps/default/cm-0", changed).await
     });
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("s.db");
-    let r = run(&[
-        "snapshot",
-        "save",
-        file.to_str().unwrap(),
-        "--endpoints",
-        &ep,
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    save_file(&ep, &file);
 
     let live = ["--endpoints", ep.as_str()];
     let snap = ["--snapshot", file.to_str().unwrap()];

@@ -4,7 +4,8 @@ mod common;
 
 #[test]
 fn the_bundled_sample_has_findings() {
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+    let sample = common::sample_db();
+    let sample = sample.to_str().unwrap();
     let r = common::run(&["stale", "--snapshot", sample, "-o", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -3,26 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-use revkeeper_harness::Member;
-
-/// Copies a real saved snapshot under another name, with its real manifest rewritten to say it
-/// was taken at `started_at` at `revision`.
-fn copy_as(dir: &Path, src: &Path, name: &str, started_at: &str, revision: i64) {
-    std::fs::copy(src, dir.join(name)).unwrap();
-    let mut m = manifest_of(src);
-    m["file"] = name.into();
-    m["started_at"] = started_at.into();
-    m["finished_at"] = started_at.into();
-    m["revision"] = revision.into();
-    std::fs::write(
-        dir.join(format!("{name}.manifest.json")),
-        serde_json::to_string_pretty(&m).unwrap(),
-    )
-    .unwrap();
-}
 
 fn action_of<'a>(plan: &'a serde_json::Value, file: &str) -> &'a serde_json::Value {
     plan["snapshots"]
@@ -35,32 +16,16 @@ fn action_of<'a>(plan: &'a serde_json::Value, file: &str) -> &'a serde_json::Val
 
 #[test]
 fn prune_is_a_dry_run_by_default_and_keeps_the_highest_revision_over_a_future_date() {
-    let member = Member::start_single();
-    let ep = member.endpoint();
-    fill_small(&ep, 5);
-    let tmp = tempfile::tempdir().unwrap();
-    let staging = tmp.path().join("staging");
-    let dir = tmp.path().join("backups");
-    std::fs::create_dir(&staging).unwrap();
-    std::fs::create_dir(&dir).unwrap();
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        staging.to_str().unwrap(),
-        "--endpoints",
-        &ep,
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let real = Path::new(r.stdout.trim()).to_path_buf();
+    let saved = saved_snapshot(5);
+    let (real, dir) = (saved.file.clone(), saved.backups.clone());
 
     let old = "etcd-20261101T090000Z-rev100.db.zst";
     let latest = "etcd-20261102T090000Z-rev200.db.zst";
     // Saved before `latest` (lower revision) by a host whose clock ran far ahead.
     let skewed = "etcd-20991231T000000Z-rev150.db.zst";
-    copy_as(&dir, &real, old, "2026-11-01T09:00:00.000Z", 100);
-    copy_as(&dir, &real, latest, "2026-11-02T09:00:00.000Z", 200);
-    copy_as(&dir, &real, skewed, "2099-12-31T00:00:00.000Z", 150);
+    copy_snapshot_as(&dir, &real, old, "2026-11-01T09:00:00.000Z", 100);
+    copy_snapshot_as(&dir, &real, latest, "2026-11-02T09:00:00.000Z", 200);
+    copy_snapshot_as(&dir, &real, skewed, "2099-12-31T00:00:00.000Z", 150);
     let before = files_in(&dir);
     let d = dir.to_str().unwrap();
 

@@ -239,13 +239,7 @@ fn three_members_restored_from_one_snapshot_form_a_healthy_cluster() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        first
-            .put("/registry/after-restore", "x", None)
-            .await
-            .unwrap()
-            .header()
-            .unwrap()
-            .revision()
+        common::put_revision(&mut first, "/registry/after-restore", "x").await
     });
     let snap_rev = SnapshotSource::open(&snap)
         .unwrap()
@@ -360,7 +354,7 @@ fn restore_matches_etcdutl_byte_for_byte_where_it_should() {
 #[test]
 fn bad_requests_fail_cleanly_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db"));
+    let snap = common::sample_db();
     let run = |args: &[&str]| {
         common::revkeeper()
             .args(["snapshot", "restore"])
@@ -457,7 +451,7 @@ fn assert_private_tree(data_dir: &Path) {
 #[test]
 fn a_separate_wal_dir_is_written_and_etcd_starts_from_it() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db"));
+    let snap = common::sample_db();
     let wal_dir = dir.path().join("wal");
     let wal = wal_dir.to_str().unwrap();
     let ports = [(free_port(), free_port())];

@@ -13,10 +13,6 @@ use revkeeper_harness::{Member, MemberSpec, free_port};
 
 const WAL: &str = "0000000000000000-0000000000000000.wal";
 
-fn sample() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db"))
-}
-
 /// `revkeeper snapshot restore SNAPSHOT --data-dir DATA` for member m1 on `peer_port`.
 fn restore(snapshot: &Path, data_dir: &Path, peer_port: u16, extra: &[&str]) -> common::Run {
     let peer = format!("http://127.0.0.1:{peer_port}");
@@ -68,7 +64,7 @@ fn an_existing_empty_data_dir_is_written_into_and_keeps_its_inode_and_mode() {
     let before = std::fs::metadata(&data).unwrap();
     let peer_port = free_port();
 
-    let run = restore(&sample(), &data, peer_port, &[]);
+    let run = restore(&common::sample_db(), &data, peer_port, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let after = std::fs::metadata(&data).unwrap();
     assert_eq!((after.ino(), after.dev()), (before.ino(), before.dev()));
@@ -81,7 +77,7 @@ fn an_existing_empty_data_dir_is_written_into_and_keeps_its_inode_and_mode() {
         "the WAL is preallocated, as etcdutl does: {} bytes allocated",
         allocated(&wal)
     );
-    serve_and_compare(&sample(), &data, peer_port, Vec::new());
+    serve_and_compare(&common::sample_db(), &data, peer_port, Vec::new());
 }
 
 #[test]
@@ -91,7 +87,7 @@ fn wal_dir_at_its_default_place_inside_the_data_dir_is_accepted() {
     let wal_dir = data.join("member/wal");
     let peer_port = free_port();
     let run = restore(
-        &sample(),
+        &common::sample_db(),
         &data,
         peer_port,
         &["--wal-dir", wal_dir.to_str().unwrap()],
@@ -101,7 +97,7 @@ fn wal_dir_at_its_default_place_inside_the_data_dir_is_accepted() {
     assert!(wal_dir.join(WAL).is_file());
     assert_eq!(common::files_in(dir.path()), vec!["data"]);
     serve_and_compare(
-        &sample(),
+        &common::sample_db(),
         &data,
         peer_port,
         vec!["--wal-dir".into(), wal_dir.display().to_string()],
@@ -111,7 +107,7 @@ fn wal_dir_at_its_default_place_inside_the_data_dir_is_accepted() {
     let other = dir.path().join("other");
     for bad in ["member", "member/snap/wal"] {
         let run = restore(
-            &sample(),
+            &common::sample_db(),
             &other,
             free_port(),
             &["--wal-dir", other.join(bad).to_str().unwrap()],
@@ -153,13 +149,13 @@ fn a_full_disk_fails_the_restore_cleanly_not_the_member_later() {
     let Some(_tmpfs) = Tmpfs::mount(&wal_mount, "16m") else {
         // Without a tmpfs, the allocated blocks prove preallocation (as in the test above).
         eprintln!("notice: cannot mount a tmpfs (not root?); checking the WAL's blocks instead");
-        let run = restore(&sample(), &data, free_port(), &[]);
+        let run = restore(&common::sample_db(), &data, free_port(), &[]);
         assert_eq!(run.code, 0, "{run:?}");
         assert!(allocated(&data.join("member/wal").join(WAL)) >= 64_000_000);
         return;
     };
     let run = restore(
-        &sample(),
+        &common::sample_db(),
         &data,
         free_port(),
         &["--wal-dir", wal_mount.to_str().unwrap()],
@@ -186,7 +182,7 @@ fn a_mount_point_as_data_dir_is_written_into_not_replaced() {
         eprintln!("notice: cannot mount a tmpfs (not root?); restoring into a plain empty dir");
     }
     let before = std::fs::metadata(&data).unwrap();
-    let run = restore(&sample(), &data, free_port(), &[]);
+    let run = restore(&common::sample_db(), &data, free_port(), &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let after = std::fs::metadata(&data).unwrap();
     assert_eq!((after.ino(), after.dev()), (before.ino(), before.dev()));

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,7 +69,7 @@ fn a_fifo_is_refused_instead_of_blocking() {
 #[test]
 fn process_substitution_and_directories_are_refused_not_called_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.db");
+    let sample = common::sample_db();
     let bin = env!("CARGO_BIN_EXE_revkeeper");
     let child = std::process::Command::new("bash")
         .arg("-c")

@@ -6,13 +6,10 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use revkeeper_harness::Member;
 
 /// Copies the saved snapshot as if it had been taken at `stamp` (`yyyymmddThhmmssZ`).
 fn fake_snapshot(dir: &Path, src: &Path, stamp: &str, rev: i64) -> String {
     let name = format!("etcd-{stamp}-rev{rev}.db.zst");
-    std::fs::copy(src, dir.join(&name)).unwrap();
-    let mut m = manifest_of(src);
     let iso = format!(
         "{}-{}-{}T{}:{}:{}.000Z",
         &stamp[0..4],
@@ -22,38 +19,14 @@ fn fake_snapshot(dir: &Path, src: &Path, stamp: &str, rev: i64) -> String {
         &stamp[11..13],
         &stamp[13..15]
     );
-    m["file"] = name.clone().into();
-    m["started_at"] = iso.clone().into();
-    m["finished_at"] = iso.into();
-    m["revision"] = rev.into();
-    std::fs::write(
-        dir.join(format!("{name}.manifest.json")),
-        serde_json::to_string_pretty(&m).unwrap(),
-    )
-    .unwrap();
+    copy_snapshot_as(dir, src, &name, &iso, rev);
     name
 }
 
 #[test]
 fn prune_real_files_by_rules_and_never_touch_foreign_files() {
-    let member = Member::start_single();
-    let ep = member.endpoint();
-    fill_small(&ep, 20);
-    let tmp = tempfile::tempdir().unwrap();
-    let staging = tmp.path().join("staging");
-    let dir = tmp.path().join("backups");
-    std::fs::create_dir(&staging).unwrap();
-    std::fs::create_dir(&dir).unwrap();
-    let r = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        staging.to_str().unwrap(),
-        "--endpoints",
-        &ep,
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
-    let real = Path::new(r.stdout.trim()).to_path_buf();
+    let saved = saved_snapshot(20);
+    let (real, dir) = (saved.file.clone(), saved.backups.clone());
 
     // Two per day for four days (09:00 and 21:00), oldest first.
     let stamps = [

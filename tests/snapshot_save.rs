@@ -193,24 +193,10 @@ fn compress_none_writes_what_the_server_sent() {
 
     // Auto: .db → plain, .zst → zstd.
     let auto = tmp.path().join("auto.db");
-    let r = run(&[
-        "snapshot",
-        "save",
-        auto.to_str().unwrap(),
-        "--endpoints",
-        &ep,
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    save_file(&ep, &auto);
     split_checked(&std::fs::read(&auto).unwrap());
     let zst = tmp.path().join("auto.db.zst");
-    let r = run(&[
-        "snapshot",
-        "save",
-        zst.to_str().unwrap(),
-        "--endpoints",
-        &ep,
-    ]);
-    assert_eq!(r.code, 0, "{r:?}");
+    save_file(&ep, &zst);
     split_checked(&zstd_decode(&zst));
 }
 

@@ -97,7 +97,8 @@ fn status_equals_etcdutl_on_fresh_snapshots() {
 
 #[test]
 fn cli_reads_the_bundled_sample() {
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
+    let sample = common::sample_db();
+    let sample = sample.to_str().unwrap();
     let r = common::run(&["snapshot", "status", sample]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.starts_with("HASH"), "{r:?}");
@@ -121,7 +122,7 @@ fn cli_reads_the_bundled_sample() {
 
 #[test]
 fn damaged_snapshots_fail_verify_with_a_location_and_never_panic() {
-    let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db")).unwrap();
+    let sample = std::fs::read(common::sample_db()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.db");
     let mut flipped = sample.clone();

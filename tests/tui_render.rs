@@ -248,15 +248,7 @@ fn snapshot_sources_refuse_deletes() {
 /// `snapshot save --dir` into `dir`; returns the snapshot's path.
 fn save(endpoint: &str, dir: &Path) -> String {
     let before: Vec<String> = files_in(dir);
-    let run = run(&[
-        "snapshot",
-        "save",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--endpoints",
-        endpoint,
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
+    save_into(endpoint, dir);
     let new = files_in(dir)
         .into_iter()
         .find(|f| f.ends_with(".db.zst") && !before.contains(f))

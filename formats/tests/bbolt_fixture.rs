@@ -139,7 +139,8 @@ fn reads_the_real_snapshot_like_etcd() {
     let problems = check(&db);
     assert!(problems.is_empty(), "check found problems: {problems:?}");
 
-    // Top-level buckets and their entry counts; the status hash over everything (§7).
+    // Top-level buckets and their entry counts; the status hash over everything
+    // (`docs/format-etcd.md#snapshot-status`).
     let want: BTreeMap<String, u64> = snap["bucket_entries"]
         .as_object()
         .unwrap()

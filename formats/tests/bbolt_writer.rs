@@ -197,7 +197,8 @@ fn small_buckets() -> Vec<(&'static str, Entries)> {
 
 /// What `etcdutl snapshot status` must report, computed from the input data.
 struct Expected {
-    /// CRC-32C over each bucket name, then each key and value, in order (spec §7).
+    /// CRC-32C over each bucket name, then each key and value, in order
+    /// (`docs/format-etcd.md#snapshot-status`).
     hash: u32,
     revision: i64,
     /// k/v pairs in all buckets (3.5's `totalKey`).
@@ -280,6 +281,15 @@ fn is_etcdutl_3_5(etcdutl: &Path) -> bool {
 }
 
 /// Writes an etcd-shaped db and asserts etcdutl accepts it and agrees with our expectations.
+/// The writer options of a restore (txid 2) with this page size and freelist variant.
+fn restore_options(page_size: u32, freelist_page: bool) -> WriterOptions {
+    WriterOptions {
+        page_size,
+        freelist_page,
+        txid: 2,
+    }
+}
+
 fn check_with_etcdutl(history: &History, opts: WriterOptions) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
@@ -318,11 +328,7 @@ fn tiny_etcd_db_passes_etcdutl_status() {
         big_every: 0,
     };
     for (page_size, freelist_page) in [(4096, true), (16384, false)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_with_etcdutl(&history, opts);
     }
 }
@@ -334,11 +340,7 @@ fn big_etcd_dbs_with_overflow_values_pass_etcdutl_status() {
         big_every: 5000,
     };
     for (page_size, freelist_page) in [(4096, false), (4096, true), (16384, true), (16384, false)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_with_etcdutl(&history, opts);
     }
 }
@@ -384,11 +386,7 @@ fn etcd_serves_a_restored_written_db() {
     };
     // As etcd writes on Linux, and with the other page size and freelist variant.
     for (page_size, freelist_page) in [(4096, false), (16384, true)] {
-        let opts = WriterOptions {
-            page_size,
-            freelist_page,
-            txid: 2,
-        };
+        let opts = restore_options(page_size, freelist_page);
         check_restored_db_on_etcd(&etcdutl, &history, opts);
     }
 }

@@ -1,5 +1,6 @@
 //! Our restore WAL and `.snap` against the real `etcdutl snapshot restore` (3.5): identical
-//! file names and bytes (all 64,000,000 WAL bytes), modes as in spec §4.7.
+//! file names and bytes (all 64,000,000 WAL bytes), modes as in
+//! `docs/format-restore.md#output-tree`.
 //!
 //! etcdutl and the snapshot (`../shared/fixtures/cluster-dev/cluster.db`) come from the harness
 //! (`revkeeper_harness::require_tool`, `require_fixture`): without either the comparison is

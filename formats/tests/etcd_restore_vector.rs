@@ -1,5 +1,5 @@
-//! The restore test vector of spec §4.8 (etcdutl 3.5.30 output for the defaults) and the
-//! member/cluster IDs verified in §4.2, byte for byte.
+//! The restore test vector of `docs/format-restore.md#test-vector` (etcdutl 3.5.30 output for the
+//! defaults) and the member/cluster IDs of `#member-and-cluster-ids`, byte for byte.
 
 use revkeeper_formats::etcd::bootstrap::RestoreBootstrap;
 use revkeeper_formats::etcd::members::{InitialCluster, cluster_id, id_hex, member_id};
@@ -22,7 +22,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The 288 WAL bytes of §4.8, assembled from its annotated dump.
+/// The first 288 WAL bytes of the test vector, record by record.
 fn expected_wal() -> Vec<u8> {
     let mut v = hex("0400000000000084 08041000 00000000");
     v.extend(hex(

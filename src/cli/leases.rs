@@ -103,6 +103,14 @@ pub struct RevokeArgs {
     #[arg(required = true, value_name = "ID")]
     pub ids: Vec<String>,
     #[command(flatten)]
+    pub remediate: RemediateArgs,
+}
+
+/// The flags of a command that changes the cluster (`leases revoke`, `stale fix`): how to apply,
+/// what to inspect, how to print.
+#[derive(Debug, clap::Args)]
+pub struct RemediateArgs {
+    #[command(flatten)]
     pub apply: ApplyArgs,
     #[command(flatten)]
     pub inspect: InspectArgs,
@@ -110,8 +118,8 @@ pub struct RevokeArgs {
     pub output: OutputArgs,
 }
 
-/// Findings the `leases` view shows besides the lease findings: leases of keys (L5, L6) and
-/// Kubernetes Lease objects.
+/// Findings the `leases` view shows besides the lease findings: leases of keys (classes L5, L6 of
+/// `docs/stale-and-leases.md#lease-leak-classes`) and Kubernetes Lease objects.
 const KEY_LEASE_CHECKS: &[&str] = &[
     "key-with-missing-lease",
     "event-without-lease",
@@ -262,16 +270,17 @@ pub fn print_findings(findings: &[&Finding]) -> Result<()> {
 }
 
 fn revoke(args: RevokeArgs) -> Result<()> {
-    let format = args.output.format(TABLE_JSON)?;
+    let r = &args.remediate;
+    let format = r.output.format(TABLE_JSON)?;
     let ids = args
         .ids
         .iter()
         .map(|s| inspect::parse_lease_id(s))
         .collect::<Result<Vec<_>>>()?;
-    check_apply_target(&args.apply, &args.inspect)?;
-    let report = args.inspect.inspect()?;
+    check_apply_target(&r.apply, &r.inspect)?;
+    let report = r.inspect.inspect()?;
     let plan = remediate::plan_revoke(&report, &ids)?;
-    execute(&plan, &args.apply, &args.inspect, format)
+    execute(&plan, &r.apply, &r.inspect, format)
 }
 
 pub fn check_apply_target(apply: &ApplyArgs, inspect: &InspectArgs) -> Result<()> {

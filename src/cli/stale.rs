@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::leases::{
-    ApplyArgs, InspectArgs, check_apply_target, execute, print_findings, print_header,
+    InspectArgs, RemediateArgs, check_apply_target, execute, print_findings, print_header,
 };
 use crate::connect::parse_duration;
 use crate::inspect::{self, Finding};
@@ -69,11 +69,7 @@ pub struct FixArgs {
     #[command(flatten)]
     pub filter: Filter,
     #[command(flatten)]
-    pub apply: ApplyArgs,
-    #[command(flatten)]
-    pub inspect: InspectArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub remediate: RemediateArgs,
 }
 
 fn print_checks() -> Result<()> {
@@ -120,16 +116,17 @@ pub fn run(args: StaleArgs) -> Result<()> {
 }
 
 fn fix(args: FixArgs) -> Result<()> {
-    let format = args.output.format(TABLE_JSON)?;
+    let r = &args.remediate;
+    let format = r.output.format(TABLE_JSON)?;
     args.filter.validate()?;
-    if args.apply.apply && args.filter.check.is_empty() {
+    if r.apply.apply && args.filter.check.is_empty() {
         return Err(Error::invalid(
             "--apply needs --check ID…: name the checks to fix (the dry run without --apply shows every operation)",
         ));
     }
-    check_apply_target(&args.apply, &args.inspect)?;
-    let mut report = args.inspect.inspect()?;
+    check_apply_target(&r.apply, &r.inspect)?;
+    let mut report = r.inspect.inspect()?;
     report.findings.retain(|f| args.filter.keeps(f));
     let plan = remediate::plan_fix(&report, &args.filter.check);
-    execute(&plan, &args.apply, &args.inspect, format)
+    execute(&plan, &r.apply, &r.inspect, format)
 }

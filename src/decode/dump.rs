@@ -19,32 +19,10 @@ use revkeeper_formats::k8s::resources;
 
 use super::{Failures, decode_kv, note_not_an_object};
 use crate::output::objects as output;
-use crate::source::{KeyRange, KeyView, RangeQuery, Source};
+use crate::source::{KeyRange, KeyRecord, RangeQuery, Source};
 use crate::{Error, Result, log};
 
 const BATCH: usize = 256;
-
-struct Item {
-    key: Vec<u8>,
-    value: Vec<u8>,
-    create_revision: i64,
-    mod_revision: i64,
-    version: i64,
-    lease: i64,
-}
-
-impl Item {
-    fn view(&self) -> KeyView<'_> {
-        KeyView {
-            key: &self.key,
-            create_revision: self.create_revision,
-            mod_revision: self.mod_revision,
-            version: self.version,
-            value: &self.value,
-            lease: self.lease,
-        }
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct DumpSummary {
@@ -151,7 +129,7 @@ pub fn dump(
     let written = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let progress = std::io::stderr().is_terminal();
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(workers * 2);
+    let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord>>(workers * 2);
     let rx = Arc::new(Mutex::new(rx));
     let mut summary = DumpSummary::default();
     let scanned = std::thread::scope(|s| -> Result<()> {
@@ -167,14 +145,7 @@ pub fn dump(
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_progress = Instant::now();
         let scan = source.scan(query, &mut |kv| {
-            batch.push(Item {
-                key: kv.key.to_vec(),
-                value: kv.value.to_vec(),
-                create_revision: kv.create_revision,
-                mod_revision: kv.mod_revision,
-                version: kv.version,
-                lease: kv.lease,
-            });
+            batch.push(kv.to_record());
             let n = read.fetch_add(1, Ordering::Relaxed) + 1;
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -217,7 +188,7 @@ pub fn dump(
 }
 
 fn worker(
-    rx: &Mutex<mpsc::Receiver<Vec<Item>>>,
+    rx: &Mutex<mpsc::Receiver<Vec<KeyRecord>>>,
     prefix: &str,
     keys: &Keyring,
     dir: &Path,

@@ -49,38 +49,31 @@ impl ObjectEntry {
         let resource = ObjectKey::parse(key, prefix).map(|k| k.resource);
         // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
         // else goes through the decoder (protobuf, CBOR, encryption).
-        if looks_like_json(value)
+        let (state, facts) = if looks_like_json(value)
             && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
         {
-            let state = ValueState::Object;
-            return Some(ObjectEntry::new(
-                key_str,
-                value.len(),
-                lease,
-                mod_revision,
-                state,
-                facts,
-            ));
-        }
-        let (state, object) = match k8s::decode_value(key, value, keyring) {
-            Ok(d) => match d.object {
-                Some(o) => (ValueState::Object, Some(o)),
-                None => (ValueState::NotObject, None),
-            },
-            Err(k8s::ValueError::Encryption(e)) => (
-                ValueState::Encrypted {
-                    label: encryption_label(value, &e.to_string()),
+            (ValueState::Object, facts)
+        } else {
+            let (state, object) = match k8s::decode_value(key, value, keyring) {
+                Ok(d) => match d.object {
+                    Some(o) => (ValueState::Object, Some(o)),
+                    None => (ValueState::NotObject, None),
                 },
-                None,
-            ),
-            Err(e) => (
-                ValueState::Undecodable {
-                    error: e.to_string(),
-                },
-                None,
-            ),
+                Err(k8s::ValueError::Encryption(e)) => (
+                    ValueState::Encrypted {
+                        label: encryption_label(value, &e.to_string()),
+                    },
+                    None,
+                ),
+                Err(e) => (
+                    ValueState::Undecodable {
+                        error: e.to_string(),
+                    },
+                    None,
+                ),
+            };
+            (state, object_facts(prefix, key, object.as_ref()))
         };
-        let facts = object_facts(prefix, key, object.as_ref());
         Some(ObjectEntry::new(
             key_str,
             value.len(),

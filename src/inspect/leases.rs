@@ -1,5 +1,6 @@
-//! etcd leases joined with their keys (spec §1–§2): who owns each lease and the leak classes
-//! L1 and L3–L9. (L5/L6 are per key and live in `detect`.)
+//! etcd leases joined with their keys (`docs/stale-and-leases.md#etcd-leases`): who owns each
+//! lease and the leak classes L1 and L3–L9 (`docs/stale-and-leases.md#lease-leak-classes`).
+//! (L5/L6 are per key and live in `detect`.)
 
 use std::collections::{BTreeMap, HashMap};
 

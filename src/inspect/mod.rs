@@ -1,5 +1,5 @@
-//! Leaked etcd leases and stale Kubernetes resources, found from etcd contents alone (spec:
-//! `../shared/specs/leaks-and-stale.md`). Works the same on a live cluster and a snapshot.
+//! Leaked etcd leases and stale Kubernetes resources, found from etcd contents alone
+//! (`docs/stale-and-leases.md`). Works the same on a live cluster and a snapshot.
 //!
 //! [`inspect`] makes one streaming pass over every key (decoding each value and keeping only
 //! compact facts, see [`facts`]), reads the etcd leases, then runs the detectors over the index:
@@ -55,7 +55,8 @@ pub struct Options {
     pub event_ttl: i64,
     pub now: Now,
     /// Live clusters: time between the two lease polls that reveal kept-alive (L9) and
-    /// expired-but-not-revoked (L1) leases (at least 1 s to judge L9); zero polls once.
+    /// expired-but-not-revoked (L1) leases (at least 1 s to judge L9); zero polls once. Classes:
+    /// `docs/stale-and-leases.md#lease-leak-classes`.
     pub poll_interval: std::time::Duration,
     /// Called with the number of keys scanned so far (every 10 000 keys and at the end).
     pub progress: Option<Box<dyn Fn(u64) + Send + Sync>>,

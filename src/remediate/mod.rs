@@ -1,5 +1,5 @@
-//! Safe remediation (spec §6): a [`Plan`] of etcd operations taken from a [`Report`](crate::inspect::Report), printed as
-//! a dry run, or applied to a live cluster:
+//! Safe remediation (`docs/stale-and-leases.md#safe-writes`): a [`Plan`] of etcd operations taken
+//! from a [`Report`](crate::inspect::Report), printed as a dry run, or applied to a live cluster:
 //!
 //! * key deletes are `Txn(If ModRevision(k)==seen ∧ Lease(k)==seen Then Delete k)`, in batches;
 //!   a failed batch is retried key by key so every key gets its own verdict, and a key that

@@ -1,7 +1,7 @@
 //! Writes the restored db: every bucket of the snapshot copied in order into a fresh, compact
 //! bbolt file, with the membership replaced, the consistent index reset, and — with a bump —
-//! one empty marker at `latest + bump` and `scheduledCompactRev` set to it (etcd-restore.md
-//! §4.2 steps 5–8).
+//! one empty marker at `latest + bump` and `scheduledCompactRev` set to it
+//! (`docs/format-restore.md#the-db`, `#the-bump-marker`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufWriter;
@@ -171,7 +171,8 @@ pub fn write_restored_db(
                     applied = Some(a);
                 }
                 if let Some(b) = bumped {
-                    // An empty value: etcd indexes it as the unreachable key "" (§5.1).
+                    // An empty value: etcd indexes it as the unreachable key ""
+                    // (`docs/format-restore.md#starting-a-restored-member`).
                     w.put(&b.to_bytes(), b"").map_err(io)?;
                 }
             }

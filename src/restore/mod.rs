@@ -1,6 +1,7 @@
 //! `snapshot restore`: a snapshot becomes the data dir of a new member, natively, with the
 //! revision optionally bumped and everything up to it marked compacted, so Kubernetes watch
-//! caches and informers relist instead of seeing time go backwards (etcd-restore.md §4–§6).
+//! caches and informers relist instead of seeing time go backwards
+//! (`docs/format-restore.md#why-bump-and-mark-compacted`).
 //!
 //! Everything is written into private temp dirs inside the targets ([`staging`]) and renamed
 //! into place only after the new db has been re-read and verified; on any error or signal

@@ -1,4 +1,5 @@
-//! `etcdutl snapshot status`, computed natively with identical values (etcd-restore.md §7):
+//! `etcdutl snapshot status`, computed natively with identical values
+//! (`docs/format-etcd.md#snapshot-status`):
 //! hash = CRC-32C over every bucket name, key and value in byte order; revision = main of the
 //! last `key` entry; totalKey = live user keys (3.6 semantics); totalSize = pgid × pageSize.
 

@@ -73,6 +73,32 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
     Run::from(cmd.output().expect("run revkeeper"))
 }
 
+/// `revkeeper snapshot save FILE --endpoints EP`, which must succeed.
+pub fn save_file(endpoint: &str, file: &Path) {
+    let r = run(&[
+        "snapshot",
+        "save",
+        file.to_str().unwrap(),
+        "--endpoints",
+        endpoint,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// `revkeeper snapshot save --dir DIR --endpoints EP`, which must succeed; the file it saved.
+pub fn save_into(endpoint: &str, dir: &Path) -> PathBuf {
+    let r = run(&[
+        "snapshot",
+        "save",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--endpoints",
+        endpoint,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    PathBuf::from(r.stdout.trim())
+}
+
 pub fn spawn(args: &[&str]) -> Child {
     revkeeper()
         .args(args)
@@ -109,6 +135,16 @@ pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
+/// Puts `key` = `value`; returns the store revision afterwards.
+pub async fn put_revision(c: &mut etcd_client::Client, key: &str, value: &str) -> i64 {
+    c.put(key, value, None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
 /// Puts `n` small Kubernetes-looking keys plus `/proof` = `hello from revkeeper`; returns the
 /// store revision afterwards.
 pub fn fill_small(endpoint: &str, n: usize) -> i64 {
@@ -122,12 +158,7 @@ pub fn fill_small(endpoint: &str, n: usize) -> i64 {
                 .await
                 .unwrap();
         }
-        c.put("/proof", "hello from revkeeper", None)
-            .await
-            .unwrap()
-            .header()
-            .unwrap()
-            .revision()
+        put_revision(&mut c, "/proof", "hello from revkeeper").await
     })
 }
 
@@ -188,6 +219,50 @@ pub fn manifest_of(snapshot: &Path) -> serde_json::Value {
     let mut p = snapshot.as_os_str().to_os_string();
     p.push(".manifest.json");
     read_json(Path::new(&p))
+}
+
+/// One real snapshot for the tests of what is done with saved files: a real etcd holding `keys`
+/// small keys ([`fill_small`]), saved by `snapshot save --dir <tmp>/staging`, and an empty
+/// `<tmp>/backups` for the test.
+pub struct SavedSnapshot {
+    pub member: Member,
+    pub tmp: tempfile::TempDir,
+    pub file: PathBuf,
+    pub backups: PathBuf,
+}
+
+pub fn saved_snapshot(keys: usize) -> SavedSnapshot {
+    let member = Member::start_single();
+    let ep = member.endpoint();
+    fill_small(&ep, keys);
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    let backups = tmp.path().join("backups");
+    std::fs::create_dir(&staging).unwrap();
+    std::fs::create_dir(&backups).unwrap();
+    let file = save_into(&ep, &staging);
+    SavedSnapshot {
+        member,
+        tmp,
+        file,
+        backups,
+    }
+}
+
+/// Copies the saved snapshot `src` into `dir` as `name`, with its real manifest rewritten to say
+/// it was taken at `started_at` (RFC 3339) at `revision`.
+pub fn copy_snapshot_as(dir: &Path, src: &Path, name: &str, started_at: &str, revision: i64) {
+    std::fs::copy(src, dir.join(name)).unwrap();
+    let mut m = manifest_of(src);
+    m["file"] = name.into();
+    m["started_at"] = started_at.into();
+    m["finished_at"] = started_at.into();
+    m["revision"] = revision.into();
+    std::fs::write(
+        dir.join(format!("{name}.manifest.json")),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
 }
 
 pub fn mode(path: &Path) -> u32 {
@@ -335,6 +410,11 @@ pub fn save_snapshot(rt: &tokio::runtime::Runtime, client: &mut etcd_client::Cli
             f.write_all(resp.blob()).expect("write snapshot");
         }
     });
+}
+
+/// The bundled sample snapshot (the TUI demo data), `testdata/sample.db`.
+pub fn sample_db() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample.db")
 }
 
 /// The shared `cluster-dev` fixture directory, or `None` when it is missing and may be (see

@@ -7,28 +7,25 @@
 //! Out of scope: plain keys in the root and buckets nested in buckets are left out of the copy and
 //! of the comparison. etcd writes neither, and the restore copies top-level buckets as flat lists.
 //!
-//! Input: byte 0 is a mode, the rest is the file. Mode bit 0 recomputes both meta checksums first
-//! (as in `bbolt_reader`); bit 1 writes the output without a freelist page, as etcd does on Linux.
+//! Input: byte 0 is a mode, the rest is the file (`bbolt_input.rs`). Mode bit 0 recomputes both
+//! meta checksums first; bit 1 writes the output without a freelist page, as etcd does on Linux.
 
 #![no_main]
+
+mod bbolt_input;
 
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use revkeeper_formats::bbolt::meta::Meta;
 use revkeeper_formats::bbolt::writer::{DbWriter, WriterOptions};
 use revkeeper_formats::bbolt::{Bucket, Db, check};
 
 type Buckets = Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>;
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&mode, file)) = input.split_first() else {
+    let Some((mode, file)) = bbolt_input::split(input) else {
         return;
     };
-    let mut file = file.to_vec();
-    if mode & 1 == 1 {
-        reseal_metas(&mut file);
-    }
     let Ok(db) = Db::from_bytes(file) else {
         return;
     };
@@ -93,18 +90,4 @@ fn read_buckets(db: &Db) -> Result<Buckets, String> {
         buckets.push((e.key.to_vec(), entries));
     }
     Ok(buckets)
-}
-
-/// Recomputes the checksum of meta 0 and of meta 1 (at meta 0's page size).
-fn reseal_metas(file: &mut [u8]) {
-    let reseal = |page: &mut [u8]| -> Option<u32> {
-        let mut m = Meta::parse(page).ok()?;
-        m.seal();
-        page[16..80].copy_from_slice(&m.record());
-        Some(m.page_size)
-    };
-    let Some(ps) = reseal(file) else { return };
-    if let Some(page) = file.get_mut(ps as usize..) {
-        reseal(page);
-    }
 }

@@ -1,15 +1,16 @@
-//! `bbolt check` (`tx.Check()`, §2.11): every page below the high-water mark is reachable exactly
-//! once or free, reachable pages are not free, tree pages are branches or leaves whose elements fit
-//! and whose keys are ordered, and both metas are valid.
+//! `bbolt check` (`tx.Check()`, `docs/format-bbolt.md#check`): every page below the high-water mark
+//! is reachable exactly once or free, reachable pages are not free, tree pages are branches or
+//! leaves whose elements fit and whose keys are ordered, and both metas are valid.
 //!
 //! The walk visits each page at most once and caps the total number of elements it reads at what
 //! the file can hold, so a corrupt file (cycles, shared subtrees, overlapping inline buckets) cannot
 //! make it loop or blow up.
 
 use super::cursor::{MAX_DEPTH, Root, parse_bucket_value};
-use super::db::{Db, Node};
+use super::db::Db;
 use super::error::{Error, write_one_line};
 use super::freelist;
+use super::node::Node;
 use super::page::{LEAF_ELEMENT_SIZE, PGID_NO_FREELIST, Pgid};
 
 /// At most this many problems are listed; the rest are counted in a last problem.
@@ -313,7 +314,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// bbolt's key-order rules for key `i` of `node` (§2.11 item 3).
+    /// bbolt's key-order rules for key `i` of `node` (`docs/format-bbolt.md#check`, item 3).
     fn order(
         &mut self,
         node: &Node<'a>,
@@ -371,8 +372,8 @@ fn hex(b: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::db::testfile::{Builder, bucket_ref, inline_bucket};
     use super::super::meta::Meta;
+    use super::super::testfile::{Builder, bucket_ref, inline_bucket};
     use super::*;
 
     const PS: usize = 1024;

@@ -6,8 +6,9 @@
 //! catching corruption, this makes iteration linear in the file size even when a corrupt file
 //! references pages many times (a subtree can only match one key range of its parent).
 
-use super::db::{Db, LeafElem, Node};
+use super::db::Db;
 use super::error::{Error, Result};
+use super::node::{LeafElem, Node};
 use super::page::{BUCKET_HEADER_SIZE, PAGE_HEADER_SIZE, Pgid, u64_at};
 
 /// Deepest B+tree accepted. Real trees are a handful of levels deep; a deeper one has a cycle.
@@ -369,8 +370,8 @@ impl std::iter::FusedIterator for Iter<'_> {}
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::db::testfile::{Builder, bucket_ref, inline_bucket};
     use super::super::page::PGID_NO_FREELIST;
+    use super::super::testfile::{Builder, bucket_ref, inline_bucket};
     use super::*;
 
     const PS: usize = 1024;

@@ -1,5 +1,6 @@
 //! Opening a bbolt file read-only: the sha256 trailer, page-size discovery, the winning meta, and
-//! bounds-checked access to pages and their elements. Nothing here copies the file.
+//! bounds-checked access to pages. Nothing here copies the file; a page's elements are read by
+//! `Node` (`node.rs`).
 
 use std::path::Path;
 
@@ -8,12 +9,11 @@ use sha2::{Digest, Sha256};
 use super::cursor::{Bucket, Root};
 use super::error::{Error, Result};
 use super::meta::{META_SIZE, Meta, MetaError};
-use super::page::{
-    BRANCH_ELEMENT_SIZE, BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_LEAF, FLAG_META, LEAF_ELEMENT_SIZE,
-    PAGE_HEADER_SIZE, PGID_NO_FREELIST, PageHeader, Pgid, u32_at, u64_at,
-};
+use super::node::Node;
+use super::page::{FLAG_META, PAGE_HEADER_SIZE, PGID_NO_FREELIST, PageHeader, Pgid};
 
-/// Length of the SHA-256 trailer `etcdctl snapshot save` appends (§1.3).
+/// Length of the SHA-256 trailer `etcdctl snapshot save` appends
+/// (`docs/format-bbolt.md#snapshot-file`).
 const TRAILER_LEN: usize = 32;
 /// Smallest page size accepted: a page must hold a header, a meta record and a few elements.
 pub(crate) const MIN_PAGE_SIZE: usize = 256;
@@ -136,7 +136,8 @@ impl Db {
         &self.storage.bytes()[..self.data_len]
     }
 
-    /// The trailer, present when the file length is `32 mod 512` (§1.3).
+    /// The trailer, present when the file length is `32 mod 512`
+    /// (`docs/format-bbolt.md#snapshot-file`).
     pub fn sha256_trailer(&self) -> Option<[u8; 32]> {
         self.trailer
     }
@@ -322,307 +323,10 @@ fn choose_meta(data: &[u8], page_size: usize) -> Result<Meta> {
     }
 }
 
-/// A branch or leaf page (or an inline bucket's page) whose element array is known to fit.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Node<'a> {
-    /// The page id, or for an inline page the id of the page holding its bucket value.
-    pub(crate) pgid: Pgid,
-    pub(crate) inline: bool,
-    pub(crate) leaf: bool,
-    pub(crate) count: usize,
-    /// From the page header to the end of the page's last overflow page (or of the inline value).
-    bytes: &'a [u8],
-}
-
-/// One leaf element: a key and its value, or a key and its bucket header (`flags` has bit 0x01).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LeafElem<'a> {
-    pub(crate) is_bucket: bool,
-    pub(crate) key: &'a [u8],
-    pub(crate) value: &'a [u8],
-}
-
-impl<'a> Node<'a> {
-    /// Checks the page type and that `count` elements fit in `bytes`.
-    pub(crate) fn new(pgid: Pgid, inline: bool, bytes: &'a [u8]) -> Result<Node<'a>> {
-        let err = |msg: String| Error::page(pgid, prefix(inline, msg));
-        let h = PageHeader::parse(bytes).ok_or_else(|| {
-            err(format!(
-                "page is {} bytes, shorter than its header",
-                bytes.len()
-            ))
-        })?;
-        let leaf = match h.flags {
-            FLAG_LEAF => true,
-            FLAG_BRANCH if !inline => false,
-            _ => {
-                return Err(err(format!(
-                    "invalid type: expected a {}page, found flags {:#06x} ({})",
-                    if inline { "leaf " } else { "branch or leaf " },
-                    h.flags,
-                    h.kind()
-                )));
-            }
-        };
-        let count = usize::from(h.count);
-        if !leaf && count == 0 {
-            return Err(err("branch page has no elements".into()));
-        }
-        let need = PAGE_HEADER_SIZE + count * LEAF_ELEMENT_SIZE;
-        if need > bytes.len() {
-            return Err(err(format!(
-                "{count} elements need {need} bytes but the page has {}",
-                bytes.len()
-            )));
-        }
-        Ok(Node {
-            pgid,
-            inline,
-            leaf,
-            count,
-            bytes,
-        })
-    }
-
-    pub(crate) fn err(&self, msg: String) -> Error {
-        Error::page(self.pgid, prefix(self.inline, msg))
-    }
-
-    /// Offset of element `i` and the (start, end) of its key and value data, bounds-checked.
-    fn element(&self, i: usize, extra: u64) -> Result<(usize, usize, usize)> {
-        if i >= self.count {
-            return Err(self.err(format!(
-                "element {i} is past the element count {}",
-                self.count
-            )));
-        }
-        let off = PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE;
-        let (pos, ksize) = if self.leaf {
-            (u32_at(self.bytes, off + 4), u32_at(self.bytes, off + 8))
-        } else {
-            (u32_at(self.bytes, off), u32_at(self.bytes, off + 4))
-        };
-        let start = off as u64 + u64::from(pos);
-        let key_end = start + u64::from(ksize);
-        let end = key_end + extra;
-        if end > self.bytes.len() as u64 {
-            return Err(self.err(format!(
-                "element {i}: data at {start}..{end} is outside the page ({} bytes)",
-                self.bytes.len()
-            )));
-        }
-        Ok((off, start as usize, key_end as usize))
-    }
-
-    /// Leaf element `i`.
-    pub(crate) fn leaf_elem(&self, i: usize) -> Result<LeafElem<'a>> {
-        debug_assert!(self.leaf);
-        let off = PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE;
-        let vsize = if i < self.count {
-            u32_at(self.bytes, off + 12)
-        } else {
-            0
-        };
-        let (off, start, key_end) = self.element(i, u64::from(vsize))?;
-        let flags = u32_at(self.bytes, off);
-        if flags & !BUCKET_LEAF_FLAG != 0 {
-            return Err(self.err(format!(
-                "element {i}: unknown leaf element flags {flags:#x}"
-            )));
-        }
-        Ok(LeafElem {
-            is_bucket: flags & BUCKET_LEAF_FLAG != 0,
-            key: &self.bytes[start..key_end],
-            value: &self.bytes[key_end..key_end + vsize as usize],
-        })
-    }
-
-    /// Branch element `i`: the first key of the child's subtree and the child's page id.
-    pub(crate) fn branch_elem(&self, i: usize) -> Result<(&'a [u8], Pgid)> {
-        debug_assert!(!self.leaf);
-        let (off, start, key_end) = self.element(i, 0)?;
-        Ok((&self.bytes[start..key_end], u64_at(self.bytes, off + 8)))
-    }
-
-    /// The key of element `i`, leaf or branch.
-    pub(crate) fn key(&self, i: usize) -> Result<&'a [u8]> {
-        if self.leaf {
-            Ok(self.leaf_elem(i)?.key)
-        } else {
-            Ok(self.branch_elem(i)?.0)
-        }
-    }
-}
-
-fn prefix(inline: bool, msg: String) -> String {
-    if inline {
-        format!("inline bucket: {msg}")
-    } else {
-        msg
-    }
-}
-
-/// Hand-built bbolt files for the unit tests of this module tree.
-#[cfg(test)]
-pub(crate) mod testfile {
-    use super::super::meta::{MAGIC, Meta, VERSION};
-    use super::super::page::*;
-
-    /// `(is_bucket, key, value)`.
-    pub(crate) type Item<'k> = (bool, &'k [u8], &'k [u8]);
-
-    /// A file under construction: pages 0 and 1 are reserved for the metas.
-    pub(crate) struct Builder {
-        pub(crate) ps: usize,
-        pub(crate) file: Vec<u8>,
-    }
-
-    impl Builder {
-        pub(crate) fn new(ps: usize) -> Builder {
-            Builder {
-                ps,
-                file: vec![0; 2 * ps],
-            }
-        }
-
-        pub(crate) fn next_id(&self) -> Pgid {
-            (self.file.len() / self.ps) as Pgid
-        }
-
-        /// Appends a page image (header first), padded to whole pages; sets its id and overflow.
-        pub(crate) fn put(&mut self, mut image: Vec<u8>) -> Pgid {
-            let id = self.next_id();
-            let pages = image.len().div_ceil(self.ps).max(1);
-            image[0..8].copy_from_slice(&id.to_le_bytes());
-            image[12..16].copy_from_slice(&(pages as u32 - 1).to_le_bytes());
-            image.resize(pages * self.ps, 0);
-            self.file.extend_from_slice(&image);
-            id
-        }
-
-        pub(crate) fn leaf(&mut self, items: &[Item<'_>]) -> Pgid {
-            self.put(leaf_image(items))
-        }
-
-        pub(crate) fn branch(&mut self, items: &[(&[u8], Pgid)]) -> Pgid {
-            let mut elems = Vec::new();
-            let mut data = Vec::new();
-            let base = PAGE_HEADER_SIZE + items.len() * BRANCH_ELEMENT_SIZE;
-            for (i, (key, pgid)) in items.iter().enumerate() {
-                let pos = base + data.len() - (PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE);
-                elems.extend_from_slice(&(pos as u32).to_le_bytes());
-                elems.extend_from_slice(&(key.len() as u32).to_le_bytes());
-                elems.extend_from_slice(&pgid.to_le_bytes());
-                data.extend_from_slice(key);
-            }
-            self.put(image(FLAG_BRANCH, items.len(), elems, data))
-        }
-
-        /// A freelist page; uses the 0xFFFF count overflow when `ids.len() >= 0xFFFF` or `force`.
-        pub(crate) fn freelist(&mut self, ids: &[Pgid], force_overflow: bool) -> Pgid {
-            let overflow = force_overflow || ids.len() >= usize::from(FREELIST_COUNT_OVERFLOW);
-            let mut data = Vec::new();
-            if overflow {
-                data.extend_from_slice(&(ids.len() as u64).to_le_bytes());
-            }
-            for id in ids {
-                data.extend_from_slice(&id.to_le_bytes());
-            }
-            let count = if overflow {
-                usize::from(FREELIST_COUNT_OVERFLOW)
-            } else {
-                ids.len()
-            };
-            self.put(image(FLAG_FREELIST, count, Vec::new(), data))
-        }
-
-        pub(crate) fn meta(&self, root: Pgid, freelist: Pgid, txid: u64) -> Meta {
-            let mut m = Meta {
-                magic: MAGIC,
-                version: VERSION,
-                page_size: self.ps as u32,
-                flags: 0,
-                root,
-                sequence: 0,
-                freelist,
-                pgid: self.next_id(),
-                txid,
-                checksum: 0,
-            };
-            m.seal();
-            m
-        }
-
-        /// Writes meta 0 with `txid` and meta 1 with `txid - 1`, as `Tx.WriteTo` does.
-        pub(crate) fn finish(mut self, root: Pgid, freelist: Pgid, txid: u64) -> Vec<u8> {
-            let m0 = self.meta(root, freelist, txid);
-            let m1 = Meta {
-                txid: txid - 1,
-                ..m0
-            };
-            let ps = self.ps;
-            self.file[..ps].copy_from_slice(&m0.encode_page(0));
-            self.file[ps..2 * ps].copy_from_slice(&m1.encode_page(1));
-            self.file
-        }
-    }
-
-    fn image(flags: u16, count: usize, elems: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
-        let header = PageHeader {
-            id: 0,
-            flags,
-            count: count as u16,
-            overflow: 0,
-        };
-        let mut out = header.encode().to_vec();
-        out.extend(elems);
-        out.extend(data);
-        out
-    }
-
-    /// A leaf page image with id 0 (also the page part of an inline bucket value).
-    pub(crate) fn leaf_image(items: &[Item<'_>]) -> Vec<u8> {
-        let mut elems = Vec::new();
-        let mut data = Vec::new();
-        let base = PAGE_HEADER_SIZE + items.len() * LEAF_ELEMENT_SIZE;
-        for (i, (bucket, key, value)) in items.iter().enumerate() {
-            let pos = base + data.len() - (PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE);
-            let flags = if *bucket { BUCKET_LEAF_FLAG } else { 0 };
-            for v in [flags, pos as u32, key.len() as u32, value.len() as u32] {
-                elems.extend_from_slice(&v.to_le_bytes());
-            }
-            data.extend_from_slice(key);
-            data.extend_from_slice(value);
-        }
-        image(FLAG_LEAF, items.len(), elems, data)
-    }
-
-    /// The value of an inline bucket entry holding `items`.
-    pub(crate) fn inline_bucket(items: &[Item<'_>]) -> Vec<u8> {
-        let mut v = vec![0u8; BUCKET_HEADER_SIZE];
-        v.extend(leaf_image(items));
-        v
-    }
-
-    /// The value of a bucket entry whose tree starts at page `root`.
-    pub(crate) fn bucket_ref(root: Pgid) -> Vec<u8> {
-        let mut v = root.to_le_bytes().to_vec();
-        v.extend_from_slice(&0u64.to_le_bytes());
-        v
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::testfile::{Builder, inline_bucket};
+    use super::super::testfile::{Builder, small};
     use super::*;
-
-    /// Root leaf (page 2) with one inline bucket `b` = {k: v}; metas txid 5 and 4.
-    fn small(ps: usize) -> Vec<u8> {
-        let mut b = Builder::new(ps);
-        let root = b.leaf(&[(true, b"b", &inline_bucket(&[(false, b"k", b"v")]))]);
-        b.finish(root, PGID_NO_FREELIST, 5)
-    }
 
     fn reseal(file: &mut [u8], ps: usize, index: usize, edit: impl FnOnce(&mut Meta)) {
         let page = &mut file[index * ps..(index + 1) * ps];
@@ -817,78 +521,5 @@ mod tests {
             db.bucket(b"b").unwrap().unwrap().get(b"k").unwrap(),
             Some(&b"v"[..])
         );
-    }
-
-    /// Writes fuzz seeds (mode byte 0, then a file) into `$REVKEEPER_FUZZ_SEEDS`; see
-    /// `formats/fuzz/README.md`.
-    #[test]
-    #[ignore]
-    fn write_fuzz_seeds() {
-        use super::testfile::bucket_ref;
-        let dir = std::path::PathBuf::from(std::env::var("REVKEEPER_FUZZ_SEEDS").unwrap());
-        let mut seeds: Vec<Vec<u8>> = Vec::new();
-        let mut named: Vec<(String, Vec<u8>)> = Vec::new();
-        for ps in [256, 512, 1024, 4096] {
-            seeds.push(small(ps));
-            for synced in [false, true] {
-                let mut b = Builder::new(ps);
-                let keys: Vec<Vec<u8>> =
-                    (0..60).map(|i| format!("key{i:03}").into_bytes()).collect();
-                let leaves: Vec<(Vec<u8>, Pgid)> = keys
-                    .chunks(6)
-                    .map(|c| {
-                        let items: Vec<_> = c.iter().map(|k| (false, &k[..], &k[..])).collect();
-                        (c[0].clone(), b.leaf(&items))
-                    })
-                    .collect();
-                let items: Vec<_> = leaves.iter().map(|(k, id)| (&k[..], *id)).collect();
-                let tree = b.branch(&items);
-                let big = vec![0xAB; ps * 2];
-                let nested = b.leaf(&[(false, b"big", &big), (false, b"z", b"")]);
-                let orphan = b.leaf(&[]);
-                let inline =
-                    inline_bucket(&[(true, b"in", &inline_bucket(&[(false, b"a", b"b")]))]);
-                let root = b.leaf(&[
-                    (true, b"i", &inline),
-                    (true, b"n", &bucket_ref(nested)),
-                    (true, b"t", &bucket_ref(tree)),
-                ]);
-                let fl = if synced {
-                    b.freelist(&[orphan], ps == 256)
-                } else {
-                    PGID_NO_FREELIST
-                };
-                let file = b.finish(root, fl, 3);
-                let db = Db::from_bytes(file.clone()).unwrap();
-                assert!(super::super::check(&db).is_empty());
-                assert_eq!(db.bucket(b"t").unwrap().unwrap().iter().count(), 60);
-                seeds.push(file);
-            }
-        }
-        // The real fixture is an extra seed when it is there (this writes seeds; it tests nothing).
-        let fixture = revkeeper_harness::fixtures_dir().join("cluster-dev/cluster.db");
-        if let Ok(real) = std::fs::read(fixture) {
-            // A 16-page prefix with metas saying 16 pages: a real root page, dangling children.
-            let mut prefix = real[..16 * 4096].to_vec();
-            for i in 0..2 {
-                let page = &mut prefix[i * 4096..(i + 1) * 4096];
-                let m = Meta {
-                    pgid: 16,
-                    ..Meta::parse(page).unwrap()
-                };
-                page.copy_from_slice(&m.encode_page(i as u64));
-            }
-            named.push(("fixture-prefix".into(), prefix));
-            named.push(("fixture".into(), real));
-        }
-        let numbered = seeds.into_iter().enumerate();
-        for (name, seed) in numbered
-            .map(|(i, s)| (format!("seed-{i:02}"), s))
-            .chain(named)
-        {
-            let mut bytes = vec![0u8];
-            bytes.extend_from_slice(&seed);
-            std::fs::write(dir.join(name), bytes).unwrap();
-        }
     }
 }

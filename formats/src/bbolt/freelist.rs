@@ -1,5 +1,6 @@
-//! The freelist: read from its page when synced (§2.7, including the 0xFFFF count overflow), or
-//! rebuilt from reachability when the db was written with `NoFreelistSync` (etcd on Linux).
+//! The freelist (`docs/format-bbolt.md#freelist`): read from its page when synced (including the
+//! 0xFFFF count overflow), or rebuilt from reachability when the db was written with
+//! `NoFreelistSync` (etcd on Linux).
 
 use super::check;
 use super::db::Db;
@@ -81,7 +82,7 @@ fn rebuild(db: &Db) -> Result<Vec<Pgid>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::db::testfile::{Builder, bucket_ref};
+    use super::super::testfile::{Builder, bucket_ref};
     use super::*;
 
     const PS: usize = 1024;

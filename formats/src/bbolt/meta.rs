@@ -145,7 +145,7 @@ pub fn fnv1a64(data: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    /// Meta page 0 of the spec's `snap35.db` (§2.3), byte for byte.
+    /// Meta page 0 of `snap35.db` (`docs/format-bbolt.md#worked-example`), byte for byte.
     const SNAP35_META0: &str = "00000000000000000400000000000000edda0ced0200000000100000000000\
         0002000000000000000000000000000000ffffffffffffffff08000000000000000d00000000000000a4327569fdf46aaf";
 

@@ -1,10 +1,11 @@
-//! Writes a fresh, compact bbolt file in one pass (spec §2.12), as `revkeeper snapshot restore`
-//! needs: buckets and keys arrive in ascending order, and each page is written out as soon as its
-//! content is known, so memory stays proportional to the height of the tree, not to the data.
+//! Writes a fresh, compact bbolt file in one pass (`docs/format-bbolt.md#writer`), as `revkeeper
+//! snapshot restore` needs: buckets and keys arrive in ascending order, and each page is written
+//! out as soon as its content is known, so memory stays proportional to the height of the tree, not
+//! to the data.
 //!
 //! The layout is the one bbolt itself gives a single transaction that loads sorted keys with
-//! `FillPercent = 1.0` (what `bbolt compact` sets): nodes split into pages by bbolt's
-//! `splitTwo` rule, small buckets stored inline (§2.6), big nodes on overflow pages (§2.8).
+//! `FillPercent = 1.0` (what `bbolt compact` sets): nodes split into pages by bbolt's `splitTwo`
+//! rule, small buckets stored inline (`docs/format-bbolt.md#buckets`), big nodes on overflow pages.
 //! Page ids are allocated in writing order after the two metas and the optional empty freelist
 //! page; the metas are written last, so an interrupted write leaves no valid db behind.
 

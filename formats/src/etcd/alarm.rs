@@ -1,5 +1,5 @@
-//! The `alarm` bucket (spec §3.4): the key is a marshaled `etcdserverpb.AlarmMember`
-//! (proto3), the value is empty.
+//! The `alarm` bucket (`docs/format-etcd.md#alarm-bucket`): the key is a marshaled
+//! `etcdserverpb.AlarmMember` (proto3), the value is empty.
 
 use prost::Message;
 

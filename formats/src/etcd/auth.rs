@@ -1,4 +1,4 @@
-//! The `auth`, `authUsers` and `authRoles` buckets (spec §3.4).
+//! The `auth`, `authUsers` and `authRoles` buckets (`docs/format-etcd.md#auth-buckets`).
 
 use prost::Message;
 

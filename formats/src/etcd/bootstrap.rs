@@ -1,4 +1,4 @@
-//! Everything a restore writes besides the copied database (spec §4.2 steps 3, 7, 8): the new
+//! Everything a restore writes besides the copied database (`docs/format-restore.md`): the new
 //! members and IDs, the WAL segment, the `.snap` file, and the `members`/`meta` bucket values.
 //! Byte-identical to etcdutl 3.5's output.
 

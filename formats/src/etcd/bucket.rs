@@ -1,4 +1,5 @@
-//! Names of etcd's top-level bbolt buckets (spec §3.1). All buckets are top-level, none nests.
+//! Names of etcd's top-level bbolt buckets (`docs/format-etcd.md#buckets`). All buckets are
+//! top-level, none nests.
 
 pub const KEY: &[u8] = b"key";
 pub const META: &[u8] = b"meta";

@@ -1,4 +1,5 @@
-//! The `cluster` bucket (spec §3.4): the cluster version and downgrade state.
+//! The `cluster` bucket (`docs/format-etcd.md#cluster-bucket`): the cluster version and downgrade
+//! state.
 
 use serde::{Deserialize, Serialize};
 

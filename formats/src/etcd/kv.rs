@@ -1,4 +1,4 @@
-//! Values of the `key` bucket: `mvccpb.KeyValue` (proto3, spec §3.2).
+//! Values of the `key` bucket: `mvccpb.KeyValue` (proto3, `docs/format-etcd.md#keyvalue`).
 
 use prost::Message;
 
@@ -33,7 +33,7 @@ impl KeyValue {
 mod tests {
     use super::*;
 
-    /// The verified example of spec §3.2.
+    /// The example of `docs/format-etcd.md#keyvalue`.
     const EXAMPLE: &[u8] = b"\x0a\x0e/registry/foo1\x10\x02\x18\x07\x20\x02\x2a\x03v1b";
 
     #[test]

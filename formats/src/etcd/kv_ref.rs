@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn parses_the_spec_example() {
-        // etcd-restore.md §3.2: key /registry/foo1, create 2, mod 7, version 2, value "v1b".
+        // docs/format-etcd.md#keyvalue: /registry/foo1, create 2, mod 7, version 2, value "v1b".
         let mut b = vec![0x0a, 14];
         b.extend_from_slice(b"/registry/foo1");
         b.extend_from_slice(&[0x10, 2, 0x18, 7, 0x20, 2, 0x2a, 3]);

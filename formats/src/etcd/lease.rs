@@ -1,5 +1,5 @@
-//! The `lease` bucket (spec §3.4): key = lease ID as 8-byte big-endian int64, value =
-//! `leasepb.Lease` (proto3).
+//! The `lease` bucket (`docs/format-etcd.md#lease-bucket`): key = lease ID as 8-byte big-endian
+//! int64, value = `leasepb.Lease` (proto3).
 
 use prost::Message;
 
@@ -39,7 +39,7 @@ pub fn lease_key(id: i64) -> [u8; 8] {
 mod tests {
     use super::*;
 
-    /// The verified example of spec §3.4.
+    /// The example of `docs/format-etcd.md#lease-bucket`.
     const KEY: [u8; 8] = [0x78, 0x33, 0xa2, 0x00, 0x2e, 0x49, 0x1b, 0x0a];
     const VALUE: &[u8] = &[
         0x08, 0x8a, 0xb6, 0xa4, 0xf2, 0x82, 0xc0, 0xe8, 0x99, 0x78, 0x10, 0x90, 0x1c,

@@ -1,5 +1,6 @@
-//! Cluster membership (spec §3.4, §4.2 step 3): the `members` bucket's JSON, member and cluster
-//! IDs derived as etcd derives them, and (re-exported from [`super::urls`]) etcd's URL and
+//! Cluster membership (`docs/format-etcd.md#members-bucket`,
+//! `docs/format-restore.md#member-and-cluster-ids`): the `members` bucket's JSON, member and
+//! cluster IDs derived as etcd derives them, and (re-exported from [`super::urls`]) etcd's URL and
 //! `--initial-cluster` parsing.
 
 use serde::Deserialize;

@@ -1,4 +1,5 @@
-//! The `meta` bucket (spec §3.3): raft position, compaction marks, conf state, storage version.
+//! The `meta` bucket (`docs/format-etcd.md#meta-bucket`): raft position, compaction marks, conf
+//! state, storage version.
 
 use super::error::SchemaError;
 use super::revision::{Revision, RevisionKey};

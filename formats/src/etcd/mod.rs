@@ -1,4 +1,4 @@
-//! etcd's data inside bbolt and beside it (see `../shared/specs/etcd-restore.md` §3–4).
+//! etcd's data inside bbolt and beside it (see `docs/format-etcd.md`, `docs/format-restore.md`).
 //!
 //! - bucket contents: [`bucket`] names, [`revision`] keys and [`kv`] values (zero-copy: [`kv_ref`]) of `key`, [`meta`],
 //!   [`lease`], [`alarm`], [`auth`], [`cluster`], [`members`];

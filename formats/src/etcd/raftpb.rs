@@ -1,7 +1,7 @@
-//! The raft, WAL and server messages a restore writes (spec §4.3–4.4), encoded the way etcd's
-//! gogo-generated proto2 code does: fields in ascending number order, non-nullable scalars
-//! always emitted (zeros too), nullable bytes only when present, repeated uint64 unpacked.
-//! prost's proto3 derive would drop the zeros, so these are written by hand.
+//! The raft, WAL and server messages a restore writes (`docs/format-restore.md#raft-messages`),
+//! encoded the way etcd's gogo-generated proto2 code does: fields in ascending number order,
+//! non-nullable scalars always emitted (zeros too), nullable bytes only when present, repeated
+//! uint64 unpacked. prost's proto3 derive would drop the zeros, so these are written by hand.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
-//! MVCC revisions and the `key` bucket's revision keys (spec §3.2): 8-byte big-endian `main`,
-//! `'_'`, 8-byte big-endian `sub`, and a trailing `'t'` for tombstones. Big-endian makes byte
-//! order equal revision order.
+//! MVCC revisions and the `key` bucket's revision keys (`docs/format-etcd.md#revision-keys`):
+//! 8-byte big-endian `main`, `'_'`, 8-byte big-endian `sub`, and a trailing `'t'` for tombstones.
+//! Big-endian makes byte order equal revision order.
 
 use super::error::SchemaError;
 

@@ -1,5 +1,6 @@
-//! The `.snap` file (spec §4.5): `snappb.Snapshot{crc, data}` where `data` is a marshaled
-//! `raftpb.Snapshot` and `crc` its CRC-32C. A restore's snapshot data is the v2 store JSON.
+//! The `.snap` file (`docs/format-restore.md#snap-file`): `snappb.Snapshot{crc, data}` where `data`
+//! is a marshaled `raftpb.Snapshot` and `crc` its CRC-32C. A restore's snapshot data is the v2
+//! store JSON.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! taken at a moment of its own, and writes may land between a `Status` call and that moment.
 //!
 //! bbolt pages arrive in page-id order, but a B+tree's pages can be anywhere, so the scan keeps a
-//! small summary of every page (layout: `/work/shared/specs/etcd-restore.md` §2):
+//! small summary of every page (layout: `docs/format-bbolt.md`):
 //! - for each branch page, its last child (the walk only ever goes right-most);
 //! - for each leaf page whose last key looks like a revision (`main(8) '_' sub(8) ['t']`), that
 //!   revision — found even when the key lies in the leaf's overflow pages;

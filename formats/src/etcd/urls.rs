@@ -1,7 +1,7 @@
-//! etcd's peer URL lists and `--initial-cluster` (spec §4.2 steps 1–2): parsing as
-//! `types.NewURLs` / `types.NewURLsMap` do, and the bootstrap checks of `VerifyBootstrap`.
-//! URLs are returned in Go's canonical `url.String()` form, which is what etcd sorts, hashes
-//! and stores.
+//! etcd's peer URL lists and `--initial-cluster` (`docs/format-restore.md#flags-and-checks`):
+//! parsing as `types.NewURLs` / `types.NewURLsMap` do, and the bootstrap checks of
+//! `VerifyBootstrap`. URLs are returned in Go's canonical `url.String()` form, which is what etcd
+//! sorts, hashes and stores.
 
 use std::collections::{BTreeMap, BTreeSet};
 

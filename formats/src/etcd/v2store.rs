@@ -1,6 +1,7 @@
-//! The v2 store JSON inside a restore's `.snap` (spec §4.6): Go's `json.Marshal` of etcd's v2
-//! store holding only `/0/members/<id>/raftAttributes`, as etcd 3.5's restore leaves it.
-//! Members are created in ascending ID order, member k (1-based) at store index k.
+//! The v2 store JSON inside a restore's `.snap` (`docs/format-restore.md#v2-store`): Go's
+//! `json.Marshal` of etcd's v2 store holding only `/0/members/<id>/raftAttributes`, as etcd 3.5's
+//! restore leaves it. Members are created in ascending ID order, member k (1-based) at store
+//! index k.
 
 use std::fmt::Write;
 

@@ -1,6 +1,6 @@
-//! etcd's write-ahead log segment format (spec §4.3): each record is an 8-byte little-endian
-//! length (top byte: 0x80 | pad count when padded), a `walpb.Record`, and zeros up to a
-//! multiple of 8. Record CRCs are CRC-32C chained over the data of all records so far.
+//! etcd's write-ahead log segment format (`docs/format-restore.md#wal`): each record is an 8-byte
+//! little-endian length (top byte: 0x80 | pad count when padded), a `walpb.Record`, and zeros up to
+//! a multiple of 8. Record CRCs are CRC-32C chained over the data of all records so far.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -75,8 +75,8 @@ impl WalEncoder {
     }
 }
 
-/// The records a restore writes (spec §4.3): crc, metadata, an empty snapshot, the entries,
-/// the hard state, and the snapshot record of the restore point.
+/// The records a restore writes (`docs/format-restore.md#wal`): crc, metadata, an empty snapshot,
+/// the entries, the hard state, and the snapshot record of the restore point.
 pub fn encode_restore_segment(
     metadata: &Metadata,
     entries: &[Entry],

@@ -1,5 +1,4 @@
-//! Kubernetes objects as kube-apiserver stores them in etcd (see
-//! `../shared/specs/k8s-encoding.md`).
+//! Kubernetes objects as kube-apiserver stores them in etcd (see `docs/format-k8s.md`).
 //!
 //! A value's first bytes say what it is, never its key: [`decode_value`] checks, in order,
 //! `k8s:enc:` ([`encryption`]), `k8s\0` ([`proto`]), `d9 d9 f7` ([`cbor`]), JSON, and labels

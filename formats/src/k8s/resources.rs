@@ -1,7 +1,7 @@
 //! kubectl's resource names for the built-in kinds and where kube-apiserver keeps them in etcd
 //! (`DefaultStorageFactory`: the plural without its group, except the special prefixes of
 //! `SpecialDefaultResourcePrefixes`, and `<group>/<plural>` for apiextensions, apiregistration
-//! and custom resources). Spec: `k8s-encoding.md` §1.
+//! and custom resources). See `docs/format-k8s.md#keys`.
 //!
 //! The one way between the user's names and etcd's: [`resolve`] (a name typed to `get` or the
 //! TUI → where the objects live) and [`display_name`] (an etcd resource → what the user sees).

@@ -1,5 +1,6 @@
-//! The stale-resource detectors: joins over the index (spec §3, §4.1). Each is a short function
-//! that appends findings; ids, severities and one-line definitions are in [`CHECKS`].
+//! The stale-resource detectors: joins over the index (`docs/stale-and-leases.md#stale-resources`).
+//! Each is a short function that appends findings; ids, severities and one-line definitions are in
+//! [`CHECKS`].
 
 mod facts;
 mod fixes;

@@ -9,15 +9,18 @@
 //! [`S3Server`] runs a real S3-compatible server (`s3s-fs`) the same way, for the location tests.
 
 mod age;
+mod process;
 mod s3;
 pub use age::{age_keygen, have_age};
 pub use s3::{S3Server, s3s_fs_bin};
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use process::{ServerProcess, connect_local, send_request};
 
 pub mod prereq;
 pub use prereq::{
@@ -124,9 +127,8 @@ impl MemberSpec {
 /// A running etcd member. Killed (SIGKILL) and reaped on drop.
 pub struct Member {
     pub spec: MemberSpec,
-    child: Option<Child>,
-    log: PathBuf,
-    // Keeps a temp data dir alive for as long as the member is.
+    process: ServerProcess,
+    // Keeps a temp data dir alive for as long as the member is (dropped after the process).
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -168,7 +170,6 @@ impl Member {
             .parent()
             .unwrap_or(Path::new("/tmp"))
             .join(format!("{}-{}.log", spec.name, spec.client_port));
-        let log_file = std::fs::File::create(&log).expect("create etcd log");
         let mut cmd = Command::new(etcd_bin());
         cmd.arg("--name")
             .arg(&spec.name)
@@ -201,18 +202,10 @@ impl Member {
                 cmd.arg("--client-cert-auth");
             }
         }
-        cmd.args(&spec.extra_args)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("dup log"))
-            .stderr(log_file);
-        die_with_parent(&mut cmd);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", etcd_bin().display()));
+        cmd.args(&spec.extra_args);
         Member {
             spec,
-            child: Some(child),
-            log,
+            process: ServerProcess::spawn(cmd, log),
             _tmp: tmp,
         }
     }
@@ -222,90 +215,59 @@ impl Member {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
+        self.process.pid()
     }
 
     /// The server's own log, for assertion messages.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.log_text()
     }
 
     /// Blocks until `/health` answers `"health":"true"`; panics with the server log otherwise.
     pub fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!(
-                    "etcd {} exited with {status} before becoming healthy:\n{}",
-                    self.spec.name,
-                    self.log_text()
-                );
-            }
-            if self.is_healthy() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "etcd {} not healthy after {START_TIMEOUT:?}:\n{}",
-            self.spec.name,
-            self.log_text()
+        let spec = &self.spec;
+        self.process.wait_until(
+            || is_healthy(spec),
+            START_TIMEOUT,
+            &format!("etcd {}", spec.name),
+            " before becoming healthy",
+            "not healthy",
         );
     }
 
     /// True when `/health` says so. TLS members are probed by TCP connect only.
     pub fn is_healthy(&self) -> bool {
-        let addr = format!("127.0.0.1:{}", self.spec.client_port);
-        let Ok(mut s) = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(1))
-        else {
-            return false;
-        };
-        if self.spec.tls.is_some() {
-            return true;
-        }
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let req = format!("GET /health HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-        if s.write_all(req.as_bytes()).is_err() {
-            return false;
-        }
-        let mut body = String::new();
-        let _ = s.read_to_string(&mut body);
-        body.contains("\"health\":\"true\"")
+        is_healthy(&self.spec)
     }
 
     /// SIGKILL now (e.g. to break a stream in the middle).
     pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.kill();
     }
 
     /// SIGTERM and wait, so the data dir is closed cleanly and can be inspected.
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            unsafe {
-                libc::kill(c.id() as i32, libc::SIGTERM);
-            }
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.stop();
     }
 }
 
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.kill();
+fn is_healthy(spec: &MemberSpec) -> bool {
+    let Some(mut s) = connect_local(spec.client_port) else {
+        return false;
+    };
+    if spec.tls.is_some() {
+        return true;
     }
+    let addr = format!("127.0.0.1:{}", spec.client_port);
+    if !send_request(
+        &mut s,
+        &format!("GET /health HTTP/1.0\r\nHost: {addr}\r\n\r\n"),
+    ) {
+        return false;
+    }
+    let mut body = String::new();
+    let _ = s.read_to_string(&mut body);
+    body.contains("\"health\":\"true\"")
 }
 
 /// A cluster of members started together (all fresh, or all on restored data dirs).
@@ -369,17 +331,6 @@ pub fn initial_cluster(ports: &[(u16, u16)]) -> String {
         .map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// The server gets SIGKILL if the test process dies without running destructors.
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
 }
 
 /// A throwaway PKI for TLS tests, as PEM files in one directory: a CA, a server certificate for

@@ -4,13 +4,13 @@
 //! The binary is `S3S_FS_BIN`, else `${REVKEEPER_CACHE:-$HOME/.cache/revkeeper}/bin/s3s-fs`
 //! (where `scripts/test.sh` installs it), else `s3s-fs` on PATH.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::{die_with_parent, free_port};
+use crate::free_port;
+use crate::process::{ServerProcess, connect_local, send_request};
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,10 +32,10 @@ pub fn s3s_fs_bin() -> Option<PathBuf> {
 
 /// A running `s3s-fs`. Killed (SIGKILL) and reaped on drop.
 pub struct S3Server {
-    child: Option<Child>,
+    // Declared first: the server stops before its temp root is removed.
+    process: ServerProcess,
     port: u16,
     root: PathBuf,
-    log: PathBuf,
     pub access_key: String,
     pub secret_key: String,
     _tmp: tempfile::TempDir,
@@ -53,7 +53,6 @@ impl S3Server {
         let port = free_port();
         let access_key = format!("revkeeper-test-{port}");
         let secret_key = random_hex(20);
-        let log_file = std::fs::File::create(&log).expect("create s3s-fs log");
         let mut cmd = Command::new(&bin);
         cmd.arg("--host")
             .arg("127.0.0.1")
@@ -64,60 +63,23 @@ impl S3Server {
             .arg("--secret-key")
             .arg(&secret_key)
             .arg(&root)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("dup log"))
-            .stderr(log_file);
-        die_with_parent(&mut cmd);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-        let mut server = S3Server {
-            child: Some(child),
+            .env("RUST_LOG", "warn");
+        let mut process = ServerProcess::spawn(cmd, log);
+        process.wait_until(
+            || answers(port),
+            START_TIMEOUT,
+            "s3s-fs",
+            "",
+            "not answering",
+        );
+        S3Server {
+            process,
             port,
             root,
-            log,
             access_key,
             secret_key,
             _tmp: tmp,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!("s3s-fs exited with {status}:\n{}", self.log_text());
-            }
-            if self.answers() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "s3s-fs not answering after {START_TIMEOUT:?}:\n{}",
-            self.log_text()
-        );
-    }
-
-    /// True when an HTTP request gets an HTTP answer (any status: this one is unsigned).
-    fn answers(&self) -> bool {
-        let addr = format!("127.0.0.1:{}", self.port);
-        let Ok(mut s) = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(1))
-        else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let req = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        if s.write_all(req.as_bytes()).is_err() {
-            return false;
-        }
-        let mut head = [0u8; 8];
-        s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -152,27 +114,32 @@ impl S3Server {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
+        self.process.pid()
     }
 
     /// The server's own log, for assertion messages.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.log_text()
     }
 
     /// SIGKILL now (e.g. in the middle of an upload).
     pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.kill();
     }
 }
 
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.kill();
+/// True when an HTTP request gets an HTTP answer (any status: this one is unsigned).
+fn answers(port: u16) -> bool {
+    let Some(mut s) = connect_local(port) else {
+        return false;
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let req = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if !send_request(&mut s, &req) {
+        return false;
     }
+    let mut head = [0u8; 8];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
 fn random_hex(bytes: usize) -> String {

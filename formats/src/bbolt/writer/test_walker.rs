@@ -1,7 +1,7 @@
-//! A small bbolt reader for the writer's unit tests (the crate's real reader is written
-//! elsewhere): it walks a written file, checks what `tx.Check()` checks (§2.11) plus the writer's
-//! own layout promises (metas, exact length, every page reachable once, branch keys equal to
-//! their child's first key, no empty non-root page, `overflow` matching the node size), and
+//! A small bbolt reader for the writer's unit tests (the crate's real reader is written elsewhere):
+//! it walks a written file, checks what `tx.Check()` checks (`docs/format-bbolt.md#check`) plus the
+//! writer's own layout promises (metas, exact length, every page reachable once, branch keys equal
+//! to their child's first key, no empty non-root page, `overflow` matching the node size), and
 //! returns the buckets' contents and page shapes.
 
 use std::collections::BTreeSet;

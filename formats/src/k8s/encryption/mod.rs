@@ -1,5 +1,5 @@
 //! Encryption at rest: `k8s:enc:<provider>:v1:<key name>:<ciphertext>`, decrypted with the keys
-//! of an apiserver EncryptionConfiguration (spec §5).
+//! of an apiserver EncryptionConfiguration (`docs/format-k8s.md#encryption-at-rest`).
 //!
 //! As the apiserver does, every configured key of the value's provider whose name matches is
 //! tried in config order (key names may contain `:`, so they are matched, not split). KMS

@@ -6,16 +6,18 @@
 //! wire order), then the message itself is written after them in declaration order by copying
 //! the children's bytes, and finally moved down over the children: every call leaves exactly its
 //! own output at the end of the buffer.
+//!
+//! The well-known types with a JSON form of their own (`Time`, `Quantity`, raw JSON, …) are
+//! written by `special.rs`; strings and scalars by `json.rs`.
 
 use std::ops::Range;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-
+use super::ProtoError;
+use super::json::{write_scalar, write_str, zero_scalar};
 use super::schema::{Field, FieldType, Scalar, Schema, Special};
-use super::text::{format_duration, write_time};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
-use super::{MAGIC, ProtoError};
+
+mod special;
 
 /// Message nesting bound (the deepest real objects, CRD schemas, stay far below it).
 pub(super) const MAX_DEPTH: usize = 100;
@@ -165,10 +167,7 @@ impl<'a> Decoder<'a> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -339,10 +338,7 @@ impl<'a> Decoder<'a> {
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r
-                .key()
-                .map_err(|e| malformed(def.short_name(), "key", e, at))?;
+            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
             let bad = |e| malformed(def.short_name(), "entry", e, at);
             match (number, def.field(number)) {
                 (1, Some((_, f))) if wire_type == native_of(f) => match f.ty {
@@ -393,246 +389,6 @@ impl<'a> Decoder<'a> {
         };
         Ok((key, value))
     }
-
-    fn special(
-        &mut self,
-        msg: usize,
-        special: Special,
-        data: &'a [u8],
-        base: usize,
-        begin: usize,
-    ) -> Result<Range<usize>, ProtoError> {
-        let name = self.schema.messages[msg].short_name();
-        // The special types are tiny: read their fields by number.
-        let mut ints = [0i64; 3];
-        let mut strs: [Option<&'a [u8]>; 3] = [None; 3];
-        let mut schema: Option<Range<usize>> = None;
-        let mut items: Vec<Range<usize>> = Vec::new();
-        let mut r = Reader::new(data);
-        while !r.is_empty() {
-            let at = base + r.pos();
-            let (number, wire_type) = r.key().map_err(|e| malformed(name, "key", e, at))?;
-            let bad = |e| malformed(name, &format!("field {number}"), e, at);
-            let expect = |want: u8| -> Result<(), ProtoError> {
-                if wire_type == want {
-                    Ok(())
-                } else {
-                    Err(ProtoError::WireType {
-                        field: format!("{name} ({number})"),
-                        got: wire_type,
-                        expected: wire_name(want),
-                    })
-                }
-            };
-            let slot = number as usize - 1;
-            match (special, number) {
-                (
-                    Special::Time | Special::MicroTime | Special::Duration | Special::IntOrString,
-                    1 | 2,
-                )
-                | (Special::SchemaOrBool, 1) => {
-                    expect(VARINT)?;
-                    ints[slot] = r.varint().map_err(bad)? as i64;
-                }
-                (Special::Quantity | Special::RawJson, 1) | (Special::IntOrString, 3) => {
-                    expect(LEN)?;
-                    strs[slot] = Some(r.len_delimited().map_err(bad)?);
-                }
-                (Special::SchemaOrArray | Special::SchemaOrStringArray, 1)
-                | (Special::SchemaOrBool, 2)
-                | (Special::SchemaOrArray, 2) => {
-                    expect(LEN)?;
-                    let d = r.len_delimited().map_err(bad)?;
-                    let props = self.props_index(msg);
-                    let span = self.message(props, d, base + r.pos() - d.len())?;
-                    if number == 2 && special == Special::SchemaOrArray {
-                        items.push(span);
-                    } else {
-                        schema = Some(span);
-                    }
-                }
-                (Special::SchemaOrStringArray, 2) | (Special::ItemList, 1) => {
-                    expect(LEN)?;
-                    let d = r.len_delimited().map_err(bad)?;
-                    let b = self.out.len();
-                    write_str(&mut self.out, d);
-                    items.push(b..self.out.len());
-                }
-                _ => {
-                    self.unknown_fields = self.unknown_fields.saturating_add(1);
-                    r.skip(wire_type).map_err(bad)?;
-                }
-            }
-        }
-        let from = self.out.len();
-        if let (Special::RawJson, Some(raw)) = (special, strs[0]) {
-            if raw.starts_with(MAGIC) {
-                // A nested envelope (RawExtension holding a stored object).
-                self.depth += 1;
-                let result = super::write_envelope(self, raw, base);
-                self.depth -= 1;
-                result?;
-                return Ok(self.settle(begin, from));
-            }
-        }
-        let out = &mut self.out;
-        match special {
-            Special::Time | Special::MicroTime if data.is_empty() => out.extend_from_slice(b"null"),
-            Special::Time => {
-                out.push(b'"');
-                write_time(out, ints[0], None);
-                out.push(b'"');
-            }
-            Special::MicroTime => {
-                let total = i128::from(ints[0]) * 1_000_000_000 + i128::from(ints[1] as i32);
-                let secs = i64::try_from(total.div_euclid(1_000_000_000)).map_err(|_| {
-                    ProtoError::Malformed {
-                        field: name.into(),
-                        reason: "time out of range",
-                        at: base,
-                    }
-                })?;
-                let micros = (total.rem_euclid(1_000_000_000) / 1_000) as u32;
-                out.push(b'"');
-                write_time(out, secs, Some(micros));
-                out.push(b'"');
-            }
-            Special::Duration => write_str(out, format_duration(ints[0]).as_bytes()),
-            Special::Quantity => match strs[0] {
-                Some(s) if !s.is_empty() => write_str(out, s),
-                _ => out.extend_from_slice(b"\"0\""),
-            },
-            Special::IntOrString => match ints[0] {
-                0 => out.extend_from_slice(itoa::Buffer::new().format(ints[1] as i32).as_bytes()),
-                1 => write_str(out, strs[2].unwrap_or_default()),
-                _ => {
-                    return Err(ProtoError::Malformed {
-                        field: name.into(),
-                        reason: "IntOrString type is neither 0 nor 1",
-                        at: base,
-                    });
-                }
-            },
-            Special::RawJson => match strs[0] {
-                None => out.extend_from_slice(b"null"),
-                Some(raw) => write_raw_json(out, raw),
-            },
-            Special::SchemaOrArray | Special::SchemaOrStringArray | Special::ItemList
-                if !items.is_empty() =>
-            {
-                out.push(b'[');
-                for (n, span) in items.into_iter().enumerate() {
-                    if n > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_within(span);
-                }
-                out.push(b']');
-            }
-            Special::SchemaOrArray | Special::SchemaOrBool | Special::SchemaOrStringArray
-                if schema.is_some() =>
-            {
-                out.extend_from_within(schema.unwrap_or_default());
-            }
-            Special::SchemaOrBool => {
-                out.extend_from_slice(if ints[0] != 0 { b"true" } else { b"false" })
-            }
-            Special::SchemaOrArray | Special::SchemaOrStringArray | Special::ItemList => {
-                out.extend_from_slice(b"null")
-            }
-            Special::None => unreachable!("special() is only called for special types"),
-        }
-        Ok(self.settle(begin, from))
-    }
-
-    /// The JSONSchemaProps message of the same package as the `JSONSchemaPropsOr*` `msg`.
-    fn props_index(&self, msg: usize) -> usize {
-        let name = &self.schema.messages[msg].name;
-        let package = name.rsplit_once('.').map_or("", |(p, _)| p);
-        self.schema
-            .lookup(&format!("{package}.JSONSchemaProps"))
-            .expect("apiextensions packages define JSONSchemaProps")
-    }
-}
-
-/// Inline raw JSON (RawExtension, FieldsV1, apiextensions JSON), compact as Go prints it.
-/// Anything that is not JSON (e.g. CBOR) is printed as a base64 string.
-fn write_raw_json(out: &mut Vec<u8>, raw: &[u8]) {
-    if raw.is_empty() {
-        out.extend_from_slice(b"null");
-        return;
-    }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
-        write_str(out, BASE64.encode(raw).as_bytes());
-        return;
-    }
-    if raw
-        .iter()
-        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-    {
-        // Whitespace (maybe only inside strings): re-print compactly.
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
-            if serde_json::to_writer(&mut *out, &v).is_ok() {
-                return;
-            }
-        }
-    }
-    out.extend_from_slice(raw);
-}
-
-/// Writes `b` as a JSON string; invalid UTF-8 becomes U+FFFD, as in Go.
-pub(super) fn write_str(out: &mut Vec<u8>, b: &[u8]) {
-    // ASCII (nearly every Kubernetes string) is valid UTF-8 without the full check.
-    if b.is_ascii() || std::str::from_utf8(b).is_ok() {
-        write_escaped(out, b);
-    } else {
-        write_escaped(out, String::from_utf8_lossy(b).as_bytes());
-    }
-}
-
-/// Bytes that JSON strings must escape: `"`, `\` and control characters.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
-
-/// Writes valid UTF-8 `b` as a JSON string (multi-byte sequences never need escaping).
-fn write_escaped(out: &mut Vec<u8>, b: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut plain = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if !NEEDS_ESCAPE[c as usize] {
-            continue;
-        }
-        out.extend_from_slice(&b[plain..i]);
-        match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(c >> 4) as usize],
-                HEX[(c & 15) as usize],
-            ]),
-        }
-        plain = i + 1;
-    }
-    out.extend_from_slice(&b[plain..]);
-    out.push(b'"');
 }
 
 fn reason(e: WireError) -> &'static str {
@@ -643,6 +399,13 @@ fn reason(e: WireError) -> &'static str {
     }
 }
 
+/// The next field key (number, wire type) of message `msg` and its offset in the stored value.
+fn next_key(r: &mut Reader<'_>, msg: &str, base: usize) -> Result<(u32, u8, usize), ProtoError> {
+    let at = base + r.pos();
+    let (number, wire_type) = r.key().map_err(|e| malformed(msg, "key", e, at))?;
+    Ok((number, wire_type, at))
+}
+
 fn malformed(msg: &str, what: &str, e: WireError, at: usize) -> ProtoError {
     ProtoError::Malformed {
         field: format!("{msg} {what}"),
@@ -651,7 +414,7 @@ fn malformed(msg: &str, what: &str, e: WireError, at: usize) -> ProtoError {
     }
 }
 
-pub(super) fn native_wire(s: Scalar) -> u8 {
+fn native_wire(s: Scalar) -> u8 {
     match s {
         Scalar::Double | Scalar::Fixed64 | Scalar::SFixed64 => FIXED64,
         Scalar::Float | Scalar::Fixed32 | Scalar::SFixed32 => FIXED32,
@@ -664,100 +427,5 @@ fn native_of(f: &Field) -> u8 {
     match f.ty {
         FieldType::Scalar(s) => native_wire(s),
         FieldType::Message(_) => LEN,
-    }
-}
-
-/// Reads one scalar of its native wire type and writes its JSON; returns whether it was zero.
-fn write_scalar(out: &mut Vec<u8>, s: Scalar, r: &mut Reader<'_>) -> Result<bool, WireError> {
-    fn int(out: &mut Vec<u8>, v: i128) -> bool {
-        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-        v == 0
-    }
-    Ok(match s {
-        Scalar::Int64 => int(out, i128::from(r.varint()? as i64)),
-        Scalar::Int32 => int(out, i128::from(r.varint()? as i32)),
-        Scalar::UInt64 => int(out, i128::from(r.varint()?)),
-        Scalar::UInt32 => int(out, i128::from(r.varint()? as u32)),
-        Scalar::SInt64 => {
-            let v = r.varint()?;
-            int(out, i128::from((v >> 1) as i64 ^ -((v & 1) as i64)))
-        }
-        Scalar::SInt32 => {
-            let v = r.varint()? as u32;
-            int(out, i128::from((v >> 1) as i32 ^ -((v & 1) as i32)))
-        }
-        Scalar::Fixed32 => int(out, i128::from(r.fixed32()?)),
-        Scalar::SFixed32 => int(out, i128::from(r.fixed32()? as i32)),
-        Scalar::Fixed64 => int(out, i128::from(r.fixed64()?)),
-        Scalar::SFixed64 => int(out, i128::from(r.fixed64()? as i64)),
-        Scalar::Bool => {
-            let b = r.varint()? != 0;
-            out.extend_from_slice(if b { b"true" } else { b"false" });
-            !b
-        }
-        Scalar::Float => float(out, f64::from(f32::from_bits(r.fixed32()?))),
-        Scalar::Double => float(out, f64::from_bits(r.fixed64()?)),
-        Scalar::String => {
-            let b = r.len_delimited()?;
-            write_str(out, b);
-            b.is_empty()
-        }
-        Scalar::Bytes => {
-            let b = r.len_delimited()?;
-            write_str(out, BASE64.encode(b).as_bytes());
-            b.is_empty()
-        }
-    })
-}
-
-fn float(out: &mut Vec<u8>, f: f64) -> bool {
-    // Go JSON rejects NaN/Inf; print null rather than fail the whole object.
-    match serde_json::Number::from_f64(f) {
-        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
-    f == 0.0
-}
-
-fn zero_scalar(s: Scalar) -> &'static [u8] {
-    match s {
-        Scalar::String | Scalar::Bytes => b"\"\"",
-        Scalar::Bool => b"false",
-        Scalar::Double | Scalar::Float => b"0.0",
-        _ => b"0",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_are_escaped_like_json_and_invalid_utf8_replaced() {
-        for s in ["plain", "a\"b\\c\nd\re\tf\u{1}g", "é ü ✓ 🙂", ""] {
-            let mut out = Vec::new();
-            write_str(&mut out, s.as_bytes());
-            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
-        }
-        let mut out = Vec::new();
-        write_str(&mut out, b"a\xffb");
-        assert_eq!(
-            serde_json::from_slice::<String>(&out).unwrap(),
-            "a\u{fffd}b"
-        );
-    }
-
-    #[test]
-    fn raw_json_is_inlined_compactly_or_base64() {
-        for (raw, want) in [
-            (&b"{\"f:a\":{}}"[..], "{\"f:a\":{}}"),
-            (b"{ \"a\" : [1, 2] }", "{\"a\":[1,2]}"),
-            (b"", "null"),
-            (b"\xd9\xd9\xf7\x01", "\"2dn3AQ==\""),
-        ] {
-            let mut out = Vec::new();
-            write_raw_json(&mut out, raw);
-            assert_eq!(String::from_utf8(out).unwrap(), want);
-        }
     }
 }

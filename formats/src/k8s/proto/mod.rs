@@ -1,6 +1,6 @@
 //! The protobuf storage encoding: `k8s\0` + `runtime.Unknown` {typeMeta, raw}, `raw` being the
-//! typed message named by apiVersion/kind, printed as the Go JSON serializer prints it (spec §2;
-//! design and known differences: `docs/design-decode.md`).
+//! typed message named by apiVersion/kind, printed as the Go JSON serializer prints it
+//! (`docs/format-k8s.md#protobuf-envelope`; design and known differences: `docs/design-decode.md`).
 //!
 //! The schema is the Kubernetes `.proto` files vendored in `formats/k8s-protos/`, compiled by
 //! `build.rs` and turned once into a compact table (`schema.rs`); the wire walk (`decode.rs`,
@@ -13,6 +13,7 @@
 
 mod decode;
 mod encode;
+mod json;
 mod schema;
 pub(crate) mod text;
 mod wire;
@@ -192,14 +193,15 @@ fn write_envelope<'a>(
         });
     };
     let mut header = b"\"apiVersion\":".to_vec();
-    decode::write_str(&mut header, env.api_version);
+    json::write_str(&mut header, env.api_version);
     header.extend_from_slice(b",\"kind\":");
-    decode::write_str(&mut header, env.kind);
+    json::write_str(&mut header, env.kind);
     let begin = decoder.out.len();
     decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
 
-/// The proto package (without version) holding API group `group` (spec §1.4).
+/// The proto package (without version) holding API group `group`
+/// (`docs/format-k8s.md#resource-names`).
 fn package_for(group: &str) -> Option<String> {
     Some(match group {
         "" => "api.core".into(),

@@ -36,7 +36,8 @@ pub(super) enum FieldType {
     Message(usize),
 }
 
-/// Kubernetes types whose Go JSON form is not the field-by-field object (spec §2.4).
+/// Kubernetes types whose Go JSON form is not the field-by-field object
+/// (`docs/format-k8s.md#special-types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Special {
     None,
@@ -320,7 +321,8 @@ fn item_list(msg: &DescriptorProto) -> Special {
     }
 }
 
-/// The Go JSON name of proto field `field` of message `short` (full name `full`), spec §2.3.
+/// The Go JSON name of proto field `field` of message `short` (full name `full`)
+/// (`docs/format-k8s.md#wire-conventions`).
 fn json_name(full: &str, short: &str, field: &str) -> String {
     if short == "JSONSchemaProps" && full.starts_with("apiextensions_apiserver.") {
         match field {
