@@ -146,8 +146,12 @@ fn key(i: u64) -> (String, usize) {
 fn value(i: u64, size: usize, random: bool, rng: &mut Rng) -> Vec<u8> {
     let mut v = Vec::with_capacity(size + 64);
     if random {
-        v.extend_from_slice(b"k8s:enc:aescbc:v1:key1:");
-        rng.fill(&mut v, size.max(40));
+        // An aescbc envelope as kube-apiserver writes it: a 16-byte IV and whole 16-byte blocks
+        // (`snapshot verify` checks that shape).
+        let prefix = b"k8s:enc:aescbc:v1:key1:";
+        v.extend_from_slice(prefix);
+        let body = (size.max(48) / 16) * 16;
+        rng.fill(&mut v, prefix.len() + body);
         return v;
     }
     let (_, kind) = RESOURCES[(i % RESOURCES.len() as u64) as usize];
