@@ -244,6 +244,9 @@ fn bad_tls_files_and_unreachable_endpoints() {
 
     // Missing target and bad directory.
     assert_eq!(run(&["snapshot", "save"]).code, 3);
-    let r = run(&["snapshot", "save", "--dir", missing.to_str().unwrap()]);
+    // A missing --dir is created, but not a missing parent (a typo must not create a tree).
+    let deep = missing.join("sub");
+    let r = run(&["snapshot", "save", "--dir", deep.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.last_err_line().contains("parent directory does not exist"), "{r:?}");
 }
