@@ -55,7 +55,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let due = start + per_put * i as u32;
                 tokio::time::sleep_until(due.into()).await;
                 let key = format!("/registry/pods/bench/pod-{:06}", i % keys);
-                let rev = c.put(key, value.clone(), None).await?.header().map_or(0, |h| h.revision());
+                let rev = c
+                    .put(key, value.clone(), None)
+                    .await?
+                    .header()
+                    .map_or(0, |h| h.revision());
                 last_rev.fetch_max(rev, Ordering::Relaxed);
             }
             Ok::<(), etcd_client::Error>(())

@@ -528,3 +528,56 @@ fn a_damaged_or_missing_segment_fails_restores_after_it_only() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn compact_folds_a_chain_into_a_full_snapshot_that_restores_the_same_state() {
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let run = s.follow(&["--delta-interval", "300ms"]);
+    let (txn, last) = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        let (txn, _) = workload(&mut c, 1).await;
+        workload(&mut c, 2).await;
+        (txn, put(&mut c, "/last", "x").await)
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    stop(run);
+    let compact = common::run(&[
+        "backup",
+        "compact",
+        dir.to_str().unwrap(),
+        "--to-revision",
+        &txn.to_string(),
+    ]);
+    assert_eq!(compact.code, 0, "{compact:?}");
+    let made = compact.stdout.trim().to_string();
+    assert!(
+        full_revisions(&dir).contains(&txn),
+        "{:?}",
+        full_revisions(&dir)
+    );
+    let verify = common::run(&["snapshot", "verify", &made]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    // The compacted snapshot restores as is, and serves as the base of later restores.
+    let plain = w.join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    let from_file = restore_and_serve_with(revkeeper(), made.as_ref(), &[], &plain);
+    assert_same(&from_file, &ep, txn);
+    let restored = restore_to(&dir, w, last, &[]);
+    assert_same(&restored, &ep, last);
+    let log = common::run_cmd(
+        revkeeper()
+            .args(["snapshot", "restore"])
+            .arg(&dir)
+            .args(["--to-revision", &last.to_string(), "--data-dir"])
+            .arg(w.join("again")),
+    );
+    assert!(
+        log.stderr.contains(&format!("base_revision={txn}")),
+        "restores start from the compacted snapshot: {log:?}"
+    );
+}

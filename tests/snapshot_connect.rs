@@ -248,5 +248,9 @@ fn bad_tls_files_and_unreachable_endpoints() {
     let deep = missing.join("sub");
     let r = run(&["snapshot", "save", "--dir", deep.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.last_err_line().contains("parent directory does not exist"), "{r:?}");
+    assert!(
+        r.last_err_line()
+            .contains("parent directory does not exist"),
+        "{r:?}"
+    );
 }

@@ -251,6 +251,16 @@ pub struct Chain {
     pub target: i64,
 }
 
+impl Chain {
+    /// When the target revision was backed up, at the latest: the last segment's time (the
+    /// base snapshot's start without segments).
+    pub fn target_time(&self) -> OffsetDateTime {
+        self.segments
+            .last()
+            .map_or(self.base.started, |s| s.parsed.last_time)
+    }
+}
+
 /// Picks the chain for `point` in the newest cluster of the location (the cluster of its
 /// newest full snapshot): verifies that segments follow each other from the base to the target,
 /// or names the gap.

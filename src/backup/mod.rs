@@ -4,6 +4,7 @@
 //! delta segments; [`chain`] finds what a point-in-time restore needs).
 
 pub mod chain;
+pub mod compact;
 pub mod follow;
 pub mod fsutil;
 pub mod list;

@@ -29,7 +29,7 @@ use crate::location::{Encryptor, Location, LocationOptions, Store};
 use crate::log;
 
 /// Chunks (32 KiB each from etcd) buffered between the network and the writer: 8 MiB.
-const CHANNEL_DEPTH: usize = 256;
+pub(crate) const CHANNEL_DEPTH: usize = 256;
 
 /// Where `snapshot save` writes.
 #[derive(Clone, Debug)]
@@ -94,6 +94,28 @@ pub struct Written {
     pub result: std::result::Result<String, Error>,
     pub bytes: u64,
     pub seconds: f64,
+}
+
+impl Fetched {
+    /// A snapshot written by other means than a stream from etcd (`backup compact`), described
+    /// as if `member` had sent it at `started`.
+    pub(crate) fn from_parts(
+        fanout: Fanout,
+        outcome: WriterOutcome,
+        member: MemberStatus,
+        endpoint: String,
+        started: OffsetDateTime,
+    ) -> Fetched {
+        Fetched {
+            fanout,
+            outcome,
+            storage_version: member.storage_version.clone(),
+            member,
+            endpoint,
+            started,
+            clock: Instant::now(),
+        }
+    }
 }
 
 /// A committed snapshot: its manifest and what each destination got.
@@ -216,7 +238,7 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
 
 impl Destinations {
     /// The pending names: the final one, or the start time until the revision is known.
-    fn stems(&self, opts: &SaveOptions, started: OffsetDateTime) -> Vec<String> {
+    pub(crate) fn stems(&self, opts: &SaveOptions, started: OffsetDateTime) -> Vec<String> {
         self.stores
             .iter()
             .map(|(_, naming)| match naming {
@@ -231,7 +253,7 @@ impl Destinations {
     }
 
     /// A pending upload into every destination (blocking: call it on a writer thread).
-    fn start(&self, stems: &[String], force: bool) -> Result<Fanout> {
+    pub(crate) fn start(&self, stems: &[String], force: bool) -> Result<Fanout> {
         let mut slots = Vec::with_capacity(self.stores.len());
         for ((store, _), stem) in self.stores.iter().zip(stems) {
             slots.push(Slot {
@@ -263,7 +285,7 @@ impl Destinations {
 
 /// zstd worker threads: one core is left for receiving and hashing (and, on a control-plane
 /// node, for etcd itself, which is busy serving the snapshot); at least one, at most eight.
-fn zstd_workers() -> u32 {
+pub(crate) fn zstd_workers() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1);

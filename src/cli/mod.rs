@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod backup_compact;
 mod backup_run;
 mod decode;
 mod dump;
@@ -89,6 +90,8 @@ pub enum SnapshotCommand {
 pub enum BackupCommand {
     /// Follow a live etcd: a full snapshot, then delta segments, until SIGTERM
     Run(backup_run::BackupRunArgs),
+    /// Fold a full snapshot and its delta segments into a new full snapshot
+    Compact(backup_compact::BackupCompactArgs),
 }
 
 /// Parses arguments, runs the command, and returns the process exit code.
@@ -147,6 +150,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Backup(BackupCommand::Run(args)) => backup_run::run(args),
+        Command::Backup(BackupCommand::Compact(args)) => backup_compact::compact(args),
         Command::Get(args) => get::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Dump(args) => dump::run(args),

@@ -24,7 +24,10 @@ pub struct Written {
 }
 
 /// Where the bump puts the revision: `latest + bump`, or nothing without a bump.
-fn bump(plan: &RestorePlan, latest: Revision) -> Result<Option<Revision>> {
+fn bump(plan: Option<&RestorePlan>, latest: Revision) -> Result<Option<Revision>> {
+    let Some(plan) = plan else {
+        return Ok(None);
+    };
     match plan.bump {
         0 => Ok(None),
         n => {
@@ -43,10 +46,12 @@ fn bump(plan: &RestorePlan, latest: Revision) -> Result<Option<Revision>> {
 }
 
 /// Writes the restored db; with `deltas`, the segments after the snapshot are applied up to
-/// their target (a point-in-time restore).
+/// their target (a point-in-time restore). Without a `plan` (`backup compact`), the membership
+/// and meta of the snapshot are kept as they are and nothing is bumped: the result is the
+/// snapshot the source would have given at the target.
 pub fn write_restored_db(
     source: &SnapshotSource,
-    plan: &RestorePlan,
+    plan: Option<&RestorePlan>,
     path: &Path,
     deltas: Option<&Deltas>,
 ) -> Result<Written> {
@@ -71,7 +76,10 @@ pub fn write_restored_db(
         }
         names.push(e.key.to_vec());
     }
-    let mut required = vec![buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER];
+    let mut required = match plan {
+        Some(_) => vec![buckets::MEMBERS, buckets::MEMBERS_REMOVED, buckets::CLUSTER],
+        None => Vec::new(),
+    };
     if deltas.is_some() {
         required.push(buckets::LEASE);
     }
@@ -114,12 +122,12 @@ pub fn write_restored_db(
             })
         });
         match name.as_slice() {
-            buckets::MEMBERS => {
-                for (k, v) in plan.members_bucket() {
+            buckets::MEMBERS if plan.is_some() => {
+                for (k, v) in plan.expect("guarded").members_bucket() {
                     w.put(&k, &v).map_err(io)?;
                 }
             }
-            buckets::MEMBERS_REMOVED => {}
+            buckets::MEMBERS_REMOVED if plan.is_some() => {}
             buckets::LEASE if applied.is_some() => {
                 let mut base = BTreeMap::new();
                 for e in entries {
@@ -139,7 +147,7 @@ pub fn write_restored_db(
                     let e = e.map_err(|e| corrupt(&e))?;
                     meta.insert(e.key.to_vec(), e.value.to_vec());
                 }
-                for (k, v) in plan.meta_overrides(bumped) {
+                for (k, v) in plan.map(|p| p.meta_overrides(bumped)).unwrap_or_default() {
                     meta.insert(k, v);
                 }
                 for (k, v) in &meta {

@@ -13,6 +13,26 @@ mod point;
 mod staging;
 
 pub use plan::{RestorePlan, RestoreRequest, WalPlace};
+pub(crate) use point::Deltas;
+
+/// `backup compact`: the db the source would have snapshotted at the target of `deltas`
+/// (membership and meta kept), written to `path`; returns its revision.
+pub(crate) fn write_compacted(
+    source: &SnapshotSource,
+    deltas: &Deltas,
+    path: &Path,
+) -> Result<i64> {
+    let written = db::write_restored_db(source, None, path, Some(deltas))?;
+    let check = SnapshotSource::open(path)?;
+    let report = verify(check.db());
+    if let Some(p) = report.problems.iter().find(|p| p.location != SHA256) {
+        return Err(Error::general(format!(
+            "the compacted db failed verification ({}: {}); nothing was written",
+            p.location, p.message
+        )));
+    }
+    Ok(written.revision)
+}
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +83,8 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
         }
     };
 
-    let written = db::write_restored_db(&source, &plan, &snap_dir.join("db"), deltas.as_ref())?;
+    let written =
+        db::write_restored_db(&source, Some(&plan), &snap_dir.join("db"), deltas.as_ref())?;
     plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
     sync_dir(&snap_dir)?;
     sync_dir(&wal_dir)?;
