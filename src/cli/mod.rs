@@ -89,7 +89,7 @@ pub enum SnapshotCommand {
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
     /// Follow a live etcd: a full snapshot, then delta segments, until SIGTERM
-    Run(backup_run::BackupRunArgs),
+    Run(Box<backup_run::BackupRunArgs>),
     /// Fold a full snapshot and its delta segments into a new full snapshot
     Compact(backup_compact::BackupCompactArgs),
 }
@@ -149,7 +149,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Verify(args) => snapshot_verify::run(args),
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
-        Command::Backup(BackupCommand::Run(args)) => backup_run::run(args),
+        Command::Backup(BackupCommand::Run(args)) => backup_run::run(*args),
         Command::Backup(BackupCommand::Compact(args)) => backup_compact::compact(args),
         Command::Get(args) => get::run(args),
         Command::Decode(args) => decode::run(args),
