@@ -3,6 +3,7 @@
 //! one empty marker at `latest + bump` and `scheduledCompactRev` set to it
 //! (`docs/format-restore.md#the-db`, `#the-bump-marker`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufWriter;
 use std::path::Path;
@@ -104,7 +105,8 @@ pub fn write_restored_db(
     let io = |e: std::io::Error| Error::general(format!("writing {}: {e}", path.display()));
     let mut w = DbWriter::new(BufWriter::with_capacity(1 << 20, file), opts).map_err(io)?;
     // Live key → its lease, as of the revision written last.
-    let mut live_keys: HashMap<Vec<u8>, i64> = HashMap::new();
+    // Keys of the snapshot are borrowed from its mapping; only keys of delta events are copied.
+    let mut live_keys: HashMap<Cow<'_, [u8]>, i64> = HashMap::new();
     for name in &names {
         w.begin_bucket(name).map_err(io)?;
         let source_bucket = db.bucket(name).map_err(|e| corrupt(&e))?;
@@ -164,7 +166,7 @@ pub fn write_restored_db(
                         if rk.tombstone {
                             live_keys.remove(kv.key);
                         } else {
-                            live_keys.insert(kv.key.to_vec(), kv.lease);
+                            live_keys.insert(Cow::Borrowed(kv.key), kv.lease);
                         }
                     }
                     w.put(e.key, e.value).map_err(io)?;

@@ -3,6 +3,7 @@
 //! writer keeps streaming in key order), and the lease table at the target.
 //! See `docs/format-delta.md`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use prost::Message;
@@ -45,7 +46,7 @@ impl Deltas {
     pub fn apply(
         &self,
         after: i64,
-        live: &mut HashMap<Vec<u8>, i64>,
+        live: &mut HashMap<Cow<'_, [u8]>, i64>,
         put: &mut PutEntry<'_>,
     ) -> Result<Applied> {
         let mut applied = Applied::default();
@@ -74,7 +75,7 @@ impl Deltas {
                 };
                 let value = match e.kind {
                     EventKind::Put => {
-                        live.insert(e.key.clone(), e.lease);
+                        live.insert(Cow::Owned(e.key.clone()), e.lease);
                         KeyValue {
                             key: e.key.clone(),
                             create_revision: e.create_revision,
@@ -85,7 +86,7 @@ impl Deltas {
                         }
                     }
                     EventKind::Delete => {
-                        live.remove(&e.key);
+                        live.remove(e.key.as_slice());
                         KeyValue {
                             key: e.key.clone(),
                             ..KeyValue::default()
@@ -126,7 +127,7 @@ impl Deltas {
 pub fn lease_bucket(
     base: &BTreeMap<i64, i64>,
     applied: &Applied,
-    live: &HashMap<Vec<u8>, i64>,
+    live: &HashMap<Cow<'_, [u8]>, i64>,
 ) -> Vec<([u8; 8], Vec<u8>)> {
     let ttl_of = |id: i64| {
         applied
