@@ -46,3 +46,51 @@ fn the_bundled_sample_has_findings() {
         .collect();
     assert_eq!(checks, ["lease-without-keys"], "the keyless event lease");
 }
+
+#[test]
+fn leases_class_shows_only_findings_of_that_class() {
+    let sample = common::sample_db();
+    let all = common::run(&[
+        "leases",
+        "--snapshot",
+        sample.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(all.code, 0, "{all:?}");
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    let everything = all["findings"].as_array().unwrap().len();
+    for class in ["kubernetes-events", "foreign"] {
+        let r = common::run(&[
+            "leases",
+            "--snapshot",
+            sample.to_str().unwrap(),
+            "--class",
+            class,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let ids: Vec<&str> = doc["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        for f in doc["findings"].as_array().unwrap() {
+            match f["lease"].as_str() {
+                Some(id) => assert!(ids.contains(&id), "{class}: {f}"),
+                None => assert_eq!(
+                    (class, f["check"].as_str().unwrap()),
+                    ("kubernetes-events", "event-without-lease"),
+                    "{f}"
+                ),
+            }
+        }
+        assert!(
+            doc["findings"].as_array().unwrap().len() < everything,
+            "{class}"
+        );
+    }
+}

@@ -154,10 +154,23 @@ pub fn run(args: LeasesArgs) -> Result<()> {
         .iter()
         .filter(|l| classes.is_empty() || classes.iter().any(|c| c == l.class.label()))
         .collect();
+    let listed: std::collections::HashSet<i64> = leases.iter().map(|l| l.id).collect();
+    // With --class, only findings about the leases listed, or about keys of those classes.
+    let of_classes = |check: &str| match check {
+        "event-without-lease" => classes.iter().any(|c| c == "kubernetes-events"),
+        "masterlease-without-lease" => classes.iter().any(|c| c == "masterleases"),
+        "peerserverlease-without-lease" => classes.iter().any(|c| c == "peerserverleases"),
+        _ => false,
+    };
     let findings: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.lease.is_some() || KEY_LEASE_CHECKS.contains(&f.check))
+        .filter(|f| match (classes.is_empty(), f.lease) {
+            (true, Some(_)) => true,
+            (true, None) => KEY_LEASE_CHECKS.contains(&f.check),
+            (false, Some(id)) => listed.contains(&id),
+            (false, None) => of_classes(f.check),
+        })
         .collect();
     match format {
         OutputFormat::Json => {
