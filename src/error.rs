@@ -1,8 +1,9 @@
-//! One error type for the whole tool, carrying etcdctl's exit-code meaning.
+//! One error type for the whole tool, carrying its exit code (etcdctl's where they overlap).
 
 use std::fmt;
 
-/// What went wrong, as a cron job or runbook needs to know it (etcdctl's exit codes).
+/// What went wrong, as a cron job or runbook needs to know it. 0, 1, 2, 3 and 5 are etcdctl's;
+/// 4 (etcdctl: unsupported feature) is a server error here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Anything else (I/O, integrity failures): exit 1.
