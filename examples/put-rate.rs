@@ -45,7 +45,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mut c, next, last_rev) = (client.clone(), next.clone(), last_rev.clone());
         let (keys, size) = (args.keys, args.value_bytes);
         tasks.push(tokio::spawn(async move {
-            let value = vec![b'x'; size];
+            // Status-like text that compresses about 2:1, not a run of one byte.
+            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ next.load(Ordering::Relaxed);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
@@ -55,8 +56,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let due = start + per_put * i as u32;
                 tokio::time::sleep_until(due.into()).await;
                 let key = format!("/registry/pods/bench/pod-{:06}", i % keys);
+                let mut value = Vec::with_capacity(size + 16);
+                while value.len() < size {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    value.extend_from_slice(format!("{x:016x}").as_bytes());
+                }
+                value.truncate(size);
                 let rev = c
-                    .put(key, value.clone(), None)
+                    .put(key, value, None)
                     .await?
                     .header()
                     .map_or(0, |h| h.revision());
