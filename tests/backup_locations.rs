@@ -137,12 +137,21 @@ fn encrypted_save_to_a_bucket_lists_verifies_and_restores_latest() {
     );
     assert!(object_url.ends_with(".db.zst.age"), "{object_url}");
     let name = object_url.rsplit('/').next().unwrap();
-    for line in common::json_lines(&save.stderr) {
+    let log = common::json_lines(&save.stderr);
+    for line in &log {
         assert_eq!(
             line["job"], "prod",
             "every log line carries the job: {line}"
         );
     }
+    let saved = log
+        .iter()
+        .find(|l| l["msg"] == "snapshot saved")
+        .expect("a saved line");
+    let dests = saved["destinations"].as_array().unwrap();
+    assert_eq!(dests[0]["location"], url);
+    assert_eq!(dests[0]["ok"], true);
+    assert!(dests[0]["bytes"].as_u64().unwrap() > 0, "{saved}");
 
     // 2. No plaintext on the server's disk: only the object and its manifest, the object
     // starts with the age header and holds neither the Secret's value nor any key name.

@@ -677,11 +677,24 @@ pub fn log_saved(saved: &Saved) {
         .filter_map(|w| w.result.as_ref().ok().map(String::as_str))
         .collect();
     let uploaded: u64 = saved.written.iter().map(|w| w.bytes).sum();
+    let destinations: Vec<serde_json::Value> = saved
+        .written
+        .iter()
+        .map(|w| {
+            json!({
+                "location": w.location,
+                "ok": w.result.is_ok(),
+                "bytes": w.bytes,
+                "seconds": (w.seconds * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
     log::info(
         "snapshot saved",
         &[
             ("file", json!(files.join(", "))),
             ("bytes_written", json!(uploaded)),
+            ("destinations", json!(destinations)),
             (
                 "encryption",
                 json!(m.encryption.as_ref().map_or("none", |e| e.scheme.as_str())),
