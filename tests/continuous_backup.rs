@@ -581,3 +581,47 @@ fn compact_folds_a_chain_into_a_full_snapshot_that_restores_the_same_state() {
         "restores start from the compacted snapshot: {log:?}"
     );
 }
+
+#[test]
+fn encrypted_chains_restore_with_the_identity_only() {
+    if revkeeper_harness::require(
+        "age-keygen",
+        "apt-get install age",
+        revkeeper_harness::have_age().then_some(()),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let s = Setup::start();
+    let (w, dir, ep) = (s.work.path(), s.dir.clone(), s.ep());
+    let (identity, public) = revkeeper_harness::age_keygen(w, "key.txt");
+    let run = s.follow(&["--delta-interval", "300ms", "--encrypt-to", &public]);
+    let last = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        workload(&mut c, 1).await;
+        put(&mut c, "/last", "x").await
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(20),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    stop(run);
+    for f in files(&dir)
+        .iter()
+        .filter(|f| !f.ends_with(".manifest.json"))
+    {
+        assert!(
+            f.ends_with(".age"),
+            "every snapshot and segment is encrypted: {f}"
+        );
+        let bytes = std::fs::read(dir.join(f)).unwrap();
+        assert!(bytes.starts_with(b"age-encryption.org/v1"), "{f}");
+    }
+    let locked = s.restore_fails(last, "no-identity");
+    assert_eq!(locked.code, 3, "{locked:?}");
+    assert!(locked.last_err_line().contains("--identity"), "{locked:?}");
+    let restored = restore_to(&dir, w, last, &["--identity", identity.to_str().unwrap()]);
+    assert_same(&restored, &ep, last);
+}
