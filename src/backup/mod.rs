@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod compact;
+pub mod destinations;
 pub mod follow;
 pub mod fsutil;
 pub mod list;
