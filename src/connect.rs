@@ -40,7 +40,7 @@ pub use duration::{format_duration, parse_duration};
 pub use endpoint::Endpoint;
 pub use errors::{classify, error_chain, rpc_error};
 pub use prompt::is_tty;
-pub use tls::TlsFiles;
+pub use tls::{TlsFiles, set_key_flag};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::log;

@@ -196,3 +196,20 @@ fn rev_zero_is_the_latest_and_negative_is_refused_on_both_sources() {
         &["--rev"],
     );
 }
+
+#[test]
+fn tls_errors_name_the_key_flag_as_the_command_spells_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("client.key");
+    std::fs::write(&key, "not a key").unwrap();
+    let key = key.to_str().unwrap();
+    let ep = "https://127.0.0.1:1";
+    // `get`'s --key is the etcd key; its TLS key flag is --key-file.
+    let r = run(&["get", "--prefix", "/", "--endpoints", ep, "--key-file", key]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.last_err_line().contains("--key-file"), "{r:?}");
+    let r = run(&["leases", "--endpoints", ep, "--key", key]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.last_err_line().contains("--key "), "{r:?}");
+    assert!(!r.last_err_line().contains("--key-file"), "{r:?}");
+}

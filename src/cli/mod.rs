@@ -151,7 +151,10 @@ fn run(cli: Cli) -> crate::Result<()> {
         },
         Command::Backup(BackupCommand::Run(args)) => backup_run::run(*args),
         Command::Backup(BackupCommand::Compact(args)) => backup_compact::compact(args),
-        Command::Get(args) => get::run(args),
+        Command::Get(args) => {
+            crate::connect::set_key_flag("--key-file");
+            get::run(args)
+        }
         Command::Decode(args) => decode::run(args),
         Command::Dump(args) => dump::run(args),
         Command::Analyze(args) => analyze::run(args),

@@ -76,8 +76,20 @@ pub fn load_certs(what: &str, path: &Path) -> Result<Vec<CertificateDer<'static>
 }
 
 /// Reads the private key (PKCS#8, PKCS#1 RSA or SEC1 EC) of a PEM file.
+/// The name of the client-key flag as the running command spells it: `--key`, except on `get`,
+/// whose `--key` is the etcd key and whose TLS key is `--key-file`.
+static KEY_FLAG: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+pub fn set_key_flag(name: &'static str) {
+    let _ = KEY_FLAG.set(name);
+}
+
+fn key_flag() -> &'static str {
+    KEY_FLAG.get().copied().unwrap_or("--key")
+}
+
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
-    let bytes = read_file("--key", path)?;
+    let bytes = read_file(key_flag(), path)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
         let why = match e {
             rustls_pki_types::pem::Error::NoItemsFound => {
@@ -85,7 +97,7 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
             }
             other => format!("not a valid PEM private key: {other}"),
         };
-        Error::invalid(format!("--key {}: {why}", path.display()))
+        Error::invalid(format!("{} {}: {why}", key_flag(), path.display()))
     })
 }
 
@@ -152,8 +164,9 @@ pub fn client_config(files: &TlsFiles) -> Result<Arc<ClientConfig>> {
             let key_der = load_key(key)?;
             builder.with_client_auth_cert(chain, key_der).map_err(|e| {
                 Error::invalid(format!(
-                    "--cert {} and --key {} do not form a usable client identity: {e}",
+                    "--cert {} and {} {} do not form a usable client identity: {e}",
                     cert.display(),
+                    key_flag(),
                     key.display()
                 ))
             })?
@@ -161,13 +174,15 @@ pub fn client_config(files: &TlsFiles) -> Result<Arc<ClientConfig>> {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), None) => {
             return Err(Error::invalid(format!(
-                "--cert {} given without --key",
-                cert.display()
+                "--cert {} given without {}",
+                cert.display(),
+                key_flag()
             )));
         }
         (None, Some(key)) => {
             return Err(Error::invalid(format!(
-                "--key {} given without --cert",
+                "{} {} given without --cert",
+                key_flag(),
                 key.display()
             )));
         }
