@@ -146,12 +146,14 @@ fn key(i: u64) -> (String, usize) {
 fn value(i: u64, size: usize, random: bool, rng: &mut Rng) -> Vec<u8> {
     let mut v = Vec::with_capacity(size + 64);
     if random {
-        // An aescbc envelope as kube-apiserver writes it: a 16-byte IV and whole 16-byte blocks
-        // (`snapshot verify` checks that shape).
-        let prefix = b"k8s:enc:aescbc:v1:key1:";
-        v.extend_from_slice(prefix);
-        let body = (size.max(48) / 16) * 16;
-        rng.fill(&mut v, prefix.len() + body);
+        const PREFIX: &[u8] = b"k8s:enc:aescbc:v1:key1:";
+        v.extend_from_slice(PREFIX);
+        // An IV and whole 16-byte blocks, as aescbc stores them: restore's checks accept it.
+        let sealed = size
+            .saturating_sub(PREFIX.len())
+            .max(32)
+            .next_multiple_of(16);
+        rng.fill(&mut v, PREFIX.len() + sealed);
         return v;
     }
     let (_, kind) = RESOURCES[(i % RESOURCES.len() as u64) as usize];

@@ -24,7 +24,8 @@ pub fn set_job(name: &str) {
     let _ = JOB.set(name.to_string());
 }
 
-fn format() -> LogFormat {
+/// The format chosen at start-up (text before [`init`]).
+pub fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use super::SnapshotSource;
 use crate::backup::manifest;
+use crate::backup::progress::{self, Progress};
 use crate::location::{Decryptor, Location, LocationOptions, Store, error_from_io, is_age};
 use crate::{Error, Result, log};
 
@@ -37,10 +38,25 @@ pub fn open(text: &str, opts: &OpenOptions) -> Result<SnapshotSource> {
         Found::Object { store, name } => {
             let shown = store.location().describe(&name);
             let reader = store.open_read(&name)?;
+            let reader = Box::new(download_progress(&store, &name).wrap_read(reader));
             let file = unpack(reader, &shown, opts)?;
             SnapshotSource::from_file(&file, &shown)
         }
     }
+}
+
+/// A bar over the bytes read from the object (its size from a listing, else a spinner); nothing
+/// unless stderr is a terminal, so a cron job never pays for the listing.
+fn download_progress(store: &Store, name: &str) -> Progress {
+    if !progress::on_terminal() {
+        return Progress::new(false);
+    }
+    let size = store
+        .list(name)
+        .ok()
+        .and_then(|entries| entries.into_iter().find(|e| e.name == name))
+        .map(|e| e.size);
+    Progress::download("download", size)
 }
 
 /// [`open`] for a reading command: warns once when the bytes cannot be proven intact.
