@@ -10,6 +10,7 @@ use std::path::Path;
 
 use revkeeper_formats::bbolt::writer::{DbWriter, WriterOptions};
 use revkeeper_formats::etcd::bucket as buckets;
+use revkeeper_formats::etcd::meta::CONSISTENT_INDEX_KEY;
 use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
 use super::plan::RestorePlan;
@@ -151,6 +152,12 @@ pub fn write_restored_db(
                 }
                 for (k, v) in plan.map(|p| p.meta_overrides(bumped)).unwrap_or_default() {
                     meta.insert(k, v);
+                }
+                if plan.is_none() && applied.as_ref().is_some_and(|a| a.events > 0) {
+                    // A compacted snapshot holds writes; etcd 3.4 saves the consistent index with
+                    // the first one, so a base that never had one gets 0 (a restore replaces it).
+                    meta.entry(CONSISTENT_INDEX_KEY.to_vec())
+                        .or_insert_with(|| 0u64.to_be_bytes().to_vec());
                 }
                 for (k, v) in &meta {
                     w.put(k, v).map_err(io)?;
