@@ -115,8 +115,8 @@ pub(super) fn one(
 enum Listing {
     /// Objects streamed one at a time into a `List` (or JSON lines).
     Objects(ListWriter),
-    /// Objects kept for `--sort-by`, written at the end.
-    Sorted(ObjectFormat, Vec<(SortKey, Value)>),
+    /// Objects kept for `--sort-by`, written at the end (`None`: as `-o name`).
+    Sorted(Option<ObjectFormat>, Vec<(SortKey, Value)>),
     Names,
     Table(Table),
 }
@@ -144,8 +144,10 @@ pub(super) fn many(
         ..
     } = view;
     let sort_by = opts.sort_by.clone();
+    let names = format == OutputFormat::Name;
     let mut listing = match (object_format, &sort_by) {
-        (Some(f), Some(_)) => Listing::Sorted(f, Vec::new()),
+        (None, Some(_)) if names => Listing::Sorted(None, Vec::new()),
+        (Some(f), Some(_)) => Listing::Sorted(Some(f), Vec::new()),
         (Some(f), None) => {
             let mut w = None;
             out.run(|o| {
@@ -158,7 +160,7 @@ pub(super) fn many(
                 None => return out.finish(),
             }
         }
-        (None, _) if format == OutputFormat::Name => Listing::Names,
+        (None, _) if names => Listing::Names,
         (None, _) => Listing::Table(Table::new(printer, opts, Ctx { now })),
     };
     let scanned = source.scan(query, &mut |kv: KeyView<'_>| {
@@ -207,12 +209,17 @@ pub(super) fn many(
         Listing::Objects(w) => out.run(|o| w.end(o))?,
         Listing::Sorted(f, mut kept) => {
             kept.sort_by(|a, b| a.0.cmp(&b.0));
-            out.run(|o| {
-                let mut w = ListWriter::begin(o, f)?;
-                for (_, object) in &kept {
-                    w.item(o, object)?;
+            out.run(|o| match f {
+                Some(f) => {
+                    let mut w = ListWriter::begin(o, f)?;
+                    for (_, object) in &kept {
+                        w.item(o, object)?;
+                    }
+                    w.end(o)
                 }
-                w.end(o)
+                None => kept
+                    .iter()
+                    .try_for_each(|(_, object)| o.write_all(name_line(object).as_bytes())),
             })?;
         }
         Listing::Names => {}
