@@ -11,6 +11,7 @@ pub mod interrupt;
 pub mod location;
 pub mod log;
 pub mod output;
+pub mod printers;
 pub mod remediate;
 pub mod restore;
 pub mod snapshot;

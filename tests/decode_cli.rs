@@ -396,7 +396,8 @@ fn get_decodes_json_cbor_and_encrypted_objects_from_live_and_snapshot() {
             "{what}: {r:?}"
         );
 
-        // -A lists every namespace with a NAMESPACE column; the table has kubectl's columns.
+        // -A lists every namespace with a NAMESPACE column; the table has kubectl's columns,
+        // and --show-etcd adds how each value is stored.
         let r = w.run(
             &src,
             &[
@@ -407,6 +408,7 @@ fn get_decodes_json_cbor_and_encrypted_objects_from_live_and_snapshot() {
                 &cfg,
                 "-o",
                 "wide",
+                "--show-etcd",
             ],
         );
         assert_eq!(r.code, 1, "{what}: {r:?}");
@@ -417,9 +419,9 @@ fn get_decodes_json_cbor_and_encrypted_objects_from_live_and_snapshot() {
             [
                 "NAMESPACE",
                 "NAME",
+                "TYPE",
+                "DATA",
                 "AGE",
-                "APIVERSION",
-                "KIND",
                 "ENCODING",
                 "SIZE",
                 "REVISION"

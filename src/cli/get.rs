@@ -2,18 +2,23 @@
 //! etcdctl-style (`get --key KEY | --prefix PREFIX`), from a live cluster or a snapshot.
 //!
 //! Output: for RESOURCE, `-o table` (default) | `wide` | `name` | `json` | `yaml` | `jsonl`,
-//! decoded. For `--key/--prefix`, `-w table` (default) and `-w json` print etcd's records as
-//! etcdctl does (values raw / base64); `--decode`, or `-o yaml|jsonl|wide|name`, prints the
-//! decoded objects instead (`--decode -o json` for JSON).
+//! decoded; tables have kube-apiserver's columns (`crate::printers`) and kubectl's `-l`,
+//! `--sort-by`, `-L`, `--show-labels`, `--no-headers`. For `--key/--prefix`, `-w table`
+//! (default) and `-w json` print etcd's records as etcdctl does (values raw / base64);
+//! `--decode`, or `-o yaml|jsonl|wide|name`, prints the decoded objects instead (`--decode -o
+//! json` for JSON).
 
 use revkeeper_formats::k8s::key::{ObjectKey, key_prefix, object_key};
-use revkeeper_formats::k8s::resources::{self, Target};
+use revkeeper_formats::k8s::resources::Target;
 
 use super::get_objects::{View, history, many, one};
 use super::get_raw;
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::DecodeOptions;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON};
+use crate::printers::jsonpath::JsonPath;
+use crate::printers::labels::Selector;
+use crate::printers::{Printer, TableOptions, discovery, now};
 use crate::source::{KeyRange, RangeQuery};
 use crate::{Error, Result};
 
@@ -64,6 +69,37 @@ pub struct GetArgs {
     /// Every revision the source keeps of one object (RESOURCE NAME, or --key)
     #[arg(long, conflicts_with_all = ["rev", "prefix", "keys_only"])]
     pub history: bool,
+    /// Only objects whose labels match, as kubectl's -l: `app=web`, `tier!=db`,
+    /// `env in (prod,qa)`, `env notin (dev)`, `canary`, `!canary` (comma: and)
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with_all = ["name", "history"])]
+    pub selector: Option<String>,
+    /// Order the rows (or the items of -o json|yaml|jsonl) by a JSONPath, as kubectl's:
+    /// `.metadata.creationTimestamp`, `{.status.phase}`
+    #[arg(long, value_name = "JSONPATH", conflicts_with = "history")]
+    pub sort_by: Option<String>,
+    /// Print tables without their header line
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Add a LABELS column with every label of the object (the last column)
+    #[arg(long, conflicts_with = "history")]
+    pub show_labels: bool,
+    /// Add a column for each of these label keys, headed by the key's last segment (repeat
+    /// or separate with commas)
+    #[arg(
+        short = 'L',
+        long = "label-columns",
+        value_name = "KEY",
+        value_delimiter = ',',
+        conflicts_with = "history"
+    )]
+    pub label_columns: Vec<String>,
+    /// Keep metadata.managedFields in -o json|yaml (hidden by default, as kubectl does)
+    #[arg(long)]
+    pub show_managed_fields: bool,
+    /// Add how etcd stores each object: ENCODING (protobuf, json, cbor, encrypted:PROVIDER:KEY+…),
+    /// SIZE of the stored value, REVISION it was last written at
+    #[arg(long, conflicts_with = "history")]
+    pub show_etcd: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -84,25 +120,59 @@ pub fn run(mut args: GetArgs) -> Result<()> {
     }
     let raw =
         args.resource.is_none() && !args.decode && !args.history && TABLE_JSON.contains(&format);
+    let object_flags = args.selector.is_some()
+        || args.sort_by.is_some()
+        || args.no_headers
+        || args.show_labels
+        || !args.label_columns.is_empty()
+        || args.show_etcd;
+    if (raw || args.keys_only) && object_flags {
+        return Err(Error::invalid(
+            "-l, --sort-by, --no-headers, --show-labels, -L and --show-etcd work on decoded \
+             objects: name a RESOURCE, or add --decode to --key/--prefix",
+        ));
+    }
     if raw || args.keys_only {
         return get_raw::run(args, format);
     }
+    let selector = args
+        .selector
+        .as_deref()
+        .map(Selector::parse)
+        .transpose()
+        .map_err(Error::invalid)?;
+    let sort_by = args
+        .sort_by
+        .as_deref()
+        .map(JsonPath::parse)
+        .transpose()
+        .map_err(|e| Error::invalid(format!("--sort-by: {e}")))?;
     let source = args.source.open()?;
     let keys = args.decoding.keyring()?;
     let prefix = args.decoding.prefix().to_string();
     let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
-    // What to read: one key (or the candidates for it), or a prefix and which keys to keep.
-    let plan = match (&args.resource, &args.key, &args.prefix) {
-        (Some(r), _, _) => {
-            let target = resources::resolve(r).map_err(|e| Error::invalid(e.to_string()))?;
-            plan_for(
-                &target,
-                args.name.as_deref(),
-                &namespace,
-                args.all_namespaces,
-                &prefix,
-            )
+    let resolved = match &args.resource {
+        Some(r) => {
+            let resolved = discovery::resolve(source.as_ref(), r, &prefix, &keys, args.rev)?;
+            for (column, why) in &resolved.unsupported {
+                crate::log::warn(
+                    &format!("{r}: the CRD's column {column} is left empty: {why}"),
+                    &[],
+                );
+            }
+            Some(resolved)
         }
+        None => None,
+    };
+    // What to read: one key (or the candidates for it), or a prefix and which keys to keep.
+    let plan = match (&resolved, &args.key, &args.prefix) {
+        (Some(r), _, _) => plan_for(
+            &r.target,
+            args.name.as_deref(),
+            &namespace,
+            args.all_namespaces,
+            &prefix,
+        ),
         (None, Some(k), _) => Plan::One {
             keys: vec![k.clone()],
             shown: k.clone(),
@@ -112,20 +182,52 @@ pub fn run(mut args: GetArgs) -> Result<()> {
             keep: Keep::All,
         },
     };
+    let tabular = matches!(format, OutputFormat::Table | OutputFormat::Wide) && !args.history;
+    let reference = if tabular {
+        let live = args.source.snapshot.is_none();
+        let reference = now::reference_time(source.as_ref(), live, args.rev, &prefix, &keys)?;
+        if let Some(note) = &reference.estimated {
+            crate::log::info(note, &[]);
+        }
+        reference.now
+    } else {
+        time::OffsetDateTime::now_utc()
+    };
+    let wide = format == OutputFormat::Wide;
+    let (printer, with_namespace, show_etcd) = match resolved {
+        Some(r) => (
+            r.printer,
+            args.all_namespaces && r.target.namespaced != Some(false),
+            args.show_etcd,
+        ),
+        // Objects of any kind (--key/--prefix --decode): -o wide shows how they are stored.
+        None => (Printer::Mixed, args.all_namespaces, args.show_etcd || wide),
+    };
     let view = View {
         format,
-        all_namespaces: args.all_namespaces,
-        now: time::OffsetDateTime::now_utc(),
+        printer,
+        table: TableOptions {
+            wide,
+            with_namespace,
+            label_columns: args.label_columns.clone(),
+            show_labels: args.show_labels,
+            show_etcd,
+            no_headers: args.no_headers,
+            sort_by,
+        },
+        now: reference,
+        selector,
+        show_managed_fields: args.show_managed_fields,
     };
     match plan {
         Plan::One {
             keys: candidates,
             shown,
-        } if args.history => history(source.as_ref(), &candidates, &shown, &keys, &view),
+        } if args.history => history(source.as_ref(), &candidates, &shown, &keys, view),
         Plan::One {
             keys: candidates,
             shown,
-        } => one(source.as_ref(), &candidates, &shown, args.rev, &keys, &view),
+        } => one(source.as_ref(), &candidates, &shown, args.rev, &keys, view),
         Plan::Many { .. } if args.history => Err(Error::invalid(
             "--history shows one object: give RESOURCE NAME or --key KEY",
         )),
@@ -145,7 +247,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
                 &keep,
                 &prefix,
                 &keys,
-                &view,
+                view,
                 &empty_note,
             )
         }

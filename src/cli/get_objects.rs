@@ -1,23 +1,30 @@
 //! `get RESOURCE [NAME]` (and `get --key/--prefix --decode`): decoded objects as kubectl
-//! prints them — a table (`-o wide` adds columns), `-o name`, or the objects (json, yaml, jsonl);
-//! `--history` lists every kept revision of one object.
+//! prints them — a table with kube-apiserver's columns (`crate::printers`; `-o wide` adds
+//! columns), `-o name`, or the objects (json, yaml, jsonl); `--history` lists every kept
+//! revision of one object.
 
 use revkeeper_formats::k8s::{Decoded, resources};
 use serde_json::Value;
 
 use super::get::Keep;
-use crate::decode::{
-    Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version, table,
-};
+use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
 use crate::output::objects::{ListWriter, ObjectFormat, write_object};
 use crate::output::{OutputFormat, Stdout, render_table};
+use crate::printers::labels::Selector;
+use crate::printers::table::{SortKey, Stored};
+use crate::printers::{Ctx, Printer, Table, TableOptions};
 use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result};
 
+/// How `get` prints what it reads.
 pub(super) struct View {
     pub format: OutputFormat,
-    pub all_namespaces: bool,
+    pub printer: Printer,
+    pub table: TableOptions,
+    /// The reference time of AGE and the other times in tables.
     pub now: time::OffsetDateTime,
+    pub selector: Option<Selector>,
+    pub show_managed_fields: bool,
 }
 
 impl View {
@@ -25,18 +32,29 @@ impl View {
         self.format.objects()
     }
 
-    /// One table row (kubectl's columns; `-o wide` adds the stored ones).
-    fn row(&self, d: &Decoded, object: &Value, kv: &KeyView<'_>) -> Vec<String> {
-        let wide = self.format == OutputFormat::Wide;
-        table::row(
-            d,
-            object,
-            kv.value.len(),
-            kv.mod_revision,
-            self.now,
-            self.all_namespaces,
-            wide,
-        )
+    /// Whether `-o json|yaml` leaves out `metadata.managedFields`, as kubectl does unless
+    /// `--show-managed-fields` (`-o jsonl` keeps the stored object whole).
+    fn hides_managed_fields(&self) -> bool {
+        !self.show_managed_fields && matches!(self.format, OutputFormat::Json | OutputFormat::Yaml)
+    }
+
+    /// A table for the rows of this view (the printer moves into it).
+    fn into_table(self) -> Table {
+        Table::new(self.printer, self.table, Ctx { now: self.now })
+    }
+}
+
+fn hide_managed_fields(object: &mut Value) {
+    if let Some(meta) = object["metadata"].as_object_mut() {
+        meta.shift_remove("managedFields");
+    }
+}
+
+fn stored(d: &Decoded, kv: &KeyView<'_>) -> Stored {
+    Stored {
+        encoding: d.encoding.label(),
+        size: kv.value.len(),
+        revision: kv.mod_revision,
     }
 }
 
@@ -46,7 +64,7 @@ pub(super) fn one(
     shown: &str,
     rev: Option<i64>,
     keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
+    view: View,
 ) -> Result<()> {
     for key in candidates {
         let query = RangeQuery {
@@ -58,11 +76,12 @@ pub(super) fn one(
             continue;
         };
         let kv = record.view();
-        let d = decode_kv(&kv, keys).map_err(|e| Error::general(format!("{key}: {e}")))?;
+        let mut d = decode_kv(&kv, keys).map_err(|e| Error::general(format!("{key}: {e}")))?;
         let mut newer = NewerFields::default();
         newer.note(kv.key, &d);
         newer.warn();
-        let Some(object) = &d.object else {
+        let facts = stored(&d, &kv);
+        let Some(object) = &mut d.object else {
             return Err(Error::general(format!(
                 "{key}: not a Kubernetes object ({}, {} bytes)",
                 d.encoding.label(),
@@ -71,14 +90,19 @@ pub(super) fn one(
         };
         let mut out = Stdout::new();
         match view.object_format() {
-            Some(f) => out.run(|o| write_object(o, f, object))?,
+            Some(f) => {
+                if view.hides_managed_fields() {
+                    hide_managed_fields(object);
+                }
+                out.run(|o| write_object(o, f, object))?
+            }
             None if view.format == OutputFormat::Name => {
                 out.run(|o| o.write_all(name_line(object).as_bytes()))?
             }
             None => {
-                let wide = view.format == OutputFormat::Wide;
-                let rows = vec![view.row(&d, object, &kv)];
-                let text = render_table(&table::headers(view.all_namespaces, wide), &rows);
+                let mut table = view.into_table();
+                table.add(object, Some(&facts));
+                let text = table.render();
                 out.run(|o| o.write_all(text.as_bytes()))?
             }
         }
@@ -87,36 +111,63 @@ pub(super) fn one(
     Err(Error::general(format!("{shown} not found")))
 }
 
+/// What a listing prints as it goes, or keeps until the end.
+enum Listing {
+    /// Objects streamed one at a time into a `List` (or JSON lines).
+    Objects(ListWriter),
+    /// Objects kept for `--sort-by`, written at the end (`None`: as `-o name`).
+    Sorted(Option<ObjectFormat>, Vec<(SortKey, Value)>),
+    Names,
+    Table(Table),
+}
+
 pub(super) fn many(
     source: &dyn Source,
     query: &RangeQuery,
     keep: &Keep,
     prefix: &str,
     keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
+    view: View,
     empty_note: &str,
 ) -> Result<()> {
     let mut failures = Failures::default();
     let mut out = Stdout::new();
-    let mut rows = Vec::new();
     let mut found = 0u64;
-    let mut list = match view.object_format() {
-        Some(f) => {
+    let hide = view.hides_managed_fields();
+    let object_format = view.object_format();
+    let View {
+        format,
+        printer,
+        table: opts,
+        now,
+        selector,
+        ..
+    } = view;
+    let sort_by = opts.sort_by.clone();
+    let names = format == OutputFormat::Name;
+    let mut listing = match (object_format, &sort_by) {
+        (None, Some(_)) if names => Listing::Sorted(None, Vec::new()),
+        (Some(f), Some(_)) => Listing::Sorted(Some(f), Vec::new()),
+        (Some(f), None) => {
             let mut w = None;
             out.run(|o| {
                 w = Some(ListWriter::begin(o, f)?);
                 Ok(())
             })?;
-            w
+            match w {
+                Some(w) => Listing::Objects(w),
+                // The pipe closed before the first byte: nothing more to print.
+                None => return out.finish(),
+            }
         }
-        None => None,
+        (None, _) if names => Listing::Names,
+        (None, _) => Listing::Table(Table::new(printer, opts, Ctx { now })),
     };
-    let wide = view.format == OutputFormat::Wide;
     let scanned = source.scan(query, &mut |kv: KeyView<'_>| {
         if !keep.keeps(kv.key, prefix) {
             return Ok(());
         }
-        let d = match decode_kv(&kv, keys) {
+        let mut d = match decode_kv(&kv, keys) {
             Ok(d) => d,
             Err(e) => {
                 failures.fail(kv.key, e);
@@ -124,15 +175,27 @@ pub(super) fn many(
             }
         };
         failures.decoded(kv.key, &d);
-        let Some(object) = &d.object else {
+        let facts = stored(&d, &kv);
+        let Some(object) = &mut d.object else {
             note_not_an_object(kv.key, &d, kv.value.len());
             return Ok(());
         };
+        if !selector.as_ref().is_none_or(|s| s.matches(object)) {
+            return Ok(());
+        }
         found += 1;
-        match (&mut list, view.format) {
-            (Some(w), _) => out.run(|o| w.item(o, object))?,
-            (None, OutputFormat::Name) => out.run(|o| o.write_all(name_line(object).as_bytes()))?,
-            (None, _) => rows.push(view.row(&d, object, &kv)),
+        if hide {
+            hide_managed_fields(object);
+        }
+        match &mut listing {
+            Listing::Objects(w) => out.run(|o| w.item(o, object))?,
+            Listing::Sorted(_, kept) => {
+                let path = sort_by.as_ref().expect("sorted listings have --sort-by");
+                let key = SortKey::of(path.find(object).first().copied());
+                kept.push((key, std::mem::take(object)));
+            }
+            Listing::Names => out.run(|o| o.write_all(name_line(object).as_bytes()))?,
+            Listing::Table(t) => t.add(object, Some(&facts)),
         }
         if out.closed() {
             return Err(Error::general("output closed"));
@@ -142,14 +205,31 @@ pub(super) fn many(
     if !out.closed() {
         scanned?;
     }
-    if let Some(w) = list {
-        out.run(|o| w.end(o))?;
-    } else if view.format != OutputFormat::Name {
-        if found == 0 {
-            crate::log::info(empty_note, &[]);
-        } else {
-            let text = render_table(&table::headers(view.all_namespaces, wide), &rows);
-            out.run(|o| o.write_all(text.as_bytes()))?;
+    match listing {
+        Listing::Objects(w) => out.run(|o| w.end(o))?,
+        Listing::Sorted(f, mut kept) => {
+            kept.sort_by(|a, b| a.0.cmp(&b.0));
+            out.run(|o| match f {
+                Some(f) => {
+                    let mut w = ListWriter::begin(o, f)?;
+                    for (_, object) in &kept {
+                        w.item(o, object)?;
+                    }
+                    w.end(o)
+                }
+                None => kept
+                    .iter()
+                    .try_for_each(|(_, object)| o.write_all(name_line(object).as_bytes())),
+            })?;
+        }
+        Listing::Names => {}
+        Listing::Table(t) => {
+            if found == 0 {
+                crate::log::info(empty_note, &[]);
+            } else {
+                let text = t.render();
+                out.run(|o| o.write_all(text.as_bytes()))?;
+            }
         }
     }
     out.finish()?;
@@ -162,7 +242,7 @@ pub(super) fn history(
     candidates: &[String],
     shown: &str,
     keys: &revkeeper_formats::k8s::Keyring,
-    view: &View,
+    view: View,
 ) -> Result<()> {
     let mut changes = Vec::new();
     for key in candidates {
@@ -201,6 +281,9 @@ pub(super) fn history(
                 for (c, d) in changes.iter().zip(&decoded) {
                     if let Some(mut object) = d.as_ref().and_then(|d| d.object.clone()) {
                         set_resource_version(&mut object, c.revision);
+                        if view.hides_managed_fields() {
+                            hide_managed_fields(&mut object);
+                        }
                         w.item(o, &object)?;
                     }
                 }

@@ -1,10 +1,10 @@
 //! Kubernetes objects read from a source (live or snapshot): decoding with the options every
-//! decoding command shares, per-key failure accounting, and kubectl's table columns (printing is `crate::output`). The value
-//! formats themselves live in `revkeeper_formats::k8s`.
+//! decoding command shares and per-key failure accounting (kubectl's table columns are
+//! `crate::printers`, printing is `crate::output`). The value formats themselves live in
+//! `revkeeper_formats::k8s`.
 
 pub mod analyze;
 pub mod dump;
-pub mod table;
 
 use std::path::PathBuf;
 

@@ -170,7 +170,7 @@ pub fn skew_findings(index: &InspectIndex, clock: &Clock) -> Vec<Finding> {
             format!(
                 "{field} {} is {} after {how} ({}): written by a clock running ahead",
                 rfc3339(t),
-                crate::decode::table::human_duration(t - clock.now),
+                crate::printers::time::human_duration(t - clock.now),
                 rfc3339(clock.now)
             ),
             Fix {
