@@ -269,6 +269,30 @@ fn kubectls_table_flags_on_the_snapshot() {
         rows.last().unwrap()[0],
         "ip-10-0-88-164.eu-central-1.compute.internal"
     );
+    // --field-selector: the pods that are neither running nor done.
+    let (_, rows) = parse_table(
+        &get(
+            &db,
+            &[
+                "pods",
+                "-A",
+                "--field-selector",
+                "status.phase!=Running,status.phase!=Succeeded",
+            ],
+        )
+        .stdout,
+    );
+    assert_eq!(
+        rows,
+        [[
+            "reviews-prod",
+            "reviews-frontend-w9lkvrst87-ks9zp",
+            "0/1",
+            "Pending",
+            "0",
+            "29m"
+        ]]
+    );
     // A bad selector is one line and exit 3.
     let bad = common::run(&[
         "get",
