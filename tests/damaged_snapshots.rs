@@ -416,6 +416,7 @@ fn readers_warn_once_when_the_trailer_does_not_prove_the_bytes() {
             );
         }
     }
+    // -o name: a table would also state the snapshot's estimated time on stderr.
     let intact = run(&[
         "get",
         "--snapshot",
@@ -424,6 +425,8 @@ fn readers_warn_once_when_the_trailer_does_not_prove_the_bytes() {
         &name,
         "-n",
         &ns,
+        "-o",
+        "name",
     ]);
     assert_eq!((intact.code, intact.stderr.as_str()), (0, ""), "{intact:?}");
 }

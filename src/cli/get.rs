@@ -16,6 +16,7 @@ use super::get_raw;
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::DecodeOptions;
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON};
+use crate::printers::fields::FieldSelector;
 use crate::printers::jsonpath::JsonPath;
 use crate::printers::labels::Selector;
 use crate::printers::{Printer, TableOptions, discovery, now};
@@ -73,6 +74,10 @@ pub struct GetArgs {
     /// `env in (prod,qa)`, `env notin (dev)`, `canary`, `!canary` (comma: and)
     #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with_all = ["name", "history"])]
     pub selector: Option<String>,
+    /// Only objects whose fields match, as kubectl's --field-selector: `metadata.name`,
+    /// `metadata.namespace`, `status.phase` with `=`, `==`, `!=` (comma: and)
+    #[arg(long, value_name = "SELECTOR", conflicts_with_all = ["name", "history"])]
+    pub field_selector: Option<String>,
     /// Order the rows (or the items of -o json|yaml|jsonl) by a JSONPath, as kubectl's:
     /// `.metadata.creationTimestamp`, `{.status.phase}`
     #[arg(long, value_name = "JSONPATH", conflicts_with = "history")]
@@ -121,6 +126,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
     let raw =
         args.resource.is_none() && !args.decode && !args.history && TABLE_JSON.contains(&format);
     let object_flags = args.selector.is_some()
+        || args.field_selector.is_some()
         || args.sort_by.is_some()
         || args.no_headers
         || args.show_labels
@@ -128,7 +134,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         || args.show_etcd;
     if (raw || args.keys_only) && object_flags {
         return Err(Error::invalid(
-            "-l, --sort-by, --no-headers, --show-labels, -L and --show-etcd work on decoded \
+            "-l, --field-selector, --sort-by, --no-headers, --show-labels, -L and --show-etcd work on decoded \
              objects: name a RESOURCE, or add --decode to --key/--prefix",
         ));
     }
@@ -139,6 +145,12 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         .selector
         .as_deref()
         .map(Selector::parse)
+        .transpose()
+        .map_err(Error::invalid)?;
+    let fields = args
+        .field_selector
+        .as_deref()
+        .map(FieldSelector::parse)
         .transpose()
         .map_err(Error::invalid)?;
     let sort_by = args
@@ -217,6 +229,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         },
         now: reference,
         selector,
+        fields,
         show_managed_fields: args.show_managed_fields,
     };
     match plan {

@@ -10,6 +10,7 @@ use super::get::Keep;
 use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
 use crate::output::objects::{ListWriter, ObjectFormat, write_object};
 use crate::output::{OutputFormat, Stdout, render_table};
+use crate::printers::fields::FieldSelector;
 use crate::printers::labels::Selector;
 use crate::printers::table::{SortKey, Stored};
 use crate::printers::{Ctx, Printer, Table, TableOptions};
@@ -24,6 +25,7 @@ pub(super) struct View {
     /// The reference time of AGE and the other times in tables.
     pub now: time::OffsetDateTime,
     pub selector: Option<Selector>,
+    pub fields: Option<FieldSelector>,
     pub show_managed_fields: bool,
 }
 
@@ -141,6 +143,7 @@ pub(super) fn many(
         table: opts,
         now,
         selector,
+        fields,
         ..
     } = view;
     let sort_by = opts.sort_by.clone();
@@ -180,7 +183,9 @@ pub(super) fn many(
             note_not_an_object(kv.key, &d, kv.value.len());
             return Ok(());
         };
-        if !selector.as_ref().is_none_or(|s| s.matches(object)) {
+        if !selector.as_ref().is_none_or(|s| s.matches(object))
+            || !fields.as_ref().is_none_or(|f| f.matches(object))
+        {
             return Ok(());
         }
         found += 1;

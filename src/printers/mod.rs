@@ -15,6 +15,7 @@ mod cluster;
 mod core;
 pub mod custom;
 pub mod discovery;
+pub mod fields;
 pub mod jsonpath;
 pub mod labels;
 mod network;
