@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::cells::{bool_ptr, condition_true, containers, int_or_string, items, n, quantity, s};
 use super::labels::{Selector, format_label_selector, format_labels};
 use super::time::{between, is_set, parse, since};
-use super::{Ctx, Kind, col, name_and_age, wide};
+use super::{Col, Ctx, Kind, col, name_and_age, wide};
 
 /// `spec.replicas`, which decoding from storage defaults to 1 when absent.
 fn replicas(o: &Value) -> i64 {
@@ -57,56 +57,15 @@ pub(super) const KINDS: &[Kind] = &[
     Kind {
         group: "apps",
         plural: "replicasets",
-        columns: &[
-            col("Name"),
-            col("Desired"),
-            col("Current"),
-            col("Ready"),
-            col("Age"),
-            wide("Containers"),
-            wide("Images"),
-            wide("Selector"),
-        ],
-        row: |o, ctx| {
-            let [name, age] = name_and_age(o, ctx);
-            let st = &o["status"];
-            let cells = vec![
-                name,
-                replicas(o).to_string(),
-                n(&st["replicas"]).to_string(),
-                n(&st["readyReplicas"]).to_string(),
-                age,
-            ];
-            let selector = format_label_selector(&o["spec"]["selector"]);
-            with_template(cells, &o["spec"]["template"]["spec"], Some(selector))
-        },
+        columns: REPLICA_COLUMNS,
+        row: |o, ctx| replica_row(o, ctx, format_label_selector(&o["spec"]["selector"])),
     },
     Kind {
         group: "",
         plural: "replicationcontrollers",
-        columns: &[
-            col("Name"),
-            col("Desired"),
-            col("Current"),
-            col("Ready"),
-            col("Age"),
-            wide("Containers"),
-            wide("Images"),
-            wide("Selector"),
-        ],
-        row: |o, ctx| {
-            let [name, age] = name_and_age(o, ctx);
-            let st = &o["status"];
-            let cells = vec![
-                name,
-                replicas(o).to_string(),
-                n(&st["replicas"]).to_string(),
-                n(&st["readyReplicas"]).to_string(),
-                age,
-            ];
-            let selector = format_labels(&o["spec"]["selector"]);
-            with_template(cells, &o["spec"]["template"]["spec"], Some(selector))
-        },
+        columns: REPLICA_COLUMNS,
+        // A replication controller's selector is a plain label map.
+        row: |o, ctx| replica_row(o, ctx, format_labels(&o["spec"]["selector"])),
     },
     Kind {
         group: "apps",
@@ -430,4 +389,29 @@ fn hpa_targets(o: &Value) -> String {
     } else {
         shown
     }
+}
+
+/// Replica sets and replication controllers print alike; only their selectors differ in shape.
+const REPLICA_COLUMNS: &[Col] = &[
+    col("Name"),
+    col("Desired"),
+    col("Current"),
+    col("Ready"),
+    col("Age"),
+    wide("Containers"),
+    wide("Images"),
+    wide("Selector"),
+];
+
+fn replica_row(o: &Value, ctx: &Ctx, selector: String) -> Vec<String> {
+    let [name, age] = name_and_age(o, ctx);
+    let st = &o["status"];
+    let cells = vec![
+        name,
+        replicas(o).to_string(),
+        n(&st["replicas"]).to_string(),
+        n(&st["readyReplicas"]).to_string(),
+        age,
+    ];
+    with_template(cells, &o["spec"]["template"]["spec"], Some(selector))
 }
