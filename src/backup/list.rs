@@ -4,10 +4,7 @@
 use serde::Serialize;
 
 use super::human_bytes;
-use super::manifest::{Entry, Manifest, scan};
-use crate::error::Result;
-use crate::location::Store;
-use crate::log;
+use super::manifest::{Entry, Manifest};
 
 /// One listed snapshot: where it is, whether its file matches the manifest, and the manifest.
 #[derive(Debug, Serialize)]
@@ -16,22 +13,6 @@ pub struct Listed {
     pub status: &'static str,
     #[serde(flatten)]
     pub manifest: Manifest,
-}
-
-/// The snapshots of a location, oldest first. Manifests that cannot be used are logged and
-/// left out.
-pub fn list(store: &Store) -> Result<Vec<Entry>> {
-    let (entries, skipped) = scan(store)?;
-    for (path, why) in skipped {
-        log::warn(
-            "ignoring manifest",
-            &[
-                ("file", serde_json::json!(path)),
-                ("reason", serde_json::json!(why)),
-            ],
-        );
-    }
-    Ok(entries)
 }
 
 pub const HEADERS: [&str; 9] = [
