@@ -625,3 +625,29 @@ fn encrypted_chains_restore_with_the_identity_only() {
     let restored = restore_to(&dir, w, last, &["--identity", identity.to_str().unwrap()]);
     assert_same(&restored, &ep, last);
 }
+
+#[test]
+fn a_restart_after_the_full_interval_takes_a_full_snapshot_at_once() {
+    let s = Setup::start();
+    let (dir, ep) = (s.dir.clone(), s.ep());
+    let run = s.follow(&["--delta-interval", "300ms"]);
+    rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        put(&mut c, "/before", "x").await;
+    });
+    stop(run);
+    // The newest full snapshot is now older than the interval the restart is given.
+    std::thread::sleep(Duration::from_millis(4500));
+    let started = Instant::now();
+    let run = s.follow(&["--delta-interval", "300ms", "--full-interval", "4s"]);
+    wait_for("a second full snapshot", Duration::from_secs(20), || {
+        full_revisions(&dir).len() >= 2
+    });
+    let took = started.elapsed();
+    let out = stop(run);
+    assert!(out.stderr.contains("a new one starts now"), "{out:?}");
+    assert!(
+        took < Duration::from_millis(3500),
+        "not after a whole interval: {took:?}"
+    );
+}

@@ -338,7 +338,13 @@ fn latest_covered(snapshots: &[&Entry], segments: &[&SegmentEntry]) -> i64 {
     let Some(newest) = snapshots.iter().map(|e| e.manifest.revision).max() else {
         return 0;
     };
-    let mut end = newest;
+    chain_end(newest, segments.iter().copied())
+}
+
+/// The last revision reachable without a gap from a full snapshot at `from`, through
+/// `segments` (by revision).
+pub fn chain_end<'a>(from: i64, segments: impl Iterator<Item = &'a SegmentEntry>) -> i64 {
+    let mut end = from;
     for s in segments {
         if s.parsed.first <= end + 1 && s.parsed.last > end {
             end = s.parsed.last;

@@ -57,12 +57,15 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
         .block_on(config.connect())?
         .status
         .map_or(0, |s| s.cluster_id);
-    let mut next = resume_point(&destinations, cluster_id, &opts)?;
+    let (mut next, mut full_due_in) = resume_point(&destinations, cluster_id, &opts)?;
     loop {
         let from = match next {
             Some(from) => from,
             None => match full_snapshot(&rt, config, &opts, &destinations, &stats, &stop)? {
-                Some(from) => from,
+                Some(from) => {
+                    full_due_in = opts.full_interval;
+                    from
+                }
                 None => return Ok(()),
             },
         };
@@ -81,6 +84,7 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
             stats: &stats,
             stop: &stop,
             cluster_id,
+            full_due_in,
         };
         let outcome = rt.block_on(session.follow(from, tx));
         let written = writer
@@ -113,13 +117,16 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
 
 /// Where to continue: after the chain that every destination holds from its newest full
 /// snapshot, `None` when a destination has no full snapshot of this cluster.
+/// Also returns when the next full snapshot is due: `--full-interval` after the oldest of the
+/// destinations' newest full snapshots (now, if that is already past).
 fn resume_point(
     destinations: &Destinations,
     cluster_id: u64,
     opts: &FollowOptions,
-) -> Result<Option<i64>> {
+) -> Result<(Option<i64>, Duration)> {
     let cluster = format!("{cluster_id:x}");
     let mut resume: Option<i64> = None;
+    let mut full_due_in = opts.full_interval;
     for store in destinations.stores() {
         let contents = chain::scan(store)?;
         let newest = contents
@@ -127,31 +134,29 @@ fn resume_point(
             .filter(|e| e.manifest.cluster_id == cluster)
             .max_by_key(|e| e.manifest.revision);
         let Some(newest) = newest else {
-            return Ok(None);
+            return Ok((None, opts.full_interval));
         };
-        let mut end = newest.manifest.revision;
-        for s in contents
-            .segments
-            .iter()
-            .filter(|s| s.parsed.cluster_id == cluster)
-        {
-            if s.parsed.first <= end + 1 && s.parsed.last > end {
-                end = s.parsed.last;
-            }
-        }
-        let stale = OffsetDateTime::now_utc() - newest.started > opts.full_interval;
-        if stale && resume.is_none() {
-            log::info(
-                "the newest full snapshot is older than --full-interval; a new one starts now",
-                &[("snapshot", json!(newest.path))],
-            );
-        }
+        let end = chain::chain_end(
+            newest.manifest.revision,
+            contents
+                .segments
+                .iter()
+                .filter(|s| s.parsed.cluster_id == cluster),
+        );
+        let age = (OffsetDateTime::now_utc() - newest.started).unsigned_abs();
+        full_due_in = full_due_in.min(opts.full_interval.saturating_sub(age));
         resume = Some(resume.map_or(end + 1, |r: i64| r.min(end + 1)));
     }
     if let Some(from) = resume {
         log::info("continuing the chain", &[("from_revision", json!(from))]);
+        if full_due_in.is_zero() {
+            log::info(
+                "the newest full snapshot is older than --full-interval; a new one starts now",
+                &[],
+            );
+        }
     }
-    Ok(resume)
+    Ok((resume, full_due_in))
 }
 
 /// A full snapshot into every destination; returns the revision after it, or `None` when a
@@ -196,6 +201,8 @@ struct Following<'a> {
     stats: &'a Arc<Mutex<Stats>>,
     stop: &'a StopSignal,
     cluster_id: u64,
+    /// When the next full snapshot starts, from the start of this session.
+    full_due_in: Duration,
 }
 
 enum Outcome {
@@ -231,12 +238,13 @@ impl Following<'_> {
             stats,
             stop,
             cluster_id,
+            full_due_in,
         } = *self;
         let mut open = Open::new(from);
         let mut next = from;
         let mut tick = tokio::time::interval(opts.delta_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut full_due = tokio::time::Instant::now() + opts.full_interval;
+        let mut full_due = tokio::time::Instant::now() + full_due_in;
         let mut full_running: Option<tokio::sync::oneshot::Receiver<Result<i64>>> = None;
         let mut walk = config.members();
         while let Some(conn) = walk.next().await? {
