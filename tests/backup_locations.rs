@@ -7,28 +7,15 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, fill_small, restore_and_serve_with, revkeeper, rt, run_cmd, split_checked};
-use revkeeper_harness::{Member, S3Server, age_keygen, have_age, require, s3s_fs_bin};
+use common::{
+    Run, files_below, fill_small, restore_and_serve_with, revkeeper, rt, run_cmd,
+    s3_and_age as prerequisites, split_checked,
+};
+use revkeeper_harness::{Member, S3Server, age_keygen};
 use sha2::{Digest, Sha256};
 
 const SECRET_KEY: &str = "/registry/secrets/default/db-password";
 const SECRET_VALUE: &str = "TOP-SECRET-MARKER-4242";
-
-/// The S3 server and the age CLI, or the harness' verdict on their absence.
-fn prerequisites() -> bool {
-    require(
-        "s3s-fs (S3S_FS_BIN)",
-        "scripts/test.sh installs it",
-        s3s_fs_bin(),
-    )
-    .is_some()
-        && require(
-            "age-keygen",
-            "apt-get install age",
-            have_age().then_some(()),
-        )
-        .is_some()
-}
 
 /// `revkeeper` with the server's credentials in its environment.
 fn rk(server: &S3Server) -> Command {
@@ -66,24 +53,6 @@ fn source_cluster() -> Member {
         c.put(SECRET_KEY, SECRET_VALUE, None).await.unwrap();
     });
     member
-}
-
-/// Files under `dir`, recursively, as paths relative to it.
-fn tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -155,7 +124,7 @@ fn encrypted_save_to_a_bucket_lists_verifies_and_restores_latest() {
 
     // 2. No plaintext on the server's disk: only the object and its manifest, the object
     // starts with the age header and holds neither the Secret's value nor any key name.
-    let stored = tree(&bucket.join("etcd/prod"));
+    let stored = files_below(&bucket.join("etcd/prod"));
     assert!(stored.contains(&name.to_string()), "{stored:?}");
     assert!(
         stored.contains(&format!("{name}.manifest.json")),
@@ -366,7 +335,11 @@ fn failures_name_the_location_and_leave_nothing_behind() {
         missing.last_err_line().contains("no-such-bucket"),
         "{missing:?}"
     );
-    assert!(tree(&bucket).is_empty(), "{:?}", tree(&bucket));
+    assert!(
+        files_below(&bucket).is_empty(),
+        "{:?}",
+        files_below(&bucket)
+    );
 
     // A good save, then readers with a wrong identity and a tampered ciphertext.
     let ok = save(&server, "s3://backups/p", &[]);
@@ -520,9 +493,11 @@ fn a_bucket_lost_mid_upload_fails_the_run_but_not_the_other_destination() {
     );
     // Nothing visible in the bucket.
     assert!(
-        !tree(&bucket).iter().any(|f| f.starts_with("p/etcd-")),
+        !files_below(&bucket)
+            .iter()
+            .any(|f| f.starts_with("p/etcd-")),
         "{:?}",
-        tree(&bucket)
+        files_below(&bucket)
     );
 }
 
@@ -621,13 +596,17 @@ fn prune_on_a_bucket_keeps_and_deletes_what_it_does_on_a_directory() {
     let planned_local = prune(local.to_str().unwrap(), false);
     let planned_remote = prune("s3://backups/etcd", false);
     assert_eq!(planned_local, planned_remote);
-    assert_eq!(tree(&local), tree(&remote), "a dry run deletes nothing");
+    assert_eq!(
+        files_below(&local),
+        files_below(&remote),
+        "a dry run deletes nothing"
+    );
     assert_eq!(
         prune(local.to_str().unwrap(), true),
         prune("s3://backups/etcd", true)
     );
-    let left = tree(&local);
-    assert_eq!(left, tree(&remote));
+    let left = files_below(&local);
+    assert_eq!(left, files_below(&remote));
     assert!(
         left.contains(&"etcd-20261104T000000Z-rev400.db.zst".to_string()),
         "{left:?}"

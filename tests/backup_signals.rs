@@ -9,25 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, revkeeper, run_cmd};
-use revkeeper_harness::{Member, S3Server, require, s3s_fs_bin};
+use common::{Run, files_below, revkeeper, run_cmd, s3_and_age as prerequisites};
+use revkeeper_harness::{Member, S3Server};
 
 /// MiB of random values: several 8 MiB parts, so the upload is still going after the first.
 const RANDOM_MIB: usize = 96;
-
-fn prerequisites() -> bool {
-    let age = Command::new("age-keygen")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    require(
-        "s3s-fs (S3S_FS_BIN)",
-        "scripts/test.sh installs it",
-        s3s_fs_bin(),
-    )
-    .is_some()
-        && require("age-keygen", "apt-get install age", age.then_some(())).is_some()
-}
 
 /// `revkeeper` with the server's credentials and a private `TMPDIR`.
 fn rk(server: &S3Server, tmp: &Path) -> Command {
@@ -63,24 +49,6 @@ fn wait_while_running(child: &mut Child, mut ready: impl FnMut() -> bool) -> boo
 fn signal(child: &Child, sig: i32) {
     // SAFETY: sends a signal to our own child process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
-}
-
-/// Every file below `dir`, as paths relative to it (the server's disk, dot files included).
-fn files_below(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Whether s3s-fs has stored a whole part of a multipart upload (`.upload_id-ID.part-N`, renamed

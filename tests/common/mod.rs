@@ -427,3 +427,40 @@ pub fn cluster_dev() -> Option<PathBuf> {
             .to_path_buf(),
     )
 }
+
+/// The S3 server (`s3s-fs`) and the `age` CLI, or the harness' verdict on their absence (a
+/// notice and `false`, or a failure under `REVKEEPER_REQUIRE_ALL=1`).
+pub fn s3_and_age() -> bool {
+    use revkeeper_harness::{have_age, require, s3s_fs_bin};
+    require(
+        "s3s-fs (S3S_FS_BIN)",
+        "scripts/test.sh installs it",
+        s3s_fs_bin(),
+    )
+    .is_some()
+        && require(
+            "age-keygen",
+            "apt-get install age",
+            have_age().then_some(()),
+        )
+        .is_some()
+}
+
+/// Every file below `dir`, recursively (dot files included), as sorted relative paths.
+pub fn files_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
