@@ -14,27 +14,26 @@ use crate::source::{LiveSource, Source};
 use crate::{Error, Result, log};
 
 /// Objects added, removed and changed between two snapshots, or a snapshot and a live cluster.
-///
-/// Objects are compared decoded: a value re-encrypted, or re-encoded (JSON → protobuf), with the
-/// same content is not a change. Keys that are not objects of a known resource
-/// (`compact_rev_key`, `<prefix>/ranges/…`) are compared byte for byte as "(other keys)". Both
-/// sources are read in one pass in key order, so memory stays small whatever their size.
-///
-/// Exit code 0 whether or not they differ (read `-o json` in scripts); 1 when a changed
-/// value could not be decoded (each named on stderr; it is counted as changed); 2–5 as for
-/// every command when a source cannot be read.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
-    revkeeper snapshot diff etcd-0100.db.zst etcd-0200.db.zst\n  \
-    revkeeper snapshot diff last-night.db.zst --endpoints https://10.0.0.5:2379 --cacert ca.pem\n  \
-    revkeeper snapshot diff a.db b.db --resource deploy -n prod --show")]
+#[command(after_help = "\
+Objects are compared decoded: a value re-encrypted, or re-encoded (JSON -> protobuf), with the
+same content is not a change. Keys that are not objects of a known resource (compact_rev_key,
+<prefix>/ranges/...) are compared byte for byte as \"(other keys)\". Both sources are read once,
+side by side in key order.
+
+Exit code 0 whether or not they differ (read -o json in scripts); 1 when a changed value could
+not be decoded (named on stderr, counted as changed); 2-5 as for every command when a source
+cannot be read.
+
+Examples:
+  revkeeper snapshot diff etcd-0100.db.zst etcd-0200.db.zst
+  revkeeper snapshot diff last-night.db.zst --endpoints https://10.0.0.5:2379 --cacert ca.pem
+  revkeeper snapshot diff a.db b.db --resource deploy -n prod --show")]
 pub struct SnapshotDiffArgs {
     /// The older snapshot: a file (`.db`, `.db.zst`, `.age`), an object URL
     /// (s3://BUCKET/PREFIX/FILE, gs://, az://), or a directory or bucket URL with --latest
     #[arg(value_name = "A")]
     pub from: String,
-    #[command(flatten)]
-    pub to: SecondSource,
     /// Only this resource, named as `get` names it: pods, deploy, nodes,
     /// certificates.cert-manager.io (custom resources through either source's CRDs)
     #[arg(long, value_name = "RESOURCE")]
@@ -58,6 +57,9 @@ pub struct SnapshotDiffArgs {
     pub decoding: DecodeOptions,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// B and the connection flags, last: their help heading applies to what follows them.
+    #[command(flatten)]
+    pub to: SecondSource,
 }
 
 /// B: a second snapshot, or the connection flags of a live cluster.
