@@ -29,6 +29,9 @@ const TOKEN: &str = "/registry/secrets/default/token";
 const N1: &str = "/registry/minions/n1";
 const N2: &str = "/registry/minions/n2";
 const API_DEPLOY: &str = "/registry/deployments/prod/api";
+const CRD: &str = "/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com";
+const W0: &str = "/registry/example.com/widgets/prod/w0";
+const W1: &str = "/registry/example.com/widgets/prod/w1";
 const COMPACT: &str = "compact_rev_key";
 const SERVICE_IPS: &str = "/registry/ranges/serviceips";
 /// Unchanged ConfigMaps, enough that the second source arrives in several batches.
@@ -101,6 +104,30 @@ fn deployment(replicas: i64) -> Vec<u8> {
     .unwrap()
 }
 
+/// A custom resource as kube-apiserver stores it: JSON, ending in a newline.
+fn widget(name: &str, size: i64) -> Vec<u8> {
+    let mut v = serde_json::to_vec(&json!({
+        "apiVersion": "example.com/v1", "kind": "Widget", "metadata": meta(Some("prod"), name),
+        "spec": {"size": size}
+    }))
+    .unwrap();
+    v.push(b'\n');
+    v
+}
+
+/// The Widget CRD, with a short name only B knows.
+fn widget_crd() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": meta(None, "widgets.example.com"),
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
+                           "shortNames": ["wd"]},
+                 "versions": [{"name": "v1", "served": true, "storage": true}]}
+    }))
+    .unwrap()
+}
+
 struct World {
     member: Member,
     _dir: tempfile::TempDir,
@@ -137,6 +164,7 @@ fn world() -> World {
     put(TOKEN, secret("default", "token", "t0k3n-value"));
     put(N1, node("n1"));
     put(API_DEPLOY, deployment(2));
+    put(W0, widget("w0", 1));
     put(COMPACT, b"12".to_vec());
     put(SERVICE_IPS, b"range 10.96.0.0/12".to_vec());
     let a = dir.path().join("a.db");
@@ -149,6 +177,9 @@ fn world() -> World {
     put(API_DEPLOY, deployment(3));
     put(DB_SECRET, secret("prod", "db", NEW_PASSWORD));
     put(COMPACT, b"40".to_vec());
+    put(CRD, widget_crd());
+    put(W1, widget("w1", 1));
+    put(W0, widget("w0", 2));
     // The same content written again: the same bytes, JSON instead of protobuf, encrypted.
     put(WEB_1, pod("default", "web-1", "nginx:1.27"));
     put(SERVICE_IPS, b"range 10.96.0.0/12".to_vec());
@@ -236,6 +267,14 @@ fn all_changes() -> BTreeSet<Change> {
         change("changed", "deployments", Some("prod"), "api"),
         change("changed", "secrets", Some("prod"), "db"),
         change("changed", "(other keys)", None, COMPACT),
+        change(
+            "added",
+            "customresourcedefinitions",
+            None,
+            "widgets.example.com",
+        ),
+        change("added", "widgets.example.com", Some("prod"), "w1"),
+        change("changed", "widgets.example.com", Some("prod"), "w0"),
     ]
     .into_iter()
     .collect()
@@ -264,10 +303,12 @@ fn reports_exactly_the_known_changes_and_never_a_secret_value() {
         json!([
             {"resource": "(other keys)", "added": 0, "removed": 0, "changed": 1},
             {"resource": "configmaps", "added": 1, "removed": 1, "changed": 0},
+            {"resource": "customresourcedefinitions", "added": 1, "removed": 0, "changed": 0},
             {"resource": "deployments", "added": 0, "removed": 0, "changed": 1},
             {"resource": "nodes", "added": 1, "removed": 0, "changed": 0},
             {"resource": "pods", "added": 1, "removed": 1, "changed": 1},
             {"resource": "secrets", "added": 0, "removed": 0, "changed": 1},
+            {"resource": "widgets.example.com", "added": 1, "removed": 0, "changed": 1},
         ])
     );
     assert_eq!(doc["from"], format!("snapshot {}", w.a.display()));
@@ -285,13 +326,15 @@ fn reports_exactly_the_known_changes_and_never_a_secret_value() {
     assert_eq!(table.code, 0, "{table:?}");
     assert_eq!(
         table.stdout,
-        "RESOURCE      ADDED  REMOVED  CHANGED\n\
-         (other keys)  0      0        1\n\
-         configmaps    1      1        0\n\
-         deployments   0      0        1\n\
-         nodes         1      0        0\n\
-         pods          1      1        1\n\
-         secrets       0      0        1\n"
+        "RESOURCE                   ADDED  REMOVED  CHANGED\n\
+         (other keys)               0      0        1\n\
+         configmaps                 1      1        0\n\
+         customresourcedefinitions  1      0        0\n\
+         deployments                0      0        1\n\
+         nodes                      1      0        0\n\
+         pods                       1      1        1\n\
+         secrets                    0      0        1\n\
+         widgets.example.com        1      0        1\n"
     );
 
     // --show: the changed lines of each object, added objects whole, Secrets redacted.
@@ -305,7 +348,8 @@ fn reports_exactly_the_known_changes_and_never_a_secret_value() {
         "--- /dev/null\n+++ b/pods/default/web-3\trevision ",
         "--- a/configmaps/default/settings\trevision ",
         "Values a/compact_rev_key and b/compact_rev_key differ (not objects)\n",
-        "\n\nRESOURCE      ADDED  REMOVED  CHANGED\n",
+        "\n-  size: 1\n+  size: 2\n",
+        "\n\nRESOURCE                   ADDED  REMOVED  CHANGED\n",
     ] {
         assert!(out.contains(expected), "{expected:?} missing:\n{out}");
     }
@@ -352,6 +396,11 @@ fn reports_exactly_the_known_changes_and_never_a_secret_value() {
         all_changes().into_iter().filter(|c| keep(c)).collect()
     };
     assert_eq!(narrowed(&["--resource", "po"]), only(&|c| c.1 == "pods"));
+    // A custom resource by the short name of a CRD that only B has.
+    let widgets = only(&|c| c.1 == "widgets.example.com");
+    assert_eq!(widgets.len(), 2);
+    assert_eq!(narrowed(&["--resource", "wd", "-n", "prod"]), widgets);
+    assert_eq!(narrowed(&["--resource", "widgets.example.com"]), widgets);
     assert_eq!(
         narrowed(&["--resource", "deploy"]),
         only(&|c| c.1 == "deployments")
