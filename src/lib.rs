@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod connect;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod inspect;
 pub mod interrupt;

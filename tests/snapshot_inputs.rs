@@ -34,6 +34,7 @@ fn commands(file: &str) -> Vec<Vec<&str>> {
     vec![
         vec!["snapshot", "status", file],
         vec!["snapshot", "verify", file],
+        vec!["snapshot", "diff", file, file],
         vec!["snapshot", "restore", file, "--data-dir", "restored"],
         vec!["get", "--snapshot", file, "--prefix", "/registry"],
         vec!["dump", "out", "--snapshot", file],

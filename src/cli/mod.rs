@@ -13,6 +13,7 @@ mod get_objects;
 mod get_raw;
 pub mod leases;
 pub mod location_args;
+mod snapshot_diff;
 pub mod snapshot_list;
 pub mod snapshot_prune;
 mod snapshot_restore;
@@ -82,6 +83,8 @@ pub enum SnapshotCommand {
     Status(snapshot_status::StatusArgs),
     /// Check a snapshot's sha256, bbolt structure and etcd data
     Verify(snapshot_verify::VerifyArgs),
+    /// Objects added, removed and changed between two snapshots, or a snapshot and a live cluster
+    Diff(snapshot_diff::SnapshotDiffArgs),
     /// Restore a snapshot into a new member's data dir, optionally moving time forward
     Restore(snapshot_restore::RestoreArgs),
 }
@@ -147,6 +150,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Prune(args) => snapshot_prune::run(args),
             SnapshotCommand::Status(args) => snapshot_status::run(args),
             SnapshotCommand::Verify(args) => snapshot_verify::run(args),
+            SnapshotCommand::Diff(args) => snapshot_diff::run(args),
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Backup(BackupCommand::Run(args)) => backup_run::run(*args),

@@ -67,8 +67,24 @@ impl clap::FromArgMatches for SourceArgs {
 
 /// `--snapshot` with a connection flag on the command line: one of them would be ignored.
 fn snapshot_alone(matches: &clap::ArgMatches) -> std::result::Result<(), clap::Error> {
+    offline_alone(
+        matches,
+        "snapshot",
+        "--snapshot cannot be used with",
+        "a snapshot is read offline (give one source; ETCDCTL_* variables may stay set)",
+    )
+}
+
+/// An offline source (argument `id`) with a connection flag on the command line: one of them
+/// would be ignored. The error reads "{what} --FLAG: {why}".
+pub(super) fn offline_alone(
+    matches: &clap::ArgMatches,
+    id: &str,
+    what: &str,
+    why: &str,
+) -> std::result::Result<(), clap::Error> {
     let on_command_line = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-    if !on_command_line("snapshot") {
+    if !on_command_line(id) {
         return Ok(());
     }
     let flags = <ConnectArgs as clap::Args>::augment_args(clap::Command::new("connect"));
@@ -85,10 +101,7 @@ fn snapshot_alone(matches: &clap::ArgMatches) -> std::result::Result<(), clap::E
     };
     Err(clap::Error::raw(
         clap::error::ErrorKind::ArgumentConflict,
-        format!(
-            "--snapshot cannot be used with --{name}: a snapshot is read offline (give one \
-             source; ETCDCTL_* variables may stay set)"
-        ),
+        format!("{what} --{name}: {why}"),
     ))
 }
 

@@ -1,8 +1,10 @@
 //! Everything revkeeper prints on stdout goes through here: the one `-o/--output` format enum
 //! (kubectl's names, with etcdctl's `-w/--write-out` alias), the one stdout writer that ends
-//! quietly on a closed pipe, JSON, tables ([`table`]) and kubectl-style objects ([`objects`],
-//! [`yaml`]). Logs and progress go to stderr (see `crate::log`).
+//! quietly on a closed pipe, JSON, tables ([`table`]), kubectl-style objects ([`objects`],
+//! [`yaml`]) and the differences between two sources ([`diff`]). Logs and progress go to stderr
+//! (see `crate::log`).
 
+pub mod diff;
 pub mod objects;
 pub mod table;
 pub mod yaml;

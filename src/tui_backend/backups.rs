@@ -1,18 +1,15 @@
 //! The Snapshots view's data: a backup directory's snapshots from their manifests, verifying
-//! one, and the keys that differ between two sources, per resource.
+//! one, and the objects that differ between two sources, per resource.
 
-use std::collections::BTreeMap;
-use std::hash::BuildHasher;
-
-use revkeeper_formats::k8s::key::ObjectKey;
-use revkeeper_formats::k8s::resources::{OTHER_KEYS, display_name};
+use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{DiffRow, SnapshotRow, VerifyResult};
 
 use crate::Result;
 use crate::backup::manifest::scan;
+use crate::diff::{DiffOptions, Scope, compare};
 use crate::location::Location;
+use crate::source::Source;
 use crate::source::open::{self, OpenOptions};
-use crate::source::{KeyRange, RangeQuery, Source};
 
 /// The snapshots of a directory or bucket, oldest first, as `snapshot list` shows them.
 pub fn list(location: &str, opts: &OpenOptions) -> Result<Vec<SnapshotRow>> {
@@ -62,58 +59,36 @@ pub fn verify(path: &str, opts: &OpenOptions) -> Result<VerifyResult> {
     })
 }
 
-/// Every key of `source` with a hash of its value, sorted by key.
-fn fingerprint(source: &dyn Source) -> Result<Vec<(Vec<u8>, u64)>> {
-    let hasher = foldhash::quality::FixedState::with_seed(0x7265_766b);
-    let mut out = Vec::new();
-    source.scan(
-        &RangeQuery::latest(KeyRange::prefix(Vec::new())),
-        &mut |kv| {
-            out.push((kv.key.to_vec(), hasher.hash_one(kv.value)));
-            Ok(())
-        },
-    )?;
-    Ok(out)
-}
-
-/// Keys added, removed and changed from `from` to `to`, per resource (only those with changes).
-pub fn diff(from: &dyn Source, to: &dyn Source, prefix: &str) -> Result<Vec<DiffRow>> {
-    let (a, b) = (fingerprint(from)?, fingerprint(to)?);
-    let mut rows: BTreeMap<String, DiffRow> = BTreeMap::new();
-    let mut bump = |key: &[u8], f: fn(&mut DiffRow)| {
-        let resource = ObjectKey::parse(key, prefix)
-            .map(|k| k.resource)
-            .unwrap_or(OTHER_KEYS);
-        let row = rows.entry(resource.to_string()).or_insert_with(|| DiffRow {
-            resource: display_name(resource),
-            ..DiffRow::default()
-        });
-        f(row);
+/// Objects added, removed and changed from `from` to `to`, per resource (only those with
+/// changes): [`crate::diff::compare`]'s counts. Values that could not be decoded count as changed
+/// and are said in the title note.
+pub fn diff(
+    from: &dyn Source,
+    to: &dyn Source,
+    prefix: &str,
+    keyring: &Keyring,
+) -> Result<(Vec<DiffRow>, Option<String>)> {
+    let opts = DiffOptions {
+        scope: Scope::everything(prefix),
+        keyring,
+        whole_objects: false,
     };
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) if x.0 == y.0 => {
-                if x.1 != y.1 {
-                    bump(&x.0, |r| r.changed += 1);
-                }
-                i += 1;
-                j += 1;
-            }
-            (Some(x), Some(y)) if x.0 < y.0 => {
-                bump(&x.0, |r| r.removed += 1);
-                i += 1;
-            }
-            (Some(x), None) => {
-                bump(&x.0, |r| r.removed += 1);
-                i += 1;
-            }
-            (_, Some(y)) => {
-                bump(&y.0, |r| r.added += 1);
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    Ok(rows.into_values().collect())
+    let summary = compare(from, to, &opts, &mut |_| Ok(()))?;
+    let rows = summary
+        .resources
+        .into_iter()
+        .map(|r| DiffRow {
+            resource: r.resource,
+            added: r.added,
+            removed: r.removed,
+            changed: r.changed,
+        })
+        .collect();
+    let note = (summary.undecodable > 0).then(|| {
+        format!(
+            "{} values could not be decoded (counted as changed; --encryption-config?)",
+            summary.undecodable
+        )
+    });
+    Ok((rows, note))
 }

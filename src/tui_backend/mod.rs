@@ -256,18 +256,23 @@ impl Backend for CoreBackend {
     fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff> {
         let a = open::open(from, &self.settings.open).map_err(err)?;
         let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-        let (rows, title) = match to {
+        let (prefix, keyring) = (&self.settings.prefix, &self.settings.keyring);
+        let ((rows, note), title) = match to {
             Some(to) => {
                 let b = open::open(to, &self.settings.open).map_err(err)?;
                 (
-                    backups::diff(&a, &b, &self.settings.prefix).map_err(err)?,
+                    backups::diff(&a, &b, prefix, keyring).map_err(err)?,
                     format!("{} → {}", name(from), name(to)),
                 )
             }
             None => (
-                backups::diff(&a, self.source(), &self.settings.prefix).map_err(err)?,
+                backups::diff(&a, self.source(), prefix, keyring).map_err(err)?,
                 format!("{} → the open source", name(from)),
             ),
+        };
+        let title = match note {
+            Some(note) => format!("{title} ({note})"),
+            None => title,
         };
         Ok(SnapshotDiff { title, rows })
     }

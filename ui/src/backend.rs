@@ -186,7 +186,8 @@ pub struct VerifyResult {
     pub lines: Vec<String>,
 }
 
-/// Added/removed/changed keys of one resource between two sources.
+/// Objects of one resource added, removed and changed (decoded objects differ) between two
+/// sources; keys that are not objects are counted under `(other keys)`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiffRow {
     pub resource: String,
@@ -236,7 +237,7 @@ pub trait Backend: Send + Sync {
 
     fn verify_snapshot(&self, path: &str) -> BackendResult<VerifyResult>;
 
-    /// Keys added/removed/changed from snapshot `from` to `to` (`None`: the open source).
+    /// Objects added/removed/changed from snapshot `from` to `to` (`None`: the open source).
     fn diff_snapshots(&self, from: &str, to: Option<&str>) -> BackendResult<SnapshotDiff>;
 
     /// A kubectl name, short name or etcd resource (`po`, `deploy`, `minions`) → the etcd
