@@ -580,6 +580,13 @@ fn compact_folds_a_chain_into_a_full_snapshot_that_restores_the_same_state() {
         log.stderr.contains(&format!("base_revision={txn}")),
         "restores start from the compacted snapshot: {log:?}"
     );
+    // `-o json` prints the new snapshot's path and manifest, as `snapshot save -o json` does.
+    let json = common::run(&["backup", "compact", dir.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(json.code, 0, "{json:?}");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["revision"], last, "{json:?}");
+    let path = doc["path"].as_str().unwrap_or_default();
+    assert!(std::path::Path::new(path).is_file(), "{json:?}");
 }
 
 #[test]

@@ -120,3 +120,60 @@ fn a_format_the_verb_does_not_print_is_one_line_exit_3() {
     assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
     assert!(r.last_err_line().contains("yaml, json"), "{r:?}");
 }
+
+/// The README's word: every command that prints data takes `-o json` (`-w`/`--write-out` too).
+/// Each documented form on cluster-dev prints one JSON document and exits 0 (`snapshot save`
+/// and `backup compact` need a live etcd: `tests/snapshot_save.rs`, `tests/continuous_backup.rs`).
+#[test]
+fn every_verb_that_prints_data_takes_o_and_w_json() {
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let db = dir.join("cluster.db");
+    let db = db.to_str().unwrap();
+    let config = dir.join("encryption-config.yaml");
+    let config = config.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let backups = tmp.path().to_str().unwrap();
+    let data_dir = tmp.path().join("restored");
+    let data_dir = data_dir.to_str().unwrap();
+    let forms: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["snapshot", "status", db], "revision"),
+        (
+            vec!["snapshot", "verify", db, "--encryption-config", config],
+            "sha256_ok",
+        ),
+        (vec!["snapshot", "list", backups], "[]"),
+        (
+            vec!["snapshot", "prune", backups, "--keep-last", "1"],
+            "dry_run",
+        ),
+        (
+            vec!["snapshot", "restore", db, "--data-dir", data_dir],
+            "member_id",
+        ),
+        (
+            vec!["get", "--prefix", "/registry/namespaces/", "--snapshot", db],
+            "kvs",
+        ),
+        (vec!["get", "namespaces", "--snapshot", db], "items"),
+        (vec!["analyze", "--snapshot", db], "resources"),
+        (vec!["leases", "--snapshot", db], "leases"),
+        (vec!["stale", "--snapshot", db], "findings"),
+        (vec!["stale", "fix", "--snapshot", db], "operations"),
+    ];
+    for (i, (form, field)) in forms.iter().enumerate() {
+        let flag = ["-o", "-w", "--write-out"][i % 3];
+        let mut args = form.clone();
+        args.extend([flag, "json"]);
+        let r = common::run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+        let doc = json_of(&r);
+        // An empty backup directory lists as an empty array.
+        let shaped = match *field {
+            "[]" => doc == serde_json::json!([]),
+            _ => doc.get(*field).is_some(),
+        };
+        assert!(shaped, "{args:?}: no {field}: {r:?}");
+    }
+}

@@ -1,6 +1,8 @@
 //! `revkeeper backup compact LOCATION`: thin glue over [`crate::backup::compact`].
 
+use super::snapshot_save::print_saved;
 use crate::Result;
+use crate::output::{OutputArgs, TABLE_JSON};
 
 /// Fold a full snapshot and its delta segments into a new full snapshot
 #[derive(Debug, clap::Args)]
@@ -30,11 +32,14 @@ pub struct BackupCompactArgs {
     pub zstd_level: i32,
     #[command(flatten)]
     pub read: super::location_args::ReadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn compact(args: BackupCompactArgs) -> Result<()> {
     use crate::backup::chain::Point;
     use crate::backup::compact::{self, CompactOptions};
+    let format = args.output.format(TABLE_JSON)?;
     let encryptor = crate::location::Encryptor::from_args(&args.encrypt_to, &args.recipients_file)?
         .map(std::sync::Arc::new);
     let saved = compact::compact(&CompactOptions {
@@ -47,12 +52,5 @@ pub fn compact(args: BackupCompactArgs) -> Result<()> {
         store_options: args.read.store.options(),
     })?;
     crate::backup::save::log_saved(&saved);
-    crate::output::with_stdout(|o| {
-        for w in &saved.written {
-            if let Ok(p) = &w.result {
-                writeln!(o, "{p}")?;
-            }
-        }
-        Ok(())
-    })
+    print_saved(&saved, format)
 }

@@ -1,29 +1,33 @@
 //! `revkeeper get`: Kubernetes objects kubectl-style (`get RESOURCE [NAME]`), or raw keys
 //! etcdctl-style (`get --key KEY | --prefix PREFIX`), from a live cluster or a snapshot.
 //!
-//! Output: for RESOURCE, `-o table` (default) | `wide` | `name` | `json` | `yaml` | `jsonl`,
-//! decoded; tables have kube-apiserver's columns (`crate::printers`) and kubectl's `-l`,
-//! `--sort-by`, `-L`, `--show-labels`, `--no-headers`. For `--key/--prefix`, `-w table`
-//! (default) and `-w json` print etcd's records as etcdctl does (values raw / base64);
-//! `--decode`, or `-o yaml|jsonl|wide|name`, prints the decoded objects instead (`--decode -o
-//! json` for JSON).
+//! Output: for RESOURCE, `-o table` (default) | `wide` | `name` | `json` | `yaml` | `jsonl` |
+//! `custom-columns=…` | `jsonpath=…`, decoded; tables have kube-apiserver's columns
+//! (`crate::printers`) and kubectl's `-l`, `--sort-by`, `-L`, `--show-labels`, `--no-headers`;
+//! `--for-apply -o yaml|json` prints objects for `kubectl apply`. For `--key/--prefix`, `-w
+//! simple` (default: key and value lines, raw bytes), `-w table` and `-w json` print etcd's
+//! records as etcdctl does (`--print-value-only`, `--keys-only`); `--decode`, or any object
+//! format, prints the decoded objects instead.
 
 use revkeeper_formats::k8s::key::{ObjectKey, key_prefix, object_key};
 use revkeeper_formats::k8s::resources::Target;
 
-use super::get_objects::{View, history, many, one};
+use super::get_objects::{UserFormat, View, history, many, one};
 use super::get_raw;
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::DecodeOptions;
-use crate::output::{OutputArgs, OutputFormat, TABLE_JSON};
+use crate::output::{OutputArgs, OutputFormat};
+use crate::printers::custom_columns::CustomColumns;
 use crate::printers::fields::FieldSelector;
+use crate::printers::for_apply::ForApply;
 use crate::printers::jsonpath::JsonPath;
+use crate::printers::jsonpath::template::Template;
 use crate::printers::labels::Selector;
 use crate::printers::{Printer, TableOptions, discovery, now};
 use crate::source::{KeyRange, RangeQuery};
 use crate::{Error, Result};
 
-/// The formats of `get`; table when none is given.
+/// The formats of decoded objects; table when none is given.
 const FORMATS: &[OutputFormat] = &[
     OutputFormat::Table,
     OutputFormat::Wide,
@@ -31,7 +35,20 @@ const FORMATS: &[OutputFormat] = &[
     OutputFormat::Json,
     OutputFormat::Yaml,
     OutputFormat::Jsonl,
+    OutputFormat::CustomColumns,
+    OutputFormat::JsonPath,
 ];
+
+/// etcdctl's formats of raw keys (`--key/--prefix` without `--decode`); simple when none is
+/// given, as etcdctl's default.
+pub(super) const RAW_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Simple,
+    OutputFormat::Table,
+    OutputFormat::Json,
+];
+
+/// The formats of `--for-apply`; yaml when none is given.
+const APPLY_FORMATS: &[OutputFormat] = &[OutputFormat::Yaml, OutputFormat::Json];
 
 /// Read Kubernetes objects (`get pods -n NS`, `get deploy web -o yaml`) or raw keys
 /// (`get --key KEY`, `get --prefix PREFIX`, like etcdctl) from a live cluster or a snapshot.
@@ -58,9 +75,13 @@ pub struct GetArgs {
     /// Every key under this prefix ("" for all keys; raw, as etcdctl; see --decode)
     #[arg(long)]
     pub prefix: Option<String>,
-    /// Print keys only, not values (--key/--prefix; -o table or json)
+    /// Print keys only, not values (--key/--prefix; -w simple, table or json)
     #[arg(long, conflicts_with_all = ["resource", "decode"])]
     pub keys_only: bool,
+    /// Print values only, as raw bytes, one per line (--key/--prefix, -w simple), as
+    /// etcdctl's: `get --key K --print-value-only | revkeeper decode`
+    #[arg(long, conflicts_with_all = ["resource", "decode", "keys_only", "history"])]
+    pub print_value_only: bool,
     /// With --key/--prefix: print the decoded objects instead of etcd's records
     #[arg(long)]
     pub decode: bool,
@@ -98,9 +119,20 @@ pub struct GetArgs {
         conflicts_with = "history"
     )]
     pub label_columns: Vec<String>,
-    /// Keep metadata.managedFields in -o json|yaml (hidden by default, as kubectl does)
+    /// Keep metadata.managedFields in -o json|yaml|custom-columns|jsonpath (hidden by
+    /// default, as kubectl does)
     #[arg(long)]
     pub show_managed_fields: bool,
+    /// Print objects ready for `kubectl apply -f -` (-o yaml, the default, or json): what the
+    /// API server and controllers set is removed (rules: docs/for-apply.md)
+    #[arg(long, conflicts_with_all = ["history", "show_managed_fields", "keys_only"])]
+    pub for_apply: bool,
+    /// With --for-apply: keep metadata.ownerReferences (the owners exist with the same uids)
+    #[arg(long, requires = "for_apply")]
+    pub keep_owners: bool,
+    /// With --for-apply: keep PVCs' spec.volumeName and PVs' spec.claimRef (by name)
+    #[arg(long, requires = "for_apply")]
+    pub keep_bindings: bool,
     /// Add how etcd stores each object: ENCODING (protobuf, json, cbor, encrypted:PROVIDER:KEY+…),
     /// SIZE of the stored value, REVISION it was last written at
     #[arg(long, conflicts_with = "history")]
@@ -115,16 +147,28 @@ pub struct GetArgs {
 
 pub fn run(mut args: GetArgs) -> Result<()> {
     args.rev = requested_rev(args.rev);
-    let format = args.output.format(FORMATS)?;
-    if args.keys_only && !TABLE_JSON.contains(&format) {
+    let chosen = args.output.chosen();
+    let raw = args.resource.is_none()
+        && !args.decode
+        && !args.history
+        && !args.for_apply
+        && chosen.is_none_or(|f| RAW_FORMATS.contains(&f));
+    let raw_flag = match (args.keys_only, args.print_value_only) {
+        (true, _) => Some("--keys-only"),
+        (_, true) => Some("--print-value-only"),
+        _ => None,
+    };
+    if let (Some(flag), false) = (raw_flag, raw) {
+        let why = match (args.for_apply, chosen) {
+            (true, _) => "--for-apply".to_string(),
+            (_, Some(f)) => format!("-o {}", f.name()),
+            (_, None) => "decoded objects".to_string(),
+        };
         return Err(Error::invalid(format!(
-            "--keys-only cannot be used with -o {}: it prints keys, not objects (use -o table \
-             or -o json, etcdctl's formats)",
-            format.name()
+            "{flag} cannot be used with {why}: it prints etcd's records, not objects (use -w \
+             simple, table or json, etcdctl's formats)"
         )));
     }
-    let raw =
-        args.resource.is_none() && !args.decode && !args.history && TABLE_JSON.contains(&format);
     let object_flags = args.selector.is_some()
         || args.field_selector.is_some()
         || args.sort_by.is_some()
@@ -132,15 +176,28 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         || args.show_labels
         || !args.label_columns.is_empty()
         || args.show_etcd;
-    if (raw || args.keys_only) && object_flags {
+    if raw && object_flags {
         return Err(Error::invalid(
             "-l, --field-selector, --sort-by, --no-headers, --show-labels, -L and --show-etcd work on decoded \
              objects: name a RESOURCE, or add --decode to --key/--prefix",
         ));
     }
-    if raw || args.keys_only {
+    if raw {
+        let format = args.output.format(RAW_FORMATS)?;
         return get_raw::run(args, format);
     }
+    let format = if args.for_apply {
+        args.output.format(APPLY_FORMATS).map_err(|_| {
+            Error::invalid(format!(
+                "--for-apply cannot be used with -o {}: it prints objects for kubectl apply \
+                 (use -o yaml, the default, or -o json)",
+                chosen.map_or("", OutputFormat::name)
+            ))
+        })?
+    } else {
+        args.output.format(FORMATS)?
+    };
+    let user_format = user_format(&args, format)?;
     let selector = args
         .selector
         .as_deref()
@@ -231,6 +288,11 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         selector,
         fields,
         show_managed_fields: args.show_managed_fields,
+        user_format,
+        for_apply: args.for_apply.then_some(ForApply {
+            keep_owners: args.keep_owners,
+            keep_bindings: args.keep_bindings,
+        }),
     };
     match plan {
         Plan::One {
@@ -265,6 +327,35 @@ pub fn run(mut args: GetArgs) -> Result<()> {
             )
         }
     }
+}
+
+/// The columns or template of `-o custom-columns|jsonpath`, parsed (one line naming it when
+/// malformed, exit 3).
+fn user_format(args: &GetArgs, format: OutputFormat) -> Result<Option<UserFormat>> {
+    let Some(template) = args.output.template()? else {
+        return Ok(None);
+    };
+    if args.show_labels || !args.label_columns.is_empty() || args.show_etcd {
+        return Err(Error::invalid(format!(
+            "--show-labels, -L and --show-etcd add table columns: not with -o {} (name the \
+             fields in it instead)",
+            format.name()
+        )));
+    }
+    let named = |e: String| match &template.file {
+        Some(f) => Error::invalid(format!("-o {}-file={}: {e}", format.name(), f.display())),
+        None => Error::invalid(e),
+    };
+    Ok(Some(match format {
+        OutputFormat::CustomColumns => UserFormat::Columns(
+            match &template.file {
+                Some(_) => CustomColumns::from_file_text(&template.text),
+                None => CustomColumns::parse(&template.text),
+            }
+            .map_err(named)?,
+        ),
+        _ => UserFormat::JsonPath(Template::parse(&template.text).map_err(named)?),
+    }))
 }
 
 pub(super) enum Plan {

@@ -1,16 +1,23 @@
 //! `get RESOURCE [NAME]` (and `get --key/--prefix --decode`): decoded objects as kubectl
 //! prints them — a table with kube-apiserver's columns (`crate::printers`; `-o wide` adds
-//! columns), `-o name`, or the objects (json, yaml, jsonl); `--history` lists every kept
-//! revision of one object.
+//! columns), `-o name`, `-o custom-columns`, `-o jsonpath` (run on the object, or on a `List`
+//! of several), or the objects (json, yaml, jsonl; `--for-apply` strips them for `kubectl
+//! apply`); `--history` lists every kept revision of one object.
+
+use std::io::Write;
 
 use revkeeper_formats::k8s::{Decoded, resources};
 use serde_json::Value;
 
 use super::get::Keep;
 use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
-use crate::output::objects::{ListWriter, ObjectFormat, write_object};
+use crate::output::objects::{ListWriter, ObjectFormat, list_of, write_object};
+use crate::output::table::render_kubectl;
 use crate::output::{OutputFormat, Stdout, render_table};
+use crate::printers::custom_columns::CustomColumns;
 use crate::printers::fields::FieldSelector;
+use crate::printers::for_apply::ForApply;
+use crate::printers::jsonpath::template::Template;
 use crate::printers::labels::Selector;
 use crate::printers::table::{SortKey, Stored};
 use crate::printers::{Ctx, Printer, Table, TableOptions};
@@ -27,6 +34,16 @@ pub(super) struct View {
     pub selector: Option<Selector>,
     pub fields: Option<FieldSelector>,
     pub show_managed_fields: bool,
+    /// `-o custom-columns|jsonpath`: the user's columns or template.
+    pub user_format: Option<UserFormat>,
+    /// `--for-apply`: objects stripped for `kubectl apply`.
+    pub for_apply: Option<ForApply>,
+}
+
+/// The formats whose shape the user writes.
+pub(super) enum UserFormat {
+    Columns(CustomColumns),
+    JsonPath(Template),
 }
 
 impl View {
@@ -34,10 +51,64 @@ impl View {
         self.format.objects()
     }
 
-    /// Whether `-o json|yaml` leaves out `metadata.managedFields`, as kubectl does unless
+    /// Whether the output leaves out `metadata.managedFields`, as kubectl does unless
     /// `--show-managed-fields` (`-o jsonl` keeps the stored object whole).
     fn hides_managed_fields(&self) -> bool {
-        !self.show_managed_fields && matches!(self.format, OutputFormat::Json | OutputFormat::Yaml)
+        !self.show_managed_fields
+            && matches!(
+                self.format,
+                OutputFormat::Json
+                    | OutputFormat::Yaml
+                    | OutputFormat::CustomColumns
+                    | OutputFormat::JsonPath
+            )
+    }
+
+    /// The object as this view prints it: without managed fields, stripped for apply.
+    fn prepare(&self, object: &mut Value) {
+        if self.hides_managed_fields() {
+            hide_managed_fields(object);
+        }
+        if let Some(f) = self.for_apply {
+            f.strip(object);
+        }
+    }
+
+    /// The key of `object` under `--sort-by` (none: every key equal, the source's order).
+    fn sort_key(&self, object: &Value) -> SortKey {
+        self.table.sort_by.as_ref().map_or(SortKey::Unsorted, |p| {
+            SortKey::of(p.find(object).first().copied())
+        })
+    }
+
+    /// Custom columns' rows under their headers (unless `--no-headers`), as kubectl aligns them.
+    fn columns_table(&self, columns: &CustomColumns, rows: &[Vec<String>]) -> String {
+        let headers = (!self.table.no_headers).then(|| columns.headers());
+        render_kubectl(headers.as_deref(), rows)
+    }
+
+    /// Objects printed together at the end: a JSONPath template run on their `List`, custom
+    /// columns, a `List`, or `-o name` lines.
+    fn write_objects(&self, o: &mut dyn Write, objects: Vec<Value>) -> std::io::Result<()> {
+        match (&self.user_format, self.object_format()) {
+            (Some(UserFormat::JsonPath(t)), _) => {
+                o.write_all(t.render(&list_of(objects)).as_bytes())
+            }
+            (Some(UserFormat::Columns(c)), _) => {
+                let rows: Vec<Vec<String>> = objects.iter().map(|x| c.row(x)).collect();
+                o.write_all(self.columns_table(c, &rows).as_bytes())
+            }
+            (None, Some(f)) => {
+                let mut w = ListWriter::begin(o, f)?;
+                for object in &objects {
+                    w.item(o, object)?;
+                }
+                w.end(o)
+            }
+            (None, None) => objects
+                .iter()
+                .try_for_each(|object| o.write_all(name_line(object).as_bytes())),
+        }
     }
 
     /// A table for the rows of this view (the printer moves into it).
@@ -91,17 +162,20 @@ pub(super) fn one(
             )));
         };
         let mut out = Stdout::new();
-        match view.object_format() {
-            Some(f) => {
-                if view.hides_managed_fields() {
-                    hide_managed_fields(object);
-                }
-                out.run(|o| write_object(o, f, object))?
+        view.prepare(object);
+        match (&view.user_format, view.object_format()) {
+            (Some(UserFormat::JsonPath(t)), _) => {
+                out.run(|o| o.write_all(t.render(object).as_bytes()))?
             }
-            None if view.format == OutputFormat::Name => {
+            (Some(UserFormat::Columns(c)), _) => {
+                let text = view.columns_table(c, &[c.row(object)]);
+                out.run(|o| o.write_all(text.as_bytes()))?
+            }
+            (None, Some(f)) => out.run(|o| write_object(o, f, object))?,
+            (None, None) if view.format == OutputFormat::Name => {
                 out.run(|o| o.write_all(name_line(object).as_bytes()))?
             }
-            None => {
+            (None, None) => {
                 let mut table = view.into_table();
                 table.add(object, Some(&facts));
                 let text = table.render();
@@ -117,10 +191,13 @@ pub(super) fn one(
 enum Listing {
     /// Objects streamed one at a time into a `List` (or JSON lines).
     Objects(ListWriter),
-    /// Objects kept for `--sort-by`, written at the end (`None`: as `-o name`).
-    Sorted(Option<ObjectFormat>, Vec<(SortKey, Value)>),
+    /// Objects kept until the end: for `--sort-by`, or for a JSONPath template run on their
+    /// `List` ([`View::write_objects`]).
+    Kept(Vec<(SortKey, Value)>),
     Names,
     Table(Table),
+    /// `-o custom-columns` rows.
+    Rows(Vec<(SortKey, Vec<String>)>),
 }
 
 pub(super) fn many(
@@ -129,29 +206,22 @@ pub(super) fn many(
     keep: &Keep,
     prefix: &str,
     keys: &revkeeper_formats::k8s::Keyring,
-    view: View,
+    mut view: View,
     empty_note: &str,
 ) -> Result<()> {
     let mut failures = Failures::default();
     let mut out = Stdout::new();
     let mut found = 0u64;
-    let hide = view.hides_managed_fields();
-    let object_format = view.object_format();
-    let View {
-        format,
-        printer,
-        table: opts,
-        now,
-        selector,
-        fields,
-        ..
-    } = view;
-    let sort_by = opts.sort_by.clone();
-    let names = format == OutputFormat::Name;
-    let mut listing = match (object_format, &sort_by) {
-        (None, Some(_)) if names => Listing::Sorted(None, Vec::new()),
-        (Some(f), Some(_)) => Listing::Sorted(Some(f), Vec::new()),
-        (Some(f), None) => {
+    let sorted = view.table.sort_by.is_some();
+    let mut listing = match (&view.user_format, view.object_format()) {
+        (Some(UserFormat::Columns(_)), _) => Listing::Rows(Vec::new()),
+        (Some(UserFormat::JsonPath(_)), _) => Listing::Kept(Vec::new()),
+        (None, _)
+            if sorted && (view.object_format().is_some() || view.format == OutputFormat::Name) =>
+        {
+            Listing::Kept(Vec::new())
+        }
+        (None, Some(f)) => {
             let mut w = None;
             out.run(|o| {
                 w = Some(ListWriter::begin(o, f)?);
@@ -163,8 +233,16 @@ pub(super) fn many(
                 None => return out.finish(),
             }
         }
-        (None, _) if names => Listing::Names,
-        (None, _) => Listing::Table(Table::new(printer, opts, Ctx { now })),
+        (None, None) if view.format == OutputFormat::Name => Listing::Names,
+        (None, None) => {
+            // The table owns the printer; the view keeps a placeholder it never uses.
+            let printer = std::mem::replace(&mut view.printer, Printer::Mixed);
+            Listing::Table(Table::new(
+                printer,
+                view.table.clone(),
+                Ctx { now: view.now },
+            ))
+        }
     };
     let scanned = source.scan(query, &mut |kv: KeyView<'_>| {
         if !keep.keeps(kv.key, prefix) {
@@ -183,24 +261,32 @@ pub(super) fn many(
             note_not_an_object(kv.key, &d, kv.value.len());
             return Ok(());
         };
-        if !selector.as_ref().is_none_or(|s| s.matches(object))
-            || !fields.as_ref().is_none_or(|f| f.matches(object))
+        if !view.selector.as_ref().is_none_or(|s| s.matches(object))
+            || !view.fields.as_ref().is_none_or(|f| f.matches(object))
         {
             return Ok(());
         }
         found += 1;
-        if hide {
-            hide_managed_fields(object);
-        }
         match &mut listing {
-            Listing::Objects(w) => out.run(|o| w.item(o, object))?,
-            Listing::Sorted(_, kept) => {
-                let path = sort_by.as_ref().expect("sorted listings have --sort-by");
-                let key = SortKey::of(path.find(object).first().copied());
+            // Tables read the stored object whole (and sort by what was stored).
+            Listing::Table(t) => t.add(object, Some(&facts)),
+            Listing::Names => out.run(|o| o.write_all(name_line(object).as_bytes()))?,
+            Listing::Objects(w) => {
+                view.prepare(object);
+                out.run(|o| w.item(o, object))?
+            }
+            Listing::Kept(kept) => {
+                let key = view.sort_key(object);
+                view.prepare(object);
                 kept.push((key, std::mem::take(object)));
             }
-            Listing::Names => out.run(|o| o.write_all(name_line(object).as_bytes()))?,
-            Listing::Table(t) => t.add(object, Some(&facts)),
+            Listing::Rows(rows) => {
+                let key = view.sort_key(object);
+                view.prepare(object);
+                if let Some(UserFormat::Columns(c)) = &view.user_format {
+                    rows.push((key, c.row(object)));
+                }
+            }
         }
         if out.closed() {
             return Err(Error::general("output closed"));
@@ -212,20 +298,11 @@ pub(super) fn many(
     }
     match listing {
         Listing::Objects(w) => out.run(|o| w.end(o))?,
-        Listing::Sorted(f, mut kept) => {
+        Listing::Kept(mut kept) => {
+            // A stable sort: equal keys keep the source's (key) order, as kubectl's does.
             kept.sort_by(|a, b| a.0.cmp(&b.0));
-            out.run(|o| match f {
-                Some(f) => {
-                    let mut w = ListWriter::begin(o, f)?;
-                    for (_, object) in &kept {
-                        w.item(o, object)?;
-                    }
-                    w.end(o)
-                }
-                None => kept
-                    .iter()
-                    .try_for_each(|(_, object)| o.write_all(name_line(object).as_bytes())),
-            })?;
+            let objects = kept.into_iter().map(|(_, o)| o).collect();
+            out.run(|o| view.write_objects(o, objects))?;
         }
         Listing::Names => {}
         Listing::Table(t) => {
@@ -233,6 +310,16 @@ pub(super) fn many(
                 crate::log::info(empty_note, &[]);
             } else {
                 let text = t.render();
+                out.run(|o| o.write_all(text.as_bytes()))?;
+            }
+        }
+        Listing::Rows(mut rows) => {
+            if found == 0 {
+                crate::log::info(empty_note, &[]);
+            } else if let Some(UserFormat::Columns(c)) = &view.user_format {
+                rows.sort_by(|a, b| a.0.cmp(&b.0));
+                let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, r)| r).collect();
+                let text = view.columns_table(c, &rows);
                 out.run(|o| o.write_all(text.as_bytes()))?;
             }
         }
@@ -280,21 +367,8 @@ pub(super) fn history(
     }
     let mut out = Stdout::new();
     match view.object_format() {
-        Some(f) => {
-            out.run(|o| {
-                let mut w = ListWriter::begin(o, f)?;
-                for (c, d) in changes.iter().zip(&decoded) {
-                    if let Some(mut object) = d.as_ref().and_then(|d| d.object.clone()) {
-                        set_resource_version(&mut object, c.revision);
-                        if view.hides_managed_fields() {
-                            hide_managed_fields(&mut object);
-                        }
-                        w.item(o, &object)?;
-                    }
-                }
-                w.end(o)
-            })?;
-        }
+        Some(_) => print_revisions(&mut out, &view, &changes, decoded)?,
+        None if view.user_format.is_some() => print_revisions(&mut out, &view, &changes, decoded)?,
         None => {
             let rows: Vec<Vec<String>> = changes
                 .iter()
@@ -338,6 +412,27 @@ pub(super) fn history(
     }
     out.finish()?;
     failures.finish()
+}
+
+/// The kept revisions as objects (their `resourceVersion` the revision): a `List`, custom
+/// columns or a JSONPath template over them.
+fn print_revisions(
+    out: &mut Stdout,
+    view: &View,
+    changes: &[crate::source::KeyChange],
+    decoded: Vec<Option<Decoded>>,
+) -> Result<()> {
+    let objects: Vec<Value> = changes
+        .iter()
+        .zip(decoded)
+        .filter_map(|(c, d)| {
+            let mut object = d?.object?;
+            set_resource_version(&mut object, c.revision);
+            view.prepare(&mut object);
+            Some(object)
+        })
+        .collect();
+    out.run(|o| view.write_objects(o, objects))
 }
 
 /// The `-o name` line: `kind.group/name`, as kubectl prints it.

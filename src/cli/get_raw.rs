@@ -1,17 +1,25 @@
-//! `get --key/--prefix` as etcdctl prints them: a table of records (values previewed), the
-//! keys only, or etcdctl's JSON (keys and values in base64).
+//! `get --key/--prefix` as etcdctl prints them: `-w simple` (etcdctl's default: a key line,
+//! then the value as raw bytes and a newline; `--print-value-only`, `--keys-only`), a table
+//! of records (values previewed), or etcdctl's JSON (keys and values in base64).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use super::get::GetArgs;
-use crate::Result;
 use crate::output::{OutputFormat, print_json, print_table, with_stdout};
 use crate::source::{KeyRange, KeyRecord, RangeQuery};
+use crate::{Error, Result};
 
-/// `--key/--prefix` as etcdctl prints them: a table, or etcdctl's JSON.
+/// `--key/--prefix` as etcdctl prints them.
 pub(super) fn run(args: GetArgs, format: OutputFormat) -> Result<()> {
+    if args.print_value_only && format != OutputFormat::Simple {
+        return Err(Error::invalid(format!(
+            "--print-value-only cannot be used with -w {}: it prints raw values, as etcdctl's -w \
+             simple does (leave -w out)",
+            format.name()
+        )));
+    }
     let source = args.source.open()?;
     let range = match (&args.key, &args.prefix) {
         (Some(k), _) => KeyRange::key(k.as_bytes()),
@@ -31,31 +39,41 @@ pub(super) fn run(args: GetArgs, format: OutputFormat) -> Result<()> {
             };
             print_json(&etcdctl_json(revision, &records))
         }
-        _ if args.keys_only => with_stdout(|out| {
+        OutputFormat::Simple => with_stdout(|out| {
+            // etcdctl's printKV: the key line unless values only, then the value (empty with
+            // --keys-only), each ended by a newline; bytes as stored.
             for r in &records {
-                out.write_all(&r.key)?;
+                if !args.print_value_only {
+                    out.write_all(&r.key)?;
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(&r.value)?;
                 out.write_all(b"\n")?;
             }
             Ok(())
         }),
         _ => {
+            let mut headers = vec!["KEY", "CREATE", "MOD", "VERSION", "LEASE"];
+            if !args.keys_only {
+                headers.push("VALUE");
+            }
             let rows: Vec<Vec<String>> = records
                 .iter()
                 .map(|r| {
-                    vec![
+                    let mut row = vec![
                         String::from_utf8_lossy(&r.key).into_owned(),
                         r.create_revision.to_string(),
                         r.mod_revision.to_string(),
                         r.version.to_string(),
                         lease_hex(r.lease),
-                        preview(&r.value),
-                    ]
+                    ];
+                    if !args.keys_only {
+                        row.push(preview(&r.value));
+                    }
+                    row
                 })
                 .collect();
-            print_table(
-                &["KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"],
-                &rows,
-            )
+            print_table(&headers, &rows)
         }
     }
 }

@@ -94,7 +94,7 @@ pub enum BackupCommand {
     /// Follow a live etcd: a full snapshot, then delta segments, until SIGTERM
     Run(Box<backup_run::BackupRunArgs>),
     /// Fold a full snapshot and its delta segments into a new full snapshot
-    Compact(backup_compact::BackupCompactArgs),
+    Compact(Box<backup_compact::BackupCompactArgs>),
 }
 
 /// Parses arguments, runs the command, and returns the process exit code.
@@ -154,7 +154,7 @@ fn run(cli: Cli) -> crate::Result<()> {
             SnapshotCommand::Restore(args) => snapshot_restore::run(args),
         },
         Command::Backup(BackupCommand::Run(args)) => backup_run::run(*args),
-        Command::Backup(BackupCommand::Compact(args)) => backup_compact::compact(args),
+        Command::Backup(BackupCommand::Compact(args)) => backup_compact::compact(*args),
         Command::Get(args) => {
             crate::connect::set_key_flag("--key-file");
             get::run(args)

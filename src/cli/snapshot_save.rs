@@ -199,6 +199,16 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
     }
     let saved = result?;
     save::log_saved(&saved);
+    print_saved(&saved, format)?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// What a new snapshot prints: its paths (one per destination written), or with `-o json` the
+/// manifest of each, as `snapshot list -o json` prints them (`snapshot save`, `backup compact`).
+pub(super) fn print_saved(saved: &Saved, format: OutputFormat) -> Result<()> {
     let paths: Vec<&String> = saved
         .written
         .iter()
@@ -210,7 +220,7 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
                 writeln!(o, "{p}")?;
             }
             Ok(())
-        })?,
+        }),
         _ => {
             let items: Vec<crate::backup::list::Listed> = paths
                 .iter()
@@ -221,13 +231,9 @@ pub fn run(args: SnapshotSaveArgs, log_format: LogFormat) -> Result<()> {
                 })
                 .collect();
             match items.as_slice() {
-                [one] => print_json(one)?,
-                _ => print_json(&items)?,
+                [one] => print_json(one),
+                _ => print_json(&items),
             }
         }
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(()),
     }
 }

@@ -49,6 +49,16 @@ pub fn write_object(
     }
 }
 
+/// Objects as the `v1` `List` kubectl prints (and runs `-o jsonpath` on) when it shows several.
+pub fn list_of(items: Vec<Value>) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "items": items,
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    })
+}
+
 /// Writes a kubectl `List` one item at a time: `begin`, `item`…, `end`.
 pub struct ListWriter {
     format: ObjectFormat,
@@ -169,6 +179,11 @@ mod tests {
         );
         let parsed: Value = serde_norway::from_str(&y).unwrap();
         assert_eq!(parsed["items"][0], c);
+        assert_eq!(
+            serde_json::from_str::<Value>(&list(ObjectFormat::Json, std::slice::from_ref(&a)))
+                .unwrap(),
+            list_of(vec![a.clone()])
+        );
         let empty: Value = serde_json::from_str(&list(ObjectFormat::Json, &[])).unwrap();
         assert_eq!(empty["items"], json!([]));
         let empty: Value = serde_norway::from_str(&list(ObjectFormat::Yaml, &[])).unwrap();

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::cells::{go_float, items, s};
+use super::cells::{go_float, go_json, go_scalar, items, s};
 use super::jsonpath::JsonPath;
 use super::time::{between, parse};
 use super::{Column, Ctx};
@@ -149,7 +149,7 @@ impl Columns {
 fn cell(kind: &str, v: &Value, ctx: &Ctx) -> String {
     match (kind, v) {
         ("string", Value::String(t)) => t.clone(),
-        ("string", Value::Number(_) | Value::Bool(_)) => scalar(v),
+        ("string", Value::Number(_) | Value::Bool(_)) => go_scalar(v),
         ("string", Value::Object(_) | Value::Array(_)) => go_json(v),
         ("integer", Value::Number(x)) => x
             .as_i64()
@@ -164,76 +164,6 @@ fn cell(kind: &str, v: &Value, ctx: &Ctx) -> String {
         },
         _ => String::new(),
     }
-}
-
-/// A JSON scalar as Go's `fmt.Print` writes the unstructured value (int64 or float64).
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Number(x) => match x.as_i64() {
-            Some(i) => i.to_string(),
-            None => x.as_f64().map_or(x.to_string(), go_float),
-        },
-        Value::Bool(b) => b.to_string(),
-        Value::String(t) => t.clone(),
-        _ => String::new(),
-    }
-}
-
-/// Go's `json.Marshal` of an unstructured value: keys sorted, `<`, `>`, `&` escaped.
-fn go_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_go_json(v, &mut out);
-    out
-}
-
-fn write_go_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_string(k, out);
-                out.push(':');
-                write_go_json(&m[k.as_str()], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_json(x, out);
-            }
-            out.push(']');
-        }
-        Value::String(t) => write_go_string(t, out),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-fn write_go_string(t: &str, out: &mut String) {
-    out.push('"');
-    for c in t.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Kubernetes' version priority (`CompareKubeAwareVersionStrings`): `v2` < `v1` <

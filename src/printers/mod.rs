@@ -8,14 +8,18 @@
 //! the one for a resource. Kinds kube-apiserver prints with its default table get NAME and
 //! CREATED AT ([`Printer::CreatedAt`]); custom resources get their CRD's columns
 //! ([`custom`]). [`table`] adds what kubectl adds on its side: NAMESPACE with `-A`, label
-//! columns, sorting, and the layout.
+//! columns, sorting, and the layout. kubectl's other views of objects live here too:
+//! `-o custom-columns` ([`custom_columns`]), `-o jsonpath` ([`jsonpath::template`]) and
+//! `--for-apply` ([`for_apply`]).
 
 mod cells;
 mod cluster;
 mod core;
 pub mod custom;
+pub mod custom_columns;
 pub mod discovery;
 pub mod fields;
+pub mod for_apply;
 pub mod jsonpath;
 pub mod labels;
 mod network;

@@ -1,8 +1,12 @@
-//! The JSONPath kubectl and kube-apiserver use (k8s.io/client-go/util/jsonpath), the subset
-//! that real printer columns and `--sort-by` need: fields (`.spec.x`, `['a.b/c']`), indexes
-//! and slices (`[0]`, `[-1]`, `[1:3]`), wildcards (`[*]`, `.*`), recursive descent (`..name`)
-//! and filters (`[?(@.type=="Ready")]`, `[?(@.port>=8000)]`, `[?(@.ready)]`). Missing keys
-//! give no result, as with `AllowMissingKeys(true)`.
+//! The JSONPath kubectl and kube-apiserver use (k8s.io/client-go/util/jsonpath): fields
+//! (`.spec.x`, `['a.b/c']`), indexes and slices (`[0]`, `[-1]`, `[1:3]`), unions
+//! (`['name','kind']`, `[0,2]`), wildcards (`[*]`, `.*`), recursive descent (`..name`) and
+//! filters (`[?(@.type=="Ready")]`, `[?(@.port>=8000)]`, `[?(@.ready)]`). Missing keys give no
+//! result, as with `AllowMissingKeys(true)`. One path serves printer columns, `--sort-by` and
+//! `-o custom-columns`; [`template`] adds the text, literals and `range … end` of
+//! `-o jsonpath=TEMPLATE`.
+
+pub mod template;
 
 use serde_json::Value;
 
@@ -20,6 +24,8 @@ enum Step {
     Wildcard,
     Descendants,
     Filter(Filter),
+    /// `['a','b']`, `[0,2]`: the results of each, in order.
+    Union(Vec<Step>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,8 +52,8 @@ enum Literal {
 }
 
 impl JsonPath {
-    /// Parses `.a.b[0]`, with or without kubectl's `{…}` and leading `$`; a bare `a.b` is
-    /// taken as `.a.b` (kubectl's relaxed form of `--sort-by`).
+    /// Parses `.a.b[0]`, with or without kubectl's `{…}` and leading `$` (or `@`); a bare
+    /// `a.b` is taken as `.a.b` (kubectl's relaxed form of `--sort-by` and custom columns).
     pub fn parse(text: &str) -> Result<JsonPath, String> {
         let inner = text.trim();
         let inner = inner
@@ -55,7 +61,10 @@ impl JsonPath {
             .and_then(|t| t.strip_suffix('}'))
             .unwrap_or(inner)
             .trim();
-        let inner = inner.strip_prefix('$').unwrap_or(inner);
+        let inner = inner
+            .strip_prefix('$')
+            .or_else(|| inner.strip_prefix('@'))
+            .unwrap_or(inner);
         let steps = Parser { s: inner, at: 0 }
             .steps(false)
             .map_err(|e| format!("JSONPath {text:?}: {e}"))?;
@@ -155,6 +164,8 @@ impl<'a> Parser<'a> {
                 return Err("a filter must end with )".into());
             }
             Step::Filter(filter)
+        } else if let Some(union) = self.union()? {
+            union
         } else if let Some(q) = self
             .rest()
             .chars()
@@ -189,6 +200,56 @@ impl<'a> Parser<'a> {
             return Err("a [ without ]".into());
         }
         Ok(step)
+    }
+
+    /// `['a', 'b']` or `[0, 2]` (before the closing `]`), or `None` when the bracket holds one
+    /// item.
+    fn union(&mut self) -> Result<Option<Step>, String> {
+        let rest = self.rest();
+        let mut parts = Vec::new();
+        let (mut start, mut quote) = (0, None);
+        let mut end = None;
+        for (i, c) in rest.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, ',') => {
+                    parts.push(&rest[start..i]);
+                    start = i + 1;
+                }
+                (None, ']') => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            return Err("a [ without ]".into());
+        };
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        parts.push(&rest[start..end]);
+        let steps = parts
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                let unquoted = p
+                    .strip_prefix('\'')
+                    .and_then(|p| p.strip_suffix('\''))
+                    .or_else(|| p.strip_prefix('"').and_then(|p| p.strip_suffix('"')));
+                match unquoted {
+                    Some(name) => Ok(Step::Field(name.to_string())),
+                    None => p.parse::<i64>().map(Step::Index).map_err(|_| {
+                        format!("[{}]: a union takes quoted names or indexes", &rest[..end])
+                    }),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.at += end;
+        Ok(Some(Step::Union(steps)))
     }
 
     fn filter(&mut self) -> Result<Filter, String> {
@@ -282,6 +343,7 @@ fn apply<'a>(step: &Step, v: &'a Value, out: &mut Vec<&'a Value>) {
             }
         }
         Step::Descendants => descendants(v, out),
+        Step::Union(steps) => steps.iter().for_each(|s| apply(s, v, out)),
         Step::Filter(f) => {
             for item in v.as_array().into_iter().flatten() {
                 if f.holds(item) {
@@ -381,9 +443,29 @@ mod tests {
         assert_eq!(find("..port", &cert), [json!(80), json!(8443)]);
         assert_eq!(find("spec.x", &cert), [json!(true)]);
         assert_eq!(find("$.spec.x", &cert), [json!(true)]);
+        assert_eq!(
+            find(".spec.ports[*]['port','name']", &cert),
+            [json!(80), json!(8443)]
+        );
+        assert_eq!(
+            find(".metadata['name', 'annotations']", &cert),
+            [json!("web"), json!({"cert-manager.io/issuer": "le"})]
+        );
+        assert_eq!(
+            find(".spec.ports[1,0].port", &cert),
+            [json!(8443), json!(80)]
+        );
+        assert_eq!(find("@.spec.x", &cert), [json!(true)]);
         assert!(find(".status.missing.deeper", &cert).is_empty());
         assert!(find(r#".status.conditions[?(@.type=="Gone")].status"#, &cert).is_empty());
-        for bad in [".a[", ".a[?(@.b=x)]", ".a[1:2:3]", ".a[?(b)]"] {
+        for bad in [
+            ".a[",
+            ".a[?(@.b=x)]",
+            ".a[1:2:3]",
+            ".a[?(b)]",
+            ".a[x,y]",
+            ".a['x',",
+        ] {
             assert!(JsonPath::parse(bad).is_err(), "{bad}");
         }
     }
