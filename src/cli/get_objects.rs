@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::get::Keep;
 use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
-use crate::output::objects::{ListWriter, ObjectFormat, list_of, write_object};
+use crate::output::objects::{
+    ListWriter, ObjectFormat, hide_managed_fields, list_of, write_object,
+};
 use crate::output::table::render_kubectl;
 use crate::output::{OutputFormat, Stdout, render_table};
 use crate::printers::custom_columns::CustomColumns;
@@ -114,12 +116,6 @@ impl View {
     /// A table for the rows of this view (the printer moves into it).
     fn into_table(self) -> Table {
         Table::new(self.printer, self.table, Ctx { now: self.now })
-    }
-}
-
-fn hide_managed_fields(object: &mut Value) {
-    if let Some(meta) = object["metadata"].as_object_mut() {
-        meta.shift_remove("managedFields");
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
+use super::objects::hide_managed_fields;
 use super::{Stdout, render_table, yaml};
 use crate::Result;
 use crate::diff::{Change, Entry, ResourceCounts, Side, Summary};
@@ -214,12 +215,6 @@ pub fn unified(entry: &Entry<'_>, view: &DiffView) -> String {
         out.push_str("# only metadata.managedFields differ (--show-managed-fields shows them)\n");
     }
     out
-}
-
-fn hide_managed_fields(object: &mut Value) {
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("managedFields");
-    }
 }
 
 const REDACTED: &str = "(redacted)";

@@ -49,6 +49,13 @@ pub fn write_object(
     }
 }
 
+/// kubectl hides `metadata.managedFields` unless `--show-managed-fields`.
+pub fn hide_managed_fields(object: &mut Value) {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.shift_remove("managedFields");
+    }
+}
+
 /// Objects as the `v1` `List` kubectl prints (and runs `-o jsonpath` on) when it shows several.
 pub fn list_of(items: Vec<Value>) -> Value {
     serde_json::json!({
