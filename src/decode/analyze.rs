@@ -207,6 +207,15 @@ mod tests {
     }
 
     #[test]
+    fn only_stored_objects_count_as_objects() {
+        assert!(!is_object(&storage_label(b"48213077"))); // compact_rev_key
+        assert!(!is_object(&storage_label(&[0xff, 0x00, 0x13])));
+        assert!(is_object(&storage_label(b"k8s\x00\x0a\x09")));
+        assert!(is_object(&storage_label(b"{\"kind\":\"Widget\"}\n")));
+        assert!(is_object(&storage_label(b"k8s:enc:aescbc:v1:key1:xxxx")));
+    }
+
+    #[test]
     fn top_keeps_the_largest() {
         let mut t = Top::new(2);
         for i in [5, 1, 9, 3, 7] {
