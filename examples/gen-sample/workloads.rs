@@ -9,15 +9,16 @@ use crate::meta::*;
 /// What a pod is doing at the snapshot.
 #[derive(Clone, Copy)]
 pub enum State {
-    /// Running and ready since `secs` ago, after `restarts` restarts.
+    /// Running and ready, after `restarts` restarts.
     Running { restarts: i64 },
     /// Crashing: `restarts` restarts, the last one `last` seconds ago with `exit` code.
     CrashLoop { restarts: i64, last: i64, exit: i64 },
     /// Not scheduled: no node has room.
     Pending,
-    /// A Job's pod that ran to completion `secs` seconds after it started.
+    /// A Job's pod that ran to completion in `ran` seconds.
     Completed { ran: i64 },
-    /// On a node that stopped answering: deleted by the node lifecycle controller `secs` ago.
+    /// On a node that stopped answering: deleted by the taint eviction controller `deleted`
+    /// seconds ago, and still there since no kubelet confirms it.
     NodeLost { deleted: i64 },
 }
 
@@ -58,11 +59,9 @@ fn digest(image: &str) -> String {
 }
 
 pub fn pod(p: PodSpec) -> Value {
-    let sa = if p.ns == "kube-system" && p.owner.is_none() {
-        None
-    } else {
-        Some("default")
-    };
+    // Static pods (mirrors of the kubelet's manifests, owned by their Node) have no account.
+    let static_pod = p.owner.as_ref().is_some_and(|o| o["kind"] == "Node");
+    let sa = if static_pod { None } else { Some("default") };
     let mut spec = json!({
         "volumes": [{"name": format!("kube-api-access-{}", suffix(p.name, 5)), "projected": {
             "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
@@ -85,9 +84,14 @@ pub fn pod(p: PodSpec) -> Value {
         "enableServiceLinks": true,
         "preemptionPolicy": "PreemptLowerPriority"
     });
-    if let Some(sa) = sa {
-        spec["serviceAccountName"] = json!(sa);
-        spec["serviceAccount"] = json!(sa);
+    match sa {
+        Some(sa) => {
+            spec["serviceAccountName"] = json!(sa);
+            spec["serviceAccount"] = json!(sa);
+        }
+        None => {
+            spec.as_object_mut().unwrap().remove("volumes");
+        }
     }
     if let Some(node) = p.node {
         spec["nodeName"] = json!(node);
@@ -151,8 +155,10 @@ pub fn pod(p: PodSpec) -> Value {
         object("v1", "Pod", Some(p.ns), p.name, p.created),
         json!({"metadata.labels": p.labels, "spec": spec, "status": status}),
     );
-    let writer = if let Some(o) = &p.owner {
+    if let Some(o) = &p.owner {
         obj["metadata"]["ownerReferences"] = json!([o]);
+    }
+    let writer = if p.owner.is_some() && !static_pod {
         "kube-controller-manager"
     } else {
         "kubelet"
