@@ -1,6 +1,89 @@
-//! The bundled `testdata/sample.db` (the TUI demo data) shows the findings it was built with.
+//! The bundled `testdata/sample.db` (the TUI demo data, made by `scripts/gen-sample.sh`) shows
+//! what it was built to show: kubectl's tables over a realistic small cluster, and findings.
 
 mod common;
+
+/// `revkeeper ARGS --snapshot testdata/sample.db`, which must succeed.
+fn on_sample(args: &[&str]) -> common::Run {
+    let sample = common::sample_db();
+    let mut all = args.to_vec();
+    all.extend(["--snapshot", sample.to_str().unwrap()]);
+    let r = common::run(&all);
+    assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    r
+}
+
+/// The values of column `name` in a kubectl-style table.
+fn column(table: &str, name: &str) -> Vec<String> {
+    let header = table.lines().next().unwrap();
+    let at = header
+        .find(name)
+        .unwrap_or_else(|| panic!("{name} in {header}"));
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l[at..].split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn the_bundled_sample_is_a_small_realistic_cluster() {
+    let size = std::fs::metadata(common::sample_db()).unwrap().len();
+    assert!(size < 1 << 20, "embedded in the binary: {size} bytes");
+    let r = on_sample(&["analyze", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let objects = doc["objects"].as_u64().unwrap();
+    assert!(
+        (200..1000).contains(&objects),
+        "a few hundred objects: {objects}"
+    );
+
+    let pods = on_sample(&["get", "pods", "-A"]);
+    assert!(
+        pods.stderr.contains(
+            "estimated time 2026-11-21T03:16:52Z (renewTime of /registry/leases/kube-node-lease/worker-2, "
+        ),
+        "the newest node heartbeat sets the time, and the line names it: {}",
+        pods.stderr
+    );
+    let statuses = column(&pods.stdout, "STATUS");
+    for status in [
+        "Running",
+        "CrashLoopBackOff",
+        "Pending",
+        "Completed",
+        "Terminating",
+    ] {
+        assert!(
+            statuses.iter().any(|s| s == status),
+            "{status}: {}",
+            pods.stdout
+        );
+    }
+    let nodes = on_sample(&["get", "nodes"]).stdout;
+    let mut statuses = column(&nodes, "STATUS");
+    statuses.sort();
+    assert_eq!(statuses, ["NotReady", "Ready", "Ready", "Ready"], "{nodes}");
+    let certs = on_sample(&["get", "certs", "-A", "-o", "wide"]).stdout;
+    assert!(
+        certs.starts_with(
+            "NAMESPACE    NAME          READY   SECRET        ISSUER             STATUS"
+        ),
+        "the CRD's printer columns: {certs}"
+    );
+    assert_eq!(
+        column(&certs, "READY")
+            .iter()
+            .filter(|r| *r == "False")
+            .count(),
+        1,
+        "{certs}"
+    );
+    for kind in ["deployments", "events", "leases"] {
+        let out = on_sample(&["get", kind, "-A"]).stdout;
+        assert!(out.lines().count() > 8, "{kind}: {out}");
+    }
+}
 
 #[test]
 fn the_bundled_sample_has_findings() {
@@ -10,8 +93,16 @@ fn the_bundled_sample_has_findings() {
     assert_eq!(r.code, 0, "{r:?}");
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
-        doc["now"], "2026-11-01T12:00:00Z",
-        "estimated from node-a's lease"
+        doc["now"], "2026-11-21T03:16:52Z",
+        "estimated from worker-2's node lease"
+    );
+    assert!(
+        doc["now_basis"]
+            .as_str()
+            .unwrap()
+            .starts_with("renewTime of /registry/leases/kube-node-lease/worker-2, "),
+        "{}",
+        doc["now_basis"]
     );
     assert_eq!(doc["now_estimated"], true);
     let mut got: Vec<(String, String)> = doc["findings"]
@@ -30,9 +121,10 @@ fn the_bundled_sample_has_findings() {
         got,
         vec![
             k("cr-without-crd", "example.com/widgets/demo/w1"),
+            k("event-expired", "events/demo/web-5f6d8.restored"),
             k("event-without-lease", "events/demo/web-5f6d8.restored"),
             k("namespace-stuck-terminating", "namespaces/old-team"),
-            k("node-lease-without-node", "leases/kube-node-lease/node-c"),
+            k("node-lease-without-node", "leases/kube-node-lease/worker-0"),
             k("owner-missing", "replicasets/demo/web-5f6d8"),
             k("replicaset-orphaned", "replicasets/demo/web-5f6d8"),
         ]

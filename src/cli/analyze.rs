@@ -64,8 +64,13 @@ fn render(r: &Report) -> String {
         ],
         &rows,
     );
+    let others = match r.keys - r.objects {
+        0 => String::new(),
+        1 => " and 1 other key".to_string(),
+        n => format!(" and {n} other keys"),
+    };
     out.push_str(&format!(
-        "\n{} objects, {} bytes, {} revisions kept\n\n",
+        "\n{} objects{others}, {} bytes, {} revisions kept\n\n",
         r.objects, r.bytes, r.revisions
     ));
     let biggest: Vec<Vec<String>> = r

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod backup_compact;
 mod backup_run;
+mod completions;
 mod decode;
 mod dump;
 mod get;
@@ -13,6 +14,7 @@ mod get_objects;
 mod get_raw;
 pub mod leases;
 pub mod location_args;
+mod man;
 mod snapshot_diff;
 pub mod snapshot_list;
 pub mod snapshot_prune;
@@ -69,6 +71,10 @@ pub enum Command {
     Stale(stale::StaleArgs),
     /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
     Tui(tui::TuiArgs),
+    /// Print a shell completion script (bash, zsh, fish)
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page in roff, or write one page per command with --dir
+    Man(man::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,5 +171,7 @@ fn run(cli: Cli) -> crate::Result<()> {
         Command::Leases(args) => leases::run(args),
         Command::Stale(args) => stale::run(args),
         Command::Tui(args) => tui::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }

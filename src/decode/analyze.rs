@@ -6,7 +6,7 @@
 //! per distinct key (a few dozen bytes each), so a million keys need some tens of MB.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use revkeeper_formats::k8s::key::{ObjectKey, below_prefix};
 use revkeeper_formats::k8s::resources::OTHER_KEYS;
@@ -19,7 +19,10 @@ use crate::source::{KeyRange, RangeQuery, Source};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ResourceStats {
     pub resource: String,
+    /// Live keys holding a Kubernetes object (protobuf, CBOR, JSON or encrypted).
     pub objects: u64,
+    /// Every live key of the row, objects or not (`compact_rev_key` is a key, not an object).
+    pub keys: u64,
     pub bytes: u64,
     pub largest_bytes: u64,
     pub largest_key: String,
@@ -43,11 +46,18 @@ pub struct KeyHistory {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub objects: u64,
+    pub keys: u64,
     pub bytes: u64,
     pub revisions: u64,
     pub resources: Vec<ResourceStats>,
     pub biggest: Vec<KeySize>,
     pub most_history: Vec<KeyHistory>,
+}
+
+/// Whether a value labelled by [`storage_label`] is a Kubernetes object, as `get` and `dump`
+/// decide it: anything but text or binary (`compact_rev_key`'s decimal revision is text).
+fn is_object(label: &str) -> bool {
+    !matches!(label, "text" | "binary")
 }
 
 /// The resource a key belongs to: its etcd resource (`pods`, `services/specs`,
@@ -96,10 +106,19 @@ pub fn analyze(source: &dyn Source, prefix: &str, top: usize) -> Result<Report> 
     let mut by_resource: BTreeMap<String, ResourceStats> = BTreeMap::new();
     let mut biggest = Top::new(top);
     let mut report = Report::default();
+    // Live keys that hold no object: listed under OTHER_KEYS, their history too.
+    let mut not_objects: HashSet<Vec<u8>> = HashSet::new();
     source.scan(
         &RangeQuery::latest(KeyRange::prefix(Vec::new())),
         &mut |kv| {
-            let resource = resource_of(kv.key, prefix);
+            let label = storage_label(kv.value);
+            let object = is_object(&label);
+            let resource = if object {
+                resource_of(kv.key, prefix)
+            } else {
+                not_objects.insert(kv.key.to_vec());
+                OTHER_KEYS.to_string()
+            };
             let s = by_resource
                 .entry(resource.clone())
                 .or_insert_with(|| ResourceStats {
@@ -107,14 +126,16 @@ pub fn analyze(source: &dyn Source, prefix: &str, top: usize) -> Result<Report> 
                     ..ResourceStats::default()
                 });
             let len = kv.value.len() as u64;
-            s.objects += 1;
+            s.keys += 1;
+            s.objects += u64::from(object);
             s.bytes += len;
             if len > s.largest_bytes || s.largest_key.is_empty() {
                 s.largest_bytes = len;
                 s.largest_key = String::from_utf8_lossy(kv.key).into_owned();
             }
-            *s.encodings.entry(storage_label(kv.value)).or_default() += 1;
-            report.objects += 1;
+            *s.encodings.entry(label).or_default() += 1;
+            report.keys += 1;
+            report.objects += u64::from(object);
             report.bytes += len;
             biggest.push((len, String::from_utf8_lossy(kv.key).into_owned()));
             Ok(())
@@ -136,7 +157,11 @@ pub fn analyze(source: &dyn Source, prefix: &str, top: usize) -> Result<Report> 
     })?;
     let mut most = Top::new(top);
     for (key, n) in per_key {
-        let resource = resource_of(&key, prefix);
+        let resource = if not_objects.contains(&key) {
+            OTHER_KEYS.to_string()
+        } else {
+            resource_of(&key, prefix)
+        };
         let s = by_resource
             .entry(resource.clone())
             .or_insert_with(|| ResourceStats {
@@ -179,6 +204,15 @@ mod tests {
         );
         assert_eq!(resource_of(b"/registry/health", p), "health");
         assert_eq!(resource_of(b"compact_rev_key", p), "(other keys)");
+    }
+
+    #[test]
+    fn only_stored_objects_count_as_objects() {
+        assert!(!is_object(&storage_label(b"48213077"))); // compact_rev_key
+        assert!(!is_object(&storage_label(&[0xff, 0x00, 0x13])));
+        assert!(is_object(&storage_label(b"k8s\x00\x0a\x09")));
+        assert!(is_object(&storage_label(b"{\"kind\":\"Widget\"}\n")));
+        assert!(is_object(&storage_label(b"k8s:enc:aescbc:v1:key1:xxxx")));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Stamp<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Estimate<'a> {
     pub now: i64,
+    /// The stamp `now` was taken from (the latest kept one).
+    pub source: Stamp<'a>,
     /// How many stamps were looked at, and their lowest and highest revision.
     pub window: usize,
     pub revisions: (i64, i64),
@@ -50,8 +52,10 @@ pub fn estimate(mut stamps: Vec<Stamp<'_>>) -> Option<Estimate<'_>> {
     let median = *times.get(times.len().checked_sub(1)? / 2)?;
     let limit = median.saturating_add(SKEW);
     let (kept, ignored): (Vec<Stamp>, Vec<Stamp>) = stamps.iter().partition(|s| s.time <= limit);
+    let source = *kept.iter().max_by_key(|s| (s.time, s.revision))?;
     Some(Estimate {
-        now: kept.iter().map(|s| s.time).max()?,
+        now: source.time,
+        source,
         window: stamps.len(),
         revisions: (stamps[0].revision, stamps[stamps.len() - 1].revision),
         ignored,
@@ -75,8 +79,9 @@ pub struct Clock {
 
 /// Decides "now": the given time, the system clock for a live cluster (`Now::Auto`), otherwise
 /// the [`estimate`] from heartbeats (Lease renewTime, Node and Event heartbeats), or from
-/// creationTimestamps when there are none.
-pub fn decide(index: &InspectIndex, live: bool, now: Now) -> Clock {
+/// creationTimestamps when there are none. `among` says which objects the index holds when it
+/// is not all of them (`"leases and nodes"`), for the basis.
+pub fn decide(index: &InspectIndex, live: bool, now: Now, among: Option<&str>) -> Clock {
     let clock = time::OffsetDateTime::now_utc().unix_timestamp();
     let plain = |now, estimated, basis: &str, judges_skew| Clock {
         now,
@@ -90,11 +95,9 @@ pub fn decide(index: &InspectIndex, live: bool, now: Now) -> Clock {
         Now::Auto if live => return plain(clock, false, "system clock", true),
         _ => {}
     }
-    let sources: [(&str, StampOf); 2] = [
-        ("a heartbeat", |e| e.facts.heartbeat),
-        ("a creationTimestamp", |e| e.facts.created),
-    ];
-    for (what, stamp) in sources {
+    let sources: [(bool, StampOf); 2] =
+        [(true, |e| e.facts.heartbeat), (false, |e| e.facts.created)];
+    for (heartbeat, stamp) in sources {
         let stamps = index
             .entries
             .iter()
@@ -110,7 +113,7 @@ pub fn decide(index: &InspectIndex, live: bool, now: Now) -> Clock {
             return Clock {
                 now: est.now,
                 estimated: true,
-                basis: basis(what, &est),
+                basis: basis(index, heartbeat, &est, among),
                 ignored: est.ignored.iter().map(|s| s.key.into()).collect(),
                 judges_skew: true,
             };
@@ -119,11 +122,19 @@ pub fn decide(index: &InspectIndex, live: bool, now: Now) -> Clock {
     plain(clock, true, "no timestamps in the data: system clock", true)
 }
 
-fn basis(what: &str, est: &Estimate) -> String {
+/// Names the timestamp `now` came from and the writes it was chosen among, e.g. "renewTime of
+/// /registry/leases/kube-node-lease/n3, the latest of the 64 newest writes with a heartbeat,
+/// revisions 3473-3688".
+fn basis(index: &InspectIndex, heartbeat: bool, est: &Estimate, among: Option<&str>) -> String {
     let (low, high) = est.revisions;
+    let (field, what) = match heartbeat {
+        true => (stamp_field(index, est.source.key), "a heartbeat"),
+        false => ("creationTimestamp", "a creationTimestamp"),
+    };
+    let among = among.map(|a| format!(" among {a}")).unwrap_or_default();
     let mut out = format!(
-        "from the {} newest writes with {what}, revisions {low}-{high}",
-        est.window
+        "{field} of {}, the latest of the {} newest writes with {what}{among}, revisions {low}-{high}",
+        est.source.key, est.window
     );
     if let Some(first) = est.ignored.first() {
         let n = est.ignored.len();
@@ -186,7 +197,14 @@ pub fn skew_findings(index: &InspectIndex, clock: &Clock) -> Vec<Finding> {
 }
 
 fn heartbeat_field(index: &InspectIndex, e: &ObjectEntry) -> &'static str {
-    match e.object_key(&index.prefix).map(|k| k.resource) {
+    stamp_field(index, &e.key)
+}
+
+/// The field a heartbeat is read from, by the key's resource.
+fn stamp_field(index: &InspectIndex, key: &str) -> &'static str {
+    match revkeeper_formats::k8s::key::ObjectKey::parse(key.as_bytes(), &index.prefix)
+        .map(|k| k.resource)
+    {
         Some("leases") => "renewTime",
         Some("minions") => "lastHeartbeatTime",
         Some("events") => "lastTimestamp",
@@ -232,6 +250,7 @@ mod tests {
         ];
         let est = estimate(stamps(&times)).unwrap();
         assert_eq!(est.now, T + 5);
+        assert_eq!(est.source.key, "/k/6");
         assert_eq!(est.window, 8);
         assert_eq!(est.revisions, (100, 107));
         let ignored: Vec<&str> = est.ignored.iter().map(|s| s.key).collect();
@@ -280,7 +299,7 @@ mod tests {
             serde_json::json!({"metadata": {"name": "a", "namespace": "default"}}),
         )]);
         for index in [InspectIndex::new("/registry"), no_times] {
-            let clock = decide(&index, false, Now::Auto);
+            let clock = decide(&index, false, Now::Auto, None);
             assert!(clock.now >= before);
             assert!(clock.estimated);
             assert_eq!(clock.basis, "no timestamps in the data: system clock");
@@ -307,11 +326,11 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
         let index = index(&objects);
-        let clock = decide(&index, false, Now::Auto);
+        let clock = decide(&index, false, Now::Auto, None);
         assert_eq!(rfc3339(clock.now), "2026-11-20T23:31:52Z");
         assert_eq!(
             clock.basis,
-            "from the 3 newest writes with a heartbeat, revisions 10-12; 1 ignored as clock skew: /registry/leases/kube-node-lease/b"
+            "renewTime of /registry/leases/kube-node-lease/c, the latest of the 3 newest writes with a heartbeat, revisions 10-12; 1 ignored as clock skew: /registry/leases/kube-node-lease/b"
         );
         let found = skew_findings(&index, &clock);
         assert_eq!(found.len(), 1);
@@ -324,6 +343,6 @@ mod tests {
                 .evidence
                 .starts_with("renewTime 2026-11-24T16:00:00Z is 3d16h after the estimated now")
         );
-        assert!(skew_findings(&index, &decide(&index, false, Now::At(clock.now))).is_empty());
+        assert!(skew_findings(&index, &decide(&index, false, Now::At(clock.now), None)).is_empty());
     }
 }

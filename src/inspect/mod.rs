@@ -159,8 +159,9 @@ pub struct Report {
     pub now: i64,
     /// True when `now` was estimated from timestamps in the data (snapshots).
     pub now_estimated: bool,
-    /// How `now` was decided, e.g. "from the 64 newest writes with a heartbeat, revisions 1200-1263",
-    /// with the keys ignored as clock skew.
+    /// How `now` was decided, e.g. "renewTime of /registry/leases/kube-node-lease/n3, the latest
+    /// of the 64 newest writes with a heartbeat, revisions 1200-1263", with the keys ignored as
+    /// clock skew.
     pub now_basis: String,
     pub values: ValueStats,
     pub leases: Vec<LeaseInfo>,
@@ -319,7 +320,7 @@ pub fn run_detectors(
     live: bool,
     opts: &Options,
 ) -> Report {
-    let clock = clock::decide(index, live, opts.now);
+    let clock = clock::decide(index, live, opts.now, None);
     let now = clock.now;
     let mut values = ValueStats::default();
     for e in &index.entries {

@@ -49,13 +49,13 @@ pub fn reference_time(
         })?;
     }
     index.finish();
-    let decided = clock::decide(&index, false, Now::Auto);
+    let decided = clock::decide(&index, false, Now::Auto, Some("leases and nodes"));
     let now = OffsetDateTime::from_unix_timestamp(decided.now)
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
     Ok(ReferenceTime {
         now,
         estimated: Some(format!(
-            "ages are relative to the snapshot's estimated time {} ({}, among leases and nodes)",
+            "ages are relative to the snapshot's estimated time {} ({})",
             crate::timefmt::rfc3339(now),
             decided.basis
         )),
