@@ -8,7 +8,7 @@
 #            is pre-compacted (it must log "restored last compact revision", never "resume
 #            scheduled compaction")
 #   scan     revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
-# Usage: scripts/bench-offline.sh [SNAPSHOT.db] [RUNS]
+# Usage: [REVKEEPER_BIN=…] scripts/bench-offline.sh [SNAPSHOT.db] [RUNS]
 #   default SNAPSHOT: bench-out/etcdctl.db, left by scripts/bench-save.sh (~1 GiB, ~1M keys)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +17,9 @@ runs=${2:-5}
 [ -f "$snap" ] || { echo "no snapshot at $snap: run scripts/bench-save.sh first, or pass a file" >&2; exit 3; }
 etcdutl=${ETCDUTL_BIN:-.etcd-tools/3.5/usr/bin/etcdutl}
 [ -x "$etcdutl" ] || sh ../shared/tools/fetch-etcd-tools.sh .etcd-tools >/dev/null
-cargo build -q --release
-rk=target/release/revkeeper
+# REVKEEPER_BIN: another build to measure (e.g. a copy of the previous release, for before/after).
+rk=${REVKEEPER_BIN:-target/release/revkeeper}
+[ -n "${REVKEEPER_BIN:-}" ] || cargo build -q --release
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
