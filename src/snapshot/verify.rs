@@ -124,7 +124,7 @@ pub fn verify_with(db: &Db, values: &ValueCheck) -> Report {
     {
         problems.push(problem(SHA256, &message));
     }
-    let undecrypted = check_contents(db, values, &mut problems);
+    let undecrypted = check_contents(db, Some(values), &mut problems);
     Report {
         sha256_ok: match trailer {
             Trailer::Ok => Some(true),
@@ -137,17 +137,44 @@ pub fn verify_with(db: &Db, values: &ValueCheck) -> Report {
     }
 }
 
-/// Every check of [`verify_with`] but the sha256 trailer (a restore hashes while it copies):
-/// bbolt's structure, etcd's buckets and the decoding of every Kubernetes value.
-pub fn verify_contents(db: &Db, values: &ValueCheck) -> Vec<Problem> {
+/// Every check of [`verify_with`] but the sha256 trailer and the decoding of Kubernetes values:
+/// bbolt's structure and etcd's buckets. A restore runs it beside [`verify_values`] and its copy.
+pub fn verify_structure(db: &Db) -> Vec<Problem> {
     let mut problems = Vec::new();
-    check_contents(db, values, &mut problems);
+    check_contents(db, None, &mut problems);
     problems
 }
 
-/// The structural, etcd-level and Kubernetes value checks. Returns how many encrypted values
-/// could not be decrypted.
-fn check_contents(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 {
+/// The decoding of every Kubernetes value (the rest of [`verify_with`] after
+/// [`verify_structure`]); entries that are not a live `KeyValue` are left to that check.
+pub fn verify_values(db: &Db, values: &ValueCheck) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Ok(Some(bucket)) = db.bucket(buckets::KEY) else {
+        return problems;
+    };
+    for e in bucket.iter().map_while(|e| e.ok()) {
+        let Ok(rk) = RevisionKey::parse(e.key) else {
+            continue;
+        };
+        if rk.tombstone || e.is_bucket || e.value.is_empty() {
+            continue;
+        }
+        let Ok(kv) = KeyValueRef::parse(e.value) else {
+            continue;
+        };
+        if let Err(why) = check_value(kv.key, kv.value, values) {
+            problems.push(problem(
+                &format!("key bucket, revision {}/{}", rk.rev.main, rk.rev.sub),
+                &format!("{}: {why}", String::from_utf8_lossy(kv.key)),
+            ));
+        }
+    }
+    problems
+}
+
+/// The structural and etcd-level checks, and with `values` the Kubernetes value checks.
+/// Returns how many encrypted values could not be decrypted.
+fn check_contents(db: &Db, values: Option<&ValueCheck>, problems: &mut Vec<Problem>) -> u64 {
     // First, as it names the damaged revision: bbolt's check reports the same damage by the
     // nonsense page its value would point to as a sub-bucket.
     check_entry_kinds(db, problems);
@@ -218,7 +245,7 @@ fn check_entry_kinds(db: &Db, problems: &mut Vec<Problem>) {
 }
 
 /// Returns how many encrypted values could not be decrypted.
-fn check_etcd(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 {
+fn check_etcd(db: &Db, values: Option<&ValueCheck>, problems: &mut Vec<Problem>) -> u64 {
     let mut undecrypted = 0;
     let latest = check_key_bucket(db, values, &mut undecrypted, problems);
     check_meta(db, latest, problems);
@@ -230,7 +257,7 @@ fn check_etcd(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 
 /// Returns the highest revision seen.
 fn check_key_bucket(
     db: &Db,
-    values: &ValueCheck,
+    values: Option<&ValueCheck>,
     undecrypted: &mut u64,
     problems: &mut Vec<Problem>,
 ) -> i64 {
@@ -300,10 +327,10 @@ fn check_key_bucket(
                     ),
                 ))
             }
-            Ok(kv) if !rk.tombstone => match check_value(kv.key, kv.value, values) {
-                Ok(Decryption::Done) => {}
-                Ok(Decryption::NotPossible) => *undecrypted += 1,
-                Err(why) => problems.push(problem(
+            Ok(kv) if !rk.tombstone => match values.map(|v| check_value(kv.key, kv.value, v)) {
+                None | Some(Ok(Decryption::Done)) => {}
+                Some(Ok(Decryption::NotPossible)) => *undecrypted += 1,
+                Some(Err(why)) => problems.push(problem(
                     &here(),
                     &format!("{}: {why}", String::from_utf8_lossy(kv.key)),
                 )),
