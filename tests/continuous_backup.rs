@@ -335,6 +335,15 @@ fn restores_to_any_revision_equal_to_what_etcd_served() {
     });
     assert!(header_rev >= txn1 + 1000, "{header_rev}");
     assert!(old_read.is_err(), "revision {txn1} must answer compacted");
+    // Pre-compacted: the base snapshot and the delta events folded into the state at txn1.
+    let mut bumped = bumped;
+    bumped.stop();
+    let live_at_txn1 = served_at(&ep, txn1).len();
+    common::assert_precompacted(
+        &bumped.spec.data_dir.join("member/snap/db"),
+        live_at_txn1,
+        txn1 + 1000,
+    );
 
     // --to-time: the last revision received at or before the time a segment's last event was
     // received is that segment's last revision.

@@ -1,7 +1,8 @@
 //! Writes the restored db: every bucket of the snapshot copied in order into a fresh, compact
 //! bbolt file, with the membership replaced, the consistent index reset, and — with a bump —
-//! one empty marker at `latest + bump` and `scheduledCompactRev` set to it
-//! (`docs/format-restore.md#the-db`, `#the-bump-marker`).
+//! only the newest revision of each live key ([`compacted`]), one empty marker at
+//! `latest + bump`, and `scheduledCompactRev` and `finishedCompactRev` set to it
+//! (`docs/format-restore.md#the-db`, `#the-bump-marker`, `#pre-compacted-key-bucket`).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -13,6 +14,7 @@ use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::meta::CONSISTENT_INDEX_KEY;
 use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
+use super::compacted;
 use super::plan::RestorePlan;
 use super::point::{self, Deltas};
 use crate::source::SnapshotSource;
@@ -108,6 +110,8 @@ pub fn write_restored_db(
     // Live key → its lease, as of the revision written last.
     // Keys of the snapshot are borrowed from its mapping; only keys of delta events are copied.
     let mut live_keys: HashMap<Cow<'_, [u8]>, i64> = HashMap::new();
+    // Set by a pre-compacted `key` bucket, which keeps no `live_keys`.
+    let mut precompacted: Option<compacted::Written> = None;
     for name in &names {
         w.begin_bucket(name).map_err(io)?;
         let source_bucket = db.bucket(name).map_err(|e| corrupt(&e))?;
@@ -140,7 +144,11 @@ pub fn write_restored_db(
                     }
                 }
                 let a = applied.as_ref().expect("guarded");
-                for (k, v) in point::lease_bucket(&base, a, &live_keys) {
+                let live_leases: Vec<i64> = match &precompacted {
+                    Some(c) => c.live_leases.clone(),
+                    None => live_keys.values().copied().collect(),
+                };
+                for (k, v) in point::lease_bucket(&base, a, live_leases) {
                     w.put(&k, &v).map_err(io)?;
                 }
             }
@@ -162,6 +170,29 @@ pub fn write_restored_db(
                 for (k, v) in &meta {
                     w.put(k, v).map_err(io)?;
                 }
+            }
+            buckets::KEY if bumped.is_some() => {
+                let bucket = source_bucket
+                    .as_ref()
+                    .ok_or_else(|| corrupt(&"the key bucket vanished"))?;
+                let mut put = |k: &[u8], v: &[u8]| w.put(k, v).map_err(io);
+                let mut c = compacted::write_newest(
+                    bucket,
+                    snapshot_latest.main,
+                    deltas,
+                    &mut put,
+                    &corrupt,
+                )?;
+                if let Some(last) = c.last {
+                    latest = latest.max(last);
+                    bumped = bump(plan, latest)?;
+                }
+                let b = bumped.expect("guarded");
+                // An empty value: etcd indexes it as the unreachable key ""
+                // (`docs/format-restore.md#starting-a-restored-member`).
+                w.put(&b.to_bytes(), b"").map_err(io)?;
+                applied = c.applied.take();
+                precompacted = Some(c);
             }
             buckets::KEY => {
                 for e in entries {
@@ -208,13 +239,13 @@ pub fn write_restored_db(
         snapshot_revision: snapshot_latest.main,
         revision: bumped.map(|b| b.main).unwrap_or(latest.main),
         compact_revision: bumped.map(|b| b.main).unwrap_or(0),
-        live_keys: live_keys.len(),
+        live_keys: precompacted.map_or(live_keys.len(), |c| c.live_keys),
     })
 }
 
 /// The greatest (main, sub) in the `key` bucket — its last key, since revision keys are
 /// big-endian; (0, 0) when it is empty.
-fn latest_revision(source: &SnapshotSource) -> Result<Revision> {
+pub fn latest_revision(source: &SnapshotSource) -> Result<Revision> {
     let damaged = |e: &dyn std::fmt::Display| {
         Error::invalid(format!("snapshot {}: {e}", source.path().display()))
     };

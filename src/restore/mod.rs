@@ -7,6 +7,7 @@
 //! into place only after the new db has been re-read and verified; on any error or signal
 //! nothing is left behind.
 
+mod compacted;
 mod db;
 mod plan;
 mod point;
@@ -24,11 +25,9 @@ pub(crate) fn write_compacted(
 ) -> Result<i64> {
     let written = db::write_restored_db(source, None, path, Some(deltas))?;
     let check = SnapshotSource::open(path)?;
-    let report = verify(check.db());
-    if let Some(p) = report.problems.iter().find(|p| p.location != SHA256) {
+    if let Some(p) = bbolt_check(check.db()).first() {
         return Err(Error::general(format!(
-            "the compacted db failed verification ({}: {}); nothing was written",
-            p.location, p.message
+            "the compacted db failed verification ({p}); nothing was written"
         )));
     }
     Ok(written.revision)
@@ -40,8 +39,9 @@ use staging::Staging;
 
 use serde::Serialize;
 
-use crate::snapshot::status::status;
-use crate::snapshot::verify::{SHA256, Trailer, verify};
+use revkeeper_formats::bbolt::check as bbolt_check;
+
+use crate::snapshot::verify::{SHA256, Trailer, ValueCheck, verify_structure, verify_values};
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
@@ -65,7 +65,7 @@ pub struct RestoreSummary {
 pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     let plan = RestorePlan::new(req)?;
     let (source, deltas) = open_input(req)?;
-    check_input(&source, req)?;
+    check_trailer_present(&source, req)?;
 
     let data = Staging::new(&plan.data_dir)?;
     let member_dir = data.path().join("member");
@@ -83,8 +83,18 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
         }
     };
 
-    let written =
-        db::write_restored_db(&source, Some(&plan), &snap_dir.join("db"), deltas.as_ref())?;
+    // One pass over the input: this core copies it while the other hashes and checks it. The
+    // copy is in the staging dir, so a failed check leaves nothing behind, as if it came first.
+    let written = std::thread::scope(|scope| {
+        let checked = scope.spawn(|| check_input(&source, req));
+        let written =
+            db::write_restored_db(&source, Some(&plan), &snap_dir.join("db"), deltas.as_ref());
+        // A damaged input explains a failed copy better than the copy's own error.
+        checked
+            .join()
+            .map_err(|_| Error::general("the check of the snapshot stopped unexpectedly"))??;
+        written
+    })?;
     // Unmapped before the output is mapped for its check: peak memory is one db, not two.
     drop(source);
     plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
@@ -93,22 +103,20 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     sync_dir(&member_dir)?;
     sync_dir(data.path())?;
 
-    // Re-read what we wrote with our own reader before anyone starts etcd on it.
+    // Re-read what we wrote with our own reader before anyone starts etcd on it: its contents
+    // were checked in the input, so bbolt's structural check is what is left to prove.
     let check = SnapshotSource::open(&snap_dir.join("db"))?;
-    let report = verify(check.db());
-    if !report.problems.is_empty() {
+    if let Some(p) = bbolt_check(check.db()).first() {
         return Err(Error::general(format!(
-            "the restored db failed verification ({}: {}); nothing was written to {}",
-            report.problems[0].location,
-            report.problems[0].message,
+            "the restored db failed verification ({p}); nothing was written to {}",
             plan.data_dir.display()
         )));
     }
-    let st = status(check.db()).map_err(Error::general)?;
-    if st.revision != written.revision {
+    let revision = db::latest_revision(&check)?.main;
+    if revision != written.revision {
         return Err(Error::general(format!(
-            "the restored db has revision {} instead of {}; nothing was written",
-            st.revision, written.revision
+            "the restored db has revision {revision} instead of {}; nothing was written",
+            written.revision
         )));
     }
     drop(check);
@@ -184,37 +192,58 @@ fn open_input(req: &RestoreRequest) -> Result<(SnapshotSource, Option<point::Del
     Ok((source, deltas))
 }
 
-/// Refuses, before anything is written, any input `snapshot verify` rejects: the trailer as
-/// etcdutl checks it (`len % 512 == 32`; must match unless --skip-hash-check), and every
-/// structural and etcd-level check (which --skip-hash-check does not skip).
+/// Refuses at once, before anything is written, an input whose end is not a whole sha256
+/// trailer (etcdutl's `len % 512 == 32`), unless --skip-hash-check.
+fn check_trailer_present(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
+    let db = source.db();
+    let file = source.path().display();
+    if req.skip_hash_check {
+        return Ok(());
+    }
+    if let Some(why) = db.stray_tail().and(Trailer::Truncated.problem(db)) {
+        return Err(Error::invalid(format!(
+            "snapshot {file} failed verification ({SHA256}: {why}); nothing was written: run `revkeeper snapshot verify {file}` for the list, and restore from another snapshot"
+        )));
+    }
+    if db.sha256_trailer().is_none() {
+        return Err(Error::invalid(format!(
+            "snapshot {file} has no sha256 trailer (a raw member/snap/db?); pass --skip-hash-check to restore it anyway"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses any input `snapshot verify` rejects: the sha256 trailer (unless --skip-hash-check)
+/// and every structural, etcd-level and Kubernetes value check (which --skip-hash-check does
+/// not skip).
 fn check_input(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
     let file = source.path().display();
-    let report = verify(source.db());
-    let mut blocking = report
-        .problems
-        .iter()
-        .filter(|p| !(req.skip_hash_check && p.location == SHA256));
-    match report.trailer {
-        _ if req.skip_hash_check => {}
-        Trailer::Ok | Trailer::Truncated => {}
-        Trailer::Mismatch => {
-            return Err(Error::invalid(format!(
-                "snapshot {file}: sha256 trailer does not match its contents; the file is damaged (use another snapshot)"
-            )));
-        }
-        Trailer::Absent => {
-            return Err(Error::invalid(format!(
-                "snapshot {file} has no sha256 trailer (a raw member/snap/db?); pass --skip-hash-check to restore it anyway"
-            )));
-        }
+    let db = source.db();
+    // Kubernetes values are decoded on a thread of their own: with the copy, three threads
+    // keep both cores busy until the end instead of leaving one waiting for the longest check.
+    let (hash_ok, mut problems, value_problems) = std::thread::scope(|scope| {
+        let values = scope.spawn(|| verify_values(db, &ValueCheck::default()));
+        let hash_ok = req.skip_hash_check || db.verify_sha256() != Some(false);
+        let structure = verify_structure(db);
+        (hash_ok, structure, values.join())
+    });
+    if !hash_ok {
+        return Err(Error::invalid(format!(
+            "snapshot {file}: sha256 trailer does not match its contents; the file is damaged (use another snapshot)"
+        )));
     }
-    match blocking.next() {
+    problems.extend(
+        value_problems.map_err(|_| {
+            Error::general("the check of the snapshot's values stopped unexpectedly")
+        })?,
+    );
+    match problems.first() {
         None => Ok(()),
         Some(p) => Err(Error::invalid(format!(
             "snapshot {file} failed verification ({}: {}; {} problem(s) in all); nothing was written: run `revkeeper snapshot verify {file}` for the list, and restore from another snapshot",
             p.location,
             p.message,
-            report.problems.len()
+            problems.len()
         ))),
     }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use revkeeper_formats::etcd::bootstrap::RestoreBootstrap;
 use revkeeper_formats::etcd::members::parse_urls;
-use revkeeper_formats::etcd::meta::{SCHEDULED_COMPACT_KEY, compact_rev_value};
+use revkeeper_formats::etcd::meta::{
+    FINISHED_COMPACT_KEY, SCHEDULED_COMPACT_KEY, compact_rev_value,
+};
 use revkeeper_formats::etcd::revision::Revision;
 use revkeeper_formats::etcd::snap::write_snap_file;
 use revkeeper_formats::etcd::urls::InitialCluster;
@@ -130,7 +132,8 @@ impl RestorePlan {
     }
 
     /// `meta` keys the restore overwrites: the consistent index and term of the new raft log,
-    /// and with a bump the scheduled compaction at the bumped revision.
+    /// and with a bump the scheduled and finished compaction at the bumped revision (the `key`
+    /// bucket is written pre-compacted, so etcd has no compaction to resume).
     pub fn meta_overrides(&self, bumped: Option<Revision>) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut out: Vec<(Vec<u8>, Vec<u8>)> = self
             .bootstrap
@@ -139,10 +142,9 @@ impl RestorePlan {
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect();
         if let Some(b) = bumped {
-            out.push((
-                SCHEDULED_COMPACT_KEY.to_vec(),
-                compact_rev_value(b.main).to_vec(),
-            ));
+            for key in [SCHEDULED_COMPACT_KEY, FINISHED_COMPACT_KEY] {
+                out.push((key.to_vec(), compact_rev_value(b.main).to_vec()));
+            }
         }
         out
     }

@@ -127,7 +127,7 @@ impl Deltas {
 pub fn lease_bucket(
     base: &BTreeMap<i64, i64>,
     applied: &Applied,
-    live: &HashMap<Cow<'_, [u8]>, i64>,
+    live_leases: impl IntoIterator<Item = i64>,
 ) -> Vec<([u8; 8], Vec<u8>)> {
     let ttl_of = |id: i64| {
         applied
@@ -146,7 +146,7 @@ pub fn lease_bucket(
         }
         None => ids.extend(base.iter().map(|(k, v)| (*k, *v))),
     }
-    for &lease in live.values() {
+    for lease in live_leases {
         if lease != 0 {
             ids.entry(lease).or_insert_with(|| ttl_of(lease));
         }

@@ -24,44 +24,51 @@ pub struct Status {
     pub version: String,
 }
 
-/// Computes the status. Like etcdutl it first checks the file's integrity (`bbolt check`);
-/// that check and the live-key count run on a second thread while this one hashes.
+/// Computes the status. Like etcdutl it first checks the file's integrity (`bbolt check`):
+/// that check runs on a second thread while this one walks the buckets once, hashing every
+/// entry and counting the live keys.
 pub fn status(db: &Db) -> Result<Status, String> {
     std::thread::scope(|scope| {
-        let side = scope.spawn(|| -> Result<usize, String> {
-            let problems = check(db);
-            if let Some(first) = problems.first() {
-                return Err(format!(
-                    "integrity check failed: {} problem(s), the first: {first}",
-                    problems.len()
-                ));
-            }
-            live_keys(db)
-        });
-        let hashed = hash_buckets(db);
-        let total_key = side
+        let checked = scope.spawn(|| check(db));
+        let walked = hash_and_count(db);
+        let problems = checked
             .join()
-            .map_err(|_| "the integrity check stopped unexpectedly".to_string())??;
-        let (hash, version) = hashed?;
+            .map_err(|_| "the integrity check stopped unexpectedly".to_string())?;
+        if let Some(first) = problems.first() {
+            return Err(format!(
+                "integrity check failed: {} problem(s), the first: {first}",
+                problems.len()
+            ));
+        }
+        let walked = walked?;
         Ok(Status {
-            hash,
+            hash: walked.hash,
             revision: revision(db)?,
-            total_key,
+            total_key: walked.live_keys,
             total_size: db.size(),
-            version,
+            version: walked.version,
         })
     })
 }
 
-/// CRC-32C over every bucket name, key and value in byte order; and the storage version.
-fn hash_buckets(db: &Db) -> Result<(u32, String), String> {
+struct Walked {
+    hash: u32,
+    version: String,
+    live_keys: usize,
+}
+
+/// CRC-32C over every bucket name, key and value in byte order; the storage version; and
+/// etcd 3.6's count of live keys: user keys put and not deleted since, in revision order.
+fn hash_and_count(db: &Db) -> Result<Walked, String> {
     let mut hash = 0u32;
     let mut version = String::new();
+    let mut live: HashSet<&[u8], RandomState> = HashSet::default();
     for bucket in db.root().iter() {
         let bucket = bucket.map_err(|e| e.to_string())?;
         hash = crc32c::crc32c_append(hash, bucket.key);
         let b = open(db, bucket.key)?;
         let is_meta = bucket.key == buckets::META;
+        let is_key = bucket.key == buckets::KEY;
         for e in b.iter() {
             let e = e.map_err(|e| e.to_string())?;
             hash = crc32c::crc32c_append(hash, e.key);
@@ -69,30 +76,24 @@ fn hash_buckets(db: &Db) -> Result<(u32, String), String> {
             if is_meta && e.key == b"storageVersion" {
                 version = parse_semver(e.value).unwrap_or_default();
             }
+            if is_key {
+                let rk = RevisionKey::parse(e.key)
+                    .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
+                let kv = KeyValueRef::parse(e.value)
+                    .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
+                if rk.tombstone {
+                    live.remove(kv.key);
+                } else {
+                    live.insert(kv.key);
+                }
+            }
         }
     }
-    Ok((hash, version))
-}
-
-/// etcd 3.6's count: user keys put and not deleted since, in revision order.
-fn live_keys(db: &Db) -> Result<usize, String> {
-    let Some(keys) = db.bucket(buckets::KEY).map_err(|e| e.to_string())? else {
-        return Ok(0);
-    };
-    let mut live: HashSet<&[u8], RandomState> = HashSet::default();
-    for e in keys.iter() {
-        let e = e.map_err(|e| e.to_string())?;
-        let rk = RevisionKey::parse(e.key)
-            .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
-        let kv = KeyValueRef::parse(e.value)
-            .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
-        if rk.tombstone {
-            live.remove(kv.key);
-        } else {
-            live.insert(kv.key);
-        }
-    }
-    Ok(live.len())
+    Ok(Walked {
+        hash,
+        version,
+        live_keys: live.len(),
+    })
 }
 
 /// The main revision of the last `key` entry (tombstones included), as etcdutl reports it.

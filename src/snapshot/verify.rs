@@ -124,23 +124,7 @@ pub fn verify_with(db: &Db, values: &ValueCheck) -> Report {
     {
         problems.push(problem(SHA256, &message));
     }
-    // First, as it names the damaged revision: bbolt's check reports the same damage by the
-    // nonsense page its value would point to as a sub-bucket.
-    check_entry_kinds(db, &mut problems);
-    let structure = check::check(db);
-    let sound = structure.is_empty();
-    for p in structure {
-        let location = p
-            .pgid
-            .map(|id| format!("page {id}"))
-            .unwrap_or_else(|| "bbolt".into());
-        problems.push(problem(&location, &p.message));
-    }
-    let mut undecrypted = 0;
-    // Walking a structurally broken tree would only repeat the same problems.
-    if sound {
-        undecrypted = check_etcd(db, values, &mut problems);
-    }
+    let undecrypted = check_contents(db, Some(values), &mut problems);
     Report {
         sha256_ok: match trailer {
             Trailer::Ok => Some(true),
@@ -150,6 +134,64 @@ pub fn verify_with(db: &Db, values: &ValueCheck) -> Report {
         trailer,
         problems,
         undecrypted,
+    }
+}
+
+/// Every check of [`verify_with`] but the sha256 trailer and the decoding of Kubernetes values:
+/// bbolt's structure and etcd's buckets. A restore runs it beside [`verify_values`] and its copy.
+pub fn verify_structure(db: &Db) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    check_contents(db, None, &mut problems);
+    problems
+}
+
+/// The decoding of every Kubernetes value (the rest of [`verify_with`] after
+/// [`verify_structure`]); entries that are not a live `KeyValue` are left to that check.
+pub fn verify_values(db: &Db, values: &ValueCheck) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Ok(Some(bucket)) = db.bucket(buckets::KEY) else {
+        return problems;
+    };
+    for e in bucket.iter().map_while(|e| e.ok()) {
+        let Ok(rk) = RevisionKey::parse(e.key) else {
+            continue;
+        };
+        if rk.tombstone || e.is_bucket || e.value.is_empty() {
+            continue;
+        }
+        let Ok(kv) = KeyValueRef::parse(e.value) else {
+            continue;
+        };
+        if let Err(why) = check_value(kv.key, kv.value, values) {
+            problems.push(problem(
+                &format!("key bucket, revision {}/{}", rk.rev.main, rk.rev.sub),
+                &format!("{}: {why}", String::from_utf8_lossy(kv.key)),
+            ));
+        }
+    }
+    problems
+}
+
+/// The structural and etcd-level checks, and with `values` the Kubernetes value checks.
+/// Returns how many encrypted values could not be decrypted.
+fn check_contents(db: &Db, values: Option<&ValueCheck>, problems: &mut Vec<Problem>) -> u64 {
+    // First, as it names the damaged revision: bbolt's check reports the same damage by the
+    // nonsense page its value would point to as a sub-bucket.
+    check_entry_kinds(db, problems);
+    let structure = check::check(db);
+    let sound = structure.is_empty();
+    for p in structure {
+        let location = p
+            .pgid
+            .map(|id| format!("page {id}"))
+            .unwrap_or_else(|| "bbolt".into());
+        problems.push(problem(&location, &p.message));
+    }
+    // Walking a structurally broken tree would only repeat the same problems.
+    if sound {
+        check_etcd(db, values, problems)
+    } else {
+        0
     }
 }
 
@@ -203,7 +245,7 @@ fn check_entry_kinds(db: &Db, problems: &mut Vec<Problem>) {
 }
 
 /// Returns how many encrypted values could not be decrypted.
-fn check_etcd(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 {
+fn check_etcd(db: &Db, values: Option<&ValueCheck>, problems: &mut Vec<Problem>) -> u64 {
     let mut undecrypted = 0;
     let latest = check_key_bucket(db, values, &mut undecrypted, problems);
     check_meta(db, latest, problems);
@@ -215,7 +257,7 @@ fn check_etcd(db: &Db, values: &ValueCheck, problems: &mut Vec<Problem>) -> u64 
 /// Returns the highest revision seen.
 fn check_key_bucket(
     db: &Db,
-    values: &ValueCheck,
+    values: Option<&ValueCheck>,
     undecrypted: &mut u64,
     problems: &mut Vec<Problem>,
 ) -> i64 {
@@ -252,9 +294,10 @@ fn check_key_bucket(
                 continue;
             }
         };
-        let here = format!("key bucket, revision {}/{}", rk.rev.main, rk.rev.sub);
+        // Formatted only for a problem: this runs once per revision.
+        let here = || format!("key bucket, revision {}/{}", rk.rev.main, rk.rev.sub);
         if previous.is_some_and(|p| p >= rk.rev) {
-            problems.push(problem(&here, "revisions are not strictly ascending"));
+            problems.push(problem(&here(), "revisions are not strictly ascending"));
         }
         previous = Some(rk.rev);
         if e.is_bucket {
@@ -264,12 +307,12 @@ fn check_key_bucket(
             continue; // the revision-bump marker written by a restore
         }
         match KeyValueRef::parse(e.value) {
-            Err(err) => problems.push(problem(&here, &format!("value is not a KeyValue: {err}"))),
+            Err(err) => problems.push(problem(&here(), &format!("value is not a KeyValue: {err}"))),
             Ok(kv) if kv.key.is_empty() => {
-                problems.push(problem(&here, "KeyValue has an empty key"))
+                problems.push(problem(&here(), "KeyValue has an empty key"))
             }
             Ok(kv) if !rk.tombstone && kv.mod_revision != rk.rev.main => problems.push(problem(
-                &here,
+                &here(),
                 &format!(
                     "mod_revision {} differs from the revision key",
                     kv.mod_revision
@@ -277,18 +320,18 @@ fn check_key_bucket(
             )),
             Ok(kv) if !rk.tombstone && (kv.create_revision > kv.mod_revision || kv.version < 1) => {
                 problems.push(problem(
-                    &here,
+                    &here(),
                     &format!(
                         "create_revision {} / version {} do not fit mod_revision {}",
                         kv.create_revision, kv.version, kv.mod_revision
                     ),
                 ))
             }
-            Ok(kv) if !rk.tombstone => match check_value(kv.key, kv.value, values) {
-                Ok(Decryption::Done) => {}
-                Ok(Decryption::NotPossible) => *undecrypted += 1,
-                Err(why) => problems.push(problem(
-                    &here,
+            Ok(kv) if !rk.tombstone => match values.map(|v| check_value(kv.key, kv.value, v)) {
+                None | Some(Ok(Decryption::Done)) => {}
+                Some(Ok(Decryption::NotPossible)) => *undecrypted += 1,
+                Some(Err(why)) => problems.push(problem(
+                    &here(),
                     &format!("{}: {why}", String::from_utf8_lossy(kv.key)),
                 )),
             },

@@ -464,3 +464,60 @@ pub fn files_below(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A pre-compacted db: one entry per live key, at its newest revision (create revision and
+/// version as they were), no tombstone, the bump marker last, and the compaction at the marker
+/// recorded as finished.
+pub fn assert_precompacted(db: &Path, live_keys: usize, compact_rev: i64) {
+    use revkeeper_formats::bbolt::Db;
+    use revkeeper_formats::etcd::kv_ref::KeyValueRef;
+    use revkeeper_formats::etcd::meta::MetaInfo;
+    use revkeeper_formats::etcd::revision::RevisionKey;
+    let db = Db::open(db).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut last = None;
+    for e in db.bucket(b"key").unwrap().unwrap().iter() {
+        let e = e.unwrap();
+        let rk = RevisionKey::parse(e.key).unwrap();
+        assert!(!rk.tombstone, "a tombstone at {:?}", rk.rev);
+        last = Some((rk.rev.main, e.value.is_empty()));
+        if e.value.is_empty() {
+            continue;
+        }
+        let kv = KeyValueRef::parse(e.value).unwrap();
+        assert!(seen.insert(kv.key.to_vec()), "two revisions of one key");
+        assert_eq!(kv.mod_revision, rk.rev.main);
+    }
+    assert_eq!(seen.len(), live_keys, "only the live keys");
+    assert_eq!(
+        last,
+        Some((compact_rev, true)),
+        "the bump marker comes last"
+    );
+    let meta = db.bucket(b"meta").unwrap().unwrap();
+    let entries: Vec<(&[u8], &[u8])> = meta
+        .iter()
+        .map(|e| e.unwrap())
+        .map(|e| (e.key, e.value))
+        .collect();
+    let info = MetaInfo::from_entries(entries).unwrap();
+    assert_eq!(info.scheduled_compact_rev, Some(compact_rev));
+    assert_eq!(info.finished_compact_rev, Some(compact_rev));
+}
+
+/// etcd read the finished compaction and resumed none (the messages of 3.4's capnslog and of
+/// zap in 3.4 to 3.6).
+pub fn assert_no_compaction_at_start(log: &str, compact_rev: i64) {
+    assert!(
+        log.contains(&format!("restore compact to {compact_rev}"))
+            || log
+                .lines()
+                .any(|l| l.contains("restored last compact revision")
+                    && l.contains(&format!("\"restored-compact-revision\":{compact_rev}"))),
+        "etcd did not read the finished compaction at {compact_rev}:\n{log}"
+    );
+    assert!(
+        !log.contains("resume scheduled compaction"),
+        "etcd ran a compaction at start:\n{log}"
+    );
+}
