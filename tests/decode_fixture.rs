@@ -221,3 +221,45 @@ fn get_decode_jsonl_prints_every_object_in_key_order() {
         assert!(same(&got, &want["object"]), "{key}");
     }
 }
+
+/// The shared batch pipeline hands results back in key order whatever the worker count, and an
+/// error from the taker stops the scan and the workers and is returned.
+#[test]
+fn batches_come_back_in_key_order_and_stop_on_error() {
+    use revkeeper::decode::batches::for_each_in_order;
+    let Some(dir) = common::cluster_dev() else {
+        return;
+    };
+    let source = SnapshotSource::open(&dir.join("cluster.db")).unwrap();
+    let query = RangeQuery::latest(KeyRange::prefix(b""));
+    let want: Vec<Vec<u8>> = source
+        .range(&query)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert!(want.len() > 2000);
+    let keys_of = |batch: Vec<revkeeper::source::KeyRecord>| {
+        batch.into_iter().map(|r| r.key).collect::<Vec<_>>()
+    };
+    for workers in [1, 3] {
+        let mut got = Vec::new();
+        for_each_in_order(&source, &query, workers, &|_| true, &keys_of, &mut |keys| {
+            got.extend(keys);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, want, "{workers} workers");
+    }
+    let mut taken = 0;
+    let err = for_each_in_order(&source, &query, 2, &|_| true, &keys_of, &mut |_| {
+        taken += 1;
+        if taken == 2 {
+            return Err(revkeeper::Error::general("the reader went away"));
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("the reader went away"), "{err}");
+    assert_eq!(taken, 2);
+}

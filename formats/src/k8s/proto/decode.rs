@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::ProtoError;
 use super::json::{write_scalar, write_str, zero_scalar};
-use super::schema::{Field, FieldType, Scalar, Schema, Special};
+use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
 mod special;
@@ -191,7 +191,7 @@ impl<'a> Decoder<'a> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
+            let (number, wire_type, at) = next_key(&mut r, def, base)?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -362,7 +362,7 @@ impl<'a> Decoder<'a> {
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
+            let (number, wire_type, at) = next_key(&mut r, def, base)?;
             let bad = |e| malformed(def.short_name(), "entry", e, at);
             match (number, def.field(number)) {
                 (1, Some((_, f))) if wire_type == native_of(f) => match f.ty {
@@ -424,9 +424,16 @@ fn reason(e: WireError) -> &'static str {
 }
 
 /// The next field key (number, wire type) of message `msg` and its offset in the stored value.
-fn next_key(r: &mut Reader<'_>, msg: &str, base: usize) -> Result<(u32, u8, usize), ProtoError> {
+/// (The message's name is only worked out for an error: this runs for every field.)
+fn next_key(
+    r: &mut Reader<'_>,
+    msg: &MessageDef,
+    base: usize,
+) -> Result<(u32, u8, usize), ProtoError> {
     let at = base + r.pos();
-    let (number, wire_type) = r.key().map_err(|e| malformed(msg, "key", e, at))?;
+    let (number, wire_type) = r
+        .key()
+        .map_err(|e| malformed(msg.short_name(), "key", e, at))?;
     Ok((number, wire_type, at))
 }
 
