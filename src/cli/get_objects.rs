@@ -10,6 +10,7 @@ use revkeeper_formats::k8s::{Decoded, resources};
 use serde_json::Value;
 
 use super::get::Keep;
+use crate::decode::jsonl::{ObjectFilter, write_json_lines};
 use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
 use crate::output::objects::{
     ListWriter, ObjectFormat, hide_managed_fields, list_of, write_object,
@@ -205,6 +206,9 @@ pub(super) fn many(
     mut view: View,
     empty_note: &str,
 ) -> Result<()> {
+    if view.format == OutputFormat::Jsonl && view.table.sort_by.is_none() {
+        return json_lines(source, query, keep, prefix, keys, &view);
+    }
     let mut failures = Failures::default();
     let mut out = Stdout::new();
     let mut found = 0u64;
@@ -254,7 +258,7 @@ pub(super) fn many(
         failures.decoded(kv.key, &d);
         let facts = stored(&d, &kv);
         let Some(object) = &mut d.object else {
-            note_not_an_object(kv.key, &d, kv.value.len());
+            note_not_an_object(kv.key, &d.encoding, kv.value.len());
             return Ok(());
         };
         if !view.selector.as_ref().is_none_or(|s| s.matches(object))
@@ -320,6 +324,27 @@ pub(super) fn many(
             }
         }
     }
+    out.finish()?;
+    failures.finish()
+}
+
+/// `-o jsonl` in key order: decoded on every core, straight to the text.
+fn json_lines(
+    source: &dyn Source,
+    query: &RangeQuery,
+    keep: &Keep,
+    prefix: &str,
+    keys: &revkeeper_formats::k8s::Keyring,
+    view: &View,
+) -> Result<()> {
+    let (selector, fields) = (view.selector.as_ref(), view.fields.as_ref());
+    let matches =
+        |o: &Value| selector.is_none_or(|s| s.matches(o)) && fields.is_none_or(|f| f.matches(o));
+    let filter: Option<ObjectFilter<'_>> =
+        (selector.is_some() || fields.is_some()).then_some(&matches);
+    let mut out = Stdout::new();
+    let keep = |key: &[u8]| keep.keeps(key, prefix);
+    let (_, failures) = write_json_lines(source, query, &keep, keys, filter, &mut out)?;
     out.finish()?;
     failures.finish()
 }

@@ -1,28 +1,24 @@
 //! `revkeeper dump DIR`: every object as `DIR/<resource>/[<namespace>/]<name>.yaml`.
 //!
-//! One thread scans the source and hands batches of keys over a bounded channel to one
-//! decoding worker per core, so memory stays bounded (a few batches in flight) and decoding
-//! uses every core. Files are 0600 and directories 0700 (Secrets are dumped in clear), each
+//! Decoded on every core by [`super::batches`] (memory stays bounded: a few batches in
+//! flight). Files are 0600 and directories 0700 (Secrets are dumped in clear), each
 //! written as `.part` and renamed, so a file is never partial.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources;
 
+use super::batches::for_each_in_order;
 use super::{Failures, decode_kv, note_not_an_object};
 use crate::output::objects as output;
 use crate::source::{KeyRange, KeyRecord, RangeQuery, Source};
 use crate::{Error, Result, log};
-
-const BATCH: usize = 256;
 
 #[derive(Debug, Default)]
 pub struct DumpSummary {
@@ -125,143 +121,100 @@ pub fn dump(
     workers: usize,
 ) -> Result<DumpSummary> {
     prepare_dir(dir)?;
-    let read = AtomicU64::new(0);
-    let written = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
     let progress = std::io::stderr().is_terminal();
-    let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord>>(workers * 2);
-    let rx = Arc::new(Mutex::new(rx));
+    let mut last_progress = Instant::now();
     let mut summary = DumpSummary::default();
-    let scanned = std::thread::scope(|s| -> Result<()> {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let rx = Arc::clone(&rx);
-                let (written, stop) = (&written, &stop);
-                s.spawn(move || worker(&rx, prefix, keys, dir, written, stop))
-            })
-            .collect();
-        // Only the workers hold the receiver: if they all stop, sending fails instead of blocking.
-        drop(rx);
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut last_progress = Instant::now();
-        let scan = source.scan(query, &mut |kv| {
-            batch.push(kv.to_record());
-            let n = read.fetch_add(1, Ordering::Relaxed) + 1;
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if tx.send(full).is_err() || stop.load(Ordering::Relaxed) {
-                    return Err(Error::general("the dump workers stopped"));
-                }
-            }
-            if progress && last_progress.elapsed() > Duration::from_millis(300) {
-                last_progress = Instant::now();
-                eprint!(
-                    "\rdump: {n} keys read, {} files written",
-                    written.load(Ordering::Relaxed)
-                );
-            }
-            Ok(())
-        });
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
+    let mut seen = 0u64;
+    let work = |batch: Vec<KeyRecord>| dump_batch(&batch, prefix, keys, dir);
+    let dumped = for_each_in_order(source, query, workers, &|_| true, &work, &mut |part| {
+        let part = part?;
+        seen += part.failures.total + part.skipped + part.unwritten;
+        summary.written += part.written;
+        summary.skipped += part.skipped;
+        summary.unwritten += part.unwritten;
+        summary.failures.add(&part.failures);
+        if progress && last_progress.elapsed() > Duration::from_millis(300) {
+            last_progress = Instant::now();
+            eprint!(
+                "\rdump: {seen} keys read, {} files written",
+                summary.written
+            );
         }
-        drop(tx);
-        for h in handles {
-            match h.join() {
-                Ok(Ok(part)) => {
-                    summary.skipped += part.skipped;
-                    summary.unwritten += part.unwritten;
-                    summary.failures.add(&part.failures);
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Err(Error::general("a dump worker panicked")),
-            }
-        }
-        scan
+        Ok(())
     });
     if progress {
         eprintln!();
     }
-    scanned?;
-    summary.written = written.load(Ordering::Relaxed);
+    dumped?;
     Ok(summary)
 }
 
-fn worker(
-    rx: &Mutex<mpsc::Receiver<Vec<KeyRecord>>>,
+/// Writes the objects of one batch; a filesystem error that every later file would meet too
+/// (a full disk, a read-only directory) stops the dump.
+fn dump_batch(
+    batch: &[KeyRecord],
     prefix: &str,
     keys: &Keyring,
     dir: &Path,
-    written: &AtomicU64,
-    stop: &AtomicBool,
 ) -> Result<DumpSummary> {
     let mut mine = DumpSummary::default();
-    loop {
-        let batch = match rx.lock().map(|r| r.recv()) {
-            Ok(Ok(b)) => b,
-            _ => return Ok(mine),
+    for item in batch {
+        let kv = item.view();
+        let d = match decode_kv(&kv, keys) {
+            Ok(d) => d,
+            Err(e) => {
+                mine.failures.fail(kv.key, e);
+                continue;
+            }
         };
-        for item in &batch {
-            let kv = item.view();
-            let d = match decode_kv(&kv, keys) {
-                Ok(d) => d,
-                Err(e) => {
-                    mine.failures.fail(kv.key, e);
-                    continue;
-                }
-            };
-            let Some(object) = &d.object else {
-                note_not_an_object(kv.key, &d, kv.value.len());
-                mine.skipped += 1;
-                continue;
-            };
-            let Some(path) = object_path(kv.key, prefix) else {
-                log::warn(
+        let Some(object) = &d.object else {
+            note_not_an_object(kv.key, &d.encoding, kv.value.len());
+            mine.skipped += 1;
+            continue;
+        };
+        let Some(path) = object_path(kv.key, prefix) else {
+            log::warn(
+                &format!(
+                    "{}: not a <prefix>/<resource>/[<namespace>/]<name> key; not dumped",
+                    String::from_utf8_lossy(kv.key)
+                ),
+                &[],
+            );
+            mine.skipped += 1;
+            continue;
+        };
+        let file = dir.join(&path.rel);
+        match write_file(&file, output::to_yaml(object).as_bytes()) {
+            Ok(()) => {}
+            // This path only (a deep dir, a filesystem with shorter names): the rest can go on.
+            Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
+                log::error(
                     &format!(
-                        "{}: not a <prefix>/<resource>/[<namespace>/]<name> key; not dumped",
-                        String::from_utf8_lossy(kv.key)
-                    ),
-                    &[],
-                );
-                mine.skipped += 1;
-                continue;
-            };
-            let file = dir.join(&path.rel);
-            match write_file(&file, output::to_yaml(object).as_bytes()) {
-                Ok(()) => {}
-                // This path only (a deep dir, a filesystem with shorter names): the rest can go on.
-                Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {
-                    log::error(
-                        &format!(
-                            "{}: cannot write {}: {e}; not dumped",
-                            String::from_utf8_lossy(kv.key),
-                            file.display()
-                        ),
-                        &[],
-                    );
-                    mine.unwritten += 1;
-                    continue;
-                }
-                Err(e) => {
-                    // A full disk or a read-only directory fails every later file too: stop.
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(Error::io("cannot write", &file, e));
-                }
-            }
-            if path.shortened {
-                log::warn(
-                    &format!(
-                        "{}: the name is too long for a file name; written as {}",
+                        "{}: cannot write {}: {e}; not dumped",
                         String::from_utf8_lossy(kv.key),
-                        path.rel.display()
+                        file.display()
                     ),
                     &[],
                 );
+                mine.unwritten += 1;
+                continue;
             }
-            mine.failures.decoded(kv.key, &d);
-            written.fetch_add(1, Ordering::Relaxed);
+            Err(e) => return Err(Error::io("cannot write", &file, e)),
         }
+        if path.shortened {
+            log::warn(
+                &format!(
+                    "{}: the name is too long for a file name; written as {}",
+                    String::from_utf8_lossy(kv.key),
+                    path.rel.display()
+                ),
+                &[],
+            );
+        }
+        mine.failures.decoded(kv.key, &d);
+        mine.written += 1;
     }
+    Ok(mine)
 }
 
 fn write_file(path: &Path, content: &[u8]) -> std::io::Result<()> {

@@ -4,12 +4,14 @@
 //! `revkeeper_formats::k8s`.
 
 pub mod analyze;
+pub mod batches;
 pub mod dump;
+pub mod jsonl;
 
 use std::path::PathBuf;
 
-use revkeeper_formats::k8s::{Decoded, Keyring, ValueError, decode_value};
-use serde_json::Value;
+pub use revkeeper_formats::k8s::set_resource_version;
+use revkeeper_formats::k8s::{Decoded, Encoding, Keyring, ValueError, decode_value};
 
 use crate::source::KeyView;
 use crate::{Error, Result, log};
@@ -47,24 +49,6 @@ pub fn decode_kv(kv: &KeyView<'_>, keys: &Keyring) -> std::result::Result<Decode
         set_resource_version(o, kv.mod_revision);
     }
     Ok(d)
-}
-
-/// Sets `metadata.resourceVersion` where the Go serializer puts it: after `uid` (or after the
-/// name fields when there is no uid).
-pub fn set_resource_version(object: &mut Value, revision: i64) {
-    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let rv = Value::String(revision.to_string());
-    if let Some(v) = meta.get_mut("resourceVersion") {
-        *v = rv;
-        return;
-    }
-    let after = ["uid", "namespace", "generateName", "name"]
-        .iter()
-        .find_map(|k| meta.keys().position(|key| key == k));
-    let at = after.map_or(0, |i| i + 1);
-    meta.shift_insert(at, "resourceVersion".into(), rv);
 }
 
 /// Counts the keys a command looked at and the ones it could not decode. Each failure is one
@@ -123,7 +107,12 @@ pub struct NewerFields {
 
 impl NewerFields {
     pub fn note(&mut self, key: &[u8], d: &Decoded) {
-        if d.unknown_fields > 0 {
+        self.note_count(key, d.unknown_fields);
+    }
+
+    /// [`NewerFields::note`] for a value that had `unknown_fields`.
+    pub fn note_count(&mut self, key: &[u8], unknown_fields: u32) {
+        if unknown_fields > 0 {
             self.objects += 1;
             self.keep_example(key);
         }
@@ -166,12 +155,12 @@ impl NewerFields {
 }
 
 /// Notes a key whose value is not an object (e.g. `compact_rev_key`): not a failure.
-pub fn note_not_an_object(key: &[u8], d: &Decoded, len: usize) {
+pub fn note_not_an_object(key: &[u8], encoding: &Encoding, len: usize) {
     log::info(
         &format!(
             "{}: not a Kubernetes object ({}, {len} bytes); skipped",
             String::from_utf8_lossy(key),
-            d.encoding.label()
+            encoding.label()
         ),
         &[],
     );

@@ -15,5 +15,6 @@ mod value;
 pub use encryption::Keyring;
 pub use value::SCHEMA_VERSION;
 pub use value::{
-    Decoded, Encoding, PrintedValue, ValueError, decode_value, split_printed_value, storage_label,
+    Decoded, Encoding, PrintedValue, ValueError, WrittenValue, decode_value, set_resource_version,
+    split_printed_value, storage_label, write_value_json,
 };

@@ -122,6 +122,84 @@ pub fn decode_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Decoded,
     })
 }
 
+/// What [`write_value_json`] read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrittenValue {
+    pub encoding: Encoding,
+    /// Whether an object was written (text and binary values write nothing).
+    pub object: bool,
+    /// As [`Decoded::unknown_fields`].
+    pub unknown_fields: u32,
+}
+
+/// [`decode_value`] as one compact JSON object appended to `out` (nothing for text and binary
+/// values, nothing on error), with `metadata.resourceVersion` set to `resource_version` as the
+/// apiserver fills it in on read. Protobuf values go straight from the wire to the text, with
+/// no `serde_json::Value`: the fast path for printing many objects.
+pub fn write_value_json(
+    key: &[u8],
+    value: &[u8],
+    keys: &Keyring,
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<WrittenValue, ValueError> {
+    if value.starts_with(super::encryption::PREFIX) {
+        let (envelope, plaintext) = keys.decrypt(key, value)?;
+        let inner = write_value_json(key, &plaintext, keys, resource_version, out)?;
+        return Ok(WrittenValue {
+            encoding: Encoding::Encrypted {
+                provider: envelope.provider,
+                key_name: envelope.key_name,
+                inner: Box::new(inner.encoding),
+            },
+            ..inner
+        });
+    }
+    if value.starts_with(super::proto::MAGIC) {
+        let unknown_fields = super::proto::write_json(value, resource_version, out)?;
+        return Ok(WrittenValue {
+            encoding: Encoding::Protobuf,
+            object: true,
+            unknown_fields,
+        });
+    }
+    let d = decode_value(key, value, keys)?;
+    let Some(mut object) = d.object else {
+        return Ok(WrittenValue {
+            encoding: d.encoding,
+            object: false,
+            unknown_fields: d.unknown_fields,
+        });
+    };
+    if let Some(rv) = resource_version {
+        set_resource_version(&mut object, rv);
+    }
+    serde_json::to_writer(&mut *out, &object).expect("a JSON value always serializes to memory");
+    Ok(WrittenValue {
+        encoding: d.encoding,
+        object: true,
+        unknown_fields: d.unknown_fields,
+    })
+}
+
+/// Sets `metadata.resourceVersion` where the Go serializer puts it: after `uid` (or after the
+/// name fields when there is no uid).
+pub fn set_resource_version(object: &mut Value, revision: i64) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let rv = Value::String(revision.to_string());
+    if let Some(v) = meta.get_mut("resourceVersion") {
+        *v = rv;
+        return;
+    }
+    let after = ["uid", "selfLink", "namespace", "generateName", "name"]
+        .iter()
+        .find_map(|k| meta.keys().position(|key| key == k));
+    let at = after.map_or(0, |i| i + 1);
+    meta.shift_insert(at, "resourceVersion".into(), rv);
+}
+
 /// How a value is stored, from its first bytes alone (no decryption, no decoding): `protobuf`,
 /// `cbor`, `json`, `encrypted:<provider>:<key name>` (`encrypted:kms-v2:<provider name>` for
 /// KMS; a key name is read up to the next `:`), `text` or `binary`. For statistics.

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::ProtoError;
 use super::json::{write_scalar, write_str, zero_scalar};
-use super::schema::{Field, FieldType, Scalar, Schema, Special};
+use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
 mod special;
@@ -30,6 +30,9 @@ pub(super) struct Decoder<'a> {
     scratch: Vec<Item<'a>>,
     /// Fields whose number the schema does not know (data newer than the schema); skipped.
     pub unknown_fields: u32,
+    /// Written as the top-level object's `metadata.resourceVersion` (what the apiserver fills
+    /// in on read from the key's mod_revision), replacing a stored one.
+    pub resource_version: Option<i64>,
 }
 
 /// What one field occurrence contributed, by declaration index; spans are in `out`.
@@ -85,13 +88,15 @@ fn wire_name(wire_type: u8) -> &'static str {
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new() -> Self {
+    /// A decoder appending to `out`.
+    pub fn new(out: Vec<u8>) -> Self {
         Decoder {
             schema: Schema::get(),
             depth: 0,
-            out: Vec::new(),
+            out,
             scratch: Vec::new(),
             unknown_fields: 0,
+            resource_version: None,
         }
     }
 
@@ -134,6 +139,7 @@ impl<'a> Decoder<'a> {
             self.scratch.truncate(start);
             return Err(e);
         }
+        self.add_resource_version(msg);
         let from = self.out.len();
         self.out.push(b'{');
         let mut first = true;
@@ -144,6 +150,24 @@ impl<'a> Decoder<'a> {
         self.emit(msg, start, first);
         self.out.push(b'}');
         Ok(self.settle(begin, from))
+    }
+
+    /// In the top-level object's ObjectMeta (depth 1: nested envelopes are deeper), adds
+    /// `resourceVersion` after the fields read from the wire, so it wins over a stored one.
+    fn add_resource_version(&mut self, msg: usize) {
+        let (Some(rv), Some((meta, i))) = (self.resource_version, self.schema.resource_version)
+        else {
+            return;
+        };
+        if self.depth != 1 || msg != meta {
+            return;
+        }
+        let begin = self.out.len();
+        self.out.push(b'"');
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(rv).as_bytes());
+        self.out.push(b'"');
+        self.scratch.push(Item::Set(i, Some(begin..self.out.len())));
     }
 
     /// Moves the output written at `from..` down to `begin` (over the children it was copied
@@ -167,7 +191,7 @@ impl<'a> Decoder<'a> {
         let def = &self.schema.messages[msg];
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
+            let (number, wire_type, at) = next_key(&mut r, def, base)?;
             let Some((i, field)) = def.field(number) else {
                 self.unknown_fields = self.unknown_fields.saturating_add(1);
                 r.skip(wire_type).map_err(|e| {
@@ -338,7 +362,7 @@ impl<'a> Decoder<'a> {
         let mut value = None;
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let (number, wire_type, at) = next_key(&mut r, def.short_name(), base)?;
+            let (number, wire_type, at) = next_key(&mut r, def, base)?;
             let bad = |e| malformed(def.short_name(), "entry", e, at);
             match (number, def.field(number)) {
                 (1, Some((_, f))) if wire_type == native_of(f) => match f.ty {
@@ -400,9 +424,16 @@ fn reason(e: WireError) -> &'static str {
 }
 
 /// The next field key (number, wire type) of message `msg` and its offset in the stored value.
-fn next_key(r: &mut Reader<'_>, msg: &str, base: usize) -> Result<(u32, u8, usize), ProtoError> {
+/// (The message's name is only worked out for an error: this runs for every field.)
+fn next_key(
+    r: &mut Reader<'_>,
+    msg: &MessageDef,
+    base: usize,
+) -> Result<(u32, u8, usize), ProtoError> {
     let at = base + r.pos();
-    let (number, wire_type) = r.key().map_err(|e| malformed(msg, "key", e, at))?;
+    let (number, wire_type) = r
+        .key()
+        .map_err(|e| malformed(msg.short_name(), "key", e, at))?;
     Ok((number, wire_type, at))
 }
 

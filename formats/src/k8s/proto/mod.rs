@@ -8,7 +8,8 @@
 //!
 //! [`decode`] gives a `serde_json::Value`, [`decode_to_json`] the same as compact text (several
 //! times faster, for printing), [`decode_counting`] also the number of fields the schema did not
-//! know (data from a newer Kubernetes: skipped, worth a warning). [`type_meta`] reads only the
+//! know (data from a newer Kubernetes: skipped, worth a warning), [`write_json`] the text into a
+//! caller's buffer with the read's resourceVersion. [`type_meta`] reads only the
 //! envelope. [`encode`] writes the stored form back.
 
 mod decode;
@@ -89,9 +90,29 @@ pub fn decode_to_json(value: &[u8]) -> Result<Vec<u8>, ProtoError> {
 }
 
 fn decode_text(value: &[u8]) -> Result<(Vec<u8>, u32), ProtoError> {
-    let mut decoder = Decoder::new();
-    write_envelope(&mut decoder, value, 0)?;
-    Ok((decoder.out, decoder.unknown_fields))
+    let mut out = Vec::new();
+    let unknown_fields = write_json(value, None, &mut out)?;
+    Ok((out, unknown_fields))
+}
+
+/// Appends the object's compact JSON text to `out` (nothing on error) and returns the number of
+/// fields the schema did not know; with `resource_version`, the object's
+/// `metadata.resourceVersion` is that revision (as the apiserver fills it in on read). The
+/// fastest path: no `Value`, and `out` is reused from object to object.
+pub fn write_json(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<u32, ProtoError> {
+    let start = out.len();
+    let mut decoder = Decoder::new(std::mem::take(out));
+    decoder.resource_version = resource_version;
+    let written = write_envelope(&mut decoder, value, 0);
+    *out = decoder.out;
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written.map(|_| decoder.unknown_fields)
 }
 
 /// The envelope's (apiVersion, kind), without decoding the object.

@@ -112,6 +112,9 @@ pub(super) struct Schema {
     by_name: HashMap<Box<str>, usize>,
     /// `legacy.v1_33`, ...: older releases' API versions (see `k8s-protos/README.md`), newest first.
     legacy: Vec<String>,
+    /// meta/v1 ObjectMeta and the declaration index of its `resourceVersion`, which readers
+    /// fill in from the key's mod_revision.
+    pub resource_version: Option<(usize, u16)>,
 }
 
 impl Schema {
@@ -209,10 +212,20 @@ impl Schema {
             .collect();
         legacy.sort_by(|a, b| b.cmp(a));
         legacy.dedup();
+        let resource_version = by_name
+            .get("apimachinery.pkg.apis.meta.v1.ObjectMeta")
+            .and_then(|&m| {
+                let i = messages[m]
+                    .fields
+                    .iter()
+                    .position(|f| &*f.json_name == "resourceVersion")?;
+                Some((m, i as u16))
+            });
         Schema {
             messages,
             by_name,
             legacy,
+            resource_version,
         }
     }
 }

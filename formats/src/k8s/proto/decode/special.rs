@@ -23,7 +23,8 @@ impl<'a> Decoder<'a> {
         base: usize,
         begin: usize,
     ) -> Result<Range<usize>, ProtoError> {
-        let name = self.schema.messages[msg].short_name();
+        let schema = self.schema;
+        let def = &schema.messages[msg];
         // The special types are tiny: read their fields by number.
         let mut ints = [0i64; 3];
         let mut strs: [Option<&'a [u8]>; 3] = [None; 3];
@@ -31,14 +32,14 @@ impl<'a> Decoder<'a> {
         let mut items: Vec<Range<usize>> = Vec::new();
         let mut r = Reader::new(data);
         while !r.is_empty() {
-            let (number, wire_type, at) = next_key(&mut r, name, base)?;
-            let bad = |e| malformed(name, &format!("field {number}"), e, at);
+            let (number, wire_type, at) = next_key(&mut r, def, base)?;
+            let bad = |e| malformed(def.short_name(), &format!("field {number}"), e, at);
             let expect = |want: u8| -> Result<(), ProtoError> {
                 if wire_type == want {
                     Ok(())
                 } else {
                     Err(ProtoError::WireType {
-                        field: format!("{name} ({number})"),
+                        field: format!("{} ({number})", def.short_name()),
                         got: wire_type,
                         expected: wire_name(want),
                     })
@@ -107,7 +108,7 @@ impl<'a> Decoder<'a> {
                 let total = i128::from(ints[0]) * 1_000_000_000 + i128::from(ints[1] as i32);
                 let secs = i64::try_from(total.div_euclid(1_000_000_000)).map_err(|_| {
                     ProtoError::Malformed {
-                        field: name.into(),
+                        field: def.short_name().into(),
                         reason: "time out of range",
                         at: base,
                     }
@@ -127,7 +128,7 @@ impl<'a> Decoder<'a> {
                 1 => write_str(out, strs[2].unwrap_or_default()),
                 _ => {
                     return Err(ProtoError::Malformed {
-                        field: name.into(),
+                        field: def.short_name().into(),
                         reason: "IntOrString type is neither 0 nor 1",
                         at: base,
                     });
