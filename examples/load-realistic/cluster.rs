@@ -9,7 +9,7 @@
 //! namespace has its Namespace, `kube-root-ca.crt` and `default` ServiceAccount; every Node a
 //! Lease in `kube-node-lease`. History: 4 of 5 Pods are created Pending and then updated to
 //! their running status, each app has one Pod created and deleted, and every node Lease is
-//! renewed three times, last of all (so the newest writes give the snapshot's "now").
+//! renewed at least three times, last of all (so the newest writes give the snapshot's "now").
 
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_formats::k8s::proto;
@@ -171,6 +171,14 @@ fn set(v: &mut Value, pointer: &str, value: Value) {
     }
 }
 
+/// Drops the ownerReferences of a template whose owner is not generated (cert-manager's TLS
+/// Secrets, Helm-owned objects): the generated cluster has no dangling owners.
+fn unowned(v: &mut Value) {
+    if let Some(meta) = v["metadata"].as_object_mut() {
+        meta.remove("ownerReferences");
+    }
+}
+
 /// Sets name, namespace (none for cluster-scoped objects) and uid.
 fn rename(v: &mut Value, name: &str, namespace: Option<&str>, uid: String) {
     let meta = v["metadata"]
@@ -325,7 +333,7 @@ impl Cluster<'_> {
         rename(&mut o, &name, Some("kube-node-lease"), uid(5, n));
         set(&mut o, "/spec/holderIdentity", json!(name));
         set_owner(&mut o, &name, node_uid);
-        let age = (RENEWALS - round) * 10 + (n % 8) as i64 + 1;
+        let age = (self.renewals_rounds() - round) * 10 + (n % 8) as i64 + 1;
         let micros = (mix(n ^ round as u64) % 1_000_000) as u32;
         set(
             &mut o,
@@ -333,6 +341,12 @@ impl Cluster<'_> {
             json!(rfc3339(self.t.now - age, Some(micros))),
         );
         self.builtin(format!("/registry/leases/kube-node-lease/{name}"), &o)
+    }
+
+    /// Renewal rounds after the first write: at least three, and enough that the newest 64
+    /// writes are all node Lease renewals (the inspector's estimate of "now" looks at those).
+    pub fn renewals_rounds(&self) -> i64 {
+        3.max(70u64.div_ceil(self.plan.nodes) as i64)
     }
 
     pub fn renewals(&self, round: i64) -> Vec<Op> {
@@ -365,8 +379,6 @@ impl Cluster<'_> {
         ops
     }
 }
-
-pub const RENEWALS: i64 = 3;
 
 /// The names and uids of one app.
 struct App {
@@ -453,6 +465,31 @@ impl App {
         o
     }
 
+    /// Events are written as things happen: their times follow the order apps are written in,
+    /// over the last ten minutes before the snapshot, as a real cluster's do.
+    fn event_times(&self, c: &Cluster<'_>, o: &mut Value, e: u64) {
+        let apps = c.plan.apps.max(1);
+        let secs = c.t.now - 60 - (600 * (apps - 1 - self.a) / apps) as i64 - (e % 7) as i64;
+        let at = json!(rfc3339(secs, None));
+        for p in [
+            "/metadata/creationTimestamp",
+            "/firstTimestamp",
+            "/lastTimestamp",
+        ] {
+            set(o, p, at.clone());
+        }
+        for p in ["/eventTime", "/series/lastObservedTime"] {
+            if o.pointer(p).is_some_and(|v| !v.is_null()) {
+                set(o, p, json!(rfc3339(secs, Some(0))));
+            }
+        }
+        if let Some(mf) = o["metadata"]["managedFields"].as_array_mut() {
+            for m in mf {
+                m["time"] = at.clone();
+            }
+        }
+    }
+
     fn objects(&self, c: &Cluster<'_>, ops: &mut Vec<Op>, keep: usize) {
         let t = c.t;
         let ns = self.ns.as_str();
@@ -505,6 +542,7 @@ impl App {
             set(&mut o, "/involvedObject/name", json!(pod));
             set(&mut o, "/involvedObject/namespace", json!(ns));
             set(&mut o, "/involvedObject/uid", json!(self.uid(2, p)));
+            self.event_times(c, &mut o, e);
             let key = format!("/registry/events/{ns}/{name}");
             let Op::Put(key, value, _) = c.builtin(key, &o) else {
                 unreachable!()
@@ -522,6 +560,7 @@ impl App {
                 format!("{}-{}", self.name, suffix(n, 5))
             };
             rename(&mut o, &name, Some(ns), self.uid(4, s));
+            unowned(&mut o);
             if helm {
                 set(&mut o, "/metadata/labels/name", json!(self.name));
                 set(
@@ -537,10 +576,12 @@ impl App {
             let mut o = t.configmaps[(mix(n ^ 0xC0F) % t.configmaps.len() as u64) as usize].clone();
             let name = format!("{}-config-{k}", self.name);
             rename(&mut o, &name, Some(ns), self.uid(5, k));
+            unowned(&mut o);
             ops.push(c.builtin(format!("/registry/configmaps/{ns}/{name}"), &o));
         }
         let mut o = t.services[(mix(self.a ^ 0x5E7) % t.services.len() as u64) as usize].clone();
         rename(&mut o, &self.name, Some(ns), self.uid(6, 0));
+        unowned(&mut o);
         let cluster_ip = ip("10.96", self.a);
         set(&mut o, "/spec/clusterIP", json!(cluster_ip));
         set(&mut o, "/spec/clusterIPs", json!([cluster_ip]));

@@ -30,7 +30,7 @@ use clap::Parser;
 use etcd_client::{Client, PutOptions, Txn, TxnOp};
 use revkeeper_formats::k8s::Keyring;
 
-use cluster::{Cluster, EVENT_LEASE_TTL, Op, Plan, RENEWALS};
+use cluster::{Cluster, EVENT_LEASE_TTL, Op, Plan};
 use templates::Templates;
 
 /// Bump when the generated data changes: scripts cache snapshots by object count and this.
@@ -257,7 +257,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     w.run(plan.apps, true, |a| cluster.create(a)).await?;
     w.run(plan.apps, false, |a| cluster.update(a)).await?;
-    for round in 1..=RENEWALS {
+    for round in 1..=cluster.renewals_rounds() {
         let ops = Arc::new(Mutex::new(Some(cluster.renewals(round))));
         w.run(1, false, move |_| {
             ops.lock().expect("not poisoned").take().unwrap_or_default()
