@@ -19,6 +19,7 @@
 # BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 OBJECTS=1000000
 RUNS=3
@@ -46,8 +47,8 @@ if [ ! -x "$REF" ]; then
   REFDEC_WORK=$REFDEC_WORK nice -n 19 sh ../shared/tools/k8s-reference-decoder/build.sh >&2
 fi
 [ -n "$SNAP" ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-nice -n 19 cargo build --release --quiet --bin revkeeper
-RK=target/release/revkeeper
+bench_build
+RK=$BIN/revkeeper
 WORK=${BENCH_DIR:-bench-out}/decode
 rm -rf "$WORK"
 mkdir -p "$WORK"

@@ -14,6 +14,7 @@
 # BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 OBJECTS=1000000
 SNAP=""
@@ -29,8 +30,8 @@ say() { echo "bench-inspect: $*" >&2; }
 [ -x /usr/bin/time ] || { say "please install GNU time (apt-get install time)"; exit 1; }
 ENC=${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}
 [ -n "$SNAP" ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-nice -n 19 cargo build --release --quiet --bin revkeeper
-RK=target/release/revkeeper
+bench_build
+RK=$BIN/revkeeper
 
 # "seconds peak-KiB" of one command, output discarded.
 measure() {

@@ -12,6 +12,7 @@
 # Environment: ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 OBJECTS=1000000
 args=()
 while [ $# -gt 0 ]; do
@@ -27,8 +28,8 @@ runs=${args[1]:-5}
 [ -f "$snap" ] || { echo "bench-offline: no snapshot at $snap" >&2; exit 3; }
 etcdutl=${ETCDUTL_BIN:-.etcd-tools/3.5/usr/bin/etcdutl}
 [ -x "$etcdutl" ] || sh ../shared/tools/fetch-etcd-tools.sh .etcd-tools >/dev/null
-nice -n 19 cargo build -q --release --bin revkeeper
-rk=target/release/revkeeper
+bench_build
+rk=$BIN/revkeeper
 [ -x /usr/bin/time ] || { echo "bench-offline: please install GNU time" >&2; exit 1; }
 work=$(mktemp -d "${BENCH_DIR:-bench-out}/offline.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -79,9 +79,9 @@ case "$DATA" in realistic|incompressible|both) ;; *) say "--data: realistic, inc
 
 say "building (release)"
 [ "$DATA" = incompressible ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-nice -n 19 cargo build --release --quiet --bin revkeeper --example load-etcd
-RK=target/release/revkeeper
-LOADER=target/release/examples/load-etcd
+bench_build --example load-etcd
+RK=$BIN/revkeeper
+LOADER=$BIN/examples/load-etcd
 ETCD=${ETCD_BIN:-$("$LOADER" --print-etcd-bin)}
 OUT=${BENCH_DIR:-bench-out}
 WORK="$OUT/run"

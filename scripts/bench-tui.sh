@@ -12,6 +12,7 @@
 # Needs tmux (apt-get install tmux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-etcd.sh
 
 OBJECTS=1000000
 SNAPSHOT=""
@@ -28,8 +29,8 @@ command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
 
 [ -n "$SNAPSHOT" ] || SNAPSHOT=$(scripts/gen-realistic.sh --objects "$OBJECTS")
 say "building (release)"
-nice -n 19 cargo build --release --quiet --bin revkeeper
-RK=$PWD/target/release/revkeeper
+bench_build
+RK=$PWD/$BIN/revkeeper
 ENC=$(realpath "${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}")
 OUT=${BENCH_DIR:-bench-out}
 WORK="$OUT/tui"

@@ -27,8 +27,8 @@ while [ $# -gt 0 ]; do
 done
 say() { echo "gen-realistic: $*" >&2; }
 
-nice -n 19 cargo build --release --quiet --example load-realistic >&2
-GEN=target/release/examples/load-realistic
+bench_build
+GEN=$BIN/examples/load-realistic
 OUT=${BENCH_DIR:-bench-out}/realistic
 SNAP="$OUT/realistic-$OBJECTS-v$("$GEN" --print-version).db"
 if [ -f "$SNAP" ]; then
