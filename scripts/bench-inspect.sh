@@ -51,7 +51,7 @@ keys=$("$RK" snapshot status "$SNAP" -w json | grep -o '"totalKey": *[0-9]*' | t
 findings=$("$RK" stale --snapshot "$SNAP" -o json --encryption-config "$ENC" | grep -c '"check"' || true)
 snap_mib=$(( $(stat -c %s "$SNAP") / 1024 / 1024 ))
 {
-  echo "inspect benchmark: $SNAP ($snap_mib MiB, $keys keys in the key bucket, $findings findings), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+  echo "inspect benchmark: $SNAP ($snap_mib MiB, $keys keys, $findings findings), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
   printf '%-40s %10s %12s\n' "command" "seconds" "peak RSS MiB"
   printf '%-40s %10s %12d\n' "get --prefix / -o json (raw scan)" "$raw_s" $(( raw_kb / 1024 ))
   printf '%-40s %10s %12d\n' "get --decode -o jsonl (decode scan)" "$scan_s" $(( scan_kb / 1024 ))

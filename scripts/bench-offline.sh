@@ -6,7 +6,7 @@
 #                 (--bump-revision 1000000000 --mark-compacted; wall and peak RSS)
 #   scan          revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
 # RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl.
-# Usage: scripts/bench-offline.sh [--objects N] [SNAPSHOT.db] [RUNS]
+# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [SNAPSHOT.db] [RUNS]
 #   default SNAPSHOT: the realistic snapshot of N objects (default 1000000) made and cached by
 #   scripts/gen-realistic.sh; RUNS default 5
 # Environment: ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
@@ -18,12 +18,13 @@ args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --objects) OBJECTS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
 snap=${args[0]:-}
-runs=${args[1]:-5}
+runs=${args[1]:-${RUNS:-5}}
 [ -n "$snap" ] || snap=$(scripts/gen-realistic.sh --objects "$OBJECTS")
 [ -f "$snap" ] || { echo "bench-offline: no snapshot at $snap" >&2; exit 3; }
 etcdutl=${ETCDUTL_BIN:-.etcd-tools/3.5/usr/bin/etcdutl}
