@@ -1,85 +1,102 @@
 #!/usr/bin/env bash
-# Benchmarks decoding Kubernetes objects. A real etcd is filled with protobuf-stored objects
-# (`examples/load-k8s.rs`: ConfigMaps, Secrets, node Leases as kube-apiserver writes them) and
-# saved as a real snapshot; then, page cache warm:
-#   1. revkeeper get --snapshot F --prefix /registry/ -o jsonl   decode every object to JSON lines
-#   2. revkeeper dump --snapshot F DIR                            every object to a YAML file, all cores
-#   3. etcdctl get --prefix /registry/ --write-out=json           on the same data, served by etcd
-# and prints wall time, objects/s, objects/s per core used (user+sys CPU), and peak RSS.
+# Decoding every object of the realistic snapshot (scripts/gen-realistic.sh) to JSON lines,
+# side by side with the Go reference decoder (../shared/tools/k8s-reference-decoder: Kubernetes'
+# own codecs), in one run:
+#   1. correctness: both outputs, streamed (nothing written to disk), must be equal object for
+#      object (scripts/compare-jsonl.py; revkeeper's resourceVersion dropped); the first
+#      difference fails the script, naming the object and the field;
+#   2. timing, page cache warm, RUNS alternating runs of each (output to /dev/null):
+#        revkeeper get --prefix /registry/ --decode -o jsonl --snapshot F --encryption-config E
+#        k8s-reference-decoder -snapshot F -encryption-config E
+#      median wall, CPU (user+sys), objects/s, peak RSS, and revkeeper's ratio to Go.
 #
-# Usage: scripts/bench-decode.sh [--objects N] [--skip-dump] [--skip-live]
-#   --objects    default 1000000 (the README figures use 1M)
-#   --skip-dump  leave out dump (writing and removing 1M files takes minutes on a slow disk)
-#   --skip-live  leave out the live decode (revkeeper pages the range; see the README)
-# Environment: ETCD_BIN (server; default: the vendored etcd the tests use), ETCDCTL_BIN,
-# BENCH_DIR (work directory, default bench-out/, gitignored).
+# Usage: scripts/bench-decode.sh [--objects N] [--runs 3] [--snapshot F] [--skip-check]
+#   --objects     size of the generated cluster (default 1000000)
+#   --snapshot    an existing snapshot instead (with ENCRYPTION_CONFIG if its Secrets need another)
+#   --skip-check  timing only
+# Environment: REFDEC_BIN (the reference decoder; default: built with its build.sh into
+# REFDEC_WORK, default /tmp/k8s-reference-decoder), ENCRYPTION_CONFIG (default cluster-dev's),
+# BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
 
 OBJECTS=1000000
-DUMP=1
-LIVE=1
+RUNS=3
+SNAP=""
+CHECK=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --objects) OBJECTS=$2; shift 2 ;;
-    --skip-dump) DUMP=0; shift ;;
-    --skip-live) LIVE=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --snapshot) SNAP=$2; shift 2 ;;
+    --skip-check) CHECK=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench-decode: unknown argument $1" >&2; exit 3 ;;
   esac
 done
 say() { echo "bench-decode: $*" >&2; }
+[ -x /usr/bin/time ] || { say "please install GNU time (apt-get install time)"; exit 1; }
+command -v python3 >/dev/null || { say "please install python3"; exit 1; }
 
-[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >&2
-ETCDCTL=${ETCDCTL_BIN:-.etcd-tools/3.5/usr/bin/etcdctl}
-if [ ! -x "$ETCDCTL" ]; then
-  say "etcdctl 3.5 not found; fetching it with ../shared/tools/fetch-etcd-tools.sh"
-  sh ../shared/tools/fetch-etcd-tools.sh .etcd-tools >&2
+ENC=${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}
+REFDEC_WORK=${REFDEC_WORK:-/tmp/k8s-reference-decoder}
+REF=${REFDEC_BIN:-$REFDEC_WORK/bin/k8s-reference-decoder}
+if [ ! -x "$REF" ]; then
+  say "building the reference decoder into $REFDEC_WORK (takes a few minutes)"
+  REFDEC_WORK=$REFDEC_WORK nice -n 19 sh ../shared/tools/k8s-reference-decoder/build.sh >&2
 fi
-say "building (release)"
-cargo build --release --quiet --bin revkeeper --example load-k8s --example load-etcd
-RK=target/release/revkeeper
-ETCD=${ETCD_BIN:-$(target/release/examples/load-etcd --print-etcd-bin)}
-
-OUT=${BENCH_DIR:-bench-out}
-WORK="$OUT/decode"
+[ -n "$SNAP" ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
+bench_build
+RK=$BIN/revkeeper
+WORK=${BENCH_DIR:-bench-out}/decode
 rm -rf "$WORK"
 mkdir -p "$WORK"
-start_bench_etcd "$WORK"
-trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true; rm -rf "$WORK/dump"' EXIT
-wait_bench_etcd
-say "loading $OBJECTS objects into etcd on $EP"
-target/release/examples/load-k8s --endpoints "$EP" --objects "$OBJECTS"
-SNAP="$WORK/snap.db"
-"$ETCDCTL" --endpoints "$EP" snapshot save "$SNAP" >/dev/null 2>&1
-say "snapshot $(du -h "$SNAP" | cut -f1)"
-cat "$SNAP" >/dev/null
 
-# Runs a command with output to /dev/null; prints "wall user+sys maxrss_kib".
+OURS=("$RK" get --prefix /registry/ --decode -o jsonl --snapshot "$SNAP" --encryption-config "$ENC")
+THEIRS=("$REF" -snapshot "$SNAP" -encryption-config "$ENC")
+
+say "snapshot $SNAP ($(du -h "$SNAP" | cut -f1)); warming the page cache"
+cat "$SNAP" >/dev/null
+if [ "$CHECK" = 1 ]; then
+  say "correctness: comparing both outputs object for object"
+  if ! objects=$(python3 scripts/compare-jsonl.py <("${OURS[@]}" 2>"$WORK/ours.err") <("${THEIRS[@]}" 2>"$WORK/ref.err")); then
+    say "revkeeper's output differs from the reference decoder's (above)"; exit 1
+  fi
+  for f in ours ref; do
+    if [ -s "$WORK/$f.err" ]; then say "$f printed on stderr:"; head -n5 "$WORK/$f.err" >&2; exit 1; fi
+  done
+  say "correctness: $objects objects, equal"
+else
+  objects=$("${THEIRS[@]}" | wc -l)
+fi
+
+# "wall cpu maxrss_kib" of one run, output discarded.
 measure() {
   /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || {
-    echo "bench-decode: failed: $* ($(grep -v '^Command exited' "$WORK/stderr" | tail -n1))" >&2; return 1; }
-  awk '{printf "%s %.2f %s", $1, $2 + $3, $4}' "$WORK/time"
+    say "failed: $* ($(tail -n1 "$WORK/stderr"))"; return 1; }
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$WORK/time"
 }
-report() { # name wall cpu rss
-  awk -v n="$1" -v w="$2" -v c="$3" -v r="$4" -v o="$OBJECTS" 'BEGIN {
-    printf "%-34s %8.2fs %10.0f obj/s %10.0f obj/s/core %8.0f MiB\n", n, w, o / w, o / c, r / 1024 }'
-}
-
-echo "decode benchmark: $OBJECTS objects, snapshot $(du -h "$SNAP" | cut -f1), $(nproc) CPUs"
-printf '%-34s %9s %16s %21s %12s\n' method wall rate "per core (cpu time)" "peak RSS"
-m=$(measure "$RK" get --snapshot "$SNAP" --prefix /registry/ -o jsonl) || exit 1
-report "revkeeper get -o jsonl (snapshot)" $m
-if [ "$DUMP" = 1 ]; then
-  m=$(measure "$RK" dump --snapshot "$SNAP" "$WORK/dump") || exit 1
-  report "revkeeper dump (snapshot, $(nproc) jobs)" $m
-fi
-m=$(measure "$ETCDCTL" --endpoints "$EP" --command-timeout 600s get --prefix /registry/ --write-out=json) || exit 1
-report "etcdctl get -w json (raw, live)" $m
-etcdctl_wall=${m%% *}
-if [ "$LIVE" = 1 ]; then
-  m=$(measure "$RK" get --endpoints "$EP" --command-timeout 600s --prefix /registry/ -o jsonl) || exit 1
-  report "revkeeper get -o jsonl (live)" $m
-  awk -v a="${m%% *}" -v b="$etcdctl_wall" 'BEGIN {printf "live: revkeeper decode takes %.2fx the time of etcdctl raw JSON\n", a / b}'
-fi
+: >"$WORK/runs"
+for r in $(seq 1 "$RUNS"); do
+  order="ours theirs"; [ $(( r % 2 )) = 1 ] || order="theirs ours"
+  for who in $order; do
+    if [ "$who" = ours ]; then m=$(measure "${OURS[@]}"); else m=$(measure "${THEIRS[@]}"); fi
+    echo "$who $m" >>"$WORK/runs"
+    say "run $r: $who $m"
+  done
+done
+median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+col() { awk -v w="$1" -v c="$2" '$1 == w {print $c}' "$WORK/runs" | median; }
+{
+  echo "decode benchmark: $objects objects, snapshot $(du -h "$SNAP" | cut -f1), $RUNS alternating runs, page cache warm, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+  printf '%-44s %9s %9s %12s %10s\n' "" "wall" "CPU" "objects/s" "peak RSS"
+  for who in ours theirs; do
+    name=$([ "$who" = ours ] && echo "revkeeper get --decode -o jsonl" || echo "Go reference decoder")
+    awk -v n="$name" -v w="$(col "$who" 2)" -v c="$(col "$who" 3)" -v r="$(col "$who" 4)" -v o="$objects" 'BEGIN {
+      printf "%-44s %8.2fs %8.2fs %12.0f %6.0f MiB\n", n, w, c, o / w, r / 1024 }'
+  done
+  awk -v w1="$(col ours 2)" -v w2="$(col theirs 2)" -v c1="$(col ours 3)" -v c2="$(col theirs 3)" \
+    -v r1="$(col ours 4)" -v r2="$(col theirs 4)" 'BEGIN {
+    printf "revkeeper / Go: wall %.2fx (goal <= 0.25x), CPU %.2fx, peak RSS %.2fx\n", w1 / w2, c1 / c2, r1 / r2 }'
+} | tee "$WORK/result.txt"

@@ -1,69 +1,94 @@
 #!/usr/bin/env bash
 # Offline benchmarks on one snapshot file, side by side with etcdutl 3.5 in one run:
-#   status   revkeeper snapshot status  vs  etcdutl snapshot status   (alternating, median)
-#   restore  revkeeper snapshot restore vs  etcdutl snapshot restore  (with --bump-revision),
-#            peak RSS of each, and cp + sync of the same file (the floor)
-#   started  restore + etcd 3.5 start until it serves with no compaction left to run: etcdutl's
-#            member compacts at start ("finished scheduled compaction" in its log), revkeeper's
-#            is pre-compacted (it must log "restored last compact revision", never "resume
-#            scheduled compaction")
-#   scan     revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
-# Usage: [REVKEEPER_BIN=…] scripts/bench-offline.sh [SNAPSHOT.db] [RUNS]
-#   default SNAPSHOT: bench-out/etcdctl.db, left by scripts/bench-save.sh (~1 GiB, ~1M keys)
+#   status warm   revkeeper snapshot status  vs  etcdutl snapshot status  (page cache warm)
+#   status cold   the same with the file evicted from the page cache before each run
+#   restore       revkeeper snapshot restore vs  etcdutl snapshot restore
+#                 (--bump-revision 1000000000 --mark-compacted; wall and peak RSS), and cp + sync
+#                 of the same file (the floor)
+#   started       restore + etcd 3.5 start until it serves with no compaction left to run:
+#                 etcdutl's member compacts at start ("finished scheduled compaction" in its
+#                 log); revkeeper's is pre-compacted (it must log "restored last compact
+#                 revision", never "resume scheduled compaction")
+#   scan          revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
+# RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl.
+# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [SNAPSHOT.db] [RUNS]
+#   default SNAPSHOT: the realistic snapshot of N objects (default 1000000) made and cached by
+#   scripts/gen-realistic.sh; RUNS default 5
+# Environment: REVKEEPER_BIN (another build to measure, e.g. the previous release), ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-snap=${1:-bench-out/etcdctl.db}
-runs=${2:-5}
-[ -f "$snap" ] || { echo "no snapshot at $snap: run scripts/bench-save.sh first, or pass a file" >&2; exit 3; }
+. scripts/bench-etcd.sh
+OBJECTS=1000000
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --objects) OBJECTS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+snap=${args[0]:-}
+runs=${args[1]:-${RUNS:-5}}
+[ -n "$snap" ] || snap=$(scripts/gen-realistic.sh --objects "$OBJECTS")
+[ -f "$snap" ] || { echo "bench-offline: no snapshot at $snap" >&2; exit 3; }
 etcdutl=${ETCDUTL_BIN:-.etcd-tools/3.5/usr/bin/etcdutl}
 [ -x "$etcdutl" ] || sh ../shared/tools/fetch-etcd-tools.sh .etcd-tools >/dev/null
-# REVKEEPER_BIN: another build to measure (e.g. a copy of the previous release, for before/after).
-rk=${REVKEEPER_BIN:-target/release/revkeeper}
-[ -n "${REVKEEPER_BIN:-}" ] || cargo build -q --release
-[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-work=$(mktemp -d)
+if [ -n "${REVKEEPER_BIN:-}" ]; then rk=$REVKEEPER_BIN; else bench_build; rk=$BIN/revkeeper; fi
+[ -x /usr/bin/time ] || { echo "bench-offline: please install GNU time" >&2; exit 1; }
+work=$(mktemp -d "${BENCH_DIR:-bench-out}/offline.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# Wall seconds of one command, output discarded.
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN {print b - a}'; }
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+# "wall maxrss_kib" of one command, output discarded.
+t() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+  echo "bench-offline: failed: $* ($(tail -n1 "$work/err"))" >&2; exit 1; }; cat "$work/time"; }
+# Evicts the file from the page cache (POSIX_FADV_DONTNEED; no root needed for clean pages).
+evict() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+row() { # name file-of-"wall rss"-lines-for-revkeeper file-for-etcdutl
+  local ra rb ma mb
+  ra=$(cut -d' ' -f1 "$2" | median); rb=$(cut -d' ' -f1 "$3" | median)
+  ma=$(cut -d' ' -f2 "$2" | sort -n | tail -n1); mb=$(cut -d' ' -f2 "$3" | sort -n | tail -n1)
+  awk -v n="$1" -v a="$ra" -v b="$rb" -v ma="$ma" -v mb="$mb" 'BEGIN {
+    printf "%-14s %9.2fs %9.2fs %8.2fx %10.0f MiB %10.0f MiB %7.2fx\n", n, a, b, a / b, ma / 1024, mb / 1024, ma / mb }'
+}
+# pair NAME COLD ARGS...: RUNS alternating runs of "revkeeper ARGS" and "etcdutl ARGS"; COLD=1
+# evicts the snapshot from the page cache before each run; a DIR argument becomes a fresh dir.
+pair() {
+  local name=$1 cold=$2 i who; shift 2
+  : >"$work/a"; : >"$work/b"
+  for i in $(seq "$runs"); do
+    for who in a b; do
+      [ $(( i % 2 )) = 1 ] || who=$([ "$who" = a ] && echo b || echo a)
+      [ "$cold" = 1 ] && evict "$snap"
+      local argv=("${@/#DIR/$work/restore}")
+      if [ "$who" = a ]; then t "$rk" "${argv[@]}" >>"$work/a"; else t "$etcdutl" "${argv[@]}" >>"$work/b"; fi
+      rm -rf "$work/restore"
+    done
+  done
+  [ "$cold" = 0 ] || cat "$snap" >/dev/null
+  row "$name" "$work/a" "$work/b"
+}
 
-echo "snapshot: $snap ($(du -h "$snap" | cut -f1)), $runs alternating runs, page cache warm"
+size=$(stat -c %s "$snap")
 cat "$snap" >/dev/null
-a=(); b=()
-for _ in $(seq "$runs"); do
-  a+=("$(t "$rk" snapshot status "$snap")")
-  b+=("$(t "$etcdutl" snapshot status "$snap")")
-done
-ra=$(printf '%s\n' "${a[@]}" | median); rb=$(printf '%s\n' "${b[@]}" | median)
-echo "status   revkeeper ${ra}s  etcdutl ${rb}s  ratio $(ratio "$ra" "$rb")x  rss $(rss "$rk" snapshot status "$snap") KiB vs $(rss "$etcdutl" snapshot status "$snap") KiB"
-
-a=(); b=()
-for i in $(seq "$runs"); do
-  a+=("$(t "$rk" snapshot restore "$snap" --data-dir "$work/r$i" --bump-revision 1000000000 --mark-compacted)")
-  b+=("$(t "$etcdutl" snapshot restore "$snap" --data-dir "$work/e$i" --bump-revision 1000000000 --mark-compacted)")
-  rm -rf "$work/r$i" "$work/e$i"
-done
-ra=$(printf '%s\n' "${a[@]}" | median); rb=$(printf '%s\n' "${b[@]}" | median)
+keys=$("$rk" get --snapshot "$snap" --prefix "" --keys-only | wc -l)
+echo "snapshot: $snap ($(( size / 1024 / 1024 )) MiB, $keys live keys), $runs alternating runs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-14s %10s %10s %9s %14s %14s %8s\n' "" revkeeper etcdutl ratio "RSS revkeeper" "RSS etcdutl" ratio
+pair "status warm" 0 snapshot status "$snap"
+pair "status cold" 1 snapshot status "$snap"
+pair "restore" 0 snapshot restore "$snap" --data-dir DIR --bump-revision 1000000000 --mark-compacted
 c=()
-for i in $(seq "$runs"); do
-  c+=("$(t sh -c "cp '$snap' '$work/cp.db' && sync '$work/cp.db'")")
+for _ in $(seq "$runs"); do
+  c+=("$(t sh -c "cp '$snap' '$work/cp.db' && sync '$work/cp.db'" | cut -d' ' -f1)")
   rm -f "$work/cp.db"
 done
-rc=$(printf '%s\n' "${c[@]}" | median)
-rssa=$(rss "$rk" snapshot restore "$snap" --data-dir "$work/ra" --bump-revision 1000000000 --mark-compacted)
-rssb=$(rss "$etcdutl" snapshot restore "$snap" --data-dir "$work/rb" --bump-revision 1000000000 --mark-compacted)
-rm -rf "$work/ra" "$work/rb"
-snap_kib=$(( $(stat -c %s "$snap") / 1024 ))
-echo "restore  revkeeper ${ra}s  etcdutl ${rb}s  ratio $(ratio "$ra" "$rb")x  cp+sync ${rc}s ($(ratio "$ra" "$rc")x the floor)  rss $rssa KiB ($(ratio "$rssa" "$snap_kib")x the snapshot) vs $rssb KiB"
-
+echo "cp + sync of the same file (restore's floor): $(printf '%s\n' "${c[@]}" | median)s"
 # Restore with TOOL into DIR, start etcd 3.5 on it and wait until it serves and has no
 # compaction left; prints "SERVING_S DONE_S" (seconds from the start of the restore).
 etcd35=${ETCD35_BIN:-.etcd-tools/3.5/usr/bin/etcd}
 etcdctl35=${ETCDCTL35_BIN:-.etcd-tools/3.5/usr/bin/etcdctl}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 restore_and_start() {
   local tool=$1 dir=$2 port peer ep s pid serving="" done="" now
   port=$(( 20000 + RANDOM % 20000 ))
@@ -105,7 +130,5 @@ done
 ra=$(printf '%s\n' "${a[@]}" | median); rb=$(printf '%s\n' "${b[@]}" | median)
 sa=$(printf '%s\n' "${as[@]}" | median); sb=$(printf '%s\n' "${bs[@]}" | median)
 echo "started  revkeeper ${ra}s (serving at ${sa}s)  etcdutl + etcd 3.5 ${rb}s (serving at ${sb}s)  ratio $(ratio "$ra" "$rb")x  (restore + start until served with compaction finished)"
-
-keys=$("$rk" get --snapshot "$snap" --prefix "" --keys-only | wc -l)
-s=$(t "$rk" get --snapshot "$snap" --prefix "" --keys-only)
-echo "scan     $keys keys in ${s}s = $(awk -v k="$keys" -v s="$s" 'BEGIN {printf "%.0f", k / s}') keys/s (latest state of every key, one core)"
+s=$( (t "$rk" get --snapshot "$snap" --prefix "" --keys-only) | cut -d' ' -f1)
+echo "scan: $keys keys in ${s}s = $(awk -v k="$keys" -v s="$s" 'BEGIN {printf "%.0f", k / s}') keys/s (latest state of every key)"

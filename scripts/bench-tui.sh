@@ -3,23 +3,22 @@
 # keyspace counts are filled in (background scan), and key-press latency (a key handled and the
 # screen redrawn) while browsing and filtering a large list.
 #
-# Usage: scripts/bench-tui.sh [--keys 1000000] [--size 512MiB] [--snapshot FILE]
-#   --keys, --size  what to load into a real etcd (examples/load-etcd.rs) before saving the
-#                   snapshot (--compress none, so opening it is a memory map, not a decompression)
-#   --snapshot      measure an existing snapshot instead
-# Environment: ETCD_BIN (default: the vendored etcd 3.6), BENCH_DIR (default bench-out/).
+# Usage: scripts/bench-tui.sh [--objects 1000000] [--snapshot FILE]
+#   --objects   size of the realistic cluster (scripts/gen-realistic.sh, cached; a plain
+#               snapshot, so opening it is a memory map; --keys is the same)
+#   --snapshot  measure an existing snapshot instead
+# Environment: ENCRYPTION_CONFIG (default ../shared/fixtures/cluster-dev/encryption-config.yaml),
+# BENCH_DIR (default bench-out/).
 # Needs tmux (apt-get install tmux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
 
-KEYS=1000000
-SIZE=512MiB
+OBJECTS=1000000
 SNAPSHOT=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --keys) KEYS=$2; shift 2 ;;
-    --size) SIZE=$2; shift 2 ;;
+    --objects|--keys) OBJECTS=$2; shift 2 ;;
     --snapshot) SNAPSHOT=$2; shift 2 ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench-tui: unknown argument $1" >&2; exit 3 ;;
@@ -28,27 +27,14 @@ done
 say() { echo "bench-tui: $*" >&2; }
 command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
 
+[ -n "$SNAPSHOT" ] || SNAPSHOT=$(scripts/gen-realistic.sh --objects "$OBJECTS")
 say "building (release)"
-cargo build --release --quiet --bin revkeeper --example load-etcd
-RK=$PWD/target/release/revkeeper
+bench_build
+RK=$PWD/$BIN/revkeeper
+ENC=$(realpath "${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}")
 OUT=${BENCH_DIR:-bench-out}
 WORK="$OUT/tui"
 mkdir -p "$WORK"
-
-if [ -z "$SNAPSHOT" ]; then
-  LOADER=target/release/examples/load-etcd
-  ETCD=${ETCD_BIN:-$("$LOADER" --print-etcd-bin)}
-  rm -rf "$WORK/etcd" "$WORK"/snap
-  mkdir -p "$WORK/snap"
-  start_bench_etcd "$WORK"
-  trap 'kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null || true' EXIT
-  wait_bench_etcd
-  say "loading $KEYS keys ($SIZE of values) into etcd on $EP"
-  "$LOADER" --endpoints "$EP" --bytes "$SIZE" --keys "$KEYS"
-  "$RK" snapshot save --dir "$WORK/snap" --compress none --endpoints "$EP" >/dev/null
-  kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
-  SNAPSHOT=$(ls "$WORK"/snap/*.db | head -n1)
-fi
 say "snapshot: $SNAPSHOT ($(( $(stat -c %s "$SNAPSHOT") / 1024 / 1024 )) MiB)"
 
 TIMINGS="$WORK/timings.txt"
@@ -64,7 +50,7 @@ wait_for() { # text timeout-seconds
   done
 }
 t0=$(date +%s%N)
-tm new-session -d -x 160 -y 45 -s b "REVKEEPER_TUI_TIMINGS=$PWD/$TIMINGS $RK tui --snapshot $SNAPSHOT; sleep 1000"
+tm new-session -d -x 160 -y 45 -s b "REVKEEPER_TUI_TIMINGS=$PWD/$TIMINGS $RK tui --snapshot $SNAPSHOT --encryption-config $ENC; sleep 1000"
 trap 'tm kill-server 2>/dev/null || true; kill "${ETCD_PID:-0}" 2>/dev/null || true' EXIT
 wait_for "Overview" 10
 t1=$(date +%s%N)
