@@ -689,3 +689,24 @@ fn the_pod_list_filters_on_status_and_sorts_by_age_on_cluster_dev() {
         assert!(header.contains(&format!(" {wide} ")), "{wide}: {header}");
     }
 }
+
+/// The cost of an object list on the TUI's worker: cluster-dev's pods decoded and printed
+/// again and again (run with `cargo test --release --test tui_render -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn pod_list_throughput_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let backend = cluster_dev_backend(&dir);
+    backend.objects("pods", None, &|_| {}).unwrap();
+    let (rounds, start) = (50, Instant::now());
+    let mut pods = 0;
+    for _ in 0..rounds {
+        pods += backend.objects("pods", None, &|_| {}).unwrap().rows.len();
+    }
+    let per_pod = start.elapsed() / pods as u32;
+    println!(
+        "{pods} pods in {:?}: {per_pod:?} a pod (the snapshot's scan included), {:?} for 100 000",
+        start.elapsed(),
+        per_pod * 100_000
+    );
+}

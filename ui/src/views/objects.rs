@@ -112,7 +112,7 @@ impl Rows for ObjectRows<'_> {
     }
     fn matches(&self, i: usize, f: &str) -> bool {
         (0..self.shown.len()).any(|c| contains(self.cell(i, c), f))
-            || (self.wide && (contains(&self.row(i).encoding, f) || contains(&self.fact(i, 4), f)))
+            || (self.wide && contains(&self.row(i).encoding, f))
     }
     fn sort_columns(&self) -> Vec<usize> {
         (0..self.columns()).collect()
