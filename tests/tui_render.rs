@@ -644,6 +644,51 @@ fn object_lists_are_the_tables_of_get_on_cluster_dev() {
 }
 
 #[test]
+fn keys_without_a_printer_list_with_names_and_ages_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let backend = cluster_dev_backend(&dir);
+    let names = |t: &revkeeper_ui::ObjectTable| -> Vec<(String, bool)> {
+        t.columns.iter().map(|c| (c.name.clone(), c.wide)).collect()
+    };
+    let mixed = [
+        ("NAME", false),
+        ("AGE", false),
+        ("APIVERSION", true),
+        ("KIND", true),
+    ]
+    .map(|(n, w)| (n.to_string(), w))
+    .to_vec();
+    let other = backend
+        .objects(revkeeper_formats::k8s::resources::OTHER_KEYS, None, &|_| {})
+        .unwrap();
+    assert_eq!(names(&other), mixed);
+    let compact = other
+        .rows
+        .iter()
+        .find(|r| r.key == "compact_rev_key")
+        .expect("cluster-dev keeps compact_rev_key");
+    assert_eq!(
+        (compact.name.as_str(), compact.encoding.as_str()),
+        ("compact_rev_key", "text")
+    );
+    assert_eq!(compact.cells, ["compact_rev_key", "", "", ""]);
+    let leases = backend.objects("masterleases", None, &|_| {}).unwrap();
+    assert_eq!(names(&leases), mixed, "objects of an unknown resource");
+    assert_eq!(
+        leases.rows.len(),
+        count(
+            &SnapshotSource::open(&dir.join("cluster.db")).unwrap(),
+            "/registry/masterleases/"
+        )
+    );
+    assert!(
+        !leases.rows.is_empty() && leases.rows.iter().all(|r| r.cells[3] == "Endpoints"),
+        "{:?}",
+        leases.rows
+    );
+}
+
+#[test]
 fn the_pod_list_filters_on_status_and_sorts_by_age_on_cluster_dev() {
     let Some(dir) = cluster_dev() else { return };
     let mut ui = Driver::new(
