@@ -1,7 +1,8 @@
 //! `revkeeper tui` as a person uses it: the real binary in a real pseudo-terminal (tmux), keys
 //! typed, the screen read back. It opens the bundled sample, filters to a stale finding, opens
 //! its object, goes back and quits; then the terminal must be exactly as before (same `stty -a`, alternate
-//! screen left) — also after a panic.
+//! screen left) — also after a panic. On the cluster-dev fixture, the pod list shows
+//! kubectl's columns and `/` finds a crashing pod by its STATUS.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +13,12 @@ use std::collections::BTreeSet;
 use revkeeper::inspect::{Options, inspect};
 use revkeeper::source::SnapshotSource;
 use revkeeper_formats::k8s::Keyring;
+
+/// The shared fixture directory (the `cluster_dev` of `tests/common`, without its helpers).
+fn cluster_dev() -> Option<PathBuf> {
+    let db = revkeeper_harness::require_fixture("cluster-dev/cluster.db")?;
+    Some(db.parent().unwrap().to_path_buf())
+}
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample.db");
 
@@ -195,6 +202,55 @@ fn filter_to_a_stale_finding_open_back_quit_leaves_the_terminal_as_it_was() {
     let s = t.wait_for("EXIT:0");
     assert!(!s.contains("Stale("), "the alternate screen is gone:\n{s}");
     assert!(!t.alternate_on());
+    assert_sane(&before, &after);
+}
+
+#[test]
+fn the_pod_list_shows_kubectls_columns_and_finds_a_crashing_pod_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let Some(t) = Tmux::start() else { return };
+    let (db, config) = (dir.join("cluster.db"), dir.join("encryption-config.yaml"));
+    let bin = env!("CARGO_BIN_EXE_revkeeper");
+    let command = format!(
+        "{bin} tui --snapshot {} --encryption-config {}",
+        db.display(),
+        config.display()
+    );
+    let (before, after) = t.run_between_stty("", &command);
+    t.wait_for("Overview");
+    t.send_literal(":pods");
+    t.send_key("Enter");
+    let s = t.wait_for(" READY ");
+    let header = s
+        .lines()
+        .find(|l| l.contains("NAMESPACE"))
+        .unwrap_or_else(|| panic!("no header:\n{s}"));
+    let words: Vec<&str> = header
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(
+        words,
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        "{s}"
+    );
+    t.send_literal("/CrashLoop");
+    let s = t.wait_for("</CrashLoop>");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("CrashLoopBackOff") && l.contains("0/1")),
+        "{s}"
+    );
+    t.send_key("Enter");
+    t.send_literal("?");
+    let s = t.wait_for("Help (any key closes)");
+    assert!(
+        s.contains("sort by the next column") && s.contains("quit"),
+        "{s}"
+    );
+    t.send_literal("x");
+    t.send_literal("q");
+    t.wait_for("EXIT:0");
     assert_sane(&before, &after);
 }
 

@@ -559,3 +559,207 @@ fn custom_resources_open_and_show_as_plural_dot_group_in_both_spellings() {
         );
     }
 }
+
+/// Applies answers until the screen shows `text`; panics with the screen after 60 s.
+fn wait_for(ui: &mut Driver, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = ui.screen();
+        if s.contains(text) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "waited for {text:?}:\n{s}");
+        ui.settle();
+    }
+}
+
+/// `CoreBackend` over the cluster-dev fixture, with its encryption config.
+fn cluster_dev_backend(dir: &Path) -> CoreBackend {
+    let keyring = Keyring::load(&dir.join("encryption-config.yaml")).unwrap();
+    CoreBackend::new(
+        Opened::Snapshot(SnapshotSource::open(&dir.join("cluster.db")).unwrap()),
+        Settings {
+            keyring,
+            ..Settings::default()
+        },
+    )
+}
+
+/// `revkeeper get ARGS --snapshot cluster.db`: the header's and each row's words.
+fn get_rows(dir: &Path, args: &[&str]) -> Vec<Vec<String>> {
+    let db = dir.join("cluster.db");
+    let config = dir.join("encryption-config.yaml");
+    let mut all = args.to_vec();
+    all.extend(["--snapshot", db.to_str().unwrap()]);
+    all.extend(["--encryption-config", config.to_str().unwrap()]);
+    let out = run(&all);
+    assert_eq!(out.code, 0, "{out:?}");
+    out.stdout
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn object_lists_are_the_tables_of_get_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let backend = cluster_dev_backend(&dir);
+    for (resource, namespace, args) in [
+        ("pods", None, vec!["get", "pods", "-A"]),
+        ("minions", None, vec!["get", "nodes"]),
+        (
+            "deployments",
+            Some("kube-system"),
+            vec!["get", "deploy", "-n", "kube-system"],
+        ),
+        (
+            "cert-manager.io/certificates",
+            None,
+            vec!["get", "certificates.cert-manager.io", "-A"],
+        ),
+        ("secrets", None, vec!["get", "secrets", "-A"]),
+    ] {
+        let table = backend.objects(resource, namespace, &|_| {}).unwrap();
+        let want = get_rows(&dir, &args);
+        let header: Vec<String> = (table.columns.iter())
+            .filter(|c| !c.wide)
+            .flat_map(|c| c.name.split_whitespace().map(str::to_string))
+            .collect();
+        assert_eq!(header, want[0], "{resource}");
+        let rows: Vec<Vec<String>> = (table.rows.iter())
+            .map(|r| {
+                (r.cells.iter().zip(&table.columns))
+                    .filter(|(_, c)| !c.wide)
+                    .flat_map(|(cell, _)| cell.split_whitespace().map(str::to_string))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            want[1..],
+            "{resource}: one row per object, as get prints it"
+        );
+        assert!(
+            table
+                .note
+                .as_deref()
+                .unwrap_or("")
+                .contains("estimated time"),
+            "{resource}: {:?}",
+            table.note
+        );
+    }
+}
+
+#[test]
+fn keys_without_a_printer_list_with_names_and_ages_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let backend = cluster_dev_backend(&dir);
+    let names = |t: &revkeeper_ui::ObjectTable| -> Vec<(String, bool)> {
+        t.columns.iter().map(|c| (c.name.clone(), c.wide)).collect()
+    };
+    let mixed = [
+        ("NAME", false),
+        ("AGE", false),
+        ("APIVERSION", true),
+        ("KIND", true),
+    ]
+    .map(|(n, w)| (n.to_string(), w))
+    .to_vec();
+    let other = backend
+        .objects(revkeeper_formats::k8s::resources::OTHER_KEYS, None, &|_| {})
+        .unwrap();
+    assert_eq!(names(&other), mixed);
+    let compact = other
+        .rows
+        .iter()
+        .find(|r| r.key == "compact_rev_key")
+        .expect("cluster-dev keeps compact_rev_key");
+    assert_eq!(
+        (compact.name.as_str(), compact.encoding.as_str()),
+        ("compact_rev_key", "text")
+    );
+    assert_eq!(compact.cells, ["compact_rev_key", "", "", ""]);
+    let leases = backend.objects("masterleases", None, &|_| {}).unwrap();
+    assert_eq!(names(&leases), mixed, "objects of an unknown resource");
+    assert_eq!(
+        leases.rows.len(),
+        count(
+            &SnapshotSource::open(&dir.join("cluster.db")).unwrap(),
+            "/registry/masterleases/"
+        )
+    );
+    assert!(
+        !leases.rows.is_empty() && leases.rows.iter().all(|r| r.cells[3] == "Endpoints"),
+        "{:?}",
+        leases.rows
+    );
+}
+
+#[test]
+fn the_pod_list_filters_on_status_and_sorts_by_age_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let mut ui = Driver::new(
+        Arc::new(cluster_dev_backend(&dir)),
+        true,
+        (200, 50),
+        Duration::from_millis(300),
+    );
+    let get = get_rows(&dir, &["get", "pods", "-A"]);
+    ui.keys(":pods\n");
+    let s = wait_for(&mut ui, &format!("Pods(all)[{}]", get.len() - 1));
+    let header = line_with(&s, "NAMESPACE");
+    assert!(
+        header.contains(" READY ") && header.contains(" STATUS ") && header.contains(" AGE"),
+        "{header}"
+    );
+    let crashing: Vec<&Vec<String>> = get.iter().filter(|r| r[3] == "CrashLoopBackOff").collect();
+    let s = ui.keys("/crashloop");
+    assert!(s.contains(&format!("Pods(all)[{}]", crashing.len())), "{s}");
+    let row = line_with(&s, &format!(" {} ", crashing[0][1]));
+    assert_eq!(
+        row.split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>(),
+        *crashing[0],
+        "{s}"
+    );
+    // the youngest pod first when sorted by AGE (the sixth column, the last word of a row)
+    let youngest = get[1..]
+        .iter()
+        .min_by_key(|r| revkeeper_formats::units::parse_human_duration(r.last().unwrap()))
+        .unwrap();
+    let s = ui.keys("\x1bssssss");
+    assert!(s.contains("AGE↑"), "{s}");
+    let first = s.lines().nth(3).unwrap();
+    assert!(
+        first.contains(&format!(" {} ", youngest.last().unwrap())),
+        "{youngest:?} first: {s}"
+    );
+    let s = ui.keys("w");
+    let header = line_with(&s, "NAMESPACE");
+    for wide in ["IP", "NODE", "ENCODING", "REVISION", "LEASE"] {
+        assert!(header.contains(&format!(" {wide} ")), "{wide}: {header}");
+    }
+}
+
+/// The cost of an object list on the TUI's worker: cluster-dev's pods decoded and printed
+/// again and again (run with `cargo test --release --test tui_render -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn pod_list_throughput_on_cluster_dev() {
+    let Some(dir) = cluster_dev() else { return };
+    let backend = cluster_dev_backend(&dir);
+    backend.objects("pods", None, &|_| {}).unwrap();
+    let (rounds, start) = (50, Instant::now());
+    let mut pods = 0;
+    for _ in 0..rounds {
+        pods += backend.objects("pods", None, &|_| {}).unwrap().rows.len();
+    }
+    let per_pod = start.elapsed() / pods as u32;
+    println!(
+        "{pods} pods in {:?}: {per_pod:?} a pod (the snapshot's scan included), {:?} for 100 000",
+        start.elapsed(),
+        per_pod * 100_000
+    );
+}

@@ -92,6 +92,41 @@ pub fn resolve(
     }
 }
 
+/// The resource stored under `etcd_resource` (`pods`, `minions`, `services/specs`,
+/// `example.com/widgets`, as keys name it) and how `get` prints it: a built-in's printer, a
+/// custom resource's CRD columns read from `source`, or — for anything else below the prefix
+/// (`masterleases`) — the columns of objects of any kind.
+pub fn for_etcd_resource(
+    source: &dyn Source,
+    etcd_resource: &str,
+    prefix: &str,
+    keyring: &Keyring,
+) -> Result<Resolved> {
+    if let Some(r) = resources::by_etcd_resource(etcd_resource) {
+        return Ok(Resolved {
+            target: Target {
+                etcd_resource: etcd_resource.to_string(),
+                namespaced: Some(r.namespaced),
+            },
+            printer: Printer::for_resource(r.group, r.plural),
+            unsupported: Vec::new(),
+        });
+    }
+    match etcd_resource.split_once('/') {
+        Some((group, plural)) if group.contains('.') && !plural.contains('/') => {
+            resolve(source, &format!("{plural}.{group}"), prefix, keyring, None)
+        }
+        _ => Ok(Resolved {
+            target: Target {
+                etcd_resource: etcd_resource.to_string(),
+                namespaced: None,
+            },
+            printer: Printer::Mixed,
+            unsupported: Vec::new(),
+        }),
+    }
+}
+
 /// Every CRD the source keeps (a few hundred at most); one that cannot be decoded is named
 /// on stderr and left out.
 fn read_crds(

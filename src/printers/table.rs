@@ -193,39 +193,7 @@ impl Ord for SortKey {
     }
 }
 
-/// Natural order (kubectl's `sortorder.NaturalLess`): runs of digits compare as numbers.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (x.first(), y.first()) {
-            (None, None) => return Ordering::Equal,
-            (None, _) => return Ordering::Less,
-            (_, None) => return Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (i, j) = (run(x), run(y));
-                let (p, q) = (&x[..i], &y[..j]);
-                let trim = |s: &'_ [u8]| -> usize { s.iter().take_while(|c| **c == b'0').count() };
-                let (pt, qt) = (&p[trim(p)..], &q[trim(q)..]);
-                let by_value = pt.len().cmp(&qt.len()).then_with(|| pt.cmp(qt));
-                // Equal values: fewer leading zeros first.
-                let order = by_value.then_with(|| i.cmp(&j));
-                if order != Ordering::Equal {
-                    return order;
-                }
-                x = &x[i..];
-                y = &y[j..];
-            }
-            (Some(c), Some(d)) => {
-                if c != d {
-                    return c.cmp(d);
-                }
-                x = &x[1..];
-                y = &y[1..];
-            }
-        }
-    }
-}
+pub use revkeeper_formats::units::natural_cmp;
 
 #[cfg(test)]
 mod tests {

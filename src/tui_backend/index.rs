@@ -1,11 +1,11 @@
 //! The keyspace index the TUI browses: one scan of the source groups every key by resource and
-//! namespace (with sizes, revisions and leases), so lists open at once afterwards.
+//! namespace (with sizes, revisions and leases) for the keyspace's counts.
 
 use std::collections::BTreeMap;
 
-use revkeeper_formats::k8s::key::{ObjectKey, key_prefix};
+use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources::{self, OTHER_KEYS};
-use revkeeper_ui::{Keyspace, NamespaceGroup, ObjectRow, ResourceGroup};
+use revkeeper_ui::{Keyspace, NamespaceGroup, ResourceGroup};
 
 use crate::Result;
 use crate::source::{KeyRange, KeyView, RangeQuery, Source};
@@ -122,70 +122,6 @@ impl KeyspaceIndex {
             resources,
         }
     }
-
-    /// Objects of `resource` in `namespace` (all namespaces when `None`), sorted by key.
-    pub fn objects(&self, resource: &str, namespace: Option<&str>) -> Vec<ObjectRow> {
-        let Some(by_ns) = self.groups.get(resource) else {
-            return Vec::new();
-        };
-        let mut out: Vec<ObjectRow> = by_ns
-            .iter()
-            .filter(|(ns, _)| namespace.is_none() || ns.as_deref() == namespace)
-            .flat_map(|(ns, l)| l.iter().map(move |e| row(e, resource, ns.as_deref())))
-            .collect();
-        if namespace.is_none() {
-            out.sort_by(|a, b| a.key.cmp(&b.key));
-        }
-        out
-    }
-}
-
-fn row(e: &KeyEntry, resource: &str, namespace: Option<&str>) -> ObjectRow {
-    let name = match resource {
-        OTHER_KEYS => &e.key,
-        _ => e.key.rsplit('/').next().unwrap_or(&e.key),
-    };
-    ObjectRow {
-        key: e.key.to_string(),
-        namespace: namespace.map(str::to_string),
-        name: name.to_string(),
-        bytes: e.bytes as u64,
-        create_revision: e.create_revision,
-        mod_revision: e.mod_revision,
-        version: e.version,
-        lease: e.lease,
-    }
-}
-
-/// Objects of `resource`/`namespace` read straight from the source (a live cluster: a prefix
-/// range, always current).
-pub fn objects_from(
-    source: &dyn Source,
-    prefix: &str,
-    resource: &str,
-    namespace: Option<&str>,
-) -> Result<Vec<ObjectRow>> {
-    if resource == OTHER_KEYS {
-        let mut all = KeyspaceIndex::new(prefix);
-        source.scan(
-            &RangeQuery::latest(KeyRange::prefix(Vec::new())),
-            &mut |kv| {
-                if ObjectKey::parse(kv.key, prefix).is_none() {
-                    all.add(kv);
-                }
-                Ok(())
-            },
-        )?;
-        return Ok(all.objects(OTHER_KEYS, None));
-    }
-    let mut part = KeyspaceIndex::new(prefix);
-    let start = key_prefix(prefix, resource, namespace);
-    let query = RangeQuery::latest(KeyRange::prefix(start.into_bytes()));
-    source.scan(&query, &mut |kv| {
-        part.add(kv);
-        Ok(())
-    })?;
-    Ok(part.objects(resource, namespace))
 }
 
 /// A name the user typed (`po`, `deploy`, `foos.example.com`, `example.com/foos`) → the etcd
@@ -240,9 +176,7 @@ mod tests {
         let pods = &ks.resources[2];
         assert_eq!((pods.count, pods.bytes, pods.namespaced), (2, 4, true));
         assert_eq!(pods.namespaces.len(), 2);
-        assert_eq!(index.objects("pods", Some("demo"))[0].name, "b");
-        assert_eq!(index.objects("pods", None).len(), 2);
-        assert_eq!(index.objects(OTHER_KEYS, None)[0].name, "compact_rev_key");
-        assert_eq!(index.objects("pods", Some("demo"))[0].lease, 7);
+        let demo = &index.groups["pods"][&Some("demo".to_string())];
+        assert_eq!((&*demo[0].key, demo[0].lease), ("/registry/pods/demo/b", 7));
     }
 }

@@ -6,6 +6,7 @@ mod backups;
 mod document;
 pub mod index;
 mod inspector;
+mod objects;
 
 pub use inspector::Writer;
 
@@ -14,10 +15,11 @@ use std::sync::{Arc, Mutex};
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{
     Backend, BackendResult, DeleteTarget, Findings, Keyspace, LeaseReport, Member, ObjectDoc,
-    ObjectRow, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
+    ObjectTable, Overview, RevisionRow, SnapshotDiff, SnapshotRow, VerifyResult,
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
+use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
 use crate::source::{KeyRange, MemberRecord, RangeQuery, SnapshotSource, Source};
 use index::KeyspaceIndex;
@@ -67,6 +69,8 @@ pub struct CoreBackend {
     /// Held while an index is built, so a second request waits for the first scan.
     building: Mutex<()>,
     inspector: inspector::Inspector,
+    /// A snapshot's reference time of ages, estimated once (a live cluster uses the clock).
+    snapshot_now: Mutex<Option<ReferenceTime>>,
 }
 
 impl CoreBackend {
@@ -79,6 +83,7 @@ impl CoreBackend {
             settings,
             index: Mutex::new(None),
             building: Mutex::new(()),
+            snapshot_now: Mutex::new(None),
         }
     }
 
@@ -108,6 +113,32 @@ impl CoreBackend {
         )?);
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
         Ok(built)
+    }
+
+    /// What ages are measured from, as `get` measures them.
+    fn reference_time(&self) -> crate::Result<ReferenceTime> {
+        if self.is_live() {
+            return Ok(ReferenceTime {
+                now: time::OffsetDateTime::now_utc(),
+                estimated: None,
+            });
+        }
+        let mut cached = self.snapshot_now.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.is_none() {
+            let s = &self.settings;
+            *cached = Some(now::reference_time(
+                self.source(),
+                false,
+                None,
+                &s.prefix,
+                &s.keyring,
+            )?);
+        }
+        let r = cached.as_ref().expect("filled above");
+        Ok(ReferenceTime {
+            now: r.now,
+            estimated: r.estimated.clone(),
+        })
     }
 
     fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
@@ -183,15 +214,21 @@ impl Backend for CoreBackend {
         Ok(index.keyspace(leases))
     }
 
-    fn objects(&self, resource: &str, namespace: Option<&str>) -> BackendResult<Vec<ObjectRow>> {
-        if self.is_live() {
-            return index::objects_from(self.source(), &self.settings.prefix, resource, namespace)
-                .map_err(err);
-        }
-        Ok(self
-            .index(false, &|_| {})
-            .map_err(err)?
-            .objects(resource, namespace))
+    fn objects(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        progress: &dyn Fn(u64),
+    ) -> BackendResult<ObjectTable> {
+        let reference = self.reference_time().map_err(err)?;
+        let cx = objects::ListContext {
+            source: self.source(),
+            prefix: &self.settings.prefix,
+            keyring: &self.settings.keyring,
+            now: reference.now,
+            now_note: reference.estimated.as_deref(),
+        };
+        objects::object_table(&cx, resource, namespace, progress).map_err(err)
     }
 
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {

@@ -153,11 +153,11 @@ fn selected_row(app: &App) -> Option<&ObjectRow> {
     else {
         return None;
     };
-    let rows = app
+    let list = app
         .objects
         .get(&(resource.clone(), namespace.clone()))?
         .ready()?;
-    rows.get(top.list.current()?)
+    list.table.rows.get(top.list.current()?)
 }
 
 /// The selected object with its mod_revision and lease (the delete guard), when known.

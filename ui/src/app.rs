@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::backend::*;
 use crate::list::ListState;
 use crate::theme::Theme;
+use crate::views::objects::ObjectList;
 use crate::worker::{Reply, Request, Worker};
 
 /// A live cluster's keyspace counts are rescanned at most this often.
@@ -115,7 +116,11 @@ pub struct App {
     pub overview: Loadable<Overview>,
     pub keyspace: Loadable<Keyspace>,
     pub progress: Option<u64>,
-    pub objects: HashMap<(String, Option<String>), Loadable<Vec<ObjectRow>>>,
+    pub objects: HashMap<(String, Option<String>), Loadable<ObjectList>>,
+    /// Objects decoded so far by the object lists still loading.
+    pub objects_progress: HashMap<(String, Option<String>), u64>,
+    /// Object lists show `-o wide`'s columns and the etcd facts (`w`).
+    pub wide: bool,
     pub docs: HashMap<(String, Option<i64>), Loadable<ObjectDoc>>,
     pub histories: HashMap<String, Loadable<Vec<RevisionRow>>>,
     pub leases: Option<Loadable<LeaseReport>>,
@@ -151,6 +156,8 @@ impl App {
             keyspace: Loadable::Loading,
             progress: None,
             objects: HashMap::new(),
+            objects_progress: HashMap::new(),
+            wide: false,
             docs: HashMap::new(),
             histories: HashMap::new(),
             leases: None,
@@ -326,7 +333,7 @@ impl App {
 
     /// Takes one answer of the worker into the state.
     pub fn apply(&mut self, reply: Reply) {
-        if !matches!(reply, Reply::Progress(_)) {
+        if !matches!(reply, Reply::Progress(_) | Reply::ObjectsProgress { .. }) {
             self.generation += 1;
         }
         match reply {
@@ -344,11 +351,20 @@ impl App {
                 self.keyspace = Loadable::from(r);
                 self.ask_estimated_time();
             }
+            Reply::ObjectsProgress {
+                resource,
+                namespace,
+                decoded,
+            } => {
+                self.objects_progress.insert((resource, namespace), decoded);
+            }
             Reply::Objects {
                 resource,
                 namespace,
                 result,
             } => {
+                self.objects_progress
+                    .remove(&(resource.clone(), namespace.clone()));
                 self.objects
                     .insert((resource, namespace), Loadable::from(result));
             }

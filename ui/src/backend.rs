@@ -65,6 +65,25 @@ pub struct NamespaceGroup {
     pub bytes: u64,
 }
 
+/// A resource's objects as `revkeeper get RESOURCE` prints them (`-A` when across
+/// namespaces): kubectl's columns and cells, with each object's etcd facts beside them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectTable {
+    /// kubectl's columns, NAMESPACE first when the list spans namespaces; `wide` ones are
+    /// those `-o wide` adds.
+    pub columns: Vec<TableColumn>,
+    pub rows: Vec<ObjectRow>,
+    /// A remark about the whole list: what ages are relative to, values that did not decode.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableColumn {
+    /// In capitals, as kubectl prints it (`NOMINATED NODE`).
+    pub name: String,
+    pub wide: bool,
+}
+
 /// One object (or key) in a list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectRow {
@@ -72,6 +91,10 @@ pub struct ObjectRow {
     pub key: String,
     pub namespace: Option<String>,
     pub name: String,
+    /// One per column of the table; empty when the value is not an object that decodes.
+    pub cells: Vec<String>,
+    /// `protobuf`, `json`, `encrypted:aescbc:key1+protobuf`…; why not, when it did not decode.
+    pub encoding: String,
     pub bytes: u64,
     pub create_revision: i64,
     pub mod_revision: i64,
@@ -219,8 +242,14 @@ pub trait Backend: Send + Sync {
     /// Counts by resource and namespace; `progress` is called now and then with keys seen.
     fn keyspace(&self, progress: &dyn Fn(u64)) -> BackendResult<Keyspace>;
 
-    /// Objects of `resource` (all namespaces when `namespace` is `None`), sorted by key.
-    fn objects(&self, resource: &str, namespace: Option<&str>) -> BackendResult<Vec<ObjectRow>>;
+    /// Objects of `resource` (all namespaces when `namespace` is `None`), sorted by key, with
+    /// kubectl's columns; `progress` is called now and then with objects decoded.
+    fn objects(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        progress: &dyn Fn(u64),
+    ) -> BackendResult<ObjectTable>;
 
     /// The object at `key`, at `revision` (`None`: latest).
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc>;

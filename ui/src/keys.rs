@@ -7,21 +7,26 @@ use crate::backend::DeleteTarget;
 use crate::worker::Request;
 use crate::{actions, views};
 
-/// Every key, as `?` lists it.
+/// Every key, as `?` lists it (a key of `""` continues the line above).
 pub const HELP: &[(&str, &str)] = &[
     ("j / ↓, k / ↑", "move down / up"),
     ("g / Home, G / End", "first / last row"),
-    ("ctrl-f / PgDn, ctrl-b / PgUp", "page down / up"),
+    ("ctrl-f / PgDn", "page down"),
+    ("ctrl-b / PgUp", "page up"),
     ("enter", "open the selected row"),
     ("esc", "clear the filter, else go back"),
-    ("/", "filter as you type (enter keeps it, esc clears it)"),
+    (
+        "/",
+        "filter on any column as you type; enter keeps the filter",
+    ),
     (
         ":",
-        "command: :pods [ns] (any resource or alias), :keyspace, :leases, :stale",
+        "command: :pods [ns] (any resource, alias or plural.group)",
     ),
-    ("", "         :snapshots, :overview, :q"),
-    ("y", "show the object as YAML"),
-    ("J", "show the object as JSON"),
+    ("", ":keyspace :leases :stale :snapshots :overview :q"),
+    ("s, S", "sort by the next column, reverse the order"),
+    ("w", "object lists: -o wide's columns and etcd's facts"),
+    ("y, J", "show the object as YAML, as JSON"),
     ("h", "revisions of the object the source keeps"),
     (
         "space",
@@ -29,10 +34,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "d",
-        "diff marked revisions; a snapshot against the source or the marked one",
+        "diff the marked revisions (h) or snapshots (:snapshots);",
     ),
+    ("", "a single snapshot against the open source"),
     ("v", "verify the selected snapshot"),
-    ("s, S", "sort by the next column, reverse the order"),
     ("r", "reload this screen"),
     (
         "ctrl-d",
@@ -216,6 +221,7 @@ fn normal_key(app: &mut App, key: KeyEvent) {
             let l = &mut app.top_mut().list;
             l.reverse = !l.reverse;
         }
+        KeyCode::Char('w') => toggle_wide(app),
         KeyCode::Enter => actions::open(app),
         KeyCode::Char('y') => actions::show_object(app, false),
         KeyCode::Char('J') => actions::show_object(app, true),
@@ -240,4 +246,21 @@ fn ask_delete(app: &mut App) {
         target,
         ok_focused: false,
     };
+}
+
+/// `w`: object lists with `-o wide`'s columns and etcd's facts, or without. Their columns
+/// change, so their sort starts over.
+fn toggle_wide(app: &mut App) {
+    app.wide = !app.wide;
+    app.generation += 1;
+    for e in &mut app.stack {
+        if matches!(e.screen, Screen::Objects { .. }) {
+            e.list.sort = None;
+        }
+    }
+    app.info(if app.wide {
+        "wide: -o wide's columns and how etcd stores each object (w: back)"
+    } else {
+        "kubectl's columns (w: wide)"
+    });
 }

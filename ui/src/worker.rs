@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use crate::backend::*;
+use crate::views::objects::ObjectList;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
@@ -43,10 +44,16 @@ pub enum Reply {
     /// Keys seen so far by the keyspace scan.
     Progress(u64),
     Keyspace(BackendResult<Keyspace>),
+    /// Objects decoded so far for an object list.
+    ObjectsProgress {
+        resource: String,
+        namespace: Option<String>,
+        decoded: u64,
+    },
     Objects {
         resource: String,
         namespace: Option<String>,
-        result: BackendResult<Vec<ObjectRow>>,
+        result: BackendResult<ObjectList>,
     },
     Object {
         key: String,
@@ -179,7 +186,16 @@ fn call(b: &dyn Backend, req: Request, tx: &Sender<Reply>) -> Reply {
             resource,
             namespace,
         } => {
-            let result = b.objects(&resource, namespace.as_deref());
+            let progress = |decoded: u64| {
+                let _ = tx.send(Reply::ObjectsProgress {
+                    resource: resource.clone(),
+                    namespace: namespace.clone(),
+                    decoded,
+                });
+            };
+            let result = b
+                .objects(&resource, namespace.as_deref(), &progress)
+                .map(ObjectList::new);
             Reply::Objects {
                 resource,
                 namespace,

@@ -19,11 +19,38 @@ struct Fixed {
     keyspace_calls: AtomicUsize,
 }
 
+/// kubectl's pod columns, `-o wide`'s last.
+const POD_COLUMNS: [(&str, bool); 7] = [
+    ("NAME", false),
+    ("READY", false),
+    ("STATUS", false),
+    ("RESTARTS", false),
+    ("AGE", false),
+    ("IP", true),
+    ("NODE", true),
+];
+
 fn pod(ns: &str, name: &str, mod_revision: i64) -> ObjectRow {
+    let (ready, status, restarts, age, ip, node) = match name {
+        "web-1" => ("1/1", "Running", "0", "3d", "10.0.0.1", "node-a"),
+        "web-2" => (
+            "0/1",
+            "CrashLoopBackOff",
+            "12 (2m ago)",
+            "45m",
+            "10.0.0.2",
+            "node-b",
+        ),
+        _ => ("1/1", "Running", "2 (1h ago)", "2d5h", "10.0.0.3", "node-a"),
+    };
     ObjectRow {
         key: format!("/registry/pods/{ns}/{name}"),
         namespace: Some(ns.into()),
         name: name.into(),
+        cells: [ns, name, ready, status, restarts, age, ip, node]
+            .map(String::from)
+            .to_vec(),
+        encoding: "protobuf".into(),
         bytes: 300,
         create_revision: 2,
         mod_revision,
@@ -94,19 +121,50 @@ impl Backend for Fixed {
             ],
         })
     }
-    fn objects(&self, resource: &str, namespace: Option<&str>) -> BackendResult<Vec<ObjectRow>> {
+    fn objects(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        progress: &dyn Fn(u64),
+    ) -> BackendResult<ObjectTable> {
         if resource != "pods" {
-            return Ok(vec![]);
+            return Ok(ObjectTable::default());
         }
+        progress(3);
         let all = vec![
             pod("default", "web-1", 8),
             pod("default", "web-2", 9),
             pod("demo", "db-0", 10),
         ];
-        Ok(all
+        let mut columns: Vec<TableColumn> = POD_COLUMNS
+            .iter()
+            .map(|(name, wide)| TableColumn {
+                name: name.to_string(),
+                wide: *wide,
+            })
+            .collect();
+        let mut rows: Vec<ObjectRow> = all
             .into_iter()
             .filter(|r| namespace.is_none() || r.namespace.as_deref() == namespace)
-            .collect())
+            .collect();
+        if namespace.is_none() {
+            columns.insert(
+                0,
+                TableColumn {
+                    name: "NAMESPACE".into(),
+                    wide: false,
+                },
+            );
+        } else {
+            for r in &mut rows {
+                r.cells.remove(0);
+            }
+        }
+        Ok(ObjectTable {
+            columns,
+            rows,
+            note: Some("ages as of 2026-11-01T10:05:00Z".into()),
+        })
     }
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
         let replicas = if revision == Some(5) { 2 } else { 3 };
@@ -499,14 +557,136 @@ fn delete_is_refused_when_the_backend_is_read_only() {
 }
 
 #[test]
-fn help_lists_every_key() {
-    let mut ui = drive(Arc::new(Fixed::default()), true);
-    let s = ui.keys("?");
-    for (key, _) in keys::HELP {
-        assert!(s.contains(key), "help lacks {key}: {s}");
+fn help_shows_every_key_whole_at_160_by_48_and_at_80_by_24() {
+    for size in [(160, 48), (80, 24)] {
+        let mut ui = Driver::new(
+            Arc::new(Fixed::default()),
+            true,
+            size,
+            Duration::from_millis(150),
+        );
+        let s = ui.keys(":pods\n?");
+        assert!(s.contains("Help (any key closes)"), "{size:?}: {s}");
+        for (key, what) in keys::HELP {
+            let line = line_with(&s, what);
+            assert!(line.contains(key), "{size:?}: {key} {what}: {s}");
+        }
+        assert!(!s.contains("a bigger terminal"), "{size:?}: {s}");
+        let s = ui.keys("x");
+        assert!(!s.contains("Help (any key closes)"));
     }
-    let s = ui.keys("x");
-    assert!(!s.contains("Help (any key closes)"));
+    // smaller still: what fits, and a note that there is more
+    let mut ui = Driver::new(
+        Arc::new(Fixed::default()),
+        true,
+        (60, 16),
+        Duration::from_millis(150),
+    );
+    let s = ui.keys("?");
+    assert!(s.contains("a bigger terminal shows every key"), "{s}");
+}
+
+#[test]
+fn object_lists_show_kubectls_columns_and_etcds_facts_with_w() {
+    let mut ui = drive(Arc::new(Fixed::default()), true);
+    let s = ui.keys(":pods\n");
+    assert_eq!(
+        words(line_with(&s, "NAMESPACE")),
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+    assert_eq!(
+        words(line_with(&s, "web-2")),
+        [
+            "default",
+            "web-2",
+            "0/1",
+            "CrashLoopBackOff",
+            "12",
+            "(2m",
+            "ago)",
+            "45m"
+        ]
+    );
+    assert!(
+        s.contains("ages as of 2026-11-01T10:05:00Z"),
+        "the note: {s}"
+    );
+    let s = ui.keys("w");
+    assert_eq!(
+        words(line_with(&s, "NAMESPACE")),
+        [
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "ENCODING",
+            "SIZE",
+            "REVISION",
+            "VERSION",
+            "LEASE"
+        ]
+    );
+    assert_eq!(
+        words(line_with(&s, "db-0"))[8..],
+        ["10.0.0.3", "node-a", "protobuf", "300", "B", "10", "1", "-"]
+    );
+    // one namespace: no NAMESPACE column
+    let s = ui.keys("w:pods demo\n");
+    assert_eq!(
+        words(line_with(&s, "READY")),
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+}
+
+#[test]
+fn the_filter_matches_any_column_and_any_column_sorts() {
+    let mut ui = drive(Arc::new(Fixed::default()), true);
+    ui.keys(":pods\n");
+    let s = ui.keys("/crashloop");
+    assert!(s.contains("Pods(all)[1] </crashloop>"), "{s}");
+    assert!(s.contains("web-2") && !s.contains("web-1"), "{s}");
+    let s = ui.keys("\x1b/node-a");
+    assert!(
+        s.contains("Pods(all)[0]"),
+        "hidden wide columns do not match: {s}"
+    );
+    let s = ui.keys("\x1bw/node-a\n");
+    assert!(s.contains("Pods(all)[2]"), "shown ones do: {s}");
+    // s moves the sort over the columns: NAMESPACE, NAME, READY, STATUS, RESTARTS, AGE
+    let order = |s: &str| -> Vec<String> {
+        ["web-1", "web-2", "db-0"]
+            .iter()
+            .map(|n| (s.find(&format!(" {n} ")).unwrap(), n.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect()
+    };
+    let s = ui.keys("\x1bwssssss");
+    assert!(s.contains("AGE↑"), "{s}");
+    assert_eq!(
+        order(&s),
+        ["web-2", "db-0", "web-1"],
+        "ages as durations: {s}"
+    );
+    let s = ui.keys("S");
+    assert!(s.contains("AGE↓"), "{s}");
+    assert_eq!(order(&s), ["web-1", "db-0", "web-2"], "{s}");
+    let s = ui.keys("sS");
+    assert!(
+        !s.contains('↑') && !s.contains('↓'),
+        "after the last column, the data's order: {s}"
+    );
+    let s = ui.keys("sssss");
+    assert!(s.contains("RESTARTS↑"), "{s}");
+    assert_eq!(
+        order(&s),
+        ["web-1", "db-0", "web-2"],
+        "restarts as numbers: {s}"
+    );
 }
 
 #[test]
@@ -541,10 +721,17 @@ fn million_row_list_timing() {
     let rows: Vec<ObjectRow> = (0..1_000_000)
         .map(|i| pod(&format!("ns-{:02}", i % 97), &format!("events-{i:08}"), i))
         .collect();
-    let view = views::keyspace::ObjectRows {
-        rows: &rows,
-        show_namespace: true,
-    };
+    let list = views::objects::ObjectList::new(ObjectTable {
+        columns: ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+            .map(|name| TableColumn {
+                name: name.into(),
+                wide: false,
+            })
+            .to_vec(),
+        rows,
+        note: None,
+    });
+    let view = views::objects::ObjectRows::new(&list, false);
     let mut list = ListState::default();
     let t = Instant::now();
     list.refresh(&view, 1);
@@ -567,8 +754,10 @@ fn million_row_list_timing() {
         );
     }
     list.set_filter(String::new());
-    list.sort = Some(0);
-    let t = Instant::now();
-    list.refresh(&view, 1);
-    println!("sort by name: {:?} ({} rows)", t.elapsed(), view.len());
+    for (sort, column) in [(1, "name"), (5, "age")] {
+        list.sort = Some(sort);
+        let t = Instant::now();
+        list.refresh(&view, 1);
+        println!("sort by {column}: {:?} ({} rows)", t.elapsed(), view.len());
+    }
 }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::keyspace::lease_hex;
 use crate::app::{App, Level, Loadable, Mode, Screen};
@@ -196,23 +196,104 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     h
 }
 
+/// The help box: keys and what they do, wrapped to the screen; in two columns when one is
+/// too tall for it, and cut with a note only when even two do not fit.
 fn help(frame: &mut Frame, app: &App) {
     let t = app.theme;
-    let area = centered(
-        frame.area(),
-        100.min(frame.area().width),
-        (HELP.len() as u16 + 3).min(frame.area().height),
-    );
-    frame.render_widget(Clear, area);
-    let rows = HELP
+    let screen = frame.area();
+    let key_width = HELP
         .iter()
-        .map(|(k, what)| Row::new([Span::styled(*k, t.key()), Span::raw(*what)]));
-    let table = Table::new(rows, [Constraint::Length(28), Constraint::Fill(1)]).block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(Line::styled(" Help (any key closes) ", t.title()).centered()),
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let text_width = HELP
+        .iter()
+        .map(|(_, w)| w.chars().count())
+        .max()
+        .unwrap_or(0);
+    // Inside the border: the key, two spaces, the text.
+    let full = key_width + 2 + text_width;
+    let inner_width = (screen.width as usize).saturating_sub(2);
+    let inner_height = (screen.height as usize).saturating_sub(2);
+    let mut columns = 1;
+    let mut column_width = full.min(inner_width);
+    let mut lines = help_lines(key_width, column_width, t);
+    if lines.len() > inner_height && inner_width >= 2 * (key_width + 18) + 3 {
+        columns = 2;
+        column_width = full.min((inner_width - 3) / 2);
+        lines = help_lines(key_width, column_width, t);
+    }
+    let per_column = lines.len().div_ceil(columns);
+    let mut shown: Vec<Line> = Vec::new();
+    if columns == 1 {
+        shown = lines;
+    } else {
+        let (left, right) = lines.split_at(per_column.min(lines.len()));
+        for (n, l) in left.iter().enumerate() {
+            let mut spans = l.spans.clone();
+            if let Some(r) = right.get(n) {
+                let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+                spans.push(Span::raw(
+                    " ".repeat(column_width - used.min(column_width) + 3),
+                ));
+                spans.extend(r.spans.iter().cloned());
+            }
+            shown.push(Line::from(spans));
+        }
+    }
+    if shown.len() > inner_height {
+        shown.truncate(inner_height.saturating_sub(1));
+        shown.push(Line::styled(
+            "… a bigger terminal shows every key",
+            t.warn(),
+        ));
+    }
+    let width = columns * column_width + (columns - 1) * 3 + 2;
+    let area = centered(screen, width as u16, shown.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(shown).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Line::styled(" Help (any key closes) ", t.title()).centered()),
+        ),
+        area,
     );
-    frame.render_widget(table, area);
+}
+
+/// [`HELP`] as lines `width` wide: the key, then its text wrapped at spaces under itself.
+fn help_lines(key_width: usize, width: usize, t: crate::Theme) -> Vec<Line<'static>> {
+    let text_width = width.saturating_sub(key_width + 2).max(8);
+    let mut out = Vec::new();
+    for (key, what) in HELP {
+        for (n, part) in wrap(what, text_width).into_iter().enumerate() {
+            let key = if n == 0 { *key } else { "" };
+            let pad = key_width - key.chars().count() + 2;
+            out.push(Line::from(vec![
+                Span::styled(key.to_string(), t.key()),
+                Span::raw(format!("{}{part}", " ".repeat(pad))),
+            ]));
+        }
+    }
+    out
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(word.chars().take(width).collect());
+        } else {
+            if len > 0 {
+                line.push(' ');
+            }
+            line.extend(word.chars().take(width - len.min(width)));
+        }
+    }
+    lines
 }
 
 fn confirm(frame: &mut Frame, app: &App, target: &DeleteTarget, ok_focused: bool) {

@@ -1,11 +1,11 @@
-//! The keyspace: resources → namespaces → objects, with counts and bytes.
+//! The keyspace: resources → namespaces (→ objects, in `objects`), with counts and bytes.
 
 use std::cmp::Ordering;
 
 use ratatui::layout::Constraint;
 
 use super::human_bytes;
-use crate::backend::{NamespaceGroup, ObjectRow, ResourceGroup};
+use crate::backend::{NamespaceGroup, ResourceGroup};
 use crate::list::{Rows, contains};
 
 pub struct ResourceRows<'a>(pub &'a [ResourceGroup]);
@@ -103,75 +103,6 @@ impl Rows for NamespaceRows<'_> {
                 human_bytes(n.bytes),
             ],
         }
-    }
-}
-
-pub struct ObjectRows<'a> {
-    pub rows: &'a [ObjectRow],
-    /// Show the namespace column (a list across namespaces).
-    pub show_namespace: bool,
-}
-
-impl Rows for ObjectRows<'_> {
-    fn headers(&self) -> &'static [&'static str] {
-        if self.show_namespace {
-            &["NAMESPACE", "NAME", "BYTES", "MOD REV", "VERSION", "LEASE"]
-        } else {
-            &["NAME", "BYTES", "MOD REV", "VERSION", "LEASE"]
-        }
-    }
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-    fn matches(&self, i: usize, f: &str) -> bool {
-        let r = &self.rows[i];
-        contains(&r.name, f)
-            || (self.show_namespace && r.namespace.as_deref().is_some_and(|n| contains(n, f)))
-    }
-    fn sortable(&self) -> &'static [usize] {
-        if self.show_namespace {
-            &[1, 2, 3]
-        } else {
-            &[0, 1, 2]
-        }
-    }
-    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
-        let (a, b) = (&self.rows[a], &self.rows[b]);
-        let col = if self.show_namespace { col } else { col + 1 };
-        match col {
-            2 => b.bytes.cmp(&a.bytes),
-            3 => b.mod_revision.cmp(&a.mod_revision),
-            _ => a.name.cmp(&b.name).then(a.namespace.cmp(&b.namespace)),
-        }
-    }
-    fn cells(&self, i: usize) -> Vec<String> {
-        let r = &self.rows[i];
-        let mut cells = Vec::with_capacity(6);
-        if self.show_namespace {
-            cells.push(r.namespace.clone().unwrap_or_else(|| "-".into()));
-        }
-        cells.extend([
-            r.name.clone(),
-            human_bytes(r.bytes),
-            r.mod_revision.to_string(),
-            r.version.to_string(),
-            lease_hex(r.lease),
-        ]);
-        cells
-    }
-    fn widths(&self) -> Vec<Constraint> {
-        let mut w = Vec::new();
-        if self.show_namespace {
-            w.push(Constraint::Length(20));
-        }
-        w.extend([
-            Constraint::Min(30),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(17),
-        ]);
-        w
     }
 }
 

@@ -5,6 +5,7 @@ mod chrome;
 pub mod keyspace;
 pub mod leases;
 pub mod object;
+pub mod objects;
 mod overview;
 pub mod snapshots;
 pub mod stale;
@@ -39,13 +40,12 @@ pub fn rows<'a>(app: &'a App, screen: &'a Screen) -> Option<Box<dyn Rows + 'a>> 
         Screen::Objects {
             resource,
             namespace,
-        } => Box::new(keyspace::ObjectRows {
-            rows: app
-                .objects
+        } => Box::new(objects::ObjectRows::new(
+            app.objects
                 .get(&(resource.clone(), namespace.clone()))?
                 .ready()?,
-            show_namespace: namespace.is_none(),
-        }),
+            app.wide,
+        )),
         Screen::History { key, marked } => Box::new(object::HistoryRows {
             rows: app.histories.get(key)?.ready()?,
             marked,
@@ -102,7 +102,15 @@ fn status_of(app: &App, screen: &Screen) -> Option<Result<(), String>> {
         Screen::Objects {
             resource,
             namespace,
-        } => of(app.objects.get(&(resource.clone(), namespace.clone()))),
+        } => {
+            let k = (resource.clone(), namespace.clone());
+            match (app.objects.get(&k), app.objects_progress.get(&k)) {
+                (Some(Loadable::Loading), Some(n)) => {
+                    Some(Err(format!("decoding the objects… {n}")))
+                }
+                (l, _) => of(l),
+            }
+        }
         Screen::Object { key, revision, .. } => of(app.docs.get(&(key.clone(), *revision))),
         Screen::History { key, .. } => of(app.histories.get(key)),
         Screen::Diff { key, from, to } => of(app.docs.get(&(key.clone(), Some(*from))))
@@ -123,6 +131,14 @@ fn note(app: &App, screen: &Screen) -> Option<String> {
             app.findings.as_ref()?.ready()?.note.clone()
         }
         Screen::Leases | Screen::LeaseKeys { .. } => app.leases.as_ref()?.ready()?.note.clone(),
+        Screen::Objects {
+            resource,
+            namespace,
+        } => (app.objects.get(&(resource.clone(), namespace.clone())))?
+            .ready()?
+            .table
+            .note
+            .clone(),
         _ => None,
     }
 }
@@ -190,7 +206,7 @@ pub fn refresh_top(app: &mut App) {
 pub fn sort_valid(app: &App) -> bool {
     let top = app.top();
     match (rows(app, &top.screen), top.list.sort) {
-        (Some(r), Some(s)) => s < r.sortable().len(),
+        (Some(r), Some(s)) => s < r.sort_columns().len(),
         _ => false,
     }
 }
@@ -230,11 +246,12 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
     frame.render_widget(block, area);
     app.body_height = inner.height.saturating_sub(1) as usize;
     if let Some(Err(msg)) = status_of(app, &screen) {
-        let style = if msg.ends_with('…') || msg.starts_with("scanning") {
-            t.dim()
-        } else {
-            t.error()
-        };
+        let style =
+            if msg.ends_with('…') || msg.starts_with("scanning") || msg.starts_with("decoding") {
+                t.dim()
+            } else {
+                t.error()
+            };
         frame.render_widget(Paragraph::new(Line::styled(msg, style)), inner);
         return;
     }
@@ -255,8 +272,13 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
                     }
                 })
                 .collect();
-            let table = Table::new(table_rows, rows.widths())
-                .header(Row::new(rows.headers().iter().copied()).style(t.header()));
+            let mut headers = rows.header_row();
+            let sorted = list.sort.and_then(|s| rows.sort_columns().get(s).copied());
+            if let Some(h) = sorted.and_then(|c| headers.get_mut(c)) {
+                h.push(if list.reverse { '↓' } else { '↑' });
+            }
+            let widths = fit_lengths(rows.widths(), inner.width);
+            let table = Table::new(table_rows, widths).header(Row::new(headers).style(t.header()));
             frame.render_widget(table, inner);
             Some(offset)
         }
@@ -275,4 +297,30 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
     }
     let shown: Vec<Line> = lines.into_iter().skip(list.selected).take(height).collect();
     frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// Columns of fixed lengths that overflow `width` lose from the widest first, so short
+/// columns (READY, AGE) stay whole while a long NAME or MESSAGE is cut. Other constraints are
+/// left to the layout.
+fn fit_lengths(widths: Vec<Constraint>, width: u16) -> Vec<Constraint> {
+    let lengths: Option<Vec<u16>> = (widths.iter())
+        .map(|c| match c {
+            Constraint::Length(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let Some(lengths) = lengths else {
+        return widths;
+    };
+    // One space between columns.
+    let room = (width as usize).saturating_sub(lengths.len().saturating_sub(1));
+    let total = |cap: u16| lengths.iter().map(|&n| n.min(cap) as usize).sum::<usize>();
+    let mut cap = lengths.iter().copied().max().unwrap_or(0);
+    while cap > 4 && total(cap) > room {
+        cap -= 1;
+    }
+    lengths
+        .iter()
+        .map(|&n| Constraint::Length(n.min(cap)))
+        .collect()
 }
