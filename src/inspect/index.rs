@@ -47,11 +47,14 @@ impl ObjectEntry {
     ) -> Option<ObjectEntry> {
         let key_str = std::str::from_utf8(key).ok()?;
         let resource = ObjectKey::parse(key, prefix).map(|k| k.resource);
-        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
-        // else goes through the decoder (protobuf, CBOR, encryption).
+        // JSON (custom resources, CRDs, APIServices) and protobuf (built-ins, decrypted first)
+        // are read straight into the facts; anything else, and any value those readers cannot
+        // read, goes through the decoder (CBOR, damaged values, the errors it reports).
         let (state, facts) = if looks_like_json(value)
             && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
         {
+            (ValueState::Object, facts)
+        } else if let Some(facts) = resource.and_then(|r| proto_facts(r, key, value, keyring)) {
             (ValueState::Object, facts)
         } else {
             let (state, object) = match k8s::decode_value(key, value, keyring) {
@@ -222,6 +225,19 @@ fn object_facts(prefix: &str, key: &[u8], object: Option<&serde_json::Value>) ->
         (Some(k), Some(o)) => facts::extract(k.resource, o),
         _ => ObjectFacts::default(),
     }
+}
+
+/// The facts of a protobuf value (decrypted with `keyring` when encrypted at rest), without
+/// decoding it; `None` for anything else or anything the field reader cannot read.
+fn proto_facts(resource: &str, key: &[u8], value: &[u8], keyring: &Keyring) -> Option<ObjectFacts> {
+    if value.starts_with(k8s::proto::MAGIC) {
+        return facts::extract_proto(resource, value);
+    }
+    if value.starts_with(k8s::encryption::PREFIX) {
+        let (_, plaintext) = keyring.decrypt(key, value).ok()?;
+        return facts::extract_proto(resource, &plaintext);
+    }
+    None
 }
 
 fn looks_like_json(value: &[u8]) -> bool {
