@@ -3,6 +3,8 @@
 
 mod proto;
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -24,10 +26,10 @@ pub enum ValueState {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnerRef {
-    pub api_version: Box<str>,
-    pub kind: Box<str>,
-    pub name: Box<str>,
-    pub uid: Box<str>,
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
+    pub uid: Arc<str>,
 }
 
 /// Per-kind facts, only for the kinds some detector reads.
@@ -36,7 +38,7 @@ pub enum KindFacts {
     #[default]
     None,
     Pod {
-        node_name: Option<Box<str>>,
+        node_name: Option<Arc<str>>,
         evicted: bool,
     },
     Event {
@@ -97,7 +99,7 @@ pub struct ObjectFacts {
     pub uid: Option<Box<str>>,
     pub created: Option<i64>,
     pub deleted_at: Option<i64>,
-    pub finalizers: Vec<Box<str>>,
+    pub finalizers: Vec<Arc<str>>,
     pub owners: Vec<OwnerRef>,
     pub kind: KindFacts,
     /// The newest timestamp that records when this object was last written by its own writer
@@ -148,7 +150,7 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
     let mut heartbeat = None;
     let kind = match resource {
         "pods" => KindFacts::Pod {
-            node_name: spec.node_name.0.clone(),
+            node_name: spec.node_name.as_deref().map(Arc::from),
             evicted: status.phase.as_deref() == Some("Failed")
                 && status.reason.as_deref() == Some("Evicted"),
         },
@@ -245,16 +247,21 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
         uid: m.uid.0.clone(),
         created: m.creation_timestamp.0,
         deleted_at: m.deletion_timestamp.0,
-        finalizers: m.finalizers.0.iter().filter_map(|f| f.0.clone()).collect(),
+        finalizers: m
+            .finalizers
+            .0
+            .iter()
+            .filter_map(|f| f.as_deref().map(Arc::from))
+            .collect(),
         owners: m
             .owner_references
             .0
             .iter()
             .map(|o| OwnerRef {
-                api_version: o.0.api_version.0.clone().unwrap_or_default(),
-                kind: o.0.kind.0.clone().unwrap_or_default(),
-                name: o.0.name.0.clone().unwrap_or_default(),
-                uid: o.0.uid.0.clone().unwrap_or_default(),
+                api_version: o.0.api_version.as_deref().unwrap_or_default().into(),
+                kind: o.0.kind.as_deref().unwrap_or_default().into(),
+                name: o.0.name.as_deref().unwrap_or_default().into(),
+                uid: o.0.uid.as_deref().unwrap_or_default().into(),
             })
             .collect(),
         kind,

@@ -1,7 +1,8 @@
 //! The index built by one pass over the keys: one compact [`ObjectEntry`] per key, sorted by key (the
 //! scan order), so existence checks are binary searches and nothing else is copied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use revkeeper_formats::k8s::{self, Keyring, key::ObjectKey};
 
@@ -107,6 +108,8 @@ pub struct InspectIndex {
     pub crds: HashMap<(Box<str>, Box<str>), CrdInfo>,
     /// Keys that were not valid UTF-8 (counted, not indexed).
     pub skipped_keys: u64,
+    /// One copy of each string many entries repeat (owners, finalizers, node names).
+    strings: HashSet<Arc<str>>,
 }
 
 impl InspectIndex {
@@ -116,6 +119,7 @@ impl InspectIndex {
             entries: Vec::new(),
             crds: HashMap::new(),
             skipped_keys: 0,
+            strings: HashSet::new(),
         }
     }
 
@@ -164,7 +168,8 @@ impl InspectIndex {
         }
     }
 
-    fn push(&mut self, entry: ObjectEntry) {
+    fn push(&mut self, mut entry: ObjectEntry) {
+        self.share_strings(&mut entry.facts);
         if let facts::KindFacts::Crd {
             group,
             kind,
@@ -181,6 +186,32 @@ impl InspectIndex {
             );
         }
         self.entries.push(entry);
+    }
+
+    /// Replaces the strings objects repeat (a ReplicaSet's name and uid in each of its Pods'
+    /// ownerReferences, node names, finalizers) by one shared copy: memory grows with the
+    /// distinct values, not with the objects.
+    fn share_strings(&mut self, facts: &mut ObjectFacts) {
+        let mut share = |s: &mut Arc<str>| match self.strings.get(&**s) {
+            Some(shared) => *s = shared.clone(),
+            None => {
+                self.strings.insert(s.clone());
+            }
+        };
+        for o in &mut facts.owners {
+            share(&mut o.api_version);
+            share(&mut o.kind);
+            share(&mut o.name);
+            share(&mut o.uid);
+        }
+        facts.finalizers.iter_mut().for_each(&mut share);
+        if let facts::KindFacts::Pod {
+            node_name: Some(node),
+            ..
+        } = &mut facts.kind
+        {
+            share(node);
+        }
     }
 
     /// Sorts the entries (a no-op after a scan, which is already sorted).

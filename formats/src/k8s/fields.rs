@@ -110,7 +110,9 @@ impl<'a> Message<'a> {
 
     /// A string field (the empty string when it is on the wire empty).
     pub fn string(self, number: u32) -> Result<Option<&'a str>, Malformed> {
-        self.last(number).map(|w| utf8(Self::bytes_of(w)?)).transpose()
+        self.last(number)
+            .map(|w| utf8(Self::bytes_of(w)?))
+            .transpose()
     }
 
     /// Every value of a repeated string field.
@@ -309,7 +311,11 @@ mod tests {
                 .collect();
             let want: Vec<String> = m["ownerReferences"]
                 .as_array()
-                .map(|a| a.iter().map(|o| o["uid"].as_str().unwrap().into()).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|o| o["uid"].as_str().unwrap().into())
+                        .collect()
+                })
                 .unwrap_or_default();
             assert_eq!(owners, want);
             for (k, v) in m["labels"].as_object().into_iter().flatten() {
@@ -317,7 +323,10 @@ mod tests {
             }
             checked += 1;
         }
-        assert!(checked > 50, "only {checked} protobuf objects in the fixture");
+        assert!(
+            checked > 50,
+            "only {checked} protobuf objects in the fixture"
+        );
     }
 
     #[test]
@@ -329,10 +338,7 @@ mod tests {
         assert_eq!(o.body.micro_time(10).unwrap(), Some(1_767_398_400));
         assert_eq!(o.body.time(7).unwrap(), None);
         // An empty Time message is Go's zero time.
-        assert_eq!(
-            Message::new(&[0x3a, 0]).unwrap().time(7).unwrap(),
-            None
-        );
+        assert_eq!(Message::new(&[0x3a, 0]).unwrap().time(7).unwrap(), None);
     }
 
     #[test]

@@ -214,14 +214,20 @@ mod tests {
                 let Some(k) = ObjectKey::parse(kv.key, "/registry") else {
                     return Ok(());
                 };
-                let value = match kv.value.starts_with(revkeeper_formats::k8s::encryption::PREFIX) {
+                let value = match kv
+                    .value
+                    .starts_with(revkeeper_formats::k8s::encryption::PREFIX)
+                {
                     true => keyring.decrypt(kv.key, kv.value).unwrap().1,
                     false => kv.value.to_vec(),
                 };
                 let Some(fast) = super::super::extract_proto(k.resource, &value) else {
                     return Ok(());
                 };
-                let object = decode_value(kv.key, kv.value, &keyring).unwrap().object.unwrap();
+                let object = decode_value(kv.key, kv.value, &keyring)
+                    .unwrap()
+                    .object
+                    .unwrap();
                 let want = super::super::extract(k.resource, &object);
                 assert_eq!(fast, want, "{}", String::from_utf8_lossy(kv.key));
                 read += 1;
@@ -230,8 +236,19 @@ mod tests {
             })
             .unwrap();
         assert!(read > 200, "only {read} objects read from protobuf");
-        for r in ["pods", "events", "leases", "minions", "secrets", "replicasets", "deployments"] {
-            assert!(resources.contains(r), "no {r} read from protobuf: {resources:?}");
+        for r in [
+            "pods",
+            "events",
+            "leases",
+            "minions",
+            "secrets",
+            "replicasets",
+            "deployments",
+        ] {
+            assert!(
+                resources.contains(r),
+                "no {r} read from protobuf: {resources:?}"
+            );
         }
     }
 }
