@@ -1,6 +1,10 @@
 //! The compact facts kept per object during the scan: what the detectors need, never the whole
 //! object, so memory grows with the number of keys and owner references, not with value sizes.
 
+mod proto;
+
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -22,10 +26,10 @@ pub enum ValueState {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnerRef {
-    pub api_version: Box<str>,
-    pub kind: Box<str>,
-    pub name: Box<str>,
-    pub uid: Box<str>,
+    pub api_version: Arc<str>,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
+    pub uid: Arc<str>,
 }
 
 /// Per-kind facts, only for the kinds some detector reads.
@@ -34,7 +38,7 @@ pub enum KindFacts {
     #[default]
     None,
     Pod {
-        node_name: Option<Box<str>>,
+        node_name: Option<Arc<str>>,
         evicted: bool,
     },
     Event {
@@ -95,7 +99,7 @@ pub struct ObjectFacts {
     pub uid: Option<Box<str>>,
     pub created: Option<i64>,
     pub deleted_at: Option<i64>,
-    pub finalizers: Vec<Box<str>>,
+    pub finalizers: Vec<Arc<str>>,
     pub owners: Vec<OwnerRef>,
     pub kind: KindFacts,
     /// The newest timestamp that records when this object was last written by its own writer
@@ -123,6 +127,15 @@ pub fn extract_json(resource: &str, json: &[u8]) -> Option<ObjectFacts> {
     Some(from_doc(resource, &doc))
 }
 
+/// Extracts the facts straight from a protobuf-stored value (`k8s\0` + runtime.Unknown, already
+/// decrypted), without decoding the object; `None` when the value is not one this reader handles
+/// or cannot be read this way: decode it and use [`extract`].
+pub fn extract_proto(resource: &str, value: &[u8]) -> Option<ObjectFacts> {
+    let object = revkeeper_formats::k8s::fields::StoredObject::parse(value)?;
+    let doc = proto::doc(resource, &object).ok()??;
+    Some(from_doc(resource, &doc))
+}
+
 fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
     let m = &d.metadata.0;
     let spec = &d.spec.0;
@@ -137,7 +150,7 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
     let mut heartbeat = None;
     let kind = match resource {
         "pods" => KindFacts::Pod {
-            node_name: spec.node_name.0.clone(),
+            node_name: spec.node_name.as_deref().map(Arc::from),
             evicted: status.phase.as_deref() == Some("Failed")
                 && status.reason.as_deref() == Some("Evicted"),
         },
@@ -148,19 +161,19 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
                 &d.series.0.last_observed_time,
             ]
             .into_iter()
-            .filter_map(|t| parse_time(t.as_deref()))
+            .filter_map(|t| t.0)
             .max();
             heartbeat = observed;
             let first = [&d.first_timestamp, &m.creation_timestamp]
                 .into_iter()
-                .filter_map(|t| parse_time(t.as_deref()))
+                .filter_map(|t| t.0)
                 .max();
             KindFacts::Event {
                 newest: observed.max(first),
             }
         }
         "leases" => {
-            let renew = parse_time(spec.renew_time.as_deref());
+            let renew = spec.renew_time.0;
             heartbeat = renew;
             KindFacts::Lease {
                 holder: spec.holder_identity.0.clone(),
@@ -175,7 +188,7 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
                 .conditions
                 .0
                 .iter()
-                .filter_map(|c| parse_time(c.0.last_heartbeat_time.as_deref()))
+                .filter_map(|c| c.0.last_heartbeat_time.0)
                 .max();
             KindFacts::None
         }
@@ -183,7 +196,7 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
             complete: condition("Complete"),
             failed: condition("Failed"),
             has_ttl: spec.ttl_seconds_after_finished.0.is_some(),
-            finished: parse_time(status.completion_time.as_deref()),
+            finished: status.completion_time.0,
         },
         "persistentvolumes" => KindFacts::PersistentVolume {
             phase: status.phase.0.clone().unwrap_or_default(),
@@ -232,18 +245,23 @@ fn from_doc(resource: &str, d: &Doc) -> ObjectFacts {
     };
     ObjectFacts {
         uid: m.uid.0.clone(),
-        created: parse_time(m.creation_timestamp.as_deref()),
-        deleted_at: parse_time(m.deletion_timestamp.as_deref()),
-        finalizers: m.finalizers.0.iter().filter_map(|f| f.0.clone()).collect(),
+        created: m.creation_timestamp.0,
+        deleted_at: m.deletion_timestamp.0,
+        finalizers: m
+            .finalizers
+            .0
+            .iter()
+            .filter_map(|f| f.as_deref().map(Arc::from))
+            .collect(),
         owners: m
             .owner_references
             .0
             .iter()
             .map(|o| OwnerRef {
-                api_version: o.0.api_version.0.clone().unwrap_or_default(),
-                kind: o.0.kind.0.clone().unwrap_or_default(),
-                name: o.0.name.0.clone().unwrap_or_default(),
-                uid: o.0.uid.0.clone().unwrap_or_default(),
+                api_version: o.0.api_version.as_deref().unwrap_or_default().into(),
+                kind: o.0.kind.as_deref().unwrap_or_default().into(),
+                name: o.0.name.as_deref().unwrap_or_default().into(),
+                uid: o.0.uid.as_deref().unwrap_or_default().into(),
             })
             .collect(),
         kind,
@@ -264,6 +282,11 @@ impl Text {
         self.0.as_deref()
     }
 }
+
+/// An RFC 3339 time leaf as unix seconds; any other JSON value (or text that is not such a
+/// time) reads as `None`.
+#[derive(Default)]
+struct Stamp(Option<i64>);
 
 /// An integer leaf; any other JSON value reads as `None`.
 #[derive(Default)]
@@ -320,6 +343,10 @@ macro_rules! lenient_leaf {
 
 lenient_leaf!(Text, "a string",
     visit_str(&str) => |v: &str| (!v.is_empty()).then(|| v.into()),
+    visit_i64(i64) => |_| None,
+    visit_u64(u64) => |_| None);
+lenient_leaf!(Stamp, "an RFC 3339 time",
+    visit_str(&str) => |v: &str| parse_time(Some(v)),
     visit_i64(i64) => |_| None,
     visit_u64(u64) => |_| None);
 lenient_leaf!(Int, "an integer",
@@ -427,9 +454,9 @@ struct Doc {
     status: Node<Status>,
     #[serde(rename = "type")]
     kind: Text,
-    last_timestamp: Text,
-    event_time: Text,
-    first_timestamp: Text,
+    last_timestamp: Stamp,
+    event_time: Stamp,
+    first_timestamp: Stamp,
     series: Node<Series>,
     webhooks: List<Node<Webhook>>,
 }
@@ -438,8 +465,8 @@ struct Doc {
 #[serde(default, rename_all = "camelCase")]
 struct Meta {
     uid: Text,
-    creation_timestamp: Text,
-    deletion_timestamp: Text,
+    creation_timestamp: Stamp,
+    deletion_timestamp: Stamp,
     finalizers: List<Text>,
     owner_references: List<Node<Owner>>,
     labels: Node<Labels>,
@@ -480,7 +507,7 @@ struct Annotations {
 struct Spec {
     node_name: Text,
     holder_identity: Text,
-    renew_time: Text,
+    renew_time: Stamp,
     lease_duration_seconds: Int,
     ttl_seconds_after_finished: Int,
     group: Text,
@@ -516,7 +543,7 @@ impl ServiceRef {
 struct Status {
     phase: Text,
     reason: Text,
-    completion_time: Text,
+    completion_time: Stamp,
     replicas: Int,
     conditions: List<Node<Condition>>,
 }
@@ -527,13 +554,13 @@ struct Condition {
     #[serde(rename = "type")]
     kind: Text,
     status: Text,
-    last_heartbeat_time: Text,
+    last_heartbeat_time: Stamp,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Series {
-    last_observed_time: Text,
+    last_observed_time: Stamp,
 }
 
 #[derive(Default, Deserialize)]

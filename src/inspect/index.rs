@@ -1,7 +1,8 @@
 //! The index built by one pass over the keys: one compact [`ObjectEntry`] per key, sorted by key (the
 //! scan order), so existence checks are binary searches and nothing else is copied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use revkeeper_formats::k8s::{self, Keyring, key::ObjectKey};
 
@@ -47,11 +48,14 @@ impl ObjectEntry {
     ) -> Option<ObjectEntry> {
         let key_str = std::str::from_utf8(key).ok()?;
         let resource = ObjectKey::parse(key, prefix).map(|k| k.resource);
-        // JSON (custom resources, CRDs, APIServices) is read straight into the facts; anything
-        // else goes through the decoder (protobuf, CBOR, encryption).
+        // JSON (custom resources, CRDs, APIServices) and protobuf (built-ins, decrypted first)
+        // are read straight into the facts; anything else, and any value those readers cannot
+        // read, goes through the decoder (CBOR, damaged values, the errors it reports).
         let (state, facts) = if looks_like_json(value)
             && let Some(facts) = facts::extract_json(resource.unwrap_or(""), value)
         {
+            (ValueState::Object, facts)
+        } else if let Some(facts) = resource.and_then(|r| proto_facts(r, key, value, keyring)) {
             (ValueState::Object, facts)
         } else {
             let (state, object) = match k8s::decode_value(key, value, keyring) {
@@ -104,6 +108,8 @@ pub struct InspectIndex {
     pub crds: HashMap<(Box<str>, Box<str>), CrdInfo>,
     /// Keys that were not valid UTF-8 (counted, not indexed).
     pub skipped_keys: u64,
+    /// One copy of each string many entries repeat (owners, finalizers, node names).
+    strings: HashSet<Arc<str>>,
 }
 
 impl InspectIndex {
@@ -113,6 +119,7 @@ impl InspectIndex {
             entries: Vec::new(),
             crds: HashMap::new(),
             skipped_keys: 0,
+            strings: HashSet::new(),
         }
     }
 
@@ -161,7 +168,8 @@ impl InspectIndex {
         }
     }
 
-    fn push(&mut self, entry: ObjectEntry) {
+    fn push(&mut self, mut entry: ObjectEntry) {
+        self.share_strings(&mut entry.facts);
         if let facts::KindFacts::Crd {
             group,
             kind,
@@ -178,6 +186,32 @@ impl InspectIndex {
             );
         }
         self.entries.push(entry);
+    }
+
+    /// Replaces the strings objects repeat (a ReplicaSet's name and uid in each of its Pods'
+    /// ownerReferences, node names, finalizers) by one shared copy: memory grows with the
+    /// distinct values, not with the objects.
+    fn share_strings(&mut self, facts: &mut ObjectFacts) {
+        let mut share = |s: &mut Arc<str>| match self.strings.get(&**s) {
+            Some(shared) => *s = shared.clone(),
+            None => {
+                self.strings.insert(s.clone());
+            }
+        };
+        for o in &mut facts.owners {
+            share(&mut o.api_version);
+            share(&mut o.kind);
+            share(&mut o.name);
+            share(&mut o.uid);
+        }
+        facts.finalizers.iter_mut().for_each(&mut share);
+        if let facts::KindFacts::Pod {
+            node_name: Some(node),
+            ..
+        } = &mut facts.kind
+        {
+            share(node);
+        }
     }
 
     /// Sorts the entries (a no-op after a scan, which is already sorted).
@@ -222,6 +256,19 @@ fn object_facts(prefix: &str, key: &[u8], object: Option<&serde_json::Value>) ->
         (Some(k), Some(o)) => facts::extract(k.resource, o),
         _ => ObjectFacts::default(),
     }
+}
+
+/// The facts of a protobuf value (decrypted with `keyring` when encrypted at rest), without
+/// decoding it; `None` for anything else or anything the field reader cannot read.
+fn proto_facts(resource: &str, key: &[u8], value: &[u8], keyring: &Keyring) -> Option<ObjectFacts> {
+    if value.starts_with(k8s::proto::MAGIC) {
+        return facts::extract_proto(resource, value);
+    }
+    if value.starts_with(k8s::encryption::PREFIX) {
+        let (_, plaintext) = keyring.decrypt(key, value).ok()?;
+        return facts::extract_proto(resource, &plaintext);
+    }
+    None
 }
 
 fn looks_like_json(value: &[u8]) -> bool {

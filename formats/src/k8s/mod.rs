@@ -7,6 +7,7 @@
 
 pub mod cbor;
 pub mod encryption;
+pub mod fields;
 pub mod key;
 pub mod proto;
 pub mod resources;

@@ -26,7 +26,7 @@ pub(super) fn owners(
                 format!("ownerReference {what} uid {} does not exist", o.uid),
             ),
             Some(t) => match &t.facts.uid {
-                Some(uid) if !o.uid.is_empty() && *uid != o.uid => (
+                Some(uid) if !o.uid.is_empty() && **uid != *o.uid => (
                     "owner-uid-mismatch",
                     format!(
                         "ownerReference {what} uid {} but the live object has uid {uid}",
