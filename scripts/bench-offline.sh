@@ -73,7 +73,7 @@ pair() {
 
 size=$(stat -c %s "$snap")
 cat "$snap" >/dev/null
-keys=$("$rk" get --snapshot "$snap" --prefix "" --keys-only | wc -l)
+keys=$("$rk" get --snapshot "$snap" --prefix "" --keys-only | grep -c .)
 echo "snapshot: $snap ($(( size / 1024 / 1024 )) MiB, $keys live keys), $runs alternating runs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-14s %10s %10s %9s %14s %14s %8s\n' "" revkeeper etcdutl ratio "RSS revkeeper" "RSS etcdutl" ratio
 pair "status warm" 0 snapshot status "$snap"
