@@ -7,9 +7,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Run, files_below, revkeeper, run_cmd, s3_and_age as prerequisites};
+use common::{
+    Run, files_below, revkeeper, run_cmd, s3_and_age as prerequisites, signal, wait_while_running,
+};
 use revkeeper_harness::{Member, S3Server};
 
 /// MiB of random values: several 8 MiB parts, so the upload is still going after the first.
@@ -29,26 +30,6 @@ fn spawn(mut cmd: Command) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn revkeeper")
-}
-
-/// Polls until `ready` holds while `child` runs; false if it exited first or after a minute.
-fn wait_while_running(child: &mut Child, mut ready: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if ready() {
-            return true;
-        }
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_micros(300));
-    }
-    false
-}
-
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: sends a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
 }
 
 /// Whether s3s-fs has stored a whole part of a multipart upload (`.upload_id-ID.part-N`, renamed

@@ -5,10 +5,10 @@
 
 mod common;
 
+use common::{signal, wait_while_running};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 const RESTORE_FLAGS: &[&str] = &[
     "--skip-hash-check",
@@ -55,21 +55,6 @@ fn spawn_with_tmpdir(args: &[&str], tmpdir: &Path, cwd: &Path) -> Child {
         .expect("spawn revkeeper")
 }
 
-/// Waits (polling) until `ready` holds while `child` runs; false if it exited or timed out.
-fn wait_while_running(child: &mut Child, mut ready: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if ready() {
-            return true;
-        }
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_micros(300));
-    }
-    false
-}
-
 /// Whether process `pid` holds an open file below `dir` (named or already unlinked): the
 /// decompressed copy of a `.zst` is being written.
 fn holds_file_in(pid: u32, dir: &Path) -> bool {
@@ -101,11 +86,6 @@ fn restore_temps(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
-}
-
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: sends a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
 }
 
 fn finish(child: Child) -> common::Run {

@@ -521,3 +521,24 @@ pub fn assert_no_compaction_at_start(log: &str, compact_rev: i64) {
         "etcd ran a compaction at start:\n{log}"
     );
 }
+
+/// Polls until `ready` holds while `child` runs; false if it exited first or after a minute.
+pub fn wait_while_running(child: &mut Child, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    false
+}
+
+/// Sends `sig` to `child`.
+pub fn signal(child: &Child, sig: i32) {
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
