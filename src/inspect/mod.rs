@@ -27,7 +27,8 @@ mod leases;
 
 use serde::{Serialize, Serializer};
 
-use crate::source::{KeyRange, RangeQuery, Source};
+use crate::decode::batches;
+use crate::source::{KeyRange, KeyRecord, RangeQuery, Source};
 use crate::{Error, Result};
 use revkeeper_formats::k8s::Keyring;
 
@@ -210,106 +211,57 @@ pub fn inspect(source: &dyn Source, keyring: &Keyring, opts: &Options) -> Result
     Ok(report)
 }
 
-/// Keys per batch handed to a decoding worker.
-const BATCH: usize = 256;
-
-type Raw = (Vec<u8>, Vec<u8>, i64, i64);
-
-/// Streams every key into `index`: the scan runs here, values are decoded into entries on
-/// worker threads (one per core), and entries are added back in scan order. Memory stays
-/// bounded by a few batches in flight. Returns the number of keys scanned.
+/// Streams every key into `index`: values are decoded into entries on every core by the one
+/// ordered batch pipeline ([`crate::decode::batches`]), and entries are added back in scan
+/// order. Returns the number of keys scanned.
 fn scan_into(
     source: &dyn Source,
     keyring: &Keyring,
     opts: &Options,
     index: &mut index::InspectIndex,
 ) -> Result<u64> {
-    use std::sync::mpsc::sync_channel;
-    use std::sync::{Arc, Mutex};
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
     let query = RangeQuery::latest(KeyRange::prefix(""));
     let prefix = index.prefix.clone();
-    let mut scanned = 0u64;
     let report = |n: u64| {
         if let Some(p) = &opts.progress {
             p(n);
         }
     };
-    std::thread::scope(|s| {
-        let (job_tx, job_rx) = sync_channel::<(u64, Vec<Raw>)>(workers * 2);
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) =
-            sync_channel::<(u64, Vec<Option<index::ObjectEntry>>)>(workers * 2);
-        for _ in 0..workers {
-            let (job_rx, done_tx, prefix) = (job_rx.clone(), done_tx.clone(), prefix.as_str());
-            s.spawn(move || {
-                loop {
-                    let job = job_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((seq, raws))) = job else { break };
-                    let entries = raws
-                        .iter()
-                        .map(|(k, v, lease, rev)| {
-                            index::ObjectEntry::decode(prefix, k, v, *lease, *rev, keyring)
-                        })
-                        .collect();
-                    if done_tx.send((seq, entries)).is_err() {
-                        break;
-                    }
+    let decode = |batch: Vec<KeyRecord>| -> Vec<Option<index::ObjectEntry>> {
+        batch
+            .iter()
+            .map(|r| {
+                index::ObjectEntry::decode(
+                    &prefix,
+                    &r.key,
+                    &r.value,
+                    r.lease,
+                    r.mod_revision,
+                    keyring,
+                )
+            })
+            .collect()
+    };
+    let mut scanned = 0u64;
+    batches::for_each_in_order(
+        source,
+        &query,
+        batches::default_workers(),
+        &|_| true,
+        &decode,
+        &mut |entries| {
+            for entry in entries {
+                index.push_decoded(entry);
+                scanned += 1;
+                if scanned % 10_000 == 0 {
+                    report(scanned);
                 }
-            });
-        }
-        // Only the workers hold the job receiver now: if they all stop, sends fail instead of
-        // blocking forever.
-        drop(job_rx);
-        drop(done_tx);
-        let collector = s.spawn(move || {
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, entries) in done_rx {
-                pending.insert(seq, entries);
-                while let Some(batch) = pending.remove(&next) {
-                    for e in batch {
-                        index.push_decoded(e);
-                    }
-                    next += 1;
-                }
-            }
-        });
-        let mut batch: Vec<Raw> = Vec::with_capacity(BATCH);
-        let mut seq = 0u64;
-        let scan = source.scan(&query, &mut |kv| {
-            batch.push((
-                kv.key.to_vec(),
-                kv.value.to_vec(),
-                kv.lease,
-                kv.mod_revision,
-            ));
-            scanned += 1;
-            if scanned % 10_000 == 0 {
-                report(scanned);
-            }
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                job_tx
-                    .send((seq, full))
-                    .map_err(|_| Error::general("a decoding worker stopped"))?;
-                seq += 1;
             }
             Ok(())
-        });
-        if scan.is_ok() && !batch.is_empty() {
-            let _ = job_tx.send((seq, std::mem::take(&mut batch)));
-        }
-        drop(job_tx);
-        let joined = collector.join();
-        scan?;
-        joined.map_err(|_| Error::general("the decoding collector panicked"))?;
-        report(scanned);
-        Ok(scanned)
-    })
+        },
+    )?;
+    report(scanned);
+    Ok(scanned)
 }
 
 /// Runs the detectors over a built index and the lease bucket (one or two polls).
