@@ -1,14 +1,13 @@
 //! `get --key/--prefix` as etcdctl prints them: `-w simple` (etcdctl's default: a key line,
 //! then the value as raw bytes and a newline; `--print-value-only`, `--keys-only`), a table
-//! of records (values previewed), or etcdctl's JSON (keys and values in base64).
+//! of records (values previewed), or etcdctl's JSON (keys and values in base64), each written as the scan yields it.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
+use std::io::Write;
 
 use super::get::GetArgs;
-use crate::output::{OutputFormat, print_json, print_table, with_stdout};
-use crate::source::{KeyRange, KeyRecord, RangeQuery};
+use crate::output::kv_json::KvJson;
+use crate::output::{OutputFormat, Stdout, print_table};
+use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result};
 
 /// `--key/--prefix` as etcdctl prints them.
@@ -30,70 +29,84 @@ pub(super) fn run(args: GetArgs, format: OutputFormat) -> Result<()> {
         revision: args.rev,
         keys_only: args.keys_only,
     };
-    let records = source.range(&query)?;
     match format {
         OutputFormat::Json => {
             let revision = match args.rev {
                 Some(r) => r,
                 None => source.overview()?.revision,
             };
-            print_json(&etcdctl_json(revision, &records))
+            let mut out = Stdout::new();
+            let mut doc = None;
+            out.run(|o| {
+                doc = Some(KvJson::begin(o, revision)?);
+                Ok(())
+            })?;
+            let Some(mut doc) = doc else {
+                return Ok(()); // stdout closed at once
+            };
+            streamed(&*source, &query, &mut out, |o, kv| doc.record(o, kv))?;
+            out.run(|o| doc.finish(o))?;
+            out.finish()
         }
-        OutputFormat::Simple => with_stdout(|out| {
+        OutputFormat::Simple => {
+            let mut out = Stdout::new();
             // etcdctl's printKV: the key line unless values only, then the value (empty with
             // --keys-only), each ended by a newline; bytes as stored.
-            for r in &records {
+            streamed(&*source, &query, &mut out, |o, kv| {
                 if !args.print_value_only {
-                    out.write_all(&r.key)?;
-                    out.write_all(b"\n")?;
+                    o.write_all(kv.key)?;
+                    o.write_all(b"\n")?;
                 }
-                out.write_all(&r.value)?;
-                out.write_all(b"\n")?;
-            }
-            Ok(())
-        }),
+                o.write_all(kv.value)?;
+                o.write_all(b"\n")
+            })?;
+            out.finish()
+        }
         _ => {
             let mut headers = vec!["KEY", "CREATE", "MOD", "VERSION", "LEASE"];
             if !args.keys_only {
                 headers.push("VALUE");
             }
-            let rows: Vec<Vec<String>> = records
-                .iter()
-                .map(|r| {
-                    let mut row = vec![
-                        String::from_utf8_lossy(&r.key).into_owned(),
-                        r.create_revision.to_string(),
-                        r.mod_revision.to_string(),
-                        r.version.to_string(),
-                        lease_hex(r.lease),
-                    ];
-                    if !args.keys_only {
-                        row.push(preview(&r.value));
-                    }
-                    row
-                })
-                .collect();
+            // Only the rows are kept (values previewed), not the records they come from.
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            source.scan(&query, &mut |r| {
+                let mut row = vec![
+                    String::from_utf8_lossy(r.key).into_owned(),
+                    r.create_revision.to_string(),
+                    r.mod_revision.to_string(),
+                    r.version.to_string(),
+                    lease_hex(r.lease),
+                ];
+                if !args.keys_only {
+                    row.push(preview(r.value));
+                }
+                rows.push(row);
+                Ok(())
+            })?;
             print_table(&headers, &rows)
         }
     }
 }
 
-/// The shape of `etcdctl get -w json`: keys and values in base64.
-fn etcdctl_json(revision: i64, records: &[KeyRecord]) -> Value {
-    let kvs: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            json!({
-                "key": B64.encode(&r.key),
-                "create_revision": r.create_revision,
-                "mod_revision": r.mod_revision,
-                "version": r.version,
-                "value": B64.encode(&r.value),
-                "lease": r.lease,
-            })
-        })
-        .collect();
-    json!({"header": {"revision": revision}, "kvs": kvs, "count": records.len()})
+/// Writes each record of `query` to stdout as the scan yields it; a closed pipe (`| head`)
+/// stops the scan, so a live cluster is not read to the end for nothing.
+fn streamed(
+    source: &dyn Source,
+    query: &RangeQuery,
+    out: &mut Stdout,
+    mut write: impl FnMut(&mut dyn Write, &KeyView<'_>) -> std::io::Result<()>,
+) -> Result<()> {
+    let scanned = source.scan(query, &mut |kv| {
+        out.run(|o| write(o, &kv))?;
+        if out.closed() {
+            return Err(Error::general("stdout closed"));
+        }
+        Ok(())
+    });
+    match scanned {
+        Err(_) if out.closed() => Ok(()),
+        other => other,
+    }
 }
 
 pub fn lease_hex(lease: i64) -> String {
@@ -133,22 +146,5 @@ mod tests {
         assert_eq!(preview(b"k8s\0\x0a\x02"), "<binary 6 bytes> 6b3873000a02…");
         let long = "x".repeat(100);
         assert_eq!(preview(long.as_bytes()).chars().count(), 61);
-    }
-
-    #[test]
-    fn json_is_etcdctl_shaped() {
-        let r = KeyRecord {
-            key: b"a".to_vec(),
-            create_revision: 2,
-            mod_revision: 3,
-            version: 2,
-            value: b"v".to_vec(),
-            lease: 0,
-        };
-        let v = etcdctl_json(3, &[r]);
-        assert_eq!(v["kvs"][0]["key"], "YQ==");
-        assert_eq!(v["kvs"][0]["value"], "dg==");
-        assert_eq!(v["count"], 1);
-        assert_eq!(v["header"]["revision"], 3);
     }
 }
