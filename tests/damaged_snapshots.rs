@@ -97,15 +97,19 @@ impl Fixture {
 
     /// The db with `edit` applied to the stored value of `key` (every copy of it).
     fn edit_value(&self, key: &str, edit: impl Fn(&mut [u8])) -> Vec<u8> {
-        let value = current_value(&self.dir.join("cluster.db"), key);
+        self.edit_bytes(&current_value(&self.dir.join("cluster.db"), key), edit)
+    }
+
+    /// The db with `edit` applied to every copy of `value`.
+    fn edit_bytes(&self, value: &[u8], edit: impl Fn(&mut [u8])) -> Vec<u8> {
         let mut data = self.data.clone();
         let at: Vec<usize> = data
             .windows(value.len())
             .enumerate()
-            .filter(|(_, w)| *w == value.as_slice())
+            .filter(|(_, w)| *w == value)
             .map(|(i, _)| i)
             .collect();
-        assert!(!at.is_empty(), "the value of {key} is in the file");
+        assert!(!at.is_empty(), "the value is in the file");
         for i in at {
             edit(&mut data[i..i + value.len()]);
         }
@@ -295,6 +299,45 @@ fn restore_refuses_a_value_that_no_longer_decodes() {
     let here = format!("key bucket, revision {}/{}", rev.rev.main, rev.rev.sub);
     assert_restore_refused(&file, &[], &here);
     assert_restore_refused(&file, &["--skip-hash-check"], &here);
+}
+
+#[test]
+fn a_pre_compacted_restore_decodes_the_values_it_keeps() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let bump = ["--bump-revision", "1000", "--mark-compacted"];
+    let here = |r: RevisionKey| format!("key bucket, revision {}/{}", r.rev.main, r.rev.sub);
+    // The newest value of a live key is restored: refused when it does not decode.
+    let (file, _, rev) = f.garbled(&tmp);
+    assert_restore_refused(&file, &bump, &here(rev));
+
+    // The value a deleted key held is not: a plain restore keeps it and refuses the file, a
+    // pre-compacted one drops it (only "compacted" could be read at its revision) and restores.
+    let (key, _) = f.deleted();
+    let history = f.history(&key);
+    let put = revision_key(history[history.len() - 2]);
+    assert!(!put.tombstone, "the revision before the delete is a put");
+    use revkeeper::source::{SnapshotSource, Source};
+    let changes = SnapshotSource::open(&f.dir.join("cluster.db"))
+        .unwrap()
+        .history(key.as_bytes())
+        .unwrap();
+    let old = changes
+        .iter()
+        .find(|c| c.revision == put.rev.main)
+        .expect("the put is in the snapshot's history");
+    let file = write_sealed(
+        &tmp,
+        "garbled-deleted.db",
+        &f.edit_bytes(&old.record.value, |v| v[4] = 0x0f),
+    );
+    let verify = run(&["snapshot", "verify", file.to_str().unwrap()]);
+    assert_eq!(verify.code, 1, "verify rejects it: {verify:?}");
+    assert!(verify.stdout.contains(&here(put)), "{verify:?}");
+    assert_restore_refused(&file, &[], &here(put));
+    let target = tempfile::tempdir().unwrap();
+    let r = restore(&file, &target.path().join("restored.etcd"), &bump);
+    assert_eq!(r.code, 0, "the damaged value is not restored: {r:?}");
 }
 
 #[test]

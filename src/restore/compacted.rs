@@ -39,11 +39,13 @@ pub struct Written {
 }
 
 /// Writes the newest revision of every live key of `bucket`, with `deltas` applied after
-/// `snapshot_latest`, through `put`, in ascending revision order.
+/// `snapshot_latest`, through `put`, in ascending revision order. Before writing, `kept` is
+/// told which revisions of `bucket` will be written (ascending).
 pub fn write_newest(
     bucket: &Bucket<'_>,
     snapshot_latest: i64,
     deltas: Option<&Deltas>,
+    kept_revisions: &mut dyn FnMut(&[Revision]),
     put: &mut PutEntry<'_>,
     damaged: &dyn Fn(&dyn std::fmt::Display) -> crate::Error,
 ) -> Result<Written> {
@@ -110,6 +112,7 @@ pub fn write_newest(
     }
     kept.sort_unstable();
     from_deltas.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    kept_revisions(&kept);
 
     let mut wanted = kept.iter().peekable();
     for e in bucket.iter() {

@@ -21,6 +21,9 @@ use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
 pub struct Written {
+    /// The db, written but not synced: the caller syncs it (a restore on a thread of its own,
+    /// while its cores are busy checking the input).
+    pub file: std::fs::File,
     pub snapshot_revision: i64,
     pub revision: i64,
     pub compact_revision: i64,
@@ -52,12 +55,14 @@ fn bump(plan: Option<&RestorePlan>, latest: Revision) -> Result<Option<Revision>
 /// Writes the restored db; with `deltas`, the segments after the snapshot are applied up to
 /// their target (a point-in-time restore). Without a `plan` (`backup compact`), the membership
 /// and meta of the snapshot are kept as they are and nothing is bumped: the result is the
-/// snapshot the source would have given at the target.
+/// snapshot the source would have given at the target. A pre-compacted `key` bucket tells
+/// `kept_revisions` which of the snapshot's revisions it keeps before it writes them.
 pub fn write_restored_db(
     source: &SnapshotSource,
     plan: Option<&RestorePlan>,
     path: &Path,
     deltas: Option<&Deltas>,
+    kept_revisions: &mut dyn FnMut(&[Revision]),
 ) -> Result<Written> {
     let db = source.db();
     let corrupt = |e: &dyn std::fmt::Display| {
@@ -180,6 +185,7 @@ pub fn write_restored_db(
                     bucket,
                     snapshot_latest.main,
                     deltas,
+                    kept_revisions,
                     &mut put,
                     &corrupt,
                 )?;
@@ -234,8 +240,8 @@ pub fn write_restored_db(
     }
     let out = w.finish().map_err(io)?;
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
     Ok(Written {
+        file,
         snapshot_revision: snapshot_latest.main,
         revision: bumped.map(|b| b.main).unwrap_or(latest.main),
         compact_revision: bumped.map(|b| b.main).unwrap_or(0),

@@ -148,14 +148,45 @@ pub fn verify_structure(db: &Db) -> Vec<Problem> {
 /// The decoding of every Kubernetes value (the rest of [`verify_with`] after
 /// [`verify_structure`]); entries that are not a live `KeyValue` are left to that check.
 pub fn verify_values(db: &Db, values: &ValueCheck) -> Vec<Problem> {
+    verify_values_in(db, values, &Revisions::default())
+}
+
+/// Which entries of the `key` bucket [`verify_values_in`] decodes: those from `from` up to
+/// (not including) `until`, and when `only` is given (ascending), only those revisions.
+#[derive(Clone, Debug, Default)]
+pub struct Revisions<'a> {
+    pub from: Revision,
+    pub until: Option<Revision>,
+    pub only: Option<&'a [Revision]>,
+}
+
+/// [`verify_values`] over a part of the `key` bucket, so several threads can share the work
+/// (a restore splits it this way) and a pre-compacted restore decodes only what it keeps.
+pub fn verify_values_in(db: &Db, values: &ValueCheck, which: &Revisions<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Ok(Some(bucket)) = db.bucket(buckets::KEY) else {
         return problems;
     };
-    for e in bucket.iter().map_while(|e| e.ok()) {
+    let mut only = which.only.map(|o| o.iter().peekable());
+    let entries = match which.from {
+        Revision { main: 0, sub: 0 } => bucket.iter(),
+        from => bucket.iter_from(&from.to_bytes()),
+    };
+    for e in entries.map_while(|e| e.ok()) {
         let Ok(rk) = RevisionKey::parse(e.key) else {
             continue;
         };
+        if which.until.is_some_and(|u| rk.rev >= u) {
+            break;
+        }
+        if let Some(only) = &mut only {
+            while only.next_if(|&&r| r < rk.rev).is_some() {}
+            match only.peek() {
+                None => break,
+                Some(&&r) if r != rk.rev => continue,
+                Some(_) => {}
+            }
+        }
         if rk.tombstone || e.is_bucket || e.value.is_empty() {
             continue;
         }

@@ -1,0 +1,202 @@
+//! The check of a restore's input, run while the new db is written: the sha256 trailer, bbolt's
+//! and etcd's structure ([`verify_structure`]), and the decoding of every Kubernetes value the
+//! restored db holds ([`verify_values_in`]). The value check, the longest, is cut into chunks of
+//! revisions that each thread takes from once its own work is done, so both cores stay busy to
+//! the end instead of one waiting for the other's longest job.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use revkeeper_formats::etcd::revision::Revision;
+
+use super::RestoreRequest;
+use crate::snapshot::verify::{
+    Problem, Revisions, SHA256, Trailer, ValueCheck, verify_structure, verify_values_in,
+};
+use crate::source::SnapshotSource;
+use crate::{Error, Result};
+
+/// Revisions per chunk of a pre-compacted restore's values (a few milliseconds of decoding).
+const KEPT_PER_CHUNK: usize = 2048;
+/// Chunks the whole `key` bucket is cut into when every revision is kept.
+const RANGE_CHUNKS: i64 = 256;
+
+/// Which values are decoded, once the writer knows.
+enum Work {
+    /// Every revision (a restore that keeps them all), in ranges of `step` main revisions.
+    Every { step: i64 },
+    /// Only the revisions a pre-compacted restore writes (ascending).
+    Kept(Vec<Revision>),
+}
+
+impl Work {
+    fn chunks(&self) -> usize {
+        match self {
+            Work::Every { .. } => RANGE_CHUNKS as usize,
+            Work::Kept(kept) => kept.len().div_ceil(KEPT_PER_CHUNK),
+        }
+    }
+
+    fn chunk(&self, i: usize) -> Revisions<'_> {
+        match self {
+            Work::Every { step } => {
+                let at = |i: i64| Revision {
+                    main: 1 + i * step,
+                    sub: 0,
+                };
+                let i = i as i64;
+                Revisions {
+                    // The first chunk starts at the first entry, the last one runs to the end.
+                    from: if i == 0 { Revision::default() } else { at(i) },
+                    until: (i + 1 < RANGE_CHUNKS).then(|| at(i + 1)),
+                    only: None,
+                }
+            }
+            Work::Kept(kept) => {
+                let part = &kept[i * KEPT_PER_CHUNK..((i + 1) * KEPT_PER_CHUNK).min(kept.len())];
+                Revisions {
+                    from: part[0],
+                    until: None,
+                    only: Some(part),
+                }
+            }
+        }
+    }
+}
+
+pub(super) struct InputCheck<'a> {
+    source: &'a SnapshotSource,
+    skip_hash_check: bool,
+    values: ValueCheck,
+    work: Mutex<Option<Arc<Work>>>,
+    published: Condvar,
+    next_chunk: AtomicUsize,
+    /// Problems found by chunk number, so they are reported in revision order.
+    found: Mutex<Vec<(usize, Vec<Problem>)>>,
+    /// The trailer's verdict and the structural problems, from [`InputCheck::hash_and_structure`].
+    structure: Mutex<Option<(bool, Vec<Problem>)>>,
+}
+
+impl<'a> InputCheck<'a> {
+    pub fn new(source: &'a SnapshotSource, req: &RestoreRequest) -> InputCheck<'a> {
+        InputCheck {
+            source,
+            skip_hash_check: req.skip_hash_check,
+            values: ValueCheck::default(),
+            work: Mutex::new(None),
+            published: Condvar::new(),
+            next_chunk: AtomicUsize::new(0),
+            found: Mutex::new(Vec::new()),
+            structure: Mutex::new(None),
+        }
+    }
+
+    /// The values to decode are those of every revision (unless already told otherwise).
+    pub fn check_every_value(&self) {
+        let latest = super::db::latest_revision(self.source)
+            .map(|r| r.main)
+            .unwrap_or(0);
+        let step = (latest.max(1) + RANGE_CHUNKS - 1) / RANGE_CHUNKS;
+        self.publish(Work::Every { step: step.max(1) });
+    }
+
+    /// The values to decode are those of `kept`: the only revisions a pre-compacted restore
+    /// writes; a damaged value it drops never reaches the new cluster
+    /// (`docs/format-restore.md#flags-and-checks`).
+    pub fn check_kept_values(&self, kept: &[Revision]) {
+        self.publish(Work::Kept(kept.to_vec()));
+    }
+
+    fn publish(&self, work: Work) {
+        let mut slot = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Arc::new(work));
+            self.published.notify_all();
+        }
+    }
+
+    /// The sha256 trailer (unless --skip-hash-check), bbolt's structure and etcd's buckets.
+    pub fn hash_and_structure(&self) {
+        let db = self.source.db();
+        let hash_ok = self.skip_hash_check || db.verify_sha256() != Some(false);
+        let problems = verify_structure(db);
+        *self.structure.lock().unwrap_or_else(|e| e.into_inner()) = Some((hash_ok, problems));
+    }
+
+    /// Decodes chunks of values until none is left; waits until the values are known.
+    pub fn help_with_values(&self) {
+        let work = {
+            let mut slot = self.work.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                match &*slot {
+                    Some(w) => break Arc::clone(w),
+                    None => slot = self.published.wait(slot).unwrap_or_else(|e| e.into_inner()),
+                }
+            }
+        };
+        let db = self.source.db();
+        loop {
+            let i = self.next_chunk.fetch_add(1, Ordering::Relaxed);
+            if i >= work.chunks() {
+                return;
+            }
+            let problems = verify_values_in(db, &self.values, &work.chunk(i));
+            if !problems.is_empty() {
+                self.found
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, problems));
+            }
+        }
+    }
+
+    /// The verdict once every part has run: refuses any input `snapshot verify` rejects, the
+    /// value check limited to what is restored.
+    pub fn verdict(&self) -> Result<()> {
+        let file = self.source.path().display();
+        let (hash_ok, mut problems) = self
+            .structure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| Error::general("the check of the snapshot stopped unexpectedly"))?;
+        if !hash_ok {
+            return Err(Error::invalid(format!(
+                "snapshot {file}: sha256 trailer does not match its contents; the file is damaged (use another snapshot)"
+            )));
+        }
+        let mut found = std::mem::take(&mut *self.found.lock().unwrap_or_else(|e| e.into_inner()));
+        found.sort_unstable_by_key(|(i, _)| *i);
+        problems.extend(found.into_iter().flat_map(|(_, p)| p));
+        match problems.first() {
+            None => Ok(()),
+            Some(p) => Err(Error::invalid(format!(
+                "snapshot {file} failed verification ({}: {}; {} problem(s) in all); nothing was written: run `revkeeper snapshot verify {file}` for the list, and restore from another snapshot",
+                p.location,
+                p.message,
+                problems.len()
+            ))),
+        }
+    }
+}
+
+/// Refuses at once, before anything is written, an input whose end is not a whole sha256
+/// trailer (etcdutl's `len % 512 == 32`), unless --skip-hash-check.
+pub(super) fn check_trailer_present(source: &SnapshotSource, req: &RestoreRequest) -> Result<()> {
+    let db = source.db();
+    let file = source.path().display();
+    if req.skip_hash_check {
+        return Ok(());
+    }
+    if let Some(why) = db.stray_tail().and(Trailer::Truncated.problem(db)) {
+        return Err(Error::invalid(format!(
+            "snapshot {file} failed verification ({SHA256}: {why}); nothing was written: run `revkeeper snapshot verify {file}` for the list, and restore from another snapshot"
+        )));
+    }
+    if db.sha256_trailer().is_none() {
+        return Err(Error::invalid(format!(
+            "snapshot {file} has no sha256 trailer (a raw member/snap/db?); pass --skip-hash-check to restore it anyway"
+        )));
+    }
+    Ok(())
+}
