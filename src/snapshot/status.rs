@@ -250,6 +250,70 @@ mod tests {
         assert_eq!(humanize_bytes(999), "999 B");
     }
 
+    fn entry(main: i64, tombstone: bool) -> RevisionKey {
+        RevisionKey {
+            rev: revkeeper_formats::etcd::revision::Revision { main, sub: 0 },
+            tombstone,
+        }
+    }
+
+    fn count(compacted: Option<i64>, history: &[(i64, &str, i64, bool)]) -> Option<usize> {
+        let mut g = Generations {
+            compacted,
+            opened: 0,
+            closed: 0,
+            empty_key: false,
+            consistent: true,
+        };
+        for &(main, key, version, tombstone) in history {
+            let kv = KeyValueRef {
+                key: key.as_bytes(),
+                version,
+                ..KeyValueRef::default()
+            };
+            g.note(entry(main, tombstone), kv);
+        }
+        g.count()
+    }
+
+    #[test]
+    fn live_keys_are_generations_opened_minus_closed() {
+        // Compacted at 10: `a` keeps its newest put at or below 10 (version 3), `b` lives and
+        // dies after it, `c` dies and comes back.
+        let history = [
+            (5, "a", 3, false),
+            (7, "c", 2, false),
+            (11, "b", 1, false),
+            (12, "a", 4, false),
+            (13, "b", 0, true),
+            (14, "c", 0, true),
+            (15, "c", 1, false),
+        ];
+        assert_eq!(count(Some(10), &history), Some(2));
+        // Not compacted: every generation opens at version 1.
+        let whole = [
+            (1, "a", 1, false),
+            (2, "a", 2, false),
+            (3, "a", 0, true),
+            (4, "b", 1, false),
+        ];
+        assert_eq!(count(Some(0), &whole), Some(1));
+        // A restore's bump marker (the empty key, version 0) counts while it stands.
+        assert_eq!(
+            count(Some(0), &[(1, "a", 1, false), (9, "", 0, false)]),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn live_keys_need_the_set_when_generations_cannot_tell() {
+        // A compaction scheduled but not finished.
+        assert_eq!(count(None, &[(1, "a", 1, false)]), None);
+        // A user key put at version 0, or more tombstones than puts.
+        assert_eq!(count(Some(0), &[(1, "a", 0, false)]), None);
+        assert_eq!(count(Some(0), &[(1, "a", 0, true)]), None);
+    }
+
     #[test]
     fn semver_is_strict() {
         assert_eq!(parse_semver(b"3.6.0").as_deref(), Some("3.6.0"));

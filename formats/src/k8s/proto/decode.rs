@@ -18,6 +18,7 @@ use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
 mod in_order;
+mod plain_json;
 mod special;
 
 /// Message nesting bound (the deepest real objects, CRD schemas, stay far below it).
