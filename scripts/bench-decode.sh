@@ -15,8 +15,8 @@
 #   --snapshot    an existing snapshot instead (with ENCRYPTION_CONFIG if its Secrets need another)
 #   --skip-check  timing only
 # Environment: REFDEC_BIN (the reference decoder; default: built with its build.sh into
-# REFDEC_WORK, default /tmp/k8s-reference-decoder), ENCRYPTION_CONFIG (default cluster-dev's),
-# BENCH_DIR (default bench-out/).
+# REFDEC_WORK, default /tmp/k8s-reference-decoder), REVKEEPER_BIN (another build to measure;
+# default: built now), ENCRYPTION_CONFIG (default cluster-dev's), BENCH_DIR (default bench-out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
@@ -47,8 +47,7 @@ if [ ! -x "$REF" ]; then
   REFDEC_WORK=$REFDEC_WORK nice -n 19 sh ../shared/tools/k8s-reference-decoder/build.sh >&2
 fi
 [ -n "$SNAP" ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-bench_build
-RK=$BIN/revkeeper
+if [ -n "${REVKEEPER_BIN:-}" ]; then RK=$REVKEEPER_BIN; else bench_build; RK=$BIN/revkeeper; fi
 WORK=${BENCH_DIR:-bench-out}/decode
 rm -rf "$WORK"
 mkdir -p "$WORK"

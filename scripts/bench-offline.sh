@@ -11,7 +11,8 @@
 #                 revision", never "resume scheduled compaction")
 #   scan          revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
 # RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl.
-# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [SNAPSHOT.db] [RUNS]
+# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [--status-only] [SNAPSHOT.db] [RUNS]
+#   --status-only  the two status rows only
 #   default SNAPSHOT: the realistic snapshot of N objects (default 1000000) made and cached by
 #   scripts/gen-realistic.sh; RUNS default 5
 # Environment: REVKEEPER_BIN (another build to measure, e.g. the previous release), ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
@@ -19,12 +20,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
 OBJECTS=1000000
+STATUS_ONLY=0
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --objects) OBJECTS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --status-only) STATUS_ONLY=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -78,6 +81,7 @@ echo "snapshot: $snap ($(( size / 1024 / 1024 )) MiB, $keys live keys), $runs al
 printf '%-14s %10s %10s %9s %14s %14s %8s\n' "" revkeeper etcdutl ratio "RSS revkeeper" "RSS etcdutl" ratio
 pair "status warm" 0 snapshot status "$snap"
 pair "status cold" 1 snapshot status "$snap"
+[ "$STATUS_ONLY" = 0 ] || exit 0
 pair "restore" 0 snapshot restore "$snap" --data-dir DIR --bump-revision 1000000000 --mark-compacted
 c=()
 for _ in $(seq "$runs"); do

@@ -16,6 +16,7 @@ use super::get_objects::{UserFormat, View, history, many, one};
 use super::get_raw;
 use super::source_args::{SourceArgs, parse_rev, requested_rev};
 use crate::decode::DecodeOptions;
+use crate::decode::jsonl::BeforeOutput;
 use crate::output::{OutputArgs, OutputFormat};
 use crate::printers::custom_columns::CustomColumns;
 use crate::printers::fields::FieldSelector;
@@ -24,7 +25,7 @@ use crate::printers::jsonpath::JsonPath;
 use crate::printers::jsonpath::template::Template;
 use crate::printers::labels::Selector;
 use crate::printers::{Printer, TableOptions, discovery, now};
-use crate::source::{KeyRange, RangeQuery};
+use crate::source::{KeyRange, RangeQuery, SnapshotSource, Source};
 use crate::{Error, Result};
 
 /// The formats of decoded objects; table when none is given.
@@ -216,13 +217,27 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         .map(JsonPath::parse)
         .transpose()
         .map_err(|e| Error::invalid(format!("--sort-by: {e}")))?;
-    let source = args.source.open()?;
+    // `-o jsonl` over a snapshot streams: the file's trailer is checked while it decodes, and
+    // the verdict printed before the first line (`decode::jsonl`); every other output checks it
+    // first.
+    let streamed = format == OutputFormat::Jsonl && args.sort_by.is_none() && !args.history;
+    let (snapshot, live);
+    let (source, unchecked): (&dyn Source, Option<&SnapshotSource>) = match &args.source.snapshot {
+        Some(text) if streamed => {
+            snapshot = args.source.read.open(text)?;
+            (&snapshot, Some(&snapshot))
+        }
+        _ => {
+            live = args.source.open()?;
+            (live.as_ref(), None)
+        }
+    };
     let keys = args.decoding.keyring()?;
     let prefix = args.decoding.prefix().to_string();
     let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
     let resolved = match &args.resource {
         Some(r) => {
-            let resolved = discovery::resolve(source.as_ref(), r, &prefix, &keys, args.rev)?;
+            let resolved = discovery::resolve(source, r, &prefix, &keys, args.rev)?;
             for (column, why) in &resolved.unsupported {
                 crate::log::warn(
                     &format!("{r}: the CRD's column {column} is left empty: {why}"),
@@ -254,7 +269,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
     let tabular = matches!(format, OutputFormat::Table | OutputFormat::Wide) && !args.history;
     let reference = if tabular {
         let live = args.source.snapshot.is_none();
-        let reference = now::reference_time(source.as_ref(), live, args.rev, &prefix, &keys)?;
+        let reference = now::reference_time(source, live, args.rev, &prefix, &keys)?;
         if let Some(note) = &reference.estimated {
             crate::log::info(note, &[]);
         }
@@ -272,7 +287,9 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         // Objects of any kind (--key/--prefix --decode): -o wide shows how they are stored.
         None => (Printer::Mixed, args.all_namespaces, args.show_etcd || wide),
     };
+    let check = unchecked.map(|s| move || s.unproven_warning());
     let view = View {
+        before_output: check.as_ref().map(|c| c as BeforeOutput<'_>),
         format,
         printer,
         table: TableOptions {
@@ -298,11 +315,14 @@ pub fn run(mut args: GetArgs) -> Result<()> {
         Plan::One {
             keys: candidates,
             shown,
-        } if args.history => history(source.as_ref(), &candidates, &shown, &keys, view),
+        } if args.history => history(source, &candidates, &shown, &keys, view),
         Plan::One {
             keys: candidates,
             shown,
-        } => one(source.as_ref(), &candidates, &shown, args.rev, &keys, view),
+        } => {
+            unchecked.inspect(|s| s.warn_if_unproven());
+            one(source, &candidates, &shown, args.rev, &keys, view)
+        }
         Plan::Many { .. } if args.history => Err(Error::invalid(
             "--history shows one object: give RESOURCE NAME or --key KEY",
         )),
@@ -316,15 +336,7 @@ pub fn run(mut args: GetArgs) -> Result<()> {
                 revision: args.rev,
                 keys_only: false,
             };
-            many(
-                source.as_ref(),
-                &query,
-                &keep,
-                &prefix,
-                &keys,
-                view,
-                &empty_note,
-            )
+            many(source, &query, &keep, &prefix, &keys, view, &empty_note)
         }
     }
 }

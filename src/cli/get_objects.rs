@@ -10,7 +10,7 @@ use revkeeper_formats::k8s::{Decoded, resources};
 use serde_json::Value;
 
 use super::get::Keep;
-use crate::decode::jsonl::{ObjectFilter, write_json_lines};
+use crate::decode::jsonl::{BeforeOutput, ObjectFilter, write_json_lines};
 use crate::decode::{Failures, NewerFields, decode_kv, note_not_an_object, set_resource_version};
 use crate::output::objects::{
     ListWriter, ObjectFormat, hide_managed_fields, list_of, write_object,
@@ -28,7 +28,7 @@ use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result};
 
 /// How `get` prints what it reads.
-pub(super) struct View {
+pub(super) struct View<'a> {
     pub format: OutputFormat,
     pub printer: Printer,
     pub table: TableOptions,
@@ -41,6 +41,8 @@ pub(super) struct View {
     pub user_format: Option<UserFormat>,
     /// `--for-apply`: objects stripped for `kubectl apply`.
     pub for_apply: Option<ForApply>,
+    /// A check whose warning must come before the output (`-o jsonl` runs it while it decodes).
+    pub before_output: Option<BeforeOutput<'a>>,
 }
 
 /// The formats whose shape the user writes.
@@ -49,7 +51,7 @@ pub(super) enum UserFormat {
     JsonPath(Template),
 }
 
-impl View {
+impl View<'_> {
     fn object_format(&self) -> Option<ObjectFormat> {
         self.format.objects()
     }
@@ -209,6 +211,9 @@ pub(super) fn many(
     if view.format == OutputFormat::Jsonl && view.table.sort_by.is_none() {
         return json_lines(source, query, keep, prefix, keys, &view);
     }
+    if let Some(warning) = view.before_output.and_then(|c| c()) {
+        crate::log::warn(&warning, &[]);
+    }
     let mut failures = Failures::default();
     let mut out = Stdout::new();
     let mut found = 0u64;
@@ -344,7 +349,15 @@ fn json_lines(
         (selector.is_some() || fields.is_some()).then_some(&matches);
     let mut out = Stdout::new();
     let keep = |key: &[u8]| keep.keeps(key, prefix);
-    let (_, failures) = write_json_lines(source, query, &keep, keys, filter, &mut out)?;
+    let (_, failures) = write_json_lines(
+        source,
+        query,
+        &keep,
+        keys,
+        filter,
+        view.before_output,
+        &mut out,
+    )?;
     out.finish()?;
     failures.finish()
 }

@@ -30,49 +30,115 @@ enum Note {
     NotAnObject(Vec<u8>, Encoding, usize),
 }
 
+/// A check of the source that must be done before the first line is printed, run beside the
+/// decoding: it returns a warning for stderr (a snapshot's sha256 trailer check,
+/// [`crate::source::SnapshotSource::unproven_warning`]).
+pub type BeforeOutput<'a> = &'a (dyn Fn() -> Option<String> + Sync);
+
+/// Decoded lines held back while the [`BeforeOutput`] check runs, at most this many bytes; then
+/// the decoding waits for it.
+const HELD_BYTES: usize = 256 << 20;
+
 /// Writes every object of `query` whose key `keep` accepts as a JSON line on `out`; returns
 /// how many were printed and the decoding failures (each already reported on stderr). A closed
-/// pipe ends the listing quietly (`out.closed()`).
+/// pipe ends the listing quietly (`out.closed()`). `check` runs on its own thread while the
+/// objects are decoded; its warning comes before any line.
 pub fn write_json_lines(
     source: &dyn Source,
     query: &RangeQuery,
     keep: &(dyn Fn(&[u8]) -> bool + Sync),
     keys: &Keyring,
     filter: Option<ObjectFilter<'_>>,
+    check: Option<BeforeOutput<'_>>,
     out: &mut Stdout,
 ) -> Result<(u64, Failures)> {
-    let mut failures = Failures::default();
-    let mut printed = 0u64;
+    let mut printer = Printer {
+        out,
+        printed: 0,
+        failures: Failures::default(),
+    };
     let keep = |kv: &KeyView<'_>| keep(kv.key);
     let work = |batch: Vec<KeyRecord>| lines(&batch, keys, filter);
-    let listed = for_each_in_order(
-        source,
-        query,
-        default_workers(),
-        &keep,
-        &work,
-        &mut |lines: Lines| {
-            out.run(|o| o.write_all(&lines.text))?;
-            printed += lines.objects;
-            failures.add(&lines.counts);
-            for note in lines.notes {
-                match note {
-                    Note::Failed(key, why) => failures.fail(&key, why),
-                    Note::NotAnObject(key, encoding, len) => {
-                        note_not_an_object(&key, &encoding, len)
+    let listed = std::thread::scope(|s| {
+        let mut pending = check.map(|c| s.spawn(c));
+        let mut held = Vec::new();
+        let mut held_bytes = 0;
+        let listed = for_each_in_order(
+            source,
+            query,
+            default_workers(),
+            &keep,
+            &work,
+            &mut |lines: Lines| {
+                if let Some(check) = &pending {
+                    if !check.is_finished() && held_bytes + lines.text.len() <= HELD_BYTES {
+                        held_bytes += lines.text.len();
+                        held.push(lines);
+                        return Ok(());
                     }
+                    warn_then_print(pending.take(), std::mem::take(&mut held), &mut printer)?;
                 }
-            }
-            if out.closed() {
-                return Err(Error::general("output closed"));
-            }
-            Ok(())
-        },
-    );
+                printer.print(lines)
+            },
+        );
+        // A short listing (or a failed one) ends before the check: its verdict, then the lines.
+        warn_then_print(pending, held, &mut printer)?;
+        listed
+    });
+    let Printer {
+        out,
+        printed,
+        failures,
+    } = printer;
     if !out.closed() {
         listed?;
     }
     Ok((printed, failures))
+}
+
+/// Waits for the check, prints its warning, then the lines held back for it.
+fn warn_then_print(
+    check: Option<std::thread::ScopedJoinHandle<'_, Option<String>>>,
+    held: Vec<Lines>,
+    printer: &mut Printer<'_>,
+) -> Result<()> {
+    if let Some(check) = check {
+        let warning = check
+            .join()
+            .map_err(|_| Error::general("the snapshot's integrity check panicked"))?;
+        if let Some(warning) = warning {
+            crate::log::warn(&warning, &[]);
+        }
+    }
+    held.into_iter().try_for_each(|lines| printer.print(lines))
+}
+
+/// Prints batches of lines in order and reports their failures.
+struct Printer<'o> {
+    out: &'o mut Stdout,
+    printed: u64,
+    failures: Failures,
+}
+
+impl Printer<'_> {
+    fn print(&mut self, lines: Lines) -> Result<()> {
+        if self.out.closed() {
+            return Err(Error::general("output closed"));
+        }
+        self.out.run(|o| o.write_all(&lines.text))?;
+        self.printed += lines.objects;
+        self.failures.add(&lines.counts);
+        for note in lines.notes {
+            match note {
+                Note::Failed(key, why) => self.failures.fail(&key, why),
+                Note::NotAnObject(key, encoding, len) => note_not_an_object(&key, &encoding, len),
+            }
+        }
+        if self.out.closed() {
+            return Err(Error::general("output closed"));
+        }
+        Ok(())
+    }
 }
 
 /// Decodes one batch into its lines.

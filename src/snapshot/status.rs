@@ -10,6 +10,7 @@ use foldhash::fast::RandomState;
 use revkeeper_formats::bbolt::{Db, check};
 use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::kv_ref::KeyValueRef;
+use revkeeper_formats::etcd::meta::MetaInfo;
 use revkeeper_formats::etcd::revision::RevisionKey;
 use serde::Serialize;
 
@@ -62,7 +63,7 @@ struct Walked {
 fn hash_and_count(db: &Db) -> Result<Walked, String> {
     let mut hash = 0u32;
     let mut version = String::new();
-    let mut live: HashSet<&[u8], RandomState> = HashSet::default();
+    let mut live = Generations::new(db);
     for bucket in db.root().iter() {
         let bucket = bucket.map_err(|e| e.to_string())?;
         hash = crc32c::crc32c_append(hash, bucket.key);
@@ -77,23 +78,116 @@ fn hash_and_count(db: &Db) -> Result<Walked, String> {
                 version = parse_semver(e.value).unwrap_or_default();
             }
             if is_key {
-                let rk = RevisionKey::parse(e.key)
-                    .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(e.key)))?;
-                let kv = KeyValueRef::parse(e.value)
-                    .map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
-                if rk.tombstone {
-                    live.remove(kv.key);
-                } else {
-                    live.insert(kv.key);
-                }
+                let (rk, kv) = parse_key_entry(e.key, e.value)?;
+                live.note(rk, kv);
             }
         }
     }
+    let live_keys = match live.count() {
+        Some(n) => n,
+        None => live_keys_with_a_set(db)?,
+    };
     Ok(Walked {
         hash,
         version,
-        live_keys: live.len(),
+        live_keys,
     })
+}
+
+fn parse_key_entry<'a>(
+    key: &[u8],
+    value: &'a [u8],
+) -> Result<(RevisionKey, KeyValueRef<'a>), String> {
+    let rk = RevisionKey::parse(key)
+        .map_err(|err| format!("key bucket entry {}: {err}", hex::encode(key)))?;
+    let kv = KeyValueRef::parse(value).map_err(|err| format!("revision {}: {err}", rk.rev.main))?;
+    Ok((rk, kv))
+}
+
+/// The live user keys counted without a set of them (`docs/format-etcd.md#snapshot-status`):
+/// every generation of a key opens with a put at version 1 and closes with its tombstone, so
+/// the live keys are the generations opened minus those closed. After a finished compaction at
+/// revision C, a key's only entry at or below C opens what is left of its generation (the
+/// earlier ones and every tombstone at or below C are gone). Exact on what etcd writes; when
+/// the file is not like that (a compaction scheduled but not finished, a put of a user key
+/// that neither opens a generation nor follows one), [`Generations::count`] gives up.
+struct Generations {
+    /// `None`: a compaction is not known to have finished.
+    compacted: Option<i64>,
+    opened: i64,
+    closed: i64,
+    /// The empty key is a restore's revision-bump marker (an empty `KeyValue`, version 0):
+    /// it counts while its newest entry is a put.
+    empty_key: bool,
+    consistent: bool,
+}
+
+impl Generations {
+    fn new(db: &Db) -> Generations {
+        let meta = db.bucket(buckets::META).ok().flatten().and_then(|b| {
+            let entries: Result<Vec<_>, _> =
+                b.iter().map(|e| e.map(|e| (e.key, e.value))).collect();
+            MetaInfo::from_entries(entries.ok()?).ok()
+        });
+        let compacted =
+            meta.and_then(
+                |m| match (m.scheduled_compact_rev, m.finished_compact_rev) {
+                    (None, None) => Some(0),
+                    (scheduled, Some(finished)) if scheduled.is_none_or(|s| s == finished) => {
+                        Some(finished)
+                    }
+                    _ => None,
+                },
+            );
+        Generations {
+            compacted,
+            opened: 0,
+            closed: 0,
+            empty_key: false,
+            consistent: true,
+        }
+    }
+
+    fn note(&mut self, rk: RevisionKey, kv: KeyValueRef<'_>) {
+        if kv.key.is_empty() {
+            self.empty_key = !rk.tombstone;
+        } else if rk.tombstone {
+            self.closed += 1;
+        } else if kv.version == 1 || self.compacted.is_some_and(|c| rk.rev.main <= c) {
+            self.opened += 1;
+        } else if kv.version < 1 {
+            self.consistent = false;
+        }
+    }
+
+    /// The count, or `None` when this file needs the set.
+    fn count(&self) -> Option<usize> {
+        if !self.consistent || self.compacted.is_none() {
+            return None;
+        }
+        let live = self.opened.checked_sub(self.closed)?;
+        usize::try_from(live)
+            .ok()
+            .map(|n| n + usize::from(self.empty_key))
+    }
+}
+
+/// The live user keys by a set of them, in revision order: a put adds, a tombstone removes.
+fn live_keys_with_a_set(db: &Db) -> Result<usize, String> {
+    let Some(keys) = db.bucket(buckets::KEY).map_err(|e| e.to_string())? else {
+        return Ok(0);
+    };
+    let mut live: HashSet<&[u8], RandomState> = HashSet::default();
+    for e in keys.iter() {
+        let e = e.map_err(|e| e.to_string())?;
+        let (rk, kv) = parse_key_entry(e.key, e.value)?;
+        if rk.tombstone {
+            live.remove(kv.key);
+        } else {
+            live.insert(kv.key);
+        }
+    }
+    Ok(live.len())
 }
 
 /// The main revision of the last `key` entry (tombstones included), as etcdutl reports it.
@@ -154,6 +248,70 @@ mod tests {
         assert_eq!(humanize_bytes(7659520), "7.7 MB");
         assert_eq!(humanize_bytes(1_000), "1.0 kB");
         assert_eq!(humanize_bytes(999), "999 B");
+    }
+
+    fn entry(main: i64, tombstone: bool) -> RevisionKey {
+        RevisionKey {
+            rev: revkeeper_formats::etcd::revision::Revision { main, sub: 0 },
+            tombstone,
+        }
+    }
+
+    fn count(compacted: Option<i64>, history: &[(i64, &str, i64, bool)]) -> Option<usize> {
+        let mut g = Generations {
+            compacted,
+            opened: 0,
+            closed: 0,
+            empty_key: false,
+            consistent: true,
+        };
+        for &(main, key, version, tombstone) in history {
+            let kv = KeyValueRef {
+                key: key.as_bytes(),
+                version,
+                ..KeyValueRef::default()
+            };
+            g.note(entry(main, tombstone), kv);
+        }
+        g.count()
+    }
+
+    #[test]
+    fn live_keys_are_generations_opened_minus_closed() {
+        // Compacted at 10: `a` keeps its newest put at or below 10 (version 3), `b` lives and
+        // dies after it, `c` dies and comes back.
+        let history = [
+            (5, "a", 3, false),
+            (7, "c", 2, false),
+            (11, "b", 1, false),
+            (12, "a", 4, false),
+            (13, "b", 0, true),
+            (14, "c", 0, true),
+            (15, "c", 1, false),
+        ];
+        assert_eq!(count(Some(10), &history), Some(2));
+        // Not compacted: every generation opens at version 1.
+        let whole = [
+            (1, "a", 1, false),
+            (2, "a", 2, false),
+            (3, "a", 0, true),
+            (4, "b", 1, false),
+        ];
+        assert_eq!(count(Some(0), &whole), Some(1));
+        // A restore's bump marker (the empty key, version 0) counts while it stands.
+        assert_eq!(
+            count(Some(0), &[(1, "a", 1, false), (9, "", 0, false)]),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn live_keys_need_the_set_when_generations_cannot_tell() {
+        // A compaction scheduled but not finished.
+        assert_eq!(count(None, &[(1, "a", 1, false)]), None);
+        // A user key put at version 0, or more tombstones than puts.
+        assert_eq!(count(Some(0), &[(1, "a", 0, false)]), None);
+        assert_eq!(count(Some(0), &[(1, "a", 0, true)]), None);
     }
 
     #[test]

@@ -69,17 +69,22 @@ impl SnapshotSource {
     /// One warning on stderr when the file's bytes cannot be proven intact (its sha256 trailer
     /// does not match, is absent or is cut), for commands that read on anyway.
     pub fn warn_if_unproven(&self) {
-        let db = self.db();
-        if let Some(why) = Trailer::of(db).problem(db) {
-            log::warn(
-                &format!(
-                    "snapshot {}: {why}; what is read from it may be wrong — run `revkeeper snapshot verify {}`, or read another snapshot",
-                    self.path.display(),
-                    self.path.display()
-                ),
-                &[],
-            );
+        if let Some(warning) = self.unproven_warning() {
+            log::warn(&warning, &[]);
         }
+    }
+
+    /// The warning of [`SnapshotSource::warn_if_unproven`], `None` for an intact file. It hashes
+    /// the whole file (seconds on a large snapshot), so a streaming reader may run it on another
+    /// thread while it decodes, and print its verdict before its first line.
+    pub fn unproven_warning(&self) -> Option<String> {
+        let db = self.db();
+        let why = Trailer::of(db).problem(db)?;
+        Some(format!(
+            "snapshot {}: {why}; what is read from it may be wrong — run `revkeeper snapshot verify {}`, or read another snapshot",
+            self.path.display(),
+            self.path.display()
+        ))
     }
 
     /// A snapshot held in memory (the sample bundled into the binary); `shown_as` names it in

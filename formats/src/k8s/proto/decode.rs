@@ -17,6 +17,8 @@ use super::json::{write_scalar, write_str, zero_scalar};
 use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
+mod in_order;
+mod plain_json;
 mod special;
 
 /// Message nesting bound (the deepest real objects, CRD schemas, stay far below it).
@@ -134,6 +136,12 @@ impl<'a> Decoder<'a> {
         begin: usize,
         header: Option<&[u8]>,
     ) -> Result<Range<usize>, ProtoError> {
+        if begin == self.out.len()
+            && self.schema.messages[msg].in_order
+            && self.object_in_order(msg, data, base, header)
+        {
+            return Ok(begin..self.out.len());
+        }
         let start = self.scratch.len();
         if let Err(e) = self.collect_fields(msg, data, base) {
             self.scratch.truncate(start);
@@ -152,16 +160,18 @@ impl<'a> Decoder<'a> {
         Ok(self.settle(begin, from))
     }
 
-    /// In the top-level object's ObjectMeta (depth 1: nested envelopes are deeper), adds
-    /// `resourceVersion` after the fields read from the wire, so it wins over a stored one.
+    /// The `resourceVersion` to write in message `msg`, and its field's index: only in the
+    /// top-level object's ObjectMeta (depth 1: nested envelopes are deeper).
+    fn resource_version_in(&self, msg: usize) -> Option<(u16, i64)> {
+        let (rv, (meta, i)) = (self.resource_version?, self.schema.resource_version?);
+        (self.depth == 1 && msg == meta).then_some((i, rv))
+    }
+
+    /// Adds `resourceVersion` after the fields read from the wire, so it wins over a stored one.
     fn add_resource_version(&mut self, msg: usize) {
-        let (Some(rv), Some((meta, i))) = (self.resource_version, self.schema.resource_version)
-        else {
+        let Some((i, rv)) = self.resource_version_in(msg) else {
             return;
         };
-        if self.depth != 1 || msg != meta {
-            return;
-        }
         let begin = self.out.len();
         self.out.push(b'"');
         self.out

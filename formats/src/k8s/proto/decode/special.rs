@@ -12,6 +12,7 @@ use super::super::schema::Special;
 use super::super::text::{format_duration, write_time};
 use super::super::wire::{LEN, Reader, VARINT};
 use super::super::{MAGIC, ProtoError};
+use super::plain_json::is_plain_json;
 use super::{Decoder, malformed, next_key, wire_name};
 
 impl<'a> Decoder<'a> {
@@ -183,13 +184,15 @@ fn write_raw_json(out: &mut Vec<u8>, raw: &[u8]) {
         out.extend_from_slice(b"null");
         return;
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
+    let plain = is_plain_json(raw);
+    if !plain && serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_err() {
         write_str(out, BASE64.encode(raw).as_bytes());
         return;
     }
-    if raw
-        .iter()
-        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    if !plain
+        && raw
+            .iter()
+            .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
     {
         // Whitespace (maybe only inside strings): re-print compactly.
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(raw) {
