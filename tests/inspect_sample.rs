@@ -186,3 +186,43 @@ fn leases_class_shows_only_findings_of_that_class() {
         );
     }
 }
+
+#[test]
+fn inspect_is_stale_and_leases_in_one_run() {
+    let json = |verb: &str| -> serde_json::Value {
+        serde_json::from_str(&on_sample(&[verb, "-o", "json"]).stdout).unwrap()
+    };
+    let (both, stale, leases) = (json("inspect"), json("stale"), json("leases"));
+    for field in ["source", "revision", "now", "now_estimated", "now_basis"] {
+        assert_eq!(both[field], stale[field], "{field}");
+    }
+    assert_eq!(both["values"], stale["values"]);
+    assert_eq!(
+        both["findings"], stale["findings"],
+        "every finding, as stale"
+    );
+    assert_eq!(both["leases"], leases["leases"], "every lease, as leases");
+    assert!(!both["leases"].as_array().unwrap().is_empty());
+    for f in leases["findings"].as_array().unwrap() {
+        assert!(both["findings"].as_array().unwrap().contains(f), "{f}");
+    }
+
+    let table = on_sample(&["inspect"]).stdout;
+    let (findings, lease_table) = table.split_once("\n\n").expect("two tables");
+    assert!(findings.contains("cr-without-crd"), "{findings}");
+    assert!(lease_table.starts_with("ID "), "{lease_table}");
+    let leases_text = on_sample(&["leases"]).stdout;
+    let without_header: String = leases_text
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (leases_table, _) = without_header
+        .split_once("\n\n")
+        .expect("leases, then findings");
+    assert_eq!(
+        lease_table.trim_end(),
+        leases_table.trim_end(),
+        "the table `leases` prints"
+    );
+}

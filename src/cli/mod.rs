@@ -12,6 +12,7 @@ mod dump;
 mod get;
 mod get_objects;
 mod get_raw;
+mod inspect;
 pub mod leases;
 pub mod location_args;
 mod man;
@@ -69,6 +70,8 @@ pub enum Command {
     Leases(leases::LeasesArgs),
     /// Stale Kubernetes resources and leaked leases, with evidence and fixes; `stale fix`
     Stale(stale::StaleArgs),
+    /// `stale` and `leases` in one pass: the findings, then every lease with its keys
+    Inspect(inspect::InspectCommandArgs),
     /// Browse a live cluster or a snapshot in the terminal (no source: the bundled sample)
     Tui(tui::TuiArgs),
     /// Print a shell completion script (bash, zsh, fish)
@@ -170,6 +173,7 @@ fn run(cli: Cli) -> crate::Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Leases(args) => leases::run(args),
         Command::Stale(args) => stale::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Tui(args) => tui::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use super::leases::{
-    InspectArgs, RemediateArgs, check_apply_target, execute, print_findings, print_header,
-};
+use super::leases::{InspectArgs, RemediateArgs, check_apply_target, execute};
 use crate::connect::parse_duration;
 use crate::inspect::{self, Finding};
+use crate::output::inspect::{json_header, print_findings, print_header};
 use crate::output::{OutputArgs, OutputFormat, TABLE_JSON, print_json};
 use crate::remediate;
 use crate::{Error, Result};
@@ -103,7 +102,7 @@ pub fn run(args: StaleArgs) -> Result<()> {
         .collect();
     match format {
         OutputFormat::Json => {
-            let mut doc = super::leases::json_header(&report);
+            let mut doc = json_header(&report);
             doc.insert("values".into(), serde_json::json!(report.values));
             doc.insert("findings".into(), serde_json::json!(findings));
             print_json(&doc)

@@ -98,6 +98,8 @@ impl ObjectEntry {
 #[derive(Clone, Debug)]
 pub struct CrdInfo {
     pub plural: Box<str>,
+    /// Where its objects are stored: `<group>/<plural>`.
+    pub etcd_resource: Box<str>,
     pub namespaced: bool,
 }
 
@@ -181,6 +183,7 @@ impl InspectIndex {
                 (group.clone(), kind.clone()),
                 CrdInfo {
                     plural: plural.clone(),
+                    etcd_resource: k8s::resources::custom_etcd_resource(plural, group).into(),
                     namespaced: *namespaced,
                 },
             );
@@ -229,25 +232,48 @@ impl InspectIndex {
     }
 
     /// The object of etcd resource `resource` named `ns/name` (or `name` when cluster-scoped).
+    /// Detectors ask this for every owner reference and node name: the key is compared in
+    /// parts, never built.
     pub fn object(&self, resource: &str, ns: Option<&str>, name: &str) -> Option<&ObjectEntry> {
-        self.get(&k8s::key::object_key(&self.prefix, resource, ns, name))
+        let parts = match ns {
+            Some(ns) => [self.prefix.as_str(), "/", resource, "/", ns, "/", name],
+            None => [self.prefix.as_str(), "/", resource, "/", "", "", name],
+        };
+        self.entries
+            .binary_search_by(|e| cmp_joined(e.key.as_bytes(), &parts))
+            .ok()
+            .map(|i| &self.entries[i])
     }
 
     /// Where the owner named by `api_version`/`kind` lives: its etcd resource and whether it is
     /// namespaced (built-ins first, then the CRDs found in the data).
-    pub fn resolve_kind(&self, api_version: &str, kind: &str) -> Option<(String, bool)> {
+    pub fn resolve_kind(&self, api_version: &str, kind: &str) -> Option<(&str, bool)> {
         if let Some(r) = k8s::resources::by_kind(api_version, kind) {
-            return Some((r.etcd_resource.to_string(), r.namespaced));
+            return Some((r.etcd_resource, r.namespaced));
         }
         let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
         self.crds
             .get(&(Box::from(group), Box::from(kind)))
-            .map(|c| {
-                (
-                    k8s::resources::custom_etcd_resource(&c.plural, group),
-                    c.namespaced,
-                )
-            })
+            .map(|c| (&*c.etcd_resource, c.namespaced))
+    }
+}
+
+/// `key` compared with the concatenation of `parts`.
+fn cmp_joined(mut key: &[u8], parts: &[&str]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for part in parts {
+        let part = part.as_bytes();
+        let n = key.len().min(part.len());
+        match key[..n].cmp(&part[..n]) {
+            Ordering::Equal if key.len() < part.len() => return Ordering::Less,
+            Ordering::Equal => key = &key[n..],
+            unequal => return unequal,
+        }
+    }
+    if key.is_empty() {
+        Ordering::Equal
+    } else {
+        Ordering::Greater
     }
 }
 
@@ -296,6 +322,24 @@ fn encryption_label(value: &[u8], error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_compare_with_their_parts_joined() {
+        for (key, parts) in [
+            ("/registry/pods/a/b", ["/registry", "/pods/", "a/b"]),
+            ("/registry/pods/a", ["/registry", "/pods/", "a/b"]),
+            ("/registry/pods/a/bc", ["/registry", "/pods/", "a/b"]),
+            ("/registry/pods/a/c", ["/registry", "/pods/", "a/b"]),
+            ("/registry/pod", ["/registry", "/pods/", "a/b"]),
+            ("", ["", "", ""]),
+        ] {
+            assert_eq!(
+                cmp_joined(key.as_bytes(), &parts),
+                key.cmp(parts.concat().as_str()),
+                "{key}"
+            );
+        }
+    }
 
     #[test]
     fn encryption_label_names_provider_and_key() {

@@ -5,6 +5,7 @@
 //! (see `crate::log`).
 
 pub mod diff;
+pub mod inspect;
 pub mod kv_json;
 pub mod objects;
 pub mod table;

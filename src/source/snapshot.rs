@@ -17,7 +17,7 @@ use revkeeper_formats::etcd::kv_ref::KeyValueRef;
 use revkeeper_formats::etcd::lease::Lease;
 use revkeeper_formats::etcd::members::Member;
 use revkeeper_formats::etcd::meta::MetaInfo;
-use revkeeper_formats::etcd::revision::RevisionKey;
+use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
 use super::open::{OpenOptions, needs_unpacking, unpack};
 use super::{
@@ -188,6 +188,36 @@ impl SnapshotSource {
             f(rk, kv);
         }
         Ok(())
+    }
+
+    /// `key` as it was written at `revision` (its mod_revision, e.g. from an index built by a
+    /// scan), found with one seek of the revision-ordered `key` bucket instead of a scan;
+    /// `None` when `key` was not put at that revision.
+    pub fn written_at(&self, key: &[u8], revision: i64) -> Result<Option<KeyView<'_>>> {
+        let Some(keys) = self.bucket(buckets::KEY)? else {
+            return Ok(None);
+        };
+        for e in keys.iter_from(&Revision::new(revision, 0).to_bytes()) {
+            let e = e.map_err(|e| self.corrupt(e))?;
+            let rk = RevisionKey::parse(e.key).map_err(|err| {
+                self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key)))
+            })?;
+            if rk.rev.main != revision {
+                break;
+            }
+            if rk.tombstone || e.is_bucket {
+                continue;
+            }
+            let kv = KeyValueRef::parse(e.value).map_err(|err| {
+                self.corrupt(format!(
+                    "revision {revision}: value is not a KeyValue: {err}"
+                ))
+            })?;
+            if kv.key == key {
+                return Ok(Some(view(kv, false)));
+            }
+        }
+        Ok(None)
     }
 
     fn check_revision(&self, rev: i64) -> Result<()> {

@@ -21,7 +21,7 @@ use revkeeper_ui::{
 use crate::backup::manifest::{Manifest, manifest_path};
 use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
-use crate::source::{KeyRange, MemberRecord, RangeQuery, SnapshotSource, Source};
+use crate::source::{MemberRecord, SnapshotSource, Source};
 use index::KeyspaceIndex;
 
 /// The source the TUI browses.
@@ -113,6 +113,20 @@ impl CoreBackend {
         )?);
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
         Ok(built)
+    }
+
+    /// A snapshot with the keyspace index already built: object lists and documents read keys
+    /// by revision through it (see `objects`).
+    fn snapshot_index(&self) -> Option<(&SnapshotSource, Arc<KeyspaceIndex>)> {
+        let Opened::Snapshot(snapshot) = &self.opened else {
+            return None;
+        };
+        let index = self
+            .index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        Some((snapshot, index))
     }
 
     /// What ages are measured from, as `get` measures them.
@@ -221,10 +235,12 @@ impl Backend for CoreBackend {
         progress: &dyn Fn(u64),
     ) -> BackendResult<ObjectTable> {
         let reference = self.reference_time().map_err(err)?;
+        let index = self.snapshot_index();
         let cx = objects::ListContext {
             source: self.source(),
             prefix: &self.settings.prefix,
             keyring: &self.settings.keyring,
+            indexed: index.as_ref().map(|(snap, i)| (*snap, i.as_ref())),
             now: reference.now,
             now_note: reference.estimated.as_deref(),
         };
@@ -232,26 +248,17 @@ impl Backend for CoreBackend {
     }
 
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
-        let query = RangeQuery {
-            range: KeyRange::key(key.as_bytes().to_vec()),
+        let index = self.snapshot_index();
+        let s = &self.settings;
+        document::read(
+            self.source(),
+            index.as_ref().map(|(snap, i)| (*snap, i.as_ref())),
+            &s.prefix,
+            key,
             revision,
-            keys_only: false,
-        };
-        let mut found = None;
-        self.source()
-            .scan(&query, &mut |kv| {
-                found = Some(kv.to_record());
-                Ok(())
-            })
-            .map_err(err)?;
-        Ok(match found {
-            Some(r) => document::document(
-                &r,
-                revision.unwrap_or(r.mod_revision),
-                &self.settings.keyring,
-            ),
-            None => document::absent(key, revision),
-        })
+            &s.keyring,
+        )
+        .map_err(err)
     }
 
     fn history(&self, key: &str) -> BackendResult<Vec<RevisionRow>> {

@@ -1,20 +1,28 @@
 //! The TUI's object lists: one resource's objects as `revkeeper get RESOURCE` (`-A` across
 //! namespaces) prints them — the same printers (`crate::printers`), the same reference time
-//! of ages — with each key's etcd facts beside them. One prefix range of the source, decoded
-//! on the worker thread that asked for it.
+//! of ages — with each key's etcd facts beside them. On a live cluster, one prefix range of the
+//! source; on a snapshot, whose `key` bucket is ordered by revision (a prefix is a scan of the
+//! whole bucket), each key the keyspace index lists is read at its mod_revision with one seek,
+//! and decoded on every core: the cost follows the resource, not the snapshot.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_formats::k8s::key::{ObjectKey, key_prefix};
 use revkeeper_formats::k8s::resources::OTHER_KEYS;
 use revkeeper_ui::{ObjectRow, ObjectTable, TableColumn};
 
-use crate::Result;
-use crate::decode::decode_kv;
+use super::index::{KeyEntry, KeyspaceIndex};
+use crate::decode::{batches, decode_kv};
 use crate::printers::{Column, Ctx, Printer, discovery};
-use crate::source::{KeyRange, KeyView, RangeQuery, Source};
+use crate::source::{KeyRange, KeyView, RangeQuery, SnapshotSource, Source};
+use crate::{Error, Result};
 
-/// Calls the progress callback every this many objects.
+/// Calls the progress callback every this many objects (a scan).
 const PROGRESS_EVERY: u64 = 5_000;
+/// Keys read and decoded together by one worker (a snapshot); progress is reported per chunk.
+const CHUNK_KEYS: usize = 1024;
 
 /// What an object list is read with.
 pub struct ListContext<'a> {
@@ -22,6 +30,8 @@ pub struct ListContext<'a> {
     /// kube-apiserver's `--etcd-prefix`, without a trailing `/`.
     pub prefix: &'a str,
     pub keyring: &'a Keyring,
+    /// A snapshot and its keyspace index: lists read the keys the index names, by revision.
+    pub indexed: Option<(&'a SnapshotSource, &'a KeyspaceIndex)>,
     /// The reference time of ages, and what it is when not the clock (a snapshot's estimate).
     pub now: time::OffsetDateTime,
     pub now_note: Option<&'a str>,
@@ -44,15 +54,134 @@ pub fn object_table(
         (r.printer, r.target.namespaced, notes)
     };
     let mut builder = Builder {
-        columns: printer.columns(),
-        printer,
-        whole_key_names: resource == OTHER_KEYS,
-        ctx: Ctx { now: cx.now },
-        with_namespace: namespace.is_none() && namespaced != Some(false),
-        rows: Vec::new(),
+        rows: RowMaker {
+            columns: printer.columns(),
+            printer,
+            whole_key_names: resource == OTHER_KEYS,
+            ctx: Ctx { now: cx.now },
+            with_namespace: namespace.is_none() && namespaced != Some(false),
+        },
+        made: Vec::new(),
         failed: 0,
         first_failure: None,
     };
+    match cx.indexed {
+        Some((snapshot, index)) => {
+            let listed = listed_keys(index, resource, namespace);
+            read_listed(snapshot, &listed, cx.keyring, &mut builder, progress)?;
+        }
+        None => scan_prefix(cx, resource, namespace, &mut builder, progress)?,
+    }
+    if builder.failed > 0 {
+        let first = builder.first_failure.take().unwrap_or_default();
+        let n = builder.failed;
+        let values = if n == 1 { "value" } else { "values" };
+        notes.insert(0, format!("{n} {values} did not decode ({first})"));
+    }
+    if let Some(n) = cx.now_note {
+        notes.push(n.to_string());
+    }
+    Ok(builder.finish((!notes.is_empty()).then(|| notes.join("; "))))
+}
+
+/// One key of a list: its index entry and namespace.
+type Listed<'a> = (&'a KeyEntry, Option<&'a str>);
+
+/// The keys of `resource` (in `namespace`, or all) the index holds, sorted by key.
+fn listed_keys<'a>(
+    index: &'a KeyspaceIndex,
+    resource: &str,
+    namespace: Option<&str>,
+) -> Vec<Listed<'a>> {
+    let Some(by_ns) = index.groups.get(resource) else {
+        return Vec::new();
+    };
+    let mut listed: Vec<Listed<'a>> = by_ns
+        .iter()
+        .filter(|(ns, _)| namespace.is_none() || ns.as_deref() == namespace)
+        .flat_map(|(ns, keys)| keys.iter().map(move |k| (k, ns.as_deref())))
+        .collect();
+    // Namespaces are grouped in string order; keys sort `a-b/` before `a/`.
+    if !listed.is_sorted_by(|a, b| a.0.key <= b.0.key) {
+        listed.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+    }
+    listed
+}
+
+/// Reads each listed key at its mod_revision and makes its row, on every core, in order.
+fn read_listed(
+    snapshot: &SnapshotSource,
+    listed: &[Listed<'_>],
+    keyring: &Keyring,
+    builder: &mut Builder,
+    progress: &dyn Fn(u64),
+) -> Result<()> {
+    let chunks: Vec<&[Listed<'_>]> = listed.chunks(CHUNK_KEYS).collect();
+    let mut done: Vec<Option<Vec<Made>>> = (0..chunks.len()).map(|_| None).collect();
+    let next = AtomicUsize::new(0);
+    let rows = &builder.rows;
+    std::thread::scope(|s| -> Result<()> {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..batches::default_workers().min(chunks.len()) {
+            let (tx, next, chunks) = (tx.clone(), &next, &chunks);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(i) else {
+                        break;
+                    };
+                    let made = chunk
+                        .iter()
+                        .map(|(entry, ns)| {
+                            let kv = read(snapshot, entry)?;
+                            Ok(rows.make(&kv, *ns, keyring))
+                        })
+                        .collect::<Result<Vec<Made>>>();
+                    let failed = made.is_err();
+                    if tx.send((i, made)).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut seen = 0u64;
+        for (i, made) in rx {
+            let made = made?;
+            seen += made.len() as u64;
+            progress(seen);
+            done[i] = Some(made);
+        }
+        Ok(())
+    })?;
+    for made in done.into_iter().flatten() {
+        builder.push(made);
+    }
+    Ok(())
+}
+
+/// The listed key's value at the revision the index saw.
+fn read<'s>(snapshot: &'s SnapshotSource, entry: &KeyEntry) -> Result<KeyView<'s>> {
+    snapshot
+        .written_at(entry.key.as_bytes(), entry.mod_revision)?
+        .ok_or_else(|| {
+            Error::general(format!(
+                "snapshot {}: {} is not at revision {} where the keyspace index found it; reopen the snapshot",
+                snapshot.path().display(),
+                entry.key,
+                entry.mod_revision
+            ))
+        })
+}
+
+/// The keys below `resource`'s prefix, found by a range of the source.
+fn scan_prefix(
+    cx: &ListContext<'_>,
+    resource: &str,
+    namespace: Option<&str>,
+    builder: &mut Builder,
+    progress: &dyn Fn(u64),
+) -> Result<()> {
     let start = match resource {
         OTHER_KEYS => Vec::new(),
         _ => key_prefix(cx.prefix, resource, namespace).into_bytes(),
@@ -66,53 +195,54 @@ pub fn object_table(
                 None => resource == OTHER_KEYS,
             };
             if ours {
-                builder.add(&kv, parsed.as_ref().and_then(|k| k.namespace), cx.keyring);
+                let made =
+                    builder
+                        .rows
+                        .make(&kv, parsed.as_ref().and_then(|k| k.namespace), cx.keyring);
+                builder.push(vec![made]);
                 seen += 1;
                 if seen % PROGRESS_EVERY == 0 {
                     progress(seen);
                 }
             }
             Ok(())
-        })?;
-    if builder.failed > 0 {
-        let first = builder.first_failure.take().unwrap_or_default();
-        let n = builder.failed;
-        let values = if n == 1 { "value" } else { "values" };
-        notes.insert(0, format!("{n} {values} did not decode ({first})"));
-    }
-    if let Some(n) = cx.now_note {
-        notes.push(n.to_string());
-    }
-    Ok(builder.finish((!notes.is_empty()).then(|| notes.join("; "))))
+        })
 }
 
-struct Builder {
+/// A row, and why its value did not decode.
+type Made = (ObjectRow, Option<String>);
+
+/// How a key becomes a row: the same for every key of a list, shared by the workers.
+struct RowMaker {
     printer: Printer,
     columns: Vec<Column>,
     /// Keys outside the Kubernetes layout are named by their whole key.
     whole_key_names: bool,
     ctx: Ctx,
     with_namespace: bool,
-    rows: Vec<ObjectRow>,
+}
+
+struct Builder {
+    rows: RowMaker,
+    made: Vec<ObjectRow>,
     failed: u64,
     first_failure: Option<String>,
 }
 
-impl Builder {
-    fn add(&mut self, kv: &KeyView<'_>, namespace: Option<&str>, keyring: &Keyring) {
+impl RowMaker {
+    fn make(&self, kv: &KeyView<'_>, namespace: Option<&str>, keyring: &Keyring) -> Made {
         let key = String::from_utf8_lossy(kv.key).into_owned();
         let name = match self.whole_key_names {
             true => key.clone(),
             false => key.rsplit('/').next().unwrap_or(&key).to_string(),
         };
-        let (encoding, object) = match decode_kv(kv, keyring) {
-            Ok(d) => (d.encoding.label(), d.object),
-            Err(e) => {
-                self.failed += 1;
-                self.first_failure
-                    .get_or_insert_with(|| format!("first: {key}: {e}"));
-                ("undecodable".to_string(), None)
-            }
+        let (encoding, object, failure) = match decode_kv(kv, keyring) {
+            Ok(d) => (d.encoding.label(), d.object, None),
+            Err(e) => (
+                "undecodable".to_string(),
+                None,
+                Some(format!("first: {key}: {e}")),
+            ),
         };
         let mut cells = Vec::with_capacity(self.columns.len() + 1);
         if self.with_namespace {
@@ -132,7 +262,7 @@ impl Builder {
                 }
             })),
         }
-        self.rows.push(ObjectRow {
+        let row = ObjectRow {
             namespace: namespace.map(str::to_string),
             name,
             key,
@@ -143,32 +273,101 @@ impl Builder {
             mod_revision: kv.mod_revision,
             version: kv.version,
             lease: kv.lease,
-        });
+        };
+        (row, failure)
+    }
+}
+
+impl Builder {
+    fn push(&mut self, made: Vec<Made>) {
+        for (row, failure) in made {
+            if let Some(f) = failure {
+                self.failed += 1;
+                self.first_failure.get_or_insert(f);
+            }
+            self.made.push(row);
+        }
     }
 
     fn finish(mut self, note: Option<String>) -> ObjectTable {
         let mut columns = Vec::new();
         // A custom resource without a CRD may be either scope: NAMESPACE only if keys say so.
-        if self.with_namespace && self.rows.iter().all(|r| r.namespace.is_none()) {
-            self.with_namespace = false;
-            for r in &mut self.rows {
+        if self.rows.with_namespace && self.made.iter().all(|r| r.namespace.is_none()) {
+            self.rows.with_namespace = false;
+            for r in &mut self.made {
                 r.cells.remove(0);
             }
         }
-        if self.with_namespace {
+        if self.rows.with_namespace {
             columns.push(TableColumn {
                 name: "NAMESPACE".into(),
                 wide: false,
             });
         }
-        columns.extend(self.columns.into_iter().map(|c| TableColumn {
+        columns.extend(self.rows.columns.into_iter().map(|c| TableColumn {
             name: c.name.to_uppercase(),
             wide: c.wide,
         }));
         ObjectTable {
             columns,
-            rows: self.rows,
+            rows: self.made,
             note,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui_backend::document;
+
+    /// On cluster-dev's snapshot, lists and documents read by revision through the index are
+    /// those the prefix scan finds, for every resource (and namespace) of the keyspace.
+    #[test]
+    fn lists_and_documents_read_by_revision_equal_the_scans() {
+        let Some(db) = revkeeper_harness::require_fixture("cluster-dev/cluster.db") else {
+            return;
+        };
+        let config = db.with_file_name("encryption-config.yaml");
+        let keyring = Keyring::load(&config).unwrap();
+        let snapshot = SnapshotSource::open(&db).unwrap();
+        let prefix = "/registry";
+        let index = KeyspaceIndex::build(&snapshot, prefix, &|_| {}).unwrap();
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let cx = |indexed| ListContext {
+            source: &snapshot,
+            prefix,
+            keyring: &keyring,
+            indexed,
+            now,
+            now_note: None,
+        };
+        let (mut lists, mut rows) = (0, 0);
+        for (resource, by_ns) in &index.groups {
+            let namespaces = std::iter::once(None).chain(by_ns.keys().flatten().take(2).map(Some));
+            for ns in namespaces {
+                let ns = ns.map(String::as_str);
+                let scanned = object_table(&cx(None), resource, ns, &|_| {}).unwrap();
+                let read = object_table(&cx(Some((&snapshot, &index))), resource, ns, &|_| {});
+                assert_eq!(read.unwrap(), scanned, "{resource} {ns:?}");
+                lists += 1;
+                rows += scanned.rows.len();
+                for row in scanned.rows.iter().take(3) {
+                    let open = |indexed, revision| {
+                        document::read(&snapshot, indexed, prefix, &row.key, revision, &keyring)
+                            .map_err(|e| e.to_string())
+                    };
+                    for revision in [None, Some(row.mod_revision), Some(row.create_revision)] {
+                        assert_eq!(
+                            open(Some((&snapshot, &index)), revision),
+                            open(None, revision),
+                            "{} at {revision:?}",
+                            row.key
+                        );
+                    }
+                }
+            }
+        }
+        assert!(lists > 40 && rows > 500, "{lists} lists, {rows} rows");
     }
 }

@@ -38,6 +38,18 @@ pub enum Wire<'a> {
     Fixed32(u32),
 }
 
+impl<'a> Wire<'a> {
+    /// A string field's value (one occurrence, e.g. from [`Message::fields`]).
+    pub fn text(self) -> Result<&'a str, Malformed> {
+        utf8(Message::bytes_of(self)?)
+    }
+
+    /// A message field's value, its framing checked.
+    pub fn message(self) -> Result<Message<'a>, Malformed> {
+        Message::new(Message::bytes_of(self)?)
+    }
+}
+
 /// A stored object: `k8s\0` + runtime.Unknown {typeMeta {apiVersion, kind}, raw}.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredObject<'a> {
@@ -149,9 +161,8 @@ impl<'a> Message<'a> {
     pub fn map_value(self, number: u32, key: &str) -> Result<Option<&'a str>, Malformed> {
         let mut found = None;
         for entry in self.messages(number) {
-            let entry = entry?;
-            if entry.string(1)?.unwrap_or("") == key {
-                found = Some(entry.string(2)?.unwrap_or(""));
+            if let (_, Some(value)) = entry?.map_entry(|k| k == key)? {
+                found = Some(value);
             }
         }
         Ok(found)
@@ -176,15 +187,38 @@ impl<'a> Message<'a> {
 
     /// (seconds, nanos) of a Time/MicroTime message; `None` when absent or empty.
     fn time_parts(self, number: u32) -> Result<Option<(i64, i32)>, Malformed> {
-        let Some(t) = self.message(number)? else {
-            return Ok(None);
-        };
-        if t.buf.is_empty() {
+        match self.message(number)? {
+            Some(t) => t.time_parts_of(),
+            None => Ok(None),
+        }
+    }
+
+    /// This message read as a meta/v1 `Time`, as [`Message::time`] reads a field.
+    pub fn as_time(self) -> Result<Option<i64>, Malformed> {
+        Ok(self.time_parts_of()?.map(|(s, _)| s).filter(in_rfc3339))
+    }
+
+    fn time_parts_of(self) -> Result<Option<(i64, i32)>, Malformed> {
+        if self.buf.is_empty() {
             return Ok(None);
         }
-        let seconds = t.int(1)?.unwrap_or(0);
-        let nanos = t.int(2)?.unwrap_or(0) as i32;
+        let seconds = self.int(1)?.unwrap_or(0);
+        let nanos = self.int(2)?.unwrap_or(0) as i32;
         Ok(Some((seconds, nanos)))
+    }
+
+    /// This message read as a `map<string, string>` entry: (key 1, value 2), each `""` when
+    /// absent. The value is read only when `wanted(key)`.
+    pub fn map_entry(
+        self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<(&'a str, Option<&'a str>), Malformed> {
+        let key = self.string(1)?.unwrap_or("");
+        let value = match wanted(key) {
+            true => Some(self.string(2)?.unwrap_or("")),
+            false => None,
+        };
+        Ok((key, value))
     }
 }
 

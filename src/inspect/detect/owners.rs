@@ -18,18 +18,19 @@ pub(super) fn owners(
             continue; // invalid reference (cluster-scoped dependent); the GC ignores it
         }
         let ns = if namespaced { k.namespace } else { None };
-        let target = index.object(&resource, ns, &o.name);
-        let what = format!("{}/{} {}", o.api_version, o.kind, o.name);
+        let target = index.object(resource, ns, &o.name);
+        let what = || format!("{}/{} {}", o.api_version, o.kind, o.name);
         let (check, evidence) = match target {
             None => (
                 "owner-missing",
-                format!("ownerReference {what} uid {} does not exist", o.uid),
+                format!("ownerReference {} uid {} does not exist", what(), o.uid),
             ),
             Some(t) => match &t.facts.uid {
                 Some(uid) if !o.uid.is_empty() && **uid != *o.uid => (
                     "owner-uid-mismatch",
                     format!(
-                        "ownerReference {what} uid {} but the live object has uid {uid}",
+                        "ownerReference {} uid {} but the live object has uid {uid}",
+                        what(),
                         o.uid
                     ),
                 ),

@@ -2,7 +2,7 @@
 //! JSON reader fills, so one set of rules (`from_doc`) judges both. Field numbers are those of
 //! the Kubernetes `.proto` files (`formats/k8s-protos/`).
 
-use revkeeper_formats::k8s::fields::{Malformed, Message, StoredObject};
+use revkeeper_formats::k8s::fields::{Malformed, Message, StoredObject, Wire};
 use revkeeper_formats::k8s::resources;
 
 use super::{
@@ -103,46 +103,67 @@ fn expected_type(resource: &str) -> Option<Option<(&'static str, &'static str)>>
 }
 
 /// ObjectMeta: uid 5, creationTimestamp 8, deletionTimestamp 9, labels 11, annotations 12,
-/// ownerReferences 13, finalizers 14.
+/// ownerReferences 13, finalizers 14. One walk over its fields (every object has one, and
+/// Pods carry many labels and annotations): the last of a singular field counts, as in
+/// protobuf, and a map's last entry for a key.
 fn meta(m: Option<Message<'_>>) -> Result<Meta, Malformed> {
+    const LABELS: [&str; 3] = [
+        "kubernetes.io/service-name",
+        "apiserver.kubernetes.io/identity",
+        "k8s.io/component",
+    ];
+    const ANNOTATIONS: [&str; 2] = [
+        "kubernetes.io/service-account.name",
+        "kubernetes.io/service-account.uid",
+    ];
     let Some(m) = m else {
         return Ok(Meta::default());
     };
-    let label = |k| m.map_value(11, k).map(|v| Text(nonempty(v)));
-    let annotation = |k| m.map_value(12, k).map(|v| Text(nonempty(v)));
-    Ok(Meta {
-        uid: Text(nonempty(m.string(5)?)),
-        creation_timestamp: Stamp(m.time(8)?),
-        deletion_timestamp: Stamp(m.time(9)?),
-        finalizers: List(
-            m.strings(14)
-                .map(|f| f.map(|f| Text(nonempty(Some(f)))))
-                .collect::<Result<_, _>>()?,
-        ),
-        // OwnerReference: kind 1, name 3, uid 4, apiVersion 5.
-        owner_references: List(
-            m.messages(13)
-                .map(|o| {
-                    let o = o?;
-                    Ok(Node(Owner {
-                        api_version: Text(nonempty(o.string(5)?)),
-                        kind: Text(nonempty(o.string(1)?)),
-                        name: Text(nonempty(o.string(3)?)),
-                        uid: Text(nonempty(o.string(4)?)),
-                    }))
-                })
-                .collect::<Result<_, Malformed>>()?,
-        ),
-        labels: Node(Labels {
-            service_name: label("kubernetes.io/service-name")?,
-            identity: label("apiserver.kubernetes.io/identity")?,
-            component: label("k8s.io/component")?,
-        }),
-        annotations: Node(Annotations {
-            sa_name: annotation("kubernetes.io/service-account.name")?,
-            sa_uid: annotation("kubernetes.io/service-account.uid")?,
-        }),
-    })
+    let (mut uid, mut created, mut deleted) = (None, None, None);
+    let (mut labels, mut annotations) = ([None; 3], [None; 2]);
+    let mut out = Meta::default();
+    for (number, wire) in m.fields() {
+        match number {
+            5 => uid = Some(wire),
+            8 => created = Some(wire),
+            9 => deleted = Some(wire),
+            11 => {
+                if let (k, Some(v)) = wire.message()?.map_entry(|k| LABELS.contains(&k))? {
+                    labels[LABELS.iter().position(|l| *l == k).unwrap_or(0)] = Some(v);
+                }
+            }
+            12 => {
+                if let (k, Some(v)) = wire.message()?.map_entry(|k| ANNOTATIONS.contains(&k))? {
+                    annotations[ANNOTATIONS.iter().position(|a| *a == k).unwrap_or(0)] = Some(v);
+                }
+            }
+            // OwnerReference: kind 1, name 3, uid 4, apiVersion 5.
+            13 => {
+                let o = wire.message()?;
+                out.owner_references.0.push(Node(Owner {
+                    api_version: Text(nonempty(o.string(5)?)),
+                    kind: Text(nonempty(o.string(1)?)),
+                    name: Text(nonempty(o.string(3)?)),
+                    uid: Text(nonempty(o.string(4)?)),
+                }));
+            }
+            14 => out.finalizers.0.push(Text(nonempty(Some(wire.text()?)))),
+            _ => {}
+        }
+    }
+    let time = |w: Option<Wire<'_>>| w.map_or(Ok(None), |w| w.message()?.as_time());
+    out.uid = Text(nonempty(uid.map(Wire::text).transpose()?));
+    out.creation_timestamp = Stamp(time(created)?);
+    out.deletion_timestamp = Stamp(time(deleted)?);
+    let [service_name, identity, component] = labels.map(|v| Text(nonempty(v)));
+    out.labels = Node(Labels {
+        service_name,
+        identity,
+        component,
+    });
+    let [sa_name, sa_uid] = annotations.map(|v| Text(nonempty(v)));
+    out.annotations = Node(Annotations { sa_name, sa_uid });
+    Ok(out)
 }
 
 /// A repeated condition field: type 1, status `status`, and the heartbeat time when asked.
