@@ -170,12 +170,17 @@ impl InspectIndex {
 
     fn push(&mut self, mut entry: ObjectEntry) {
         self.share_strings(&mut entry.facts);
+        self.remember_crd(&entry.facts);
+        self.entries.push(entry);
+    }
+
+    fn remember_crd(&mut self, facts: &ObjectFacts) {
         if let facts::KindFacts::Crd {
             group,
             kind,
             plural,
             namespaced,
-        } = &entry.facts.kind
+        } = &facts.kind
         {
             self.crds.insert(
                 (group.clone(), kind.clone()),
@@ -185,7 +190,6 @@ impl InspectIndex {
                 },
             );
         }
-        self.entries.push(entry);
     }
 
     /// Replaces the strings objects repeat (a ReplicaSet's name and uid in each of its Pods'
@@ -218,6 +222,44 @@ impl InspectIndex {
     pub fn finish(&mut self) {
         if !self.entries.is_sorted_by(|a, b| a.key <= b.key) {
             self.entries.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+    }
+
+    /// Applies changes seen after the scan in one merge: each key's new entry
+    /// ([`ObjectEntry::decode`] of its new value), or `None` for a deleted key. The index stays
+    /// sorted, and the CRDs are read again when a CRD changed.
+    pub fn apply_changes(
+        &mut self,
+        changes: std::collections::BTreeMap<Box<str>, Option<ObjectEntry>>,
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        let is_crd = |e: &ObjectEntry| matches!(e.facts.kind, facts::KindFacts::Crd { .. });
+        let mut crd_changed = false;
+        let old = std::mem::take(&mut self.entries);
+        let mut merged = Vec::with_capacity(old.len() + changes.len());
+        let mut old = old.into_iter().peekable();
+        for (key, entry) in changes {
+            while let Some(e) = old.next_if(|e| e.key < key) {
+                merged.push(e);
+            }
+            if let Some(replaced) = old.next_if(|e| e.key == key) {
+                crd_changed |= is_crd(&replaced);
+            }
+            if let Some(mut e) = entry {
+                crd_changed |= is_crd(&e);
+                self.share_strings(&mut e.facts);
+                merged.push(e);
+            }
+        }
+        merged.extend(old);
+        self.entries = merged;
+        if crd_changed {
+            self.crds.clear();
+            let entries = std::mem::take(&mut self.entries);
+            entries.iter().for_each(|e| self.remember_crd(&e.facts));
+            self.entries = entries;
         }
     }
 

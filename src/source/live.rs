@@ -9,7 +9,7 @@ use etcd_client::{AlarmAction, AlarmType, Client, GetOptions, WatchOptions};
 
 use super::{
     AlarmRecord, ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview,
-    RangeQuery, Source,
+    RangeQuery, Source, WatchEnd,
 };
 use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT, rpc_error};
 use crate::{Error, ErrorKind, Result};
@@ -23,12 +23,18 @@ const PAGE_BYTES: usize = 16 << 20;
 /// The largest Range response accepted: well above `PAGE_BYTES`, so pages of uneven values fit;
 /// a page that still does not fit is asked again with half the keys.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
+/// A quiet watch asks etcd for a progress report this often; no answer within two of these
+/// means the connection is gone, even when no error came.
+const WATCH_PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 pub struct LiveSource {
     runtime: tokio::runtime::Runtime,
     client: Client,
     endpoint: String,
     command_timeout: Duration,
+    /// The compact revision found last time: checking that it still is costs two requests
+    /// instead of a search (the TUI asks every few seconds).
+    compaction_seen: std::sync::Mutex<i64>,
 }
 
 impl LiveSource {
@@ -44,6 +50,7 @@ impl LiveSource {
             client,
             endpoint,
             command_timeout,
+            compaction_seen: std::sync::Mutex::new(0),
         }
     }
 
@@ -113,6 +120,13 @@ impl LiveSource {
                 Err(e) => Err(rpc_error("probe compaction", &self.endpoint, &e)),
             }
         };
+        let seen = *self
+            .compaction_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if seen > 1 && seen <= current && readable(seen)? && !readable(seen - 1)? {
+            return Ok(seen);
+        }
         if current <= 1 || readable(1)? {
             return Ok(0);
         }
@@ -125,7 +139,77 @@ impl LiveSource {
                 lo = mid;
             }
         }
+        *self
+            .compaction_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = hi;
         Ok(hi)
+    }
+
+    /// [`Source::scan`], sleeping `pause` after each page but the last.
+    fn scan_with_pause(
+        &self,
+        query: &RangeQuery,
+        pause: Duration,
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
+        let mut start = match query.range.start.as_slice() {
+            [] => vec![0],
+            s => s.to_vec(),
+        };
+        let mut revision = query.revision.unwrap_or(0);
+        let mut limit = FIRST_PAGE;
+        let kv = self
+            .client
+            .kv_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+        loop {
+            let mut opts = GetOptions::new().with_revision(revision);
+            if let Some(end) = &query.range.end {
+                opts = opts.with_range(end.clone()).with_limit(limit);
+            }
+            if query.keys_only {
+                opts = opts.with_keys_only();
+            }
+            let mut c = kv.clone();
+            let key = start.clone();
+            let resp = match self.block_raw("range", async move { c.get(key, Some(opts)).await })? {
+                Ok(resp) => resp,
+                Err(e) if limit > 1 && is_too_large(&e) => {
+                    limit /= 2;
+                    continue;
+                }
+                Err(e) => return Err(rpc_error("range", &self.endpoint, &e)),
+            };
+            if revision == 0 {
+                // Pin every later page to the revision of the first one.
+                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            }
+            let mut bytes = 0;
+            for kv in resp.kvs() {
+                bytes += kv.key().len() + kv.value().len();
+                f(KeyView {
+                    key: kv.key(),
+                    create_revision: kv.create_revision(),
+                    mod_revision: kv.mod_revision(),
+                    version: kv.version(),
+                    value: kv.value(),
+                    lease: kv.lease(),
+                })?;
+            }
+            limit = next_limit(resp.kvs().len(), bytes, limit);
+            match (resp.more(), resp.kvs().last()) {
+                (true, Some(last)) => {
+                    start = last.key().to_vec();
+                    start.push(0);
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
     }
 }
 
@@ -183,60 +267,16 @@ impl Source for LiveSource {
     }
 
     fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
-        // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
-        let mut start = match query.range.start.as_slice() {
-            [] => vec![0],
-            s => s.to_vec(),
-        };
-        let mut revision = query.revision.unwrap_or(0);
-        let mut limit = FIRST_PAGE;
-        let kv = self
-            .client
-            .kv_client()
-            .max_decoding_message_size(MAX_RESPONSE_BYTES);
-        loop {
-            let mut opts = GetOptions::new().with_revision(revision);
-            if let Some(end) = &query.range.end {
-                opts = opts.with_range(end.clone()).with_limit(limit);
-            }
-            if query.keys_only {
-                opts = opts.with_keys_only();
-            }
-            let mut c = kv.clone();
-            let key = start.clone();
-            let resp = match self.block_raw("range", async move { c.get(key, Some(opts)).await })? {
-                Ok(resp) => resp,
-                Err(e) if limit > 1 && is_too_large(&e) => {
-                    limit /= 2;
-                    continue;
-                }
-                Err(e) => return Err(rpc_error("range", &self.endpoint, &e)),
-            };
-            if revision == 0 {
-                // Pin every later page to the revision of the first one.
-                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
-            }
-            let mut bytes = 0;
-            for kv in resp.kvs() {
-                bytes += kv.key().len() + kv.value().len();
-                f(KeyView {
-                    key: kv.key(),
-                    create_revision: kv.create_revision(),
-                    mod_revision: kv.mod_revision(),
-                    version: kv.version(),
-                    value: kv.value(),
-                    lease: kv.lease(),
-                })?;
-            }
-            limit = next_limit(resp.kvs().len(), bytes, limit);
-            match (resp.more(), resp.kvs().last()) {
-                (true, Some(last)) => {
-                    start = last.key().to_vec();
-                    start.push(0);
-                }
-                _ => return Ok(()),
-            }
-        }
+        self.scan_with_pause(query, Duration::ZERO, f)
+    }
+
+    fn scan_paced(
+        &self,
+        query: &RangeQuery,
+        pause: Duration,
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_with_pause(query, pause, f)
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
@@ -308,21 +348,7 @@ impl Source for LiveSource {
                             resp.cancel_reason().to_string(),
                         ));
                     }
-                    for ev in resp.events() {
-                        let Some(kv) = ev.kv() else { continue };
-                        let deleted = ev.event_type() == etcd_client::EventType::Delete;
-                        let change = ChangeView {
-                            revision: kv.mod_revision(),
-                            deleted,
-                            kv: KeyView {
-                                key: kv.key(),
-                                create_revision: kv.create_revision(),
-                                mod_revision: if deleted { 0 } else { kv.mod_revision() },
-                                version: kv.version(),
-                                value: kv.value(),
-                                lease: kv.lease(),
-                            },
-                        };
+                    for change in resp.events().iter().filter_map(change_view) {
                         if let Err(e) = f(change) {
                             failed = Some(e);
                             return Ok(());
@@ -369,6 +395,103 @@ impl Source for LiveSource {
         }
         Ok(out)
     }
+
+    fn watch(
+        &self,
+        range: &KeyRange,
+        from: i64,
+        f: &mut dyn FnMut(&[ChangeView<'_>], i64) -> Result<bool>,
+    ) -> Result<WatchEnd> {
+        let key = match range.start.as_slice() {
+            [] => vec![0],
+            s => s.to_vec(),
+        };
+        // Fragments: etcd splits a response bigger than its request limit instead of failing it.
+        let mut opts = WatchOptions::new()
+            .with_start_revision(from)
+            .with_fragment();
+        if let Some(end) = &range.end {
+            opts = opts.with_range(end.clone());
+        }
+        let mut client = self
+            .client
+            .watch_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+        let (endpoint, timeout) = (&self.endpoint, self.command_timeout);
+        let lost = |why: &dyn std::fmt::Display| {
+            Error::connect(format!(
+                "the watch on {endpoint} was lost ({why}); it resumes where it stopped"
+            ))
+        };
+        self.runtime.block_on(async move {
+            let mut stream =
+                match tokio::time::timeout(timeout, client.watch(key, Some(opts))).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => return Err(rpc_error("watch", endpoint, &e)),
+                    Err(_) => return Err(lost(&format!("no answer within {timeout:?}"))),
+                };
+            let (mut heard, mut asked) = (std::time::Instant::now(), std::time::Instant::now());
+            loop {
+                let resp =
+                    match tokio::time::timeout(Duration::from_secs(1), stream.message()).await {
+                        Err(_quiet) => {
+                            if heard.elapsed() >= 2 * WATCH_PROGRESS_EVERY {
+                                return Err(lost(&"no answer to progress requests"));
+                            }
+                            if heard.elapsed() >= WATCH_PROGRESS_EVERY
+                                && asked.elapsed() >= WATCH_PROGRESS_EVERY
+                            {
+                                stream.request_progress().await.map_err(|e| lost(&e))?;
+                                asked = std::time::Instant::now();
+                            }
+                            if !f(&[], 0)? {
+                                return Ok(WatchEnd::Stopped);
+                            }
+                            continue;
+                        }
+                        Ok(Err(e)) => return Err(lost(&e)),
+                        Ok(Ok(None)) => return Err(lost(&"etcd ended the stream")),
+                        Ok(Ok(Some(resp))) => resp,
+                    };
+                heard = std::time::Instant::now();
+                if resp.canceled() {
+                    if resp.compact_revision() > 0 {
+                        return Ok(WatchEnd::Compacted {
+                            compact_revision: resp.compact_revision(),
+                        });
+                    }
+                    return Err(Error::server(format!(
+                        "etcd on {endpoint} cancelled the watch: {}",
+                        resp.cancel_reason()
+                    )));
+                }
+                let at = resp.header().map(|h| h.revision()).unwrap_or(0);
+                let changes: Vec<ChangeView<'_>> =
+                    resp.events().iter().filter_map(change_view).collect();
+                if !f(&changes, at)? {
+                    return Ok(WatchEnd::Stopped);
+                }
+            }
+        })
+    }
+}
+
+/// One watch event as a [`ChangeView`] (`None` for an event without a key-value).
+fn change_view(ev: &etcd_client::Event) -> Option<ChangeView<'_>> {
+    let kv = ev.kv()?;
+    let deleted = ev.event_type() == etcd_client::EventType::Delete;
+    Some(ChangeView {
+        revision: kv.mod_revision(),
+        deleted,
+        kv: KeyView {
+            key: kv.key(),
+            create_revision: kv.create_revision(),
+            mod_revision: if deleted { 0 } else { kv.mod_revision() },
+            version: kv.version(),
+            value: kv.value(),
+            lease: kv.lease(),
+        },
+    })
 }
 
 /// The next page's key limit: about `PAGE_BYTES` at this page's bytes per key, never more than
