@@ -340,6 +340,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn changes_merge_in_key_order_and_crds_follow() {
+        let keyring = Keyring::default();
+        let crd = |plural: &str| {
+            format!(
+                r#"{{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{{"name":"{plural}.example.com"}},"spec":{{"group":"example.com","names":{{"kind":"Foo","plural":"{plural}"}},"scope":"Namespaced"}}}}"#
+            )
+        };
+        let entry = |key: &str, value: &str| {
+            ObjectEntry::decode(
+                "/registry",
+                key.as_bytes(),
+                value.as_bytes(),
+                0,
+                2,
+                &keyring,
+            )
+        };
+        let mut index = InspectIndex::new("/registry");
+        for key in ["/registry/configmaps/d/b", "/registry/configmaps/d/d"] {
+            index.add(key.as_bytes(), b"{}", 0, 1, &keyring);
+        }
+        let crd_key = "/registry/apiextensions.k8s.io/customresourcedefinitions/foos.example.com";
+        let mut changes = std::collections::BTreeMap::new();
+        changes.insert(
+            "/registry/configmaps/d/a".into(),
+            entry("/registry/configmaps/d/a", "{}"),
+        );
+        changes.insert("/registry/configmaps/d/b".into(), None);
+        changes.insert(
+            "/registry/configmaps/d/e".into(),
+            entry("/registry/configmaps/d/e", "{}"),
+        );
+        changes.insert(crd_key.into(), entry(crd_key, &crd("foos")));
+        index.apply_changes(changes);
+        let keys: Vec<&str> = index.entries.iter().map(|e| &*e.key).collect();
+        assert_eq!(
+            keys,
+            [
+                crd_key,
+                "/registry/configmaps/d/a",
+                "/registry/configmaps/d/d",
+                "/registry/configmaps/d/e"
+            ]
+        );
+        assert!(index.resolve_kind("example.com/v1", "Foo").is_some());
+        let mut gone = std::collections::BTreeMap::new();
+        gone.insert(crd_key.into(), None);
+        index.apply_changes(gone);
+        assert!(
+            index.resolve_kind("example.com/v1", "Foo").is_none(),
+            "the CRD went"
+        );
+        assert_eq!(index.entries.len(), 3);
+    }
+
+    #[test]
     fn encryption_label_names_provider_and_key() {
         assert_eq!(
             encryption_label(b"k8s:enc:aescbc:v1:key1:\x00\x01", "x"),

@@ -146,6 +146,32 @@ impl LiveSource {
         Ok(hi)
     }
 
+    /// etcd's alarm list, asked for. Only when the status did not say (see [`alarms_in_status`]):
+    /// an Alarm request goes through raft, a write to the WAL each time.
+    fn alarm_list(&self) -> Result<Vec<AlarmRecord>> {
+        let mut c = self.client.clone();
+        // The alarm list only adds to the overview: a user whose role may not list alarms still
+        // gets everything else (with a warning), rather than a failed `get` or `stale`.
+        match self.block("alarm list", async move {
+            c.alarm(AlarmAction::Get, AlarmType::None, None).await
+        }) {
+            Ok(resp) => Ok(resp
+                .alarms()
+                .iter()
+                .map(|a| AlarmRecord {
+                    member_id: a.member_id(),
+                    alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32)
+                        .name(),
+                })
+                .collect()),
+            Err(e) if matches!(e.kind, ErrorKind::Server | ErrorKind::InvalidInput) => {
+                crate::log::warn(&format!("alarms not shown: {e}"), &[]);
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// [`Source::scan`], sleeping `pause` after each page but the last.
     fn scan_with_pause(
         &self,
@@ -219,26 +245,9 @@ impl Source for LiveSource {
         let status = self.block("status", async move { c.status().await })?;
         let mut c = self.client.clone();
         let list = self.block("member list", async move { c.member_list().await })?;
-        let mut c = self.client.clone();
-        // The alarm list only adds to the overview: a user whose role may not list alarms still
-        // gets everything else (with a warning), rather than a failed `get` or `stale`.
-        let alarms = match self.block("alarm list", async move {
-            c.alarm(AlarmAction::Get, AlarmType::None, None).await
-        }) {
-            Ok(resp) => resp
-                .alarms()
-                .iter()
-                .map(|a| AlarmRecord {
-                    member_id: a.member_id(),
-                    alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32)
-                        .name(),
-                })
-                .collect(),
-            Err(e) if matches!(e.kind, ErrorKind::Server | ErrorKind::InvalidInput) => {
-                crate::log::warn(&format!("alarms not shown: {e}"), &[]);
-                Vec::new()
-            }
-            Err(e) => return Err(e),
+        let alarms = match alarms_in_status(status.errors()) {
+            Some(alarms) => alarms,
+            None => self.alarm_list()?,
         };
         let header = status.header();
         let members = list
@@ -476,6 +485,24 @@ impl Source for LiveSource {
     }
 }
 
+/// The cluster's alarms from a Status response: etcd lists each in `errors` as its alarm
+/// member in protobuf text (`memberID:8e9e… alarm:NOSPACE`), beside other errors such as "no
+/// leader". `None` when an alarm line does not read that way (then ask the alarm list).
+fn alarms_in_status(errors: &[String]) -> Option<Vec<AlarmRecord>> {
+    let mut out = Vec::new();
+    for e in errors.iter().filter(|e| e.contains("alarm:")) {
+        let field = |name: &str| {
+            e.split_whitespace()
+                .find_map(|t| t.strip_prefix(name)?.strip_prefix(':'))
+        };
+        out.push(AlarmRecord {
+            member_id: field("memberID")?.parse().ok()?,
+            alarm: field("alarm")?.to_string(),
+        });
+    }
+    Some(out)
+}
+
 /// One watch event as a [`ChangeView`] (`None` for an event without a key-value).
 fn change_view(ev: &etcd_client::Event) -> Option<ChangeView<'_>> {
     let kv = ev.kv()?;
@@ -519,6 +546,23 @@ fn is_compacted(e: &etcd_client::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alarms_are_read_from_the_status_errors() {
+        let errors = [
+            "etcdserver: no leader".to_string(),
+            "memberID:10276657743932975437 alarm:NOSPACE ".to_string(),
+        ];
+        assert_eq!(
+            alarms_in_status(&errors),
+            Some(vec![AlarmRecord {
+                member_id: 10276657743932975437,
+                alarm: "NOSPACE".into()
+            }])
+        );
+        assert_eq!(alarms_in_status(&[]), Some(vec![]));
+        assert_eq!(alarms_in_status(&["alarm:? member unknown".into()]), None);
+    }
 
     #[test]
     fn pages_grow_to_about_page_bytes_and_stay_small_for_big_values() {
