@@ -12,7 +12,9 @@
 # as on a real cluster and the baseline includes it.
 #
 # Usage: scripts/bench-tui-live.sh [--objects 100000] [--snapshot FILE] [--minutes 3]
-#                                  [--modes idle,tui,backup] [--peer BIN] [--writes 1]
+#                                  [--modes idle,tui,backup] [--peer BIN] [--writes 1] [--bin BIN]
+#   --modes runs in this order (tui,idle: the baseline after the TUI's load); --bin measures this
+#   revkeeper binary instead of building one.
 # Environment: ENCRYPTION_CONFIG (default ../shared/fixtures/cluster-dev/encryption-config.yaml),
 # BENCH_DIR (default bench-out/), ETCD_BIN/ETCDUTL_BIN/ETCDCTL_BIN (default .etcd-tools/3.5).
 # Needs tmux. Time 1M runs under `flock /work/bench.lock` (the machine has 2 cores).
@@ -24,28 +26,32 @@ OBJECTS=100000
 SNAPSHOT=""
 MINUTES=3
 MODES=idle,tui,backup
-PEER=""
+PEER_BIN=""
 WRITES=1
+RK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --objects) OBJECTS=$2; shift 2 ;;
     --snapshot) SNAPSHOT=$2; shift 2 ;;
     --minutes) MINUTES=$2; shift 2 ;;
     --modes) MODES=$2; shift 2 ;;
-    --peer) PEER=$(realpath "$2"); shift 2 ;;
+    --peer) PEER_BIN=$(realpath "$2"); shift 2 ;;
     --writes) WRITES=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --bin) RK=$(realpath "$2"); shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bench-tui-live: unknown argument $1" >&2; exit 3 ;;
   esac
 done
-[ -z "$PEER" ] || MODES="$MODES,peer"
+[ -z "$PEER_BIN" ] || MODES="$MODES,peer"
 say() { echo "bench-tui-live: $*" >&2; }
 command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
 
 [ -n "$SNAPSHOT" ] || SNAPSHOT=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-say "building (release)"
-bench_build
-RK=$PWD/$BIN/revkeeper
+if [ -z "$RK" ]; then
+  say "building (release)"
+  bench_build
+  RK=$PWD/$BIN/revkeeper
+fi
 ENC=$(realpath "${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}")
 ETCD=${ETCD_BIN:-.etcd-tools/3.5/usr/bin/etcd}
 ETCDUTL=${ETCDUTL_BIN:-.etcd-tools/3.5/usr/bin/etcdutl}
@@ -137,7 +143,7 @@ for mode in ${MODES//,/ }; do
       echo "idle ${MINUTES} min (writes ${WRITES}/s): etcd $(echo "$w" | cut -d' ' -f1) CPU-s = $(echo "$w" | cut -d' ' -f2)% of a core"
       ;;
     tui) tui_run "$RK" "tui" ;;
-    peer) tui_run "$PEER" "peer tui ($PEER)" ;;
+    peer) tui_run "$PEER_BIN" "peer tui ($PEER_BIN)" ;;
     backup)
       mkdir -p "$WORK/backups"
       c0=$(cpu); t0=$(now)

@@ -127,9 +127,19 @@ impl Inspector {
         Ok(read)
     }
 
-    /// How many etcd leases there are (from the lease table the findings use).
+    /// How many etcd leases there are: from the lease table the findings read last (the
+    /// keyspace counts are asked at every change and never read it again themselves).
     pub fn lease_count(&self, tracker: &Arc<Tracker>) -> Result<u64> {
-        Ok(self.lease_table(tracker)?.first.len() as u64)
+        let table = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let table = match table {
+            Some(t) => t,
+            None => self.lease_table(tracker)?,
+        };
+        Ok(table.first.len() as u64)
     }
 
     /// The last report, if one was made.
