@@ -172,12 +172,17 @@ impl InspectIndex {
 
     fn push(&mut self, mut entry: ObjectEntry) {
         self.share_strings(&mut entry.facts);
+        self.remember_crd(&entry.facts);
+        self.entries.push(entry);
+    }
+
+    fn remember_crd(&mut self, facts: &ObjectFacts) {
         if let facts::KindFacts::Crd {
             group,
             kind,
             plural,
             namespaced,
-        } = &entry.facts.kind
+        } = &facts.kind
         {
             self.crds.insert(
                 (group.clone(), kind.clone()),
@@ -188,7 +193,6 @@ impl InspectIndex {
                 },
             );
         }
-        self.entries.push(entry);
     }
 
     /// Replaces the strings objects repeat (a ReplicaSet's name and uid in each of its Pods'
@@ -221,6 +225,44 @@ impl InspectIndex {
     pub fn finish(&mut self) {
         if !self.entries.is_sorted_by(|a, b| a.key <= b.key) {
             self.entries.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+    }
+
+    /// Applies changes seen after the scan in one merge: each key's new entry
+    /// ([`ObjectEntry::decode`] of its new value), or `None` for a deleted key. The index stays
+    /// sorted, and the CRDs are read again when a CRD changed.
+    pub fn apply_changes(
+        &mut self,
+        changes: std::collections::BTreeMap<Box<str>, Option<ObjectEntry>>,
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        let is_crd = |e: &ObjectEntry| matches!(e.facts.kind, facts::KindFacts::Crd { .. });
+        let mut crd_changed = false;
+        let old = std::mem::take(&mut self.entries);
+        let mut merged = Vec::with_capacity(old.len() + changes.len());
+        let mut old = old.into_iter().peekable();
+        for (key, entry) in changes {
+            while let Some(e) = old.next_if(|e| e.key < key) {
+                merged.push(e);
+            }
+            if let Some(replaced) = old.next_if(|e| e.key == key) {
+                crd_changed |= is_crd(&replaced);
+            }
+            if let Some(mut e) = entry {
+                crd_changed |= is_crd(&e);
+                self.share_strings(&mut e.facts);
+                merged.push(e);
+            }
+        }
+        merged.extend(old);
+        self.entries = merged;
+        if crd_changed {
+            self.crds.clear();
+            let entries = std::mem::take(&mut self.entries);
+            entries.iter().for_each(|e| self.remember_crd(&e.facts));
+            self.entries = entries;
         }
     }
 
@@ -339,6 +381,62 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[test]
+    fn changes_merge_in_key_order_and_crds_follow() {
+        let keyring = Keyring::default();
+        let crd = |plural: &str| {
+            format!(
+                r#"{{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{{"name":"{plural}.example.com"}},"spec":{{"group":"example.com","names":{{"kind":"Foo","plural":"{plural}"}},"scope":"Namespaced"}}}}"#
+            )
+        };
+        let entry = |key: &str, value: &str| {
+            ObjectEntry::decode(
+                "/registry",
+                key.as_bytes(),
+                value.as_bytes(),
+                0,
+                2,
+                &keyring,
+            )
+        };
+        let mut index = InspectIndex::new("/registry");
+        for key in ["/registry/configmaps/d/b", "/registry/configmaps/d/d"] {
+            index.add(key.as_bytes(), b"{}", 0, 1, &keyring);
+        }
+        let crd_key = "/registry/apiextensions.k8s.io/customresourcedefinitions/foos.example.com";
+        let mut changes = std::collections::BTreeMap::new();
+        changes.insert(
+            "/registry/configmaps/d/a".into(),
+            entry("/registry/configmaps/d/a", "{}"),
+        );
+        changes.insert("/registry/configmaps/d/b".into(), None);
+        changes.insert(
+            "/registry/configmaps/d/e".into(),
+            entry("/registry/configmaps/d/e", "{}"),
+        );
+        changes.insert(crd_key.into(), entry(crd_key, &crd("foos")));
+        index.apply_changes(changes);
+        let keys: Vec<&str> = index.entries.iter().map(|e| &*e.key).collect();
+        assert_eq!(
+            keys,
+            [
+                crd_key,
+                "/registry/configmaps/d/a",
+                "/registry/configmaps/d/d",
+                "/registry/configmaps/d/e"
+            ]
+        );
+        assert!(index.resolve_kind("example.com/v1", "Foo").is_some());
+        let mut gone = std::collections::BTreeMap::new();
+        gone.insert(crd_key.into(), None);
+        index.apply_changes(gone);
+        assert!(
+            index.resolve_kind("example.com/v1", "Foo").is_none(),
+            "the CRD went"
+        );
+        assert_eq!(index.entries.len(), 3);
     }
 
     #[test]

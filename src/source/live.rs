@@ -9,7 +9,7 @@ use etcd_client::{AlarmAction, AlarmType, Client, GetOptions, WatchOptions};
 
 use super::{
     AlarmRecord, ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview,
-    RangeQuery, Source,
+    RangeQuery, Source, WatchEnd,
 };
 use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT, rpc_error};
 use crate::{Error, ErrorKind, Result};
@@ -23,12 +23,18 @@ const PAGE_BYTES: usize = 16 << 20;
 /// The largest Range response accepted: well above `PAGE_BYTES`, so pages of uneven values fit;
 /// a page that still does not fit is asked again with half the keys.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
+/// A quiet watch asks etcd for a progress report this often; no answer within two of these
+/// means the connection is gone, even when no error came.
+const WATCH_PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 pub struct LiveSource {
     runtime: tokio::runtime::Runtime,
     client: Client,
     endpoint: String,
     command_timeout: Duration,
+    /// The compact revision found last time: checking that it still is costs two requests
+    /// instead of a search (the TUI asks every few seconds).
+    compaction_seen: std::sync::Mutex<i64>,
 }
 
 impl LiveSource {
@@ -44,6 +50,7 @@ impl LiveSource {
             client,
             endpoint,
             command_timeout,
+            compaction_seen: std::sync::Mutex::new(0),
         }
     }
 
@@ -113,6 +120,13 @@ impl LiveSource {
                 Err(e) => Err(rpc_error("probe compaction", &self.endpoint, &e)),
             }
         };
+        let seen = *self
+            .compaction_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if seen > 1 && seen <= current && readable(seen)? && !readable(seen - 1)? {
+            return Ok(seen);
+        }
         if current <= 1 || readable(1)? {
             return Ok(0);
         }
@@ -125,23 +139,23 @@ impl LiveSource {
                 lo = mid;
             }
         }
+        *self
+            .compaction_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = hi;
         Ok(hi)
     }
-}
 
-impl Source for LiveSource {
-    fn overview(&self) -> Result<Overview> {
-        let mut c = self.client.clone();
-        let status = self.block("status", async move { c.status().await })?;
-        let mut c = self.client.clone();
-        let list = self.block("member list", async move { c.member_list().await })?;
+    /// etcd's alarm list, asked for. Only when the status did not say (see [`alarms_in_status`]):
+    /// an Alarm request goes through raft, a write to the WAL each time.
+    fn alarm_list(&self) -> Result<Vec<AlarmRecord>> {
         let mut c = self.client.clone();
         // The alarm list only adds to the overview: a user whose role may not list alarms still
         // gets everything else (with a warning), rather than a failed `get` or `stale`.
-        let alarms = match self.block("alarm list", async move {
+        match self.block("alarm list", async move {
             c.alarm(AlarmAction::Get, AlarmType::None, None).await
         }) {
-            Ok(resp) => resp
+            Ok(resp) => Ok(resp
                 .alarms()
                 .iter()
                 .map(|a| AlarmRecord {
@@ -149,40 +163,22 @@ impl Source for LiveSource {
                     alarm: revkeeper_formats::etcd::alarm::AlarmType::from_i32(a.alarm() as i32)
                         .name(),
                 })
-                .collect(),
+                .collect()),
             Err(e) if matches!(e.kind, ErrorKind::Server | ErrorKind::InvalidInput) => {
                 crate::log::warn(&format!("alarms not shown: {e}"), &[]);
-                Vec::new()
+                Ok(Vec::new())
             }
-            Err(e) => return Err(e),
-        };
-        let header = status.header();
-        let members = list
-            .members()
-            .iter()
-            .map(|m| MemberRecord {
-                id: m.id(),
-                name: m.name().to_string(),
-                peer_urls: m.peer_urls().to_vec(),
-                client_urls: m.client_urls().to_vec(),
-                is_learner: m.is_learner(),
-            })
-            .collect();
-        Ok(Overview {
-            description: format!("cluster via {}", self.endpoint),
-            revision: header.map(|h| h.revision()).unwrap_or(0),
-            compact_revision: self.compact_revision()?,
-            db_size: status.db_size().max(0) as u64,
-            db_size_in_use: status.raft_used_db_size().max(0) as u64,
-            members,
-            server_version: Some(status.version().to_string()),
-            cluster_id: header.map(|h| h.cluster_id()),
-            leader: Some(status.leader()).filter(|&id| id != 0),
-            alarms,
-        })
+            Err(e) => Err(e),
+        }
     }
 
-    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
+    /// [`Source::scan`], sleeping `pause` after each page but the last.
+    fn scan_with_pause(
+        &self,
+        query: &RangeQuery,
+        pause: Duration,
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
         // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
         let mut start = match query.range.start.as_slice() {
             [] => vec![0],
@@ -233,10 +229,63 @@ impl Source for LiveSource {
                 (true, Some(last)) => {
                     start = last.key().to_vec();
                     start.push(0);
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
                 }
                 _ => return Ok(()),
             }
         }
+    }
+}
+
+impl Source for LiveSource {
+    fn overview(&self) -> Result<Overview> {
+        let mut c = self.client.clone();
+        let status = self.block("status", async move { c.status().await })?;
+        let mut c = self.client.clone();
+        let list = self.block("member list", async move { c.member_list().await })?;
+        let alarms = match alarms_in_status(status.errors()) {
+            Some(alarms) => alarms,
+            None => self.alarm_list()?,
+        };
+        let header = status.header();
+        let members = list
+            .members()
+            .iter()
+            .map(|m| MemberRecord {
+                id: m.id(),
+                name: m.name().to_string(),
+                peer_urls: m.peer_urls().to_vec(),
+                client_urls: m.client_urls().to_vec(),
+                is_learner: m.is_learner(),
+            })
+            .collect();
+        Ok(Overview {
+            description: format!("cluster via {}", self.endpoint),
+            revision: header.map(|h| h.revision()).unwrap_or(0),
+            compact_revision: self.compact_revision()?,
+            db_size: status.db_size().max(0) as u64,
+            db_size_in_use: status.raft_used_db_size().max(0) as u64,
+            members,
+            server_version: Some(status.version().to_string()),
+            cluster_id: header.map(|h| h.cluster_id()),
+            leader: Some(status.leader()).filter(|&id| id != 0),
+            alarms,
+        })
+    }
+
+    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
+        self.scan_with_pause(query, Duration::ZERO, f)
+    }
+
+    fn scan_paced(
+        &self,
+        query: &RangeQuery,
+        pause: Duration,
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_with_pause(query, pause, f)
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
@@ -308,21 +357,7 @@ impl Source for LiveSource {
                             resp.cancel_reason().to_string(),
                         ));
                     }
-                    for ev in resp.events() {
-                        let Some(kv) = ev.kv() else { continue };
-                        let deleted = ev.event_type() == etcd_client::EventType::Delete;
-                        let change = ChangeView {
-                            revision: kv.mod_revision(),
-                            deleted,
-                            kv: KeyView {
-                                key: kv.key(),
-                                create_revision: kv.create_revision(),
-                                mod_revision: if deleted { 0 } else { kv.mod_revision() },
-                                version: kv.version(),
-                                value: kv.value(),
-                                lease: kv.lease(),
-                            },
-                        };
+                    for change in resp.events().iter().filter_map(change_view) {
                         if let Err(e) = f(change) {
                             failed = Some(e);
                             return Ok(());
@@ -369,6 +404,121 @@ impl Source for LiveSource {
         }
         Ok(out)
     }
+
+    fn watch(
+        &self,
+        range: &KeyRange,
+        from: i64,
+        f: &mut dyn FnMut(&[ChangeView<'_>], i64) -> Result<bool>,
+    ) -> Result<WatchEnd> {
+        let key = match range.start.as_slice() {
+            [] => vec![0],
+            s => s.to_vec(),
+        };
+        // Fragments: etcd splits a response bigger than its request limit instead of failing it.
+        let mut opts = WatchOptions::new()
+            .with_start_revision(from)
+            .with_fragment();
+        if let Some(end) = &range.end {
+            opts = opts.with_range(end.clone());
+        }
+        let mut client = self
+            .client
+            .watch_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+        let (endpoint, timeout) = (&self.endpoint, self.command_timeout);
+        let lost = |why: &dyn std::fmt::Display| {
+            Error::connect(format!(
+                "the watch on {endpoint} was lost ({why}); it resumes where it stopped"
+            ))
+        };
+        self.runtime.block_on(async move {
+            let mut stream =
+                match tokio::time::timeout(timeout, client.watch(key, Some(opts))).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => return Err(rpc_error("watch", endpoint, &e)),
+                    Err(_) => return Err(lost(&format!("no answer within {timeout:?}"))),
+                };
+            let (mut heard, mut asked) = (std::time::Instant::now(), std::time::Instant::now());
+            loop {
+                let resp =
+                    match tokio::time::timeout(Duration::from_secs(1), stream.message()).await {
+                        Err(_quiet) => {
+                            if heard.elapsed() >= 2 * WATCH_PROGRESS_EVERY {
+                                return Err(lost(&"no answer to progress requests"));
+                            }
+                            if heard.elapsed() >= WATCH_PROGRESS_EVERY
+                                && asked.elapsed() >= WATCH_PROGRESS_EVERY
+                            {
+                                stream.request_progress().await.map_err(|e| lost(&e))?;
+                                asked = std::time::Instant::now();
+                            }
+                            if !f(&[], 0)? {
+                                return Ok(WatchEnd::Stopped);
+                            }
+                            continue;
+                        }
+                        Ok(Err(e)) => return Err(lost(&e)),
+                        Ok(Ok(None)) => return Err(lost(&"etcd ended the stream")),
+                        Ok(Ok(Some(resp))) => resp,
+                    };
+                heard = std::time::Instant::now();
+                if resp.canceled() {
+                    if resp.compact_revision() > 0 {
+                        return Ok(WatchEnd::Compacted {
+                            compact_revision: resp.compact_revision(),
+                        });
+                    }
+                    return Err(Error::server(format!(
+                        "etcd on {endpoint} cancelled the watch: {}",
+                        resp.cancel_reason()
+                    )));
+                }
+                let at = resp.header().map(|h| h.revision()).unwrap_or(0);
+                let changes: Vec<ChangeView<'_>> =
+                    resp.events().iter().filter_map(change_view).collect();
+                if !f(&changes, at)? {
+                    return Ok(WatchEnd::Stopped);
+                }
+            }
+        })
+    }
+}
+
+/// The cluster's alarms from a Status response: etcd lists each in `errors` as its alarm
+/// member in protobuf text (`memberID:8e9e… alarm:NOSPACE`), beside other errors such as "no
+/// leader". `None` when an alarm line does not read that way (then ask the alarm list).
+fn alarms_in_status(errors: &[String]) -> Option<Vec<AlarmRecord>> {
+    let mut out = Vec::new();
+    for e in errors.iter().filter(|e| e.contains("alarm:")) {
+        let field = |name: &str| {
+            e.split_whitespace()
+                .find_map(|t| t.strip_prefix(name)?.strip_prefix(':'))
+        };
+        out.push(AlarmRecord {
+            member_id: field("memberID")?.parse().ok()?,
+            alarm: field("alarm")?.to_string(),
+        });
+    }
+    Some(out)
+}
+
+/// One watch event as a [`ChangeView`] (`None` for an event without a key-value).
+fn change_view(ev: &etcd_client::Event) -> Option<ChangeView<'_>> {
+    let kv = ev.kv()?;
+    let deleted = ev.event_type() == etcd_client::EventType::Delete;
+    Some(ChangeView {
+        revision: kv.mod_revision(),
+        deleted,
+        kv: KeyView {
+            key: kv.key(),
+            create_revision: kv.create_revision(),
+            mod_revision: if deleted { 0 } else { kv.mod_revision() },
+            version: kv.version(),
+            value: kv.value(),
+            lease: kv.lease(),
+        },
+    })
 }
 
 /// The next page's key limit: about `PAGE_BYTES` at this page's bytes per key, never more than
@@ -396,6 +546,23 @@ fn is_compacted(e: &etcd_client::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alarms_are_read_from_the_status_errors() {
+        let errors = [
+            "etcdserver: no leader".to_string(),
+            "memberID:10276657743932975437 alarm:NOSPACE ".to_string(),
+        ];
+        assert_eq!(
+            alarms_in_status(&errors),
+            Some(vec![AlarmRecord {
+                member_id: 10276657743932975437,
+                alarm: "NOSPACE".into()
+            }])
+        );
+        assert_eq!(alarms_in_status(&[]), Some(vec![]));
+        assert_eq!(alarms_in_status(&["alarm:? member unknown".into()]), None);
+    }
 
     #[test]
     fn pages_grow_to_about_page_bytes_and_stay_small_for_big_values() {

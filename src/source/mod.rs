@@ -10,6 +10,8 @@ pub use key_range::KeyRange;
 pub use live::LiveSource;
 pub use snapshot::SnapshotSource;
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::Result;
@@ -188,4 +190,43 @@ pub trait Source: Send + Sync {
     ) -> Result<()>;
 
     fn leases(&self) -> Result<Vec<LeaseRecord>>;
+
+    /// [`Source::scan`], resting `pause` between pages so a busy member is not read flat out
+    /// (a snapshot has no pages: the same as `scan`).
+    fn scan_paced(
+        &self,
+        query: &RangeQuery,
+        pause: Duration,
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let _ = pause;
+        self.scan(query, f)
+    }
+
+    /// Follows every change of `range` from revision `from` on (a live cluster: one watch) until
+    /// `f` returns `false`. `f` gets each response's changes and the revision etcd was at, and
+    /// is also called about every second with no changes and revision 0, so the caller can stop
+    /// a quiet watch.
+    /// A lost connection is an error (resume from the next revision); history compacted away
+    /// ends the watch with [`WatchEnd::Compacted`]. A snapshot has nothing to follow.
+    fn watch(
+        &self,
+        range: &KeyRange,
+        from: i64,
+        f: &mut dyn FnMut(&[ChangeView<'_>], i64) -> Result<bool>,
+    ) -> Result<WatchEnd> {
+        let _ = (range, from, f);
+        Err(crate::Error::invalid(
+            "a snapshot file does not change: there is nothing to watch",
+        ))
+    }
+}
+
+/// Why a [`Source::watch`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// The callback asked to stop.
+    Stopped,
+    /// etcd compacted the revisions the watch still had to send: re-read the range instead.
+    Compacted { compact_revision: i64 },
 }

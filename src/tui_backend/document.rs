@@ -2,35 +2,32 @@
 //! it (the decode module's printers). Undecodable values are described, never dumped: they may
 //! be Secrets.
 
-use revkeeper_formats::k8s::key::ObjectKey;
-use revkeeper_formats::k8s::resources::OTHER_KEYS;
 use revkeeper_formats::k8s::{Encoding, Keyring};
 use revkeeper_ui::ObjectDoc;
 
-use super::index::{KeyEntry, KeyspaceIndex};
 use crate::Result;
 use crate::decode::decode_kv;
 use crate::output::objects as output;
 use crate::source::{KeyRange, KeyRecord, RangeQuery, SnapshotSource, Source};
 
-/// `key` at `revision` (the latest when `None`), decoded. On a snapshot with its keyspace index
-/// (`indexed`), a key the index holds, or a revision that wrote the key, is read with one seek
+/// `key` at `revision` (the latest when `None`), decoded. On a snapshot whose keyspace index is
+/// loaded (`indexed`: the snapshot and the key's mod_revision in the index, `None` when the index
+/// does not hold it), a key the index holds, or a revision that wrote the key, is read with one seek
 /// of the revision-ordered `key` bucket; anything else (a delete, a revision between writes, a
 /// live cluster) is a range of the source.
 pub fn read(
     source: &dyn Source,
-    indexed: Option<(&SnapshotSource, &KeyspaceIndex)>,
-    prefix: &str,
+    indexed: Option<(&SnapshotSource, Option<i64>)>,
     key: &str,
     revision: Option<i64>,
     keyring: &Keyring,
 ) -> Result<ObjectDoc> {
-    if let Some((snapshot, index)) = indexed {
+    if let Some((snapshot, latest)) = indexed {
         let written = match revision {
             // A compacted revision is refused, as a range at it is.
             Some(r) if r < snapshot.compact_revision()? => None,
             Some(r) => Some(r),
-            None => indexed_entry(index, prefix, key).map(|e| e.mod_revision),
+            None => latest,
         };
         if let Some(r) = written
             && let Some(kv) = snapshot.written_at(key.as_bytes(), r)?
@@ -52,20 +49,6 @@ pub fn read(
         Some(r) => document(&r, revision.unwrap_or(r.mod_revision), keyring),
         None => absent(key, revision),
     })
-}
-
-/// `key`'s entry in the keyspace index (built below `prefix`).
-fn indexed_entry<'a>(index: &'a KeyspaceIndex, prefix: &str, key: &str) -> Option<&'a KeyEntry> {
-    let (resource, namespace) = match ObjectKey::parse(key.as_bytes(), prefix) {
-        Some(k) => (k.resource, k.namespace),
-        None => (OTHER_KEYS, None),
-    };
-    let keys = index
-        .groups
-        .get(resource)?
-        .get(&namespace.map(str::to_string))?;
-    let at = keys.binary_search_by(|e| (*e.key).cmp(key)).ok()?;
-    Some(&keys[at])
 }
 
 /// Decodes `record` (the state of `key` at `revision`).

@@ -1,5 +1,6 @@
-//! The keyspace index the TUI browses: one scan of the source groups every key by resource and
-//! namespace (with sizes, revisions and leases) for the keyspace's counts.
+//! The keyspace index the TUI browses: every key grouped by resource and namespace (with sizes,
+//! revisions and leases) for the keyspace's counts, filled by the first load's scan and kept
+//! current by the changes a live source's watch brings (`super::tracker`).
 
 use std::collections::BTreeMap;
 
@@ -7,13 +8,10 @@ use revkeeper_formats::k8s::key::ObjectKey;
 use revkeeper_formats::k8s::resources::{self, OTHER_KEYS};
 use revkeeper_ui::{Keyspace, NamespaceGroup, ResourceGroup};
 
-use crate::Result;
-use crate::source::{KeyRange, KeyView, RangeQuery, Source};
-
-/// Calls the progress callback every this many keys.
-const PROGRESS_EVERY: u64 = 50_000;
+use crate::source::KeyView;
 
 /// One key, compactly (a million of them stay around 100 MiB).
+#[derive(Clone)]
 pub struct KeyEntry {
     pub key: Box<str>,
     pub bytes: u32,
@@ -21,6 +19,19 @@ pub struct KeyEntry {
     pub mod_revision: i64,
     pub version: i64,
     pub lease: i64,
+}
+
+impl KeyEntry {
+    pub fn new(kv: &KeyView<'_>) -> KeyEntry {
+        KeyEntry {
+            key: String::from_utf8_lossy(kv.key).into(),
+            bytes: kv.value.len().min(u32::MAX as usize) as u32,
+            create_revision: kv.create_revision,
+            mod_revision: kv.mod_revision,
+            version: kv.version,
+            lease: kv.lease,
+        }
+    }
 }
 
 pub struct KeyspaceIndex {
@@ -42,49 +53,95 @@ impl KeyspaceIndex {
         }
     }
 
-    /// Scans every key of `source` at its latest revision; objects are keys below `prefix`.
-    pub fn build(
-        source: &dyn Source,
-        prefix: &str,
-        progress: &dyn Fn(u64),
-    ) -> Result<KeyspaceIndex> {
-        let mut index = KeyspaceIndex::new(prefix);
-        let query = RangeQuery::latest(KeyRange::prefix(Vec::new()));
-        source.scan(&query, &mut |kv| {
-            index.add(kv);
-            if index.total_keys % PROGRESS_EVERY == 0 {
-                progress(index.total_keys);
-            }
-            Ok(())
-        })?;
-        progress(index.total_keys);
-        Ok(index)
+    /// Adds a key of a scan (keys come in sorted order).
+    pub fn add(&mut self, entry: KeyEntry) {
+        self.total_keys += 1;
+        self.total_bytes += entry.bytes as u64;
+        let list = self.list_of(entry.key.as_bytes());
+        list.push(entry);
     }
 
-    fn add(&mut self, kv: KeyView<'_>) {
-        self.total_keys += 1;
-        self.total_bytes += kv.value.len() as u64;
-        let key = String::from_utf8_lossy(kv.key);
-        let (resource, namespace) = match ObjectKey::parse(kv.key, &self.prefix) {
+    /// A key written after the scan: added, or replacing what it held.
+    pub fn put(&mut self, kv: KeyView<'_>) {
+        let entry = KeyEntry::new(&kv);
+        let list = self.list_of(kv.key);
+        let (added_keys, old_bytes) = match list.binary_search_by(|e| (*e.key).cmp(&entry.key)) {
+            Ok(i) => (0, std::mem::replace(&mut list[i], entry).bytes),
+            Err(i) => {
+                list.insert(i, entry);
+                (1, 0)
+            }
+        };
+        self.total_keys += added_keys;
+        self.total_bytes = self.total_bytes - old_bytes as u64 + kv.value.len() as u64;
+    }
+
+    /// A key deleted after the scan (a key it does not hold is ignored).
+    pub fn remove(&mut self, key: &[u8]) {
+        let (resource, namespace) = self.group_of(key);
+        let Some(by_ns) = self.groups.get_mut(resource) else {
+            return;
+        };
+        let namespace = namespace.map(str::to_string);
+        let Some(list) = by_ns.get_mut(&namespace) else {
+            return;
+        };
+        let key = String::from_utf8_lossy(key);
+        if let Ok(i) = list.binary_search_by(|e| (*e.key).cmp(&key)) {
+            let gone = list.remove(i);
+            self.total_keys -= 1;
+            self.total_bytes -= gone.bytes as u64;
+        }
+        if list.is_empty() {
+            by_ns.remove(&namespace);
+        }
+        if by_ns.is_empty() {
+            self.groups.remove(resource);
+        }
+    }
+
+    /// The etcd resource and namespace `key` is counted under.
+    fn group_of<'k>(&self, key: &'k [u8]) -> (&'k str, Option<&'k str>) {
+        match ObjectKey::parse(key, &self.prefix) {
             Some(k) => (k.resource, k.namespace),
             None => (OTHER_KEYS, None),
-        };
-        let by_ns = match self.groups.get_mut(resource) {
-            Some(g) => g,
-            None => self.groups.entry(resource.to_string()).or_default(),
-        };
-        let list = match by_ns.get_mut(&namespace.map(str::to_string)) {
-            Some(l) => l,
-            None => by_ns.entry(namespace.map(str::to_string)).or_default(),
-        };
-        list.push(KeyEntry {
-            key: key.into(),
-            bytes: kv.value.len().min(u32::MAX as usize) as u32,
-            create_revision: kv.create_revision,
-            mod_revision: kv.mod_revision,
-            version: kv.version,
-            lease: kv.lease,
-        });
+        }
+    }
+
+    /// The list `key` belongs in, made when it is the first of its group.
+    fn list_of(&mut self, key: &[u8]) -> &mut Vec<KeyEntry> {
+        let (resource, namespace) = self.group_of(key);
+        if !self.groups.contains_key(resource) {
+            self.groups.insert(resource.to_string(), BTreeMap::new());
+        }
+        let by_ns = self.groups.get_mut(resource).expect("inserted above");
+        by_ns.entry(namespace.map(str::to_string)).or_default()
+    }
+
+    /// Whether the index holds `key`.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.entry(key).is_some()
+    }
+
+    /// `key`'s entry.
+    pub fn entry(&self, key: &[u8]) -> Option<&KeyEntry> {
+        let (resource, namespace) = self.group_of(key);
+        let key = String::from_utf8_lossy(key);
+        let list = self
+            .groups
+            .get(resource)?
+            .get(&namespace.map(str::to_string))?;
+        let at = list.binary_search_by(|e| (*e.key).cmp(&key)).ok()?;
+        Some(&list[at])
+    }
+
+    /// A copy holding only `resource`'s keys (totals left at zero).
+    pub fn only(&self, resource: &str) -> KeyspaceIndex {
+        let mut part = KeyspaceIndex::new(&self.prefix);
+        if let Some(by_ns) = self.groups.get(resource) {
+            part.groups.insert(resource.to_string(), by_ns.clone());
+        }
+        part
     }
 
     /// Counts for the keyspace view.
@@ -166,10 +223,14 @@ mod tests {
             value: b"{}",
             lease,
         };
-        index.add(kv(b"/registry/pods/default/a", 0));
-        index.add(kv(b"/registry/pods/demo/b", 7));
-        index.add(kv(b"/registry/minions/n1", 0));
-        index.add(kv(b"compact_rev_key", 0));
+        for (key, lease) in [
+            (&b"/registry/pods/default/a"[..], 0),
+            (b"/registry/pods/demo/b", 7),
+            (b"/registry/minions/n1", 0),
+            (b"compact_rev_key", 0),
+        ] {
+            index.add(KeyEntry::new(&kv(key, lease)));
+        }
         let ks = index.keyspace(1);
         let names: Vec<_> = ks.resources.iter().map(|r| r.display.as_str()).collect();
         assert_eq!(names, ["(other keys)", "nodes", "pods"]);
@@ -178,5 +239,33 @@ mod tests {
         assert_eq!(pods.namespaces.len(), 2);
         let demo = &index.groups["pods"][&Some("demo".to_string())];
         assert_eq!((&*demo[0].key, demo[0].lease), ("/registry/pods/demo/b", 7));
+    }
+
+    #[test]
+    fn puts_and_deletes_keep_counts_and_order() {
+        let mut index = KeyspaceIndex::new("/registry");
+        let kv = |key: &'static [u8], value: &'static [u8]| KeyView {
+            key,
+            create_revision: 1,
+            mod_revision: 2,
+            version: 1,
+            value,
+            lease: 0,
+        };
+        index.add(KeyEntry::new(&kv(b"/registry/pods/demo/b", b"12")));
+        index.put(kv(b"/registry/pods/demo/a", b"1"));
+        index.put(kv(b"/registry/pods/demo/b", b"1234"));
+        index.put(kv(b"/registry/minions/n1", b"1"));
+        let demo = &index.groups["pods"][&Some("demo".to_string())];
+        let keys: Vec<_> = demo.iter().map(|e| &*e.key).collect();
+        assert_eq!(keys, ["/registry/pods/demo/a", "/registry/pods/demo/b"]);
+        assert_eq!((index.total_keys, index.total_bytes), (3, 6));
+        index.remove(b"/registry/minions/n1");
+        index.remove(b"/registry/minions/never-there");
+        index.remove(b"/registry/pods/demo/a");
+        assert!(!index.groups.contains_key("minions"), "empty groups go");
+        assert!(index.contains(b"/registry/pods/demo/b"));
+        assert!(!index.contains(b"/registry/pods/demo/a"));
+        assert_eq!((index.total_keys, index.total_bytes), (1, 4));
     }
 }

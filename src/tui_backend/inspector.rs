@@ -1,28 +1,57 @@
-//! The Leases and Stale views' data from the inspector (`crate::inspect`), and deletes through
-//! `crate::remediate::apply_live`, the path `stale fix --apply` takes (txn guarded by
-//! mod_revision and lease, same audit log).
+//! The Leases and Stale views' data: the inspector's detectors (`crate::inspect`) run over the
+//! facts the tracker keeps current, and deletes through `crate::remediate::apply_live`, the path
+//! `stale fix --apply` takes (txn guarded by mod_revision and lease, same audit log).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{DeleteTarget, Finding, Findings, LeaseReport, LeaseRow, Severity};
 
+use super::tracker::Tracker;
 use crate::connect::ConnectConfig;
 use crate::inspect::{self, EtcdOp, Options, Report};
 use crate::remediate::{self, ApplyOptions, Plan, Step};
-use crate::source::Source;
+use crate::source::LeaseRecord;
 use crate::{Error, Result};
 
-/// A live cluster's report is reused this long (the Leases and Stale views ask together).
+/// A live cluster's report is reused this long when nothing changed (the Leases and Stale
+/// views ask together).
 const LIVE_REPORT_AGE: Duration = Duration::from_secs(10);
+/// A live cluster's lease table costs a LeaseLeases and a LeaseTimeToLive per lease, twice (to
+/// tell kept-alive leases): it is read again only after this long, or when the watch brought a
+/// lease it does not hold.
+const LEASE_TABLE_AGE: Duration = Duration::from_secs(60);
 
-/// Runs the inspector once per source (a snapshot) or every few seconds (a live cluster).
+/// The findings of the tracked data, made again only when it changed.
 pub struct Inspector {
     prefix: String,
     live: bool,
-    report: Mutex<Option<(Arc<Report>, Instant)>>,
+    report: Mutex<Option<Made>>,
+    leases: Mutex<Option<Arc<LeaseTable>>>,
+}
+
+struct Made {
+    report: Arc<Report>,
+    generation: u64,
+    at: Instant,
+}
+
+/// The etcd leases, polled once (a snapshot) or twice a poll interval apart (a live cluster).
+struct LeaseTable {
+    first: Vec<LeaseRecord>,
+    second: Option<Vec<LeaseRecord>>,
+    read_at: Instant,
+}
+
+impl LeaseTable {
+    fn fresh(&self, live: bool) -> bool {
+        !live || self.read_at.elapsed() < LEASE_TABLE_AGE
+    }
+
+    fn holds(&self, id: i64) -> bool {
+        self.first.iter().any(|l| l.id == id)
+    }
 }
 
 impl Inspector {
@@ -31,40 +60,96 @@ impl Inspector {
             prefix: prefix.to_string(),
             live,
             report: Mutex::new(None),
+            leases: Mutex::new(None),
         }
     }
 
-    /// The report, from the cache when it is fresh enough. The lock is held while inspecting,
-    /// so the Leases and Stale views share one scan.
-    fn report(&self, source: &dyn Source, keyring: &Keyring) -> Result<Arc<Report>> {
-        let mut cached = self.report.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((r, at)) = cached.as_ref() {
-            if !self.live || at.elapsed() < LIVE_REPORT_AGE {
-                return Ok(r.clone());
+    /// The report, made again when the data changed or its lease table is old. The lock is
+    /// held while inspecting, so the Leases and Stale views share one run.
+    fn report(&self, tracker: &Arc<Tracker>) -> Result<Arc<Report>> {
+        let mut made = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = tracker.with_loaded(&|_| {}, |l| l.generation)?;
+        let table = self.lease_table(tracker)?;
+        if let Some(m) = made.as_ref() {
+            let unchanged = m.generation == generation && table.read_at <= m.at;
+            if !self.live || (unchanged && m.at.elapsed() < LIVE_REPORT_AGE) {
+                return Ok(m.report.clone());
             }
         }
         let opts = Options {
             prefix: self.prefix.clone(),
             ..Options::default()
         };
-        let report = Arc::new(inspect::inspect(source, keyring, &opts)?);
-        *cached = Some((report.clone(), Instant::now()));
+        let (report, generation) = tracker.with_loaded(&|_| {}, |l| {
+            let mut report = inspect::run_detectors(
+                l.facts(),
+                &table.first,
+                table.second.as_deref(),
+                self.live,
+                &opts,
+            );
+            report.source = l.description.clone();
+            report.revision = l.revision;
+            (Arc::new(report), l.generation)
+        })?;
+        *made = Some(Made {
+            report: report.clone(),
+            generation,
+            at: Instant::now(),
+        });
         Ok(report)
+    }
+
+    /// The lease table, read again when it is old or misses a lease the watch brought.
+    fn lease_table(&self, tracker: &Arc<Tracker>) -> Result<Arc<LeaseTable>> {
+        let mut table = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = tracker.with_loaded(&|_| {}, |l| std::mem::take(&mut l.leases_seen))?;
+        if let Some(t) = table.as_ref() {
+            if t.fresh(self.live) && seen.iter().all(|&id| t.holds(id)) {
+                return Ok(t.clone());
+            }
+        }
+        let source = tracker.source();
+        let first = source.leases()?;
+        let poll = Options::default().poll_interval;
+        let second = if self.live && !poll.is_zero() {
+            std::thread::sleep(poll);
+            Some(source.leases()?)
+        } else {
+            None
+        };
+        let read = Arc::new(LeaseTable {
+            first,
+            second,
+            read_at: Instant::now(),
+        });
+        *table = Some(read.clone());
+        Ok(read)
+    }
+
+    /// How many etcd leases there are: from the lease table the findings read last (the
+    /// keyspace counts are asked at every change and never read it again themselves).
+    pub fn lease_count(&self, tracker: &Arc<Tracker>) -> Result<u64> {
+        let table = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let table = match table {
+            Some(t) => t,
+            None => self.lease_table(tracker)?,
+        };
+        Ok(table.first.len() as u64)
     }
 
     /// The last report, if one was made.
     pub fn cached(&self) -> Option<Arc<Report>> {
-        let cached = self.report.lock().unwrap_or_else(|p| p.into_inner());
-        cached.as_ref().map(|(r, _)| r.clone())
+        let made = self.report.lock().unwrap_or_else(|p| p.into_inner());
+        made.as_ref().map(|m| m.report.clone())
     }
 
-    /// Drops the cached report (after a change).
-    pub fn forget(&self) {
-        *self.report.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
-    pub fn findings(&self, source: &dyn Source, keyring: &Keyring) -> Result<Findings> {
-        let report = self.report(source, keyring)?;
+    pub fn findings(&self, tracker: &Arc<Tracker>) -> Result<Findings> {
+        let report = self.report(tracker)?;
         let note = (report.values.encrypted > 0).then(|| {
             format!(
                 "{} encrypted values were judged by their keys only (give --encryption-config)",
@@ -77,8 +162,8 @@ impl Inspector {
         })
     }
 
-    pub fn leases(&self, source: &dyn Source, keyring: &Keyring) -> Result<LeaseReport> {
-        let report = self.report(source, keyring)?;
+    pub fn leases(&self, tracker: &Arc<Tracker>) -> Result<LeaseReport> {
+        let report = self.report(tracker)?;
         Ok(LeaseReport {
             leases: report
                 .leases

@@ -1,16 +1,19 @@
 //! The TUI's view of the core: [`CoreBackend`] implements `revkeeper_ui::Backend` over a
 //! [`Source`] (live or snapshot), the decoder, the backup manifests and `snapshot verify`.
-//! The ui crate calls it from worker threads only.
+//! The ui crate calls it from worker threads only. The keyspace counts and the findings come
+//! from one load kept current by a watch ([`tracker`]).
 
 mod backups;
 mod document;
 pub mod index;
 mod inspector;
 mod objects;
+pub mod tracker;
 
 pub use inspector::Writer;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::{
@@ -22,7 +25,7 @@ use crate::backup::manifest::{Manifest, manifest_path};
 use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
 use crate::source::{MemberRecord, SnapshotSource, Source};
-use index::KeyspaceIndex;
+use tracker::Tracker;
 
 /// The source the TUI browses.
 pub enum Opened {
@@ -61,13 +64,15 @@ impl Default for Settings {
     }
 }
 
+/// How long a delete waits for the watch to bring it back.
+const DELETE_SEEN_WITHIN: Duration = Duration::from_secs(3);
+
 pub struct CoreBackend {
-    opened: Opened,
+    /// The snapshot file, when that is the source (the tracker reads it too).
+    snapshot: Option<Arc<SnapshotSource>>,
     settings: Settings,
-    /// Built by the first keyspace scan; a snapshot keeps it, a live source rebuilds it.
-    index: Mutex<Option<Arc<KeyspaceIndex>>>,
-    /// Held while an index is built, so a second request waits for the first scan.
-    building: Mutex<()>,
+    /// The loaded keys and facts, kept current on a live source.
+    tracker: Arc<Tracker>,
     inspector: inspector::Inspector,
     /// A snapshot's reference time of ages, estimated once (a live cluster uses the clock).
     snapshot_now: Mutex<Option<ReferenceTime>>,
@@ -75,58 +80,30 @@ pub struct CoreBackend {
 
 impl CoreBackend {
     pub fn new(opened: Opened, settings: Settings) -> CoreBackend {
-        let inspector =
-            inspector::Inspector::new(&settings.prefix, matches!(opened, Opened::Live(_)));
+        let live = matches!(opened, Opened::Live(_));
+        let (source, snapshot): (Arc<dyn Source>, _) = match opened {
+            Opened::Snapshot(s) => {
+                let s = Arc::new(s);
+                (s.clone(), Some(s))
+            }
+            Opened::Live(s) => (Arc::from(s), None),
+        };
+        let tracker = Tracker::new(source, &settings.prefix, settings.keyring.clone(), live);
         CoreBackend {
-            inspector,
-            opened,
+            inspector: inspector::Inspector::new(&settings.prefix, live),
+            snapshot,
             settings,
-            index: Mutex::new(None),
-            building: Mutex::new(()),
+            tracker: Arc::new(tracker),
             snapshot_now: Mutex::new(None),
         }
     }
 
     fn source(&self) -> &dyn Source {
-        match &self.opened {
-            Opened::Snapshot(s) => s,
-            Opened::Live(s) => s.as_ref(),
-        }
+        self.tracker.source()
     }
 
     fn is_live(&self) -> bool {
-        matches!(self.opened, Opened::Live(_))
-    }
-
-    /// The index, built now if there is none (or, for a live source, when `fresh`).
-    fn index(&self, fresh: bool, progress: &dyn Fn(u64)) -> crate::Result<Arc<KeyspaceIndex>> {
-        let _building = self.building.lock().unwrap_or_else(|p| p.into_inner());
-        if !fresh {
-            if let Some(i) = self.index.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-                return Ok(i);
-            }
-        }
-        let built = Arc::new(KeyspaceIndex::build(
-            self.source(),
-            &self.settings.prefix,
-            progress,
-        )?);
-        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
-        Ok(built)
-    }
-
-    /// A snapshot with the keyspace index already built: object lists and documents read keys
-    /// by revision through it (see `objects`).
-    fn snapshot_index(&self) -> Option<(&SnapshotSource, Arc<KeyspaceIndex>)> {
-        let Opened::Snapshot(snapshot) = &self.opened else {
-            return None;
-        };
-        let index = self
-            .index
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()?;
-        Some((snapshot, index))
+        self.snapshot.is_none()
     }
 
     /// What ages are measured from, as `get` measures them.
@@ -155,8 +132,8 @@ impl CoreBackend {
         })
     }
 
-    fn snapshot_extras(&self, s: &SnapshotSource, o: &mut Overview) {
-        let mpath = manifest_path(s.path());
+    fn snapshot_extras(&self, path: &std::path::Path, o: &mut Overview) {
+        let mpath = manifest_path(path);
         if let Ok(m) = Manifest::read(&mpath) {
             o.estimated_time = Some(format!("{} (from its manifest)", m.started_at));
             o.manifest = vec![
@@ -214,18 +191,23 @@ impl Backend for CoreBackend {
             compact_revision: o.compact_revision,
             db_size: o.db_size,
             db_size_in_use: o.db_size_in_use,
+            reads: self.tracker.cost(),
             ..Overview::default()
         };
-        if let Opened::Snapshot(s) = &self.opened {
-            self.snapshot_extras(s, &mut out);
+        if let Some(path) = self.snapshot.as_ref().map(|s| s.path()) {
+            self.snapshot_extras(path, &mut out);
         }
         Ok(out)
     }
 
     fn keyspace(&self, progress: &dyn Fn(u64)) -> BackendResult<Keyspace> {
-        let index = self.index(self.is_live(), progress).map_err(err)?;
-        let leases = self.source().leases().map_err(err)?.len() as u64;
-        Ok(index.keyspace(leases))
+        let counts = self
+            .tracker
+            .with_loaded(progress, |l| l.keyspace.keyspace(0))
+            .map_err(err)?;
+        self.tracker.start_following().map_err(err)?;
+        let leases = self.inspector.lease_count(&self.tracker).map_err(err)?;
+        Ok(Keyspace { leases, ..counts })
     }
 
     fn objects(
@@ -235,12 +217,15 @@ impl Backend for CoreBackend {
         progress: &dyn Fn(u64),
     ) -> BackendResult<ObjectTable> {
         let reference = self.reference_time().map_err(err)?;
-        let index = self.snapshot_index();
+        // On a snapshot, the resource's keys are read by revision once the index is loaded (a
+        // copy of its part of the index, so the list does not hold the tracker).
+        let listed = (self.snapshot.as_deref())
+            .and_then(|snap| Some((snap, self.tracker.if_loaded(|l| l.keyspace.only(resource))?)));
         let cx = objects::ListContext {
             source: self.source(),
             prefix: &self.settings.prefix,
             keyring: &self.settings.keyring,
-            indexed: index.as_ref().map(|(snap, i)| (*snap, i.as_ref())),
+            indexed: listed.as_ref().map(|(snap, i)| (*snap, i)),
             now: reference.now,
             now_note: reference.estimated.as_deref(),
         };
@@ -248,17 +233,14 @@ impl Backend for CoreBackend {
     }
 
     fn object(&self, key: &str, revision: Option<i64>) -> BackendResult<ObjectDoc> {
-        let index = self.snapshot_index();
+        let indexed = (self.snapshot.as_deref()).and_then(|snap| {
+            let written = self
+                .tracker
+                .if_loaded(|l| (l.keyspace.entry(key.as_bytes())).map(|e| e.mod_revision))?;
+            Some((snap, written))
+        });
         let s = &self.settings;
-        document::read(
-            self.source(),
-            index.as_ref().map(|(snap, i)| (*snap, i.as_ref())),
-            &s.prefix,
-            key,
-            revision,
-            &s.keyring,
-        )
-        .map_err(err)
+        document::read(self.source(), indexed, key, revision, &s.keyring).map_err(err)
     }
 
     fn history(&self, key: &str) -> BackendResult<Vec<RevisionRow>> {
@@ -275,15 +257,15 @@ impl Backend for CoreBackend {
     }
 
     fn leases(&self) -> BackendResult<LeaseReport> {
-        self.inspector
-            .leases(self.source(), &self.settings.keyring)
-            .map_err(err)
+        let report = self.inspector.leases(&self.tracker).map_err(err)?;
+        self.tracker.start_following().map_err(err)?;
+        Ok(report)
     }
 
     fn findings(&self) -> BackendResult<Findings> {
-        self.inspector
-            .findings(self.source(), &self.settings.keyring)
-            .map_err(err)
+        let findings = self.inspector.findings(&self.tracker).map_err(err)?;
+        self.tracker.start_following().map_err(err)?;
+        Ok(findings)
     }
 
     fn snapshots(&self) -> BackendResult<Vec<SnapshotRow>> {
@@ -330,8 +312,12 @@ impl Backend for CoreBackend {
     }
 
     fn write_blocked(&self) -> Option<String> {
-        match (&self.opened, self.settings.readonly, &self.settings.writer) {
-            (Opened::Snapshot(_), _, _) => Some("the source is a snapshot file (read-only)".into()),
+        match (
+            self.is_live(),
+            self.settings.readonly,
+            &self.settings.writer,
+        ) {
+            (false, _, _) => Some("the source is a snapshot file (read-only)".into()),
             (_, true, _) => Some("started with --readonly".into()),
             (_, _, None) => Some(
                 "deletes need --audit-log FILE (every change is recorded before and after)".into(),
@@ -346,7 +332,16 @@ impl Backend for CoreBackend {
         }
         let writer = self.settings.writer.as_ref().ok_or("no writer")?;
         let done = writer.delete(target).map_err(err)?;
-        self.inspector.forget();
+        // The watch brings the delete; wait for it so the views reloaded next show it.
+        let key = target.key.as_bytes();
+        self.tracker
+            .wait_until(DELETE_SEEN_WITHIN, |l| !l.keyspace.contains(key));
         Ok(done)
+    }
+}
+
+impl Drop for CoreBackend {
+    fn drop(&mut self) {
+        self.tracker.stop();
     }
 }

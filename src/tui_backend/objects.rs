@@ -332,7 +332,13 @@ mod tests {
         let keyring = Keyring::load(&config).unwrap();
         let snapshot = SnapshotSource::open(&db).unwrap();
         let prefix = "/registry";
-        let index = KeyspaceIndex::build(&snapshot, prefix, &|_| {}).unwrap();
+        let mut index = KeyspaceIndex::new(prefix);
+        let everything = RangeQuery::latest(KeyRange::prefix(Vec::new()));
+        (snapshot.scan(&everything, &mut |kv| {
+            index.add(KeyEntry::new(&kv));
+            Ok(())
+        }))
+        .unwrap();
         let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let cx = |indexed| ListContext {
             source: &snapshot,
@@ -353,13 +359,14 @@ mod tests {
                 lists += 1;
                 rows += scanned.rows.len();
                 for row in scanned.rows.iter().take(3) {
+                    let latest = index.entry(row.key.as_bytes()).map(|e| e.mod_revision);
                     let open = |indexed, revision| {
-                        document::read(&snapshot, indexed, prefix, &row.key, revision, &keyring)
+                        document::read(&snapshot, indexed, &row.key, revision, &keyring)
                             .map_err(|e| e.to_string())
                     };
                     for revision in [None, Some(row.mod_revision), Some(row.create_revision)] {
                         assert_eq!(
-                            open(Some((&snapshot, &index)), revision),
+                            open(Some((&snapshot, latest)), revision),
                             open(None, revision),
                             "{} at {revision:?}",
                             row.key

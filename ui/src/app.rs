@@ -11,9 +11,6 @@ use crate::theme::Theme;
 use crate::views::objects::ObjectList;
 use crate::worker::{Reply, Request, Worker};
 
-/// A live cluster's keyspace counts are rescanned at most this often.
-const KEYSPACE_RESCAN: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Data that is asked for and arrives later.
 #[derive(Clone, Debug)]
 pub enum Loadable<T> {
@@ -134,8 +131,6 @@ pub struct App {
     /// Set while a live source does not answer: what went wrong and since when.
     pub offline: Option<(String, Instant)>,
     pub last_refresh: Option<Instant>,
-    /// When the keyspace scan last started.
-    keyspace_at: Option<Instant>,
     /// Bumped on every arrival of data, so list views know to recompute.
     pub generation: u64,
     pub quit: bool,
@@ -170,7 +165,6 @@ impl App {
             status: None,
             offline: None,
             last_refresh: None,
-            keyspace_at: Some(Instant::now()),
             generation: 0,
             quit: false,
             crashed: None,
@@ -242,7 +236,6 @@ impl App {
             self.worker.send(Request::Overview);
             self.keyspace = Loadable::Loading;
             self.progress = None;
-            self.keyspace_at = Some(Instant::now());
             self.worker.send(Request::Keyspace);
         }
         self.load_for(&screen, true);
@@ -423,20 +416,22 @@ impl App {
         }
     }
 
-    /// A live poll came back: keep the data, say whether etcd answers, reload on change.
+    /// A live poll came back: keep the data, say whether etcd answers and what the watch did,
+    /// and take the keyspace counts again on change (the backend keeps them current from its
+    /// watch: asking costs etcd nothing).
     fn refreshed(&mut self, r: Result<Overview, (String, std::time::Duration)>) {
         match r {
             Ok(o) => {
-                let changed = self.overview.ready().map(|old| old.revision) != Some(o.revision);
+                let old = self.overview.ready();
+                let changed = old.map(|old| old.revision) != Some(o.revision);
+                if let Some(msg) = watch_news(old.and_then(|o| o.reads.as_ref()), o.reads.as_ref())
+                {
+                    self.status = Some(msg);
+                }
                 self.offline = None;
                 self.last_refresh = Some(Instant::now());
                 self.overview = Loadable::Ready(o);
-                // A full rescan costs the cluster a paged read of every key: at most once a minute.
-                let due = self
-                    .keyspace_at
-                    .is_none_or(|t| t.elapsed() >= KEYSPACE_RESCAN);
-                if changed && due && !matches!(self.keyspace, Loadable::Loading) {
-                    self.keyspace_at = Some(Instant::now());
+                if changed && !matches!(self.keyspace, Loadable::Loading) {
                     self.worker.send(Request::Keyspace);
                 }
             }
@@ -465,5 +460,64 @@ impl App {
         self.resource(resource)
             .map(|r| r.display.clone())
             .unwrap_or_else(|| self.worker.display_name(resource))
+    }
+}
+
+/// What the status line says when the watch of a live source went down, came back, or had to
+/// list everything again.
+fn watch_news(old: Option<&ReadCost>, new: Option<&ReadCost>) -> Option<(String, Level)> {
+    let (old, new) = (old?, new?);
+    if new.relists > old.relists {
+        let why = new
+            .relist_reason
+            .as_deref()
+            .unwrap_or("the watch fell behind");
+        return Some((
+            format!(
+                "re-listed every key at rev {} ({why}); relists so far: {}",
+                new.listed_at, new.relists
+            ),
+            Level::Info,
+        ));
+    }
+    match (&old.watch_error, &new.watch_error) {
+        (_, Some(e)) if old.watch_error.as_ref() != Some(e) => Some((e.clone(), Level::Error)),
+        (Some(_), None) => Some(("the watch resumed".into(), Level::Info)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_tells_of_relists_and_of_the_watch_going_down_and_back() {
+        let quiet = ReadCost {
+            listed_at: 10,
+            ..ReadCost::default()
+        };
+        assert_eq!(watch_news(Some(&quiet), Some(&quiet)), None);
+        let relisted = ReadCost {
+            listed_at: 90,
+            relists: 1,
+            relist_reason: Some("etcd compacted to rev 80".into()),
+            ..ReadCost::default()
+        };
+        let (msg, level) = watch_news(Some(&quiet), Some(&relisted)).unwrap();
+        assert_eq!(level, Level::Info);
+        assert_eq!(
+            msg,
+            "re-listed every key at rev 90 (etcd compacted to rev 80); relists so far: 1"
+        );
+        let down = ReadCost {
+            watch_error: Some("the watch was lost".into()),
+            ..quiet.clone()
+        };
+        let (msg, level) = watch_news(Some(&quiet), Some(&down)).unwrap();
+        assert_eq!((msg.as_str(), level), ("the watch was lost", Level::Error));
+        assert_eq!(watch_news(Some(&down), Some(&down)), None, "said once");
+        let (msg, _) = watch_news(Some(&down), Some(&quiet)).unwrap();
+        assert_eq!(msg, "the watch resumed");
     }
 }

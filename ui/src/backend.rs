@@ -25,6 +25,26 @@ pub struct Overview {
     pub manifest: Vec<(String, String)>,
     /// When the snapshot was taken (from its manifest) or an estimate from object timestamps.
     pub estimated_time: Option<String>,
+    /// What keeping the loaded data current costs a live source (`None` before the first load
+    /// and for a snapshot).
+    pub reads: Option<ReadCost>,
+}
+
+/// A live source's reads: one first load, then one watch; a full list again only when the
+/// watch's history was compacted away.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadCost {
+    /// The revision the keys were last listed at; the watch follows from the next one.
+    pub listed_at: i64,
+    /// Keys and values the first load read, and how long it took.
+    pub first_load_bytes: u64,
+    pub first_load: std::time::Duration,
+    /// Full lists after the first one.
+    pub relists: u64,
+    /// Why the last one was needed.
+    pub relist_reason: Option<String>,
+    /// Set while the watch is down (it resumes from where it stopped).
+    pub watch_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

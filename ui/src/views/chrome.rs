@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::keyspace::lease_hex;
 use crate::app::{App, Level, Loadable, Mode, Screen};
-use crate::backend::DeleteTarget;
+use crate::backend::{DeleteTarget, ReadCost};
 use crate::keys::HELP;
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -126,6 +126,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             t.warn(),
         ));
     }
+    if let Some(r) = app.overview.ready().and_then(|o| o.reads.as_ref()) {
+        let style = if r.watch_error.is_some() {
+            t.warn()
+        } else {
+            t.dim()
+        };
+        spans.push(Span::styled(format!("│ {} ", reads_line(r)), style));
+    }
     if let Some((e, since)) = &app.offline {
         spans.push(Span::styled(
             format!(
@@ -136,6 +144,21 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// What the reads of a live source cost, kubectl/k9s style: `watching since rev 1200 · first
+/// load 1.2 GiB in 41 s · relists 0`.
+pub fn reads_line(r: &ReadCost) -> String {
+    let watch = match &r.watch_error {
+        Some(_) => "watch down, resuming".to_string(),
+        None => format!("watching since rev {}", r.listed_at),
+    };
+    format!(
+        "{watch} · first load {} in {:.0} s · relists {}",
+        super::human_bytes(r.first_load_bytes),
+        r.first_load.as_secs_f64(),
+        r.relists
+    )
 }
 
 pub fn crumbs(frame: &mut Frame, area: Rect, app: &App) {
@@ -332,4 +355,25 @@ fn confirm(frame: &mut Frame, app: &App, target: &DeleteTarget, ok_focused: bool
         ),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reads_line_says_what_the_live_source_costs() {
+        let mut r = ReadCost {
+            listed_at: 1200,
+            first_load_bytes: 1288490189,
+            first_load: std::time::Duration::from_millis(41_300),
+            ..ReadCost::default()
+        };
+        assert_eq!(
+            reads_line(&r),
+            "watching since rev 1200 · first load 1.2 GiB in 41 s · relists 0"
+        );
+        r.watch_error = Some("lost".into());
+        assert!(reads_line(&r).starts_with("watch down, resuming · "));
+    }
 }
