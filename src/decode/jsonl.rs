@@ -37,7 +37,7 @@ pub type BeforeOutput<'a> = &'a (dyn Fn() -> Option<String> + Sync);
 
 /// Decoded lines held back while the [`BeforeOutput`] check runs, at most this many bytes; then
 /// the decoding waits for it.
-const HELD_BYTES: usize = 256 << 20;
+const HELD_BYTES: usize = 512 << 20;
 
 /// Writes every object of `query` whose key `keep` accepts as a JSON line on `out`; returns
 /// how many were printed and the decoding failures (each already reported on stderr). A closed
