@@ -17,7 +17,6 @@ use super::json::{write_scalar, write_str, zero_scalar};
 use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
-mod in_order;
 mod plain_json;
 mod special;
 
@@ -136,12 +135,6 @@ impl<'a> Decoder<'a> {
         begin: usize,
         header: Option<&[u8]>,
     ) -> Result<Range<usize>, ProtoError> {
-        if begin == self.out.len()
-            && self.schema.messages[msg].in_order
-            && self.object_in_order(msg, data, base, header)
-        {
-            return Ok(begin..self.out.len());
-        }
         let start = self.scratch.len();
         if let Err(e) = self.collect_fields(msg, data, base) {
             self.scratch.truncate(start);
@@ -160,18 +153,16 @@ impl<'a> Decoder<'a> {
         Ok(self.settle(begin, from))
     }
 
-    /// The `resourceVersion` to write in message `msg`, and its field's index: only in the
-    /// top-level object's ObjectMeta (depth 1: nested envelopes are deeper).
-    fn resource_version_in(&self, msg: usize) -> Option<(u16, i64)> {
-        let (rv, (meta, i)) = (self.resource_version?, self.schema.resource_version?);
-        (self.depth == 1 && msg == meta).then_some((i, rv))
-    }
-
-    /// Adds `resourceVersion` after the fields read from the wire, so it wins over a stored one.
+    /// In the top-level object's ObjectMeta (depth 1: nested envelopes are deeper), adds
+    /// `resourceVersion` after the fields read from the wire, so it wins over a stored one.
     fn add_resource_version(&mut self, msg: usize) {
-        let Some((i, rv)) = self.resource_version_in(msg) else {
+        let (Some(rv), Some((meta, i))) = (self.resource_version, self.schema.resource_version)
+        else {
             return;
         };
+        if self.depth != 1 || msg != meta {
+            return;
+        }
         let begin = self.out.len();
         self.out.push(b'"');
         self.out

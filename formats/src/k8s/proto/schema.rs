@@ -92,9 +92,6 @@ pub(super) struct MessageDef {
     by_number: Vec<u16>,
     /// Indices into `fields` sorted by field number: the order gogo writes them.
     pub wire_order: Vec<usize>,
-    /// The fields' numbers grow in declaration order: gogo writes them in the order they are
-    /// printed (the decoder's fast path, `decode/in_order.rs`).
-    pub in_order: bool,
     pub special: Special,
 }
 
@@ -197,14 +194,12 @@ impl Schema {
             }
             let mut wire_order: Vec<usize> = (0..fields.len()).collect();
             wire_order.sort_by_key(|&i| fields[i].number);
-            let in_order = wire_order.iter().enumerate().all(|(k, &i)| k == i);
             messages.push(MessageDef {
                 special: special(name, msg),
                 name: name.clone().into_boxed_str(),
                 fields,
                 by_number,
                 wire_order,
-                in_order,
             });
         }
         let mut legacy: Vec<String> = set
