@@ -211,9 +211,7 @@ pub fn inspect(source: &dyn Source, keyring: &Keyring, opts: &Options) -> Result
     Ok(report)
 }
 
-/// Streams every key into `index`: values are decoded into entries on every core by the one
-/// ordered batch pipeline ([`crate::decode::batches`]), and entries are added back in scan
-/// order. Returns the number of keys scanned.
+/// Streams every key into `index` (see [`scan_facts`]). Returns the number of keys scanned.
 fn scan_into(
     source: &dyn Source,
     keyring: &Keyring,
@@ -227,41 +225,66 @@ fn scan_into(
             p(n);
         }
     };
-    let decode = |batch: Vec<KeyRecord>| -> Vec<Option<index::ObjectEntry>> {
-        batch
-            .iter()
-            .map(|r| {
-                index::ObjectEntry::decode(
-                    &prefix,
-                    &r.key,
-                    &r.value,
-                    r.lease,
-                    r.mod_revision,
-                    keyring,
-                )
-            })
-            .collect()
-    };
     let mut scanned = 0u64;
-    batches::for_each_in_order(
+    scan_facts(
         source,
         &query,
-        batches::default_workers(),
-        &|_| true,
-        &decode,
-        &mut |entries| {
-            for entry in entries {
-                index.push_decoded(entry);
-                scanned += 1;
-                if scanned % 10_000 == 0 {
-                    report(scanned);
-                }
+        &prefix,
+        keyring,
+        &|_| (),
+        &mut |entry, ()| {
+            index.push_decoded(entry);
+            scanned += 1;
+            if scanned % 10_000 == 0 {
+                report(scanned);
             }
             Ok(())
         },
     )?;
     report(scanned);
     Ok(scanned)
+}
+
+/// Every key of `query` as the inspector's facts: values are decoded into entries on every core
+/// by the one ordered batch pipeline ([`crate::decode::batches`]), with `also` of each record
+/// computed beside them, and both handed to `take` in scan order.
+pub fn scan_facts<T: Send>(
+    source: &dyn Source,
+    query: &RangeQuery,
+    prefix: &str,
+    keyring: &Keyring,
+    also: &(dyn Fn(&KeyRecord) -> T + Sync),
+    take: &mut dyn FnMut(Option<index::ObjectEntry>, T) -> Result<()>,
+) -> Result<()> {
+    let decode = |batch: Vec<KeyRecord>| -> Vec<(Option<index::ObjectEntry>, T)> {
+        batch
+            .iter()
+            .map(|r| {
+                let entry = index::ObjectEntry::decode(
+                    prefix,
+                    &r.key,
+                    &r.value,
+                    r.lease,
+                    r.mod_revision,
+                    keyring,
+                );
+                (entry, also(r))
+            })
+            .collect()
+    };
+    batches::for_each_in_order(
+        source,
+        query,
+        batches::default_workers(),
+        &|_| true,
+        &decode,
+        &mut |entries| {
+            for (entry, extra) in entries {
+                take(entry, extra)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Runs the detectors over a built index and the lease bucket (one or two polls).

@@ -15,7 +15,7 @@ use revkeeper_formats::k8s::Keyring;
 use revkeeper_ui::ReadCost;
 
 use super::index::{KeyEntry, KeyspaceIndex};
-use crate::decode::batches;
+use crate::inspect;
 use crate::inspect::index::{InspectIndex, ObjectEntry};
 use crate::source::{
     ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, Overview, RangeQuery, Source,
@@ -204,23 +204,6 @@ impl Tracker {
         };
         let mut keyspace = KeyspaceIndex::new(&self.prefix);
         let mut facts = InspectIndex::new(&self.prefix);
-        let (prefix, keyring) = (&self.prefix, &self.keyring);
-        let work = |batch: Vec<KeyRecord>| -> Vec<(KeyEntry, Option<ObjectEntry>, usize)> {
-            batch
-                .iter()
-                .map(|r| {
-                    let facts = ObjectEntry::decode(
-                        prefix,
-                        &r.key,
-                        &r.value,
-                        r.lease,
-                        r.mod_revision,
-                        keyring,
-                    );
-                    (KeyEntry::new(&r.view()), facts, r.key.len() + r.value.len())
-                })
-                .collect()
-        };
         let mut bytes = 0u64;
         self.listed_keys.store(0, Ordering::Relaxed);
         let paced = Paced {
@@ -231,22 +214,21 @@ impl Tracker {
                 Duration::ZERO
             },
         };
-        batches::for_each_in_order(
+        let key_entry = |r: &KeyRecord| (KeyEntry::new(&r.view()), r.key.len() + r.value.len());
+        inspect::scan_facts(
             &paced,
             &query,
-            batches::default_workers(),
-            &|_| true,
-            &work,
-            &mut |keys| {
-                for (entry, object, size) in keys {
-                    keyspace.add(entry);
-                    facts.push_decoded(object);
-                    bytes += size as u64;
-                    let n = keyspace.total_keys;
-                    if n % PROGRESS_EVERY == 0 {
-                        self.listed_keys.store(n, Ordering::Relaxed);
-                        progress(n);
-                    }
+            &self.prefix,
+            &self.keyring,
+            &key_entry,
+            &mut |object, (entry, size)| {
+                keyspace.add(entry);
+                facts.push_decoded(object);
+                bytes += size as u64;
+                let n = keyspace.total_keys;
+                if n % PROGRESS_EVERY == 0 {
+                    self.listed_keys.store(n, Ordering::Relaxed);
+                    progress(n);
                 }
                 Ok(())
             },
