@@ -667,3 +667,147 @@ fn a_restart_after_the_full_interval_takes_a_full_snapshot_at_once() {
         "not after a whole interval: {took:?}"
     );
 }
+
+/// The segments in `dir`, decoded, by revision.
+fn decoded_segments(dir: &Path) -> Vec<revkeeper_formats::delta::Segment> {
+    let mut out: Vec<_> = files(dir)
+        .iter()
+        .filter(|f| revkeeper::backup::chain::SegmentName::parse(f).is_some())
+        .map(|f| {
+            let raw = zstd::decode_all(&std::fs::read(dir.join(f)).unwrap()[..]).unwrap();
+            revkeeper_formats::delta::Segment::decode(&raw).unwrap()
+        })
+        .collect();
+    out.sort_by_key(|s| s.first_revision);
+    out
+}
+
+/// How many `method` calls etcd at `endpoint` has answered, from its /metrics.
+fn grpc_calls(endpoint: &str, method: &str) -> u64 {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(conn, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    let series = format!("grpc_method=\"{method}\"");
+    text.lines()
+        .filter(|l| l.starts_with("grpc_server_handled_total{") && l.contains(&series))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn lease_tables_follow_grants_and_revokes_and_read_each_lease_once() {
+    let s = Setup::start();
+    let (dir, ep) = (s.dir.clone(), s.ep());
+    let (kept, revoked) = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        let kept = c.lease_grant(600, None).await.unwrap().id();
+        let revoked = c.lease_grant(300, None).await.unwrap().id();
+        c.put("/leased", "x", Some(PutOptions::new().with_lease(kept)))
+            .await
+            .unwrap();
+        (kept, revoked)
+    });
+    let before = grpc_calls(&ep, "LeaseTimeToLive");
+    let run = s.follow(&["--delta-interval", "300ms"]);
+    // Several segments; a lease granted between two of them, another revoked.
+    let (granted, last) = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        let mut granted = 0;
+        let mut last = 0;
+        for round in 0..6 {
+            if round == 2 {
+                granted = c.lease_grant(77, None).await.unwrap().id();
+            }
+            if round == 4 {
+                c.lease_revoke(revoked).await.unwrap();
+            }
+            last = put(&mut c, "/tick", &round.to_string()).await;
+            let want = last;
+            wait_for("a segment", Duration::from_secs(20), || {
+                segments(&dir).last().is_some_and(|s| s.1 >= want)
+            });
+        }
+        (granted, last)
+    });
+    stop(run);
+    let segs = decoded_segments(&dir);
+    assert!(segs.len() >= 6, "one segment per round: {}", segs.len());
+    assert_eq!(segs.last().unwrap().last_revision, last);
+    let ids = |s: &revkeeper_formats::delta::Segment| -> Vec<(i64, i64)> {
+        let mut v: Vec<(i64, i64)> = s.leases.iter().map(|l| (l.id, l.granted_ttl)).collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<(i64, i64)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&segs[0]), sorted(vec![(kept, 600), (revoked, 300)]));
+    assert_eq!(
+        ids(&segs[3]),
+        sorted(vec![(kept, 600), (revoked, 300), (granted, 77)])
+    );
+    assert_eq!(
+        ids(segs.last().unwrap()),
+        sorted(vec![(kept, 600), (granted, 77)])
+    );
+    assert!(
+        segs.iter()
+            .flat_map(|s| &s.leases)
+            .all(|l| l.remaining_ttl > 0)
+    );
+    // Each lease's TimeToLive was read once, not once per segment.
+    let reads = grpc_calls(&ep, "LeaseTimeToLive") - before;
+    assert_eq!(reads, 3, "{} segments", segs.len());
+}
+
+#[test]
+fn a_lost_member_is_followed_on_the_next_without_a_gap() {
+    let mut cluster = revkeeper_harness::Cluster::start(3);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let eps = cluster.endpoints();
+    let run = follower(&eps.join(","), &dir, &["--delta-interval", "300ms"]);
+    wait_for("a full snapshot", Duration::from_secs(30), || {
+        !full_revisions(&dir).is_empty()
+    });
+    let survivor = eps[1].clone();
+    let first = rt().block_on(async {
+        let mut c = common::client(&survivor).await;
+        workload(&mut c, 1).await;
+        put(&mut c, "/before-the-loss", "x").await
+    });
+    wait_for("the first segments", Duration::from_secs(20), || {
+        segments(&dir).last().is_some_and(|s| s.1 >= first)
+    });
+    cluster.members[0].kill();
+    let last = rt().block_on(async {
+        let mut c = common::client(&survivor).await;
+        // The killed member may have been the leader: writes wait for the next one.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.put("/after-election", "x", None).await.is_err() {
+            assert!(Instant::now() < deadline, "no leader after the loss");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        workload(&mut c, 2).await;
+        put(&mut c, "/after-the-loss", "x").await
+    });
+    wait_for(
+        "the last revision in a segment",
+        Duration::from_secs(60),
+        || segments(&dir).last().is_some_and(|s| s.1 >= last),
+    );
+    let out = stop(run);
+    assert!(out.stderr.contains("lost the member"), "{out:?}");
+    let segs = segments(&dir);
+    assert_eq!(segs[0].0, full_revisions(&dir)[0] + 1, "{segs:?}");
+    for pair in segs.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
+    }
+    let restored = restore_to(&dir, work.path(), last, &[]);
+    assert_same(&restored, &survivor, last);
+}

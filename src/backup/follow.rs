@@ -8,20 +8,21 @@
 //! restarts it and it resumes there; a start revision etcd has compacted is said in a warning
 //! and starts a new chain from a new full snapshot.
 
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use etcd_client::{EventType, WatchOptions};
 use serde_json::json;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
-use super::chain::{self, SegmentName};
+use super::chain;
+use super::lease_table::LeaseTable;
 use super::metrics_http::{self, Stats};
 use super::save::{self, Destinations, SaveOptions, Target};
+use super::segment_writer::SegmentWriter;
 use crate::connect::{self, ConnectConfig};
 use crate::interrupt::StopSignal;
-use crate::location::Store;
+use crate::source::{ChangeView, KeyRange, LiveSource, Source, WatchEnd};
 use crate::{Error, Result, log};
 use revkeeper_formats::delta::{Event, EventKind, LeaseRecord, Segment};
 
@@ -36,8 +37,6 @@ pub struct FollowOptions {
 
 /// Segments waiting for the writer thread; the watch waits (etcd keeps the history) when full.
 const QUEUE: usize = 4;
-/// Attempts to write one segment to one destination before the run stops.
-const WRITE_ATTEMPTS: u32 = 4;
 
 pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
     let Target::Locations { prefix, .. } = &opts.save.target else {
@@ -52,7 +51,7 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
         metrics_http::serve(addr, stats.clone())?;
     }
     let stop = StopSignal::install()?;
-    let rt = connect::runtime()?;
+    let rt = Arc::new(connect::runtime()?);
     let cluster_id = rt
         .block_on(config.connect())?
         .status
@@ -69,24 +68,27 @@ pub fn run(config: &ConnectConfig, opts: FollowOptions) -> Result<()> {
                 None => return Ok(()),
             },
         };
-        let (tx, rx) = mpsc::channel::<Segment>(QUEUE);
-        let writer = spawn_writer(
-            destinations.clone(),
-            prefix.clone(),
-            &opts,
-            stats.clone(),
-            rx,
-        )?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Segment>(QUEUE);
+        let writer = SegmentWriter {
+            destinations: destinations.clone(),
+            prefix: prefix.clone(),
+            zstd_level: opts.save.zstd_level,
+            encryptor: opts.save.encryptor.clone(),
+            stats: stats.clone(),
+        }
+        .spawn(rx)?;
         let session = Following {
             config,
             opts: &opts,
             destinations: &destinations,
             stats: &stats,
             stop: &stop,
+            runtime: &rt,
             cluster_id,
             full_due_in,
         };
-        let outcome = rt.block_on(session.follow(from, tx));
+        let outcome = session.follow(from, &tx);
+        drop(tx);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(Error::general("the segment writer thread failed")));
@@ -193,13 +195,15 @@ fn full_snapshot(
     Ok(Some(saved.manifest.revision + 1))
 }
 
-/// What one watch session needs.
+/// What one following session needs: from a revision until a signal, a compaction past it, or
+/// no member left to follow.
 struct Following<'a> {
     config: &'a ConnectConfig,
     opts: &'a FollowOptions,
     destinations: &'a Arc<Destinations>,
     stats: &'a Arc<Mutex<Stats>>,
     stop: &'a StopSignal,
+    runtime: &'a Arc<tokio::runtime::Runtime>,
     cluster_id: u64,
     /// When the next full snapshot starts, from the start of this session.
     full_due_in: Duration,
@@ -213,163 +217,209 @@ enum Outcome {
 /// What the watch has gathered for the next segment.
 struct Open {
     first: i64,
+    /// The revision after the last event received: where the watch resumes.
+    next: i64,
     events: Vec<Event>,
     bytes: usize,
-    started: Instant,
+    /// When its first event came: it is written `--delta-interval` after.
+    since: Option<Instant>,
 }
 
 impl Open {
     fn new(first: i64) -> Open {
         Open {
             first,
+            next: first,
             events: Vec::new(),
             bytes: 0,
-            started: Instant::now(),
+            since: None,
+        }
+    }
+
+    fn push(&mut self, changes: &[ChangeView<'_>], received_unix_ms: i64) {
+        for c in changes {
+            let event = Event {
+                kind: if c.deleted {
+                    EventKind::Delete
+                } else {
+                    EventKind::Put
+                },
+                key: c.kv.key.to_vec(),
+                value: c.kv.value.to_vec(),
+                create_revision: c.kv.create_revision,
+                mod_revision: c.revision,
+                version: c.kv.version,
+                lease: c.kv.lease,
+                received_unix_ms,
+            };
+            self.next = self.next.max(c.revision + 1);
+            self.bytes += event.key.len() + event.value.len() + 64;
+            self.events.push(event);
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    fn due(&self, opts: &FollowOptions) -> bool {
+        self.bytes >= opts.delta_max_bytes
+            || self
+                .since
+                .is_some_and(|t| t.elapsed() >= opts.delta_interval)
+    }
+
+    /// The segment of what was gathered, and a new open one after it.
+    fn seal(&mut self, cluster_id: u64, leases: Vec<LeaseRecord>) -> Segment {
+        let segment = Segment {
+            cluster_id,
+            first_revision: self.first,
+            last_revision: self.next - 1,
+            events: std::mem::take(&mut self.events),
+            leases,
+        };
+        *self = Open::new(self.next);
+        segment
+    }
+}
+
+/// The periodic full snapshot, taken on a thread of its own while the watch goes on.
+struct FullSnapshots {
+    due: Instant,
+    running: Option<std::sync::mpsc::Receiver<Result<i64>>>,
+}
+
+impl FullSnapshots {
+    /// Starts one when due; takes in the result of one that ended. Never waits.
+    fn poll(&mut self, s: &Following<'_>) {
+        if let Some(rx) = &self.running {
+            let done = match rx.try_recv() {
+                Ok(done) => done,
+                Err(std::sync::mpsc::TryRecvError::Empty) => return,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(Error::general(
+                    "the full snapshot thread ended without a result",
+                )),
+            };
+            self.running = None;
+            self.due = Instant::now() + s.opts.full_interval;
+            match done {
+                Ok(rev) => {
+                    if let Ok(mut st) = s.stats.lock() {
+                        st.full_done(rev - 1);
+                    }
+                }
+                Err(e) => {
+                    log::error(
+                        "the periodic full snapshot failed; the chain goes on, next try after --full-interval",
+                        &[("error", json!(e.message))],
+                    );
+                    if let Ok(mut st) = s.stats.lock() {
+                        st.error("full_snapshot");
+                    }
+                }
+            }
+        } else if Instant::now() >= self.due {
+            self.running = Some(start_full(s.config, s.opts, s.destinations));
+        }
+    }
+
+    /// Waits for the one in progress, if any.
+    fn wait(&mut self) {
+        if let Some(rx) = self.running.take() {
+            log::info("waiting for the full snapshot in progress", &[]);
+            let _ = rx.recv();
         }
     }
 }
 
 impl Following<'_> {
-    async fn follow(&self, from: i64, tx: mpsc::Sender<Segment>) -> Result<Outcome> {
-        let Following {
-            config,
-            opts,
-            destinations,
-            stats,
-            stop,
-            cluster_id,
-            full_due_in,
-        } = *self;
+    /// Follows every member in turn (the next when one is lost), through one watch per segment:
+    /// the watch ends when a segment is due, the lease table is read, the segment goes to the
+    /// writer, and the next watch starts at the next revision.
+    fn follow(&self, from: i64, tx: &SyncSender<Segment>) -> Result<Outcome> {
         let mut open = Open::new(from);
-        let mut next = from;
-        let mut tick = tokio::time::interval(opts.delta_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut full_due = tokio::time::Instant::now() + full_due_in;
-        let mut full_running: Option<tokio::sync::oneshot::Receiver<Result<i64>>> = None;
-        let mut walk = config.members();
-        while let Some(conn) = walk.next().await? {
-            let mut client = conn.client.clone();
+        let mut leases = LeaseTable::default();
+        let mut full = FullSnapshots {
+            due: Instant::now() + self.full_due_in,
+            running: None,
+        };
+        let timeout = self
+            .config
+            .command_timeout
+            .unwrap_or(connect::DEFAULT_COMMAND_TIMEOUT);
+        let mut walk = self.config.members();
+        while let Some(conn) = self.runtime.block_on(walk.next())? {
             log::info("following this member", &conn.log_fields());
-            let watch_opts = WatchOptions::new()
-                .with_from_key()
-                .with_start_revision(next);
-            let mut stream = match client.watch(vec![0u8], Some(watch_opts)).await {
-                Ok(s) => s,
-                Err(e) => {
-                    walk.record(failure(&conn.endpoint, &e));
-                    continue;
+            let endpoint = conn.endpoint.clone();
+            let source = LiveSource::on_runtime(
+                self.runtime.clone(),
+                conn.client,
+                endpoint.clone(),
+                timeout,
+            );
+            let lost = loop {
+                let watched = source.watch(
+                    &KeyRange::prefix(Vec::new()),
+                    open.next,
+                    &mut |changes, at| {
+                        open.push(changes, chain::unix_ms(OffsetDateTime::now_utc()));
+                        if at > 0
+                            && let Ok(mut s) = self.stats.lock()
+                        {
+                            s.received(open.next - 1, at);
+                        }
+                        full.poll(self);
+                        Ok(self.stop.received().is_none() && !open.due(self.opts))
+                    },
+                );
+                let end = match watched {
+                    Ok(end) => end,
+                    Err(e) => break e,
+                };
+                if !open.events.is_empty() {
+                    let table = match leases.read(&source) {
+                        Ok(table) => table,
+                        Err(e) => break e, // the events wait for the next member
+                    };
+                    send(tx, open.seal(self.cluster_id, table))?;
+                }
+                match end {
+                    WatchEnd::Stopped => {
+                        if let Some(signal) = self.stop.received() {
+                            full.wait();
+                            return Ok(Outcome::Stopped(signal));
+                        }
+                    }
+                    WatchEnd::Compacted { compact_revision } => {
+                        full.wait();
+                        return Ok(Outcome::Compacted {
+                            wanted: open.next,
+                            compacted: compact_revision,
+                        });
+                    }
                 }
             };
-            loop {
-                tokio::select! {
-                    msg = stream.message() => {
-                        let resp = match msg {
-                            Ok(Some(r)) => r,
-                            Ok(None) => {
-                                walk.record(failure(&conn.endpoint, &"the watch stream ended"));
-                                break;
-                            }
-                            Err(e) => {
-                                walk.record(failure(&conn.endpoint, &e));
-                                break;
-                            }
-                        };
-                        if resp.canceled() {
-                            if resp.compact_revision() > 0 {
-                                flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                                return Ok(Outcome::Compacted { wanted: next, compacted: resp.compact_revision() });
-                            }
-                            return Err(Error::server(format!(
-                                "etcd cancelled the watch: {}", resp.cancel_reason()
-                            )));
-                        }
-                        let head = resp.header().map(|h| h.revision()).unwrap_or(0);
-                        let received = chain::unix_ms(OffsetDateTime::now_utc());
-                        for ev in resp.events() {
-                            let Some(kv) = ev.kv() else { continue };
-                            let event = Event {
-                                kind: match ev.event_type() {
-                                    EventType::Put => EventKind::Put,
-                                    EventType::Delete => EventKind::Delete,
-                                },
-                                key: kv.key().to_vec(),
-                                value: kv.value().to_vec(),
-                                create_revision: kv.create_revision(),
-                                mod_revision: kv.mod_revision(),
-                                version: kv.version(),
-                                lease: kv.lease(),
-                                received_unix_ms: received,
-                            };
-                            next = next.max(event.mod_revision + 1);
-                            open.bytes += event.key.len() + event.value.len() + 64;
-                            open.events.push(event);
-                        }
-                        if let Ok(mut s) = stats.lock() {
-                            s.received(next - 1, head);
-                        }
-                        if open.bytes >= opts.delta_max_bytes {
-                            flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                        }
-                    }
-                    _ = tick.tick() => {
-                        let _ = stream.request_progress().await;
-                        if !open.events.is_empty() && open.started.elapsed() >= opts.delta_interval / 2 {
-                            flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                        }
-                        if full_running.is_none() && tokio::time::Instant::now() >= full_due {
-                            full_running = Some(start_full(config, opts, destinations));
-                        }
-                    }
-                    done = async { full_running.as_mut().expect("guarded").await }, if full_running.is_some() => {
-                        full_running = None;
-                        full_due = tokio::time::Instant::now() + opts.full_interval;
-                        match done {
-                            Ok(Ok(rev)) => {
-                                if let Ok(mut s) = stats.lock() { s.full_done(rev - 1); }
-                            }
-                            Ok(Err(e)) => {
-                                log::error("the periodic full snapshot failed; the chain goes on, next try after --full-interval", &[("error", json!(e.message))]);
-                                if let Ok(mut s) = stats.lock() { s.error("full_snapshot"); }
-                            }
-                            Err(_) => {}
-                        }
-                    }
-                    sig = stop.wait() => {
-                        flush(&mut open, next, cluster_id, &mut client, &tx).await?;
-                        if let Some(rx) = full_running.take() {
-                            log::info("waiting for the full snapshot in progress", &[]);
-                            let _ = rx.await;
-                        }
-                        return Ok(Outcome::Stopped(sig));
-                    }
-                }
-            }
+            walk.record(connect::Failure {
+                endpoint: endpoint.clone(),
+                reason: lost.message.clone(),
+                kind: crate::ErrorKind::Interrupted,
+            });
             log::warn(
                 "lost the member; continuing from the next one without a gap",
                 &[
-                    ("endpoint", json!(conn.endpoint)),
-                    ("from_revision", json!(next)),
+                    ("endpoint", json!(endpoint)),
+                    ("from_revision", json!(open.next)),
+                    ("error", json!(lost.message)),
                 ],
             );
-            if let Ok(mut s) = stats.lock() {
+            if let Ok(mut s) = self.stats.lock() {
                 s.error("watch");
             }
         }
-        // Keep what was received (without a lease table: no member answers): the next run starts
-        // after it.
+        // Keep what was received, with the lease table read last (no member answers): the next
+        // run starts after it.
         if !open.events.is_empty() {
-            let segment = seal(&mut open, next, cluster_id, Vec::new());
-            let _ = tx.send(segment).await;
+            let _ = send(tx, open.seal(self.cluster_id, leases.last()));
         }
+        full.wait();
         Err(walk.error())
-    }
-}
-
-fn failure(endpoint: &str, e: &dyn std::fmt::Display) -> connect::Failure {
-    connect::Failure {
-        endpoint: endpoint.to_string(),
-        reason: e.to_string(),
-        kind: crate::ErrorKind::Interrupted,
     }
 }
 
@@ -378,8 +428,8 @@ fn start_full(
     config: &ConnectConfig,
     opts: &FollowOptions,
     destinations: &Arc<Destinations>,
-) -> tokio::sync::oneshot::Receiver<Result<i64>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
+) -> std::sync::mpsc::Receiver<Result<i64>> {
+    let (tx, rx) = std::sync::mpsc::channel();
     let (config, save_opts, destinations) =
         (config.clone(), opts.save.clone(), destinations.clone());
     std::thread::spawn(move || {
@@ -392,157 +442,7 @@ fn start_full(
     rx
 }
 
-/// Sends the open segment (if it holds events) with the lease table, and opens the next.
-async fn flush(
-    open: &mut Open,
-    next: i64,
-    cluster_id: u64,
-    client: &mut etcd_client::Client,
-    tx: &mpsc::Sender<Segment>,
-) -> Result<()> {
-    if open.events.is_empty() {
-        return Ok(());
-    }
-    let leases = lease_table(client).await;
-    let segment = seal(open, next, cluster_id, leases);
+fn send(tx: &SyncSender<Segment>, segment: Segment) -> Result<()> {
     tx.send(segment)
-        .await
         .map_err(|_| Error::general("the segment writer stopped"))
-}
-
-fn seal(open: &mut Open, next: i64, cluster_id: u64, leases: Vec<LeaseRecord>) -> Segment {
-    let events = std::mem::take(&mut open.events);
-    let segment = Segment {
-        cluster_id,
-        first_revision: open.first,
-        last_revision: next - 1,
-        events,
-        leases,
-    };
-    *open = Open::new(next);
-    segment
-}
-
-/// Every lease with its granted and remaining TTL (a lease gone meanwhile is left out).
-async fn lease_table(client: &mut etcd_client::Client) -> Vec<LeaseRecord> {
-    let Ok(list) = client.leases().await else {
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(list.leases().len());
-    for l in list.leases() {
-        if let Ok(ttl) = client.lease_time_to_live(l.id(), None).await
-            && ttl.ttl() > 0
-        {
-            out.push(LeaseRecord {
-                id: l.id(),
-                granted_ttl: ttl.granted_ttl(),
-                remaining_ttl: ttl.ttl(),
-            });
-        }
-    }
-    out
-}
-
-/// The writer thread: encodes, compresses, encrypts and writes each segment to every
-/// destination, in order. A segment that cannot be written (after retries) ends the thread
-/// with the error, which stops the run.
-fn spawn_writer(
-    destinations: Arc<Destinations>,
-    prefix: String,
-    opts: &FollowOptions,
-    stats: Arc<Mutex<Stats>>,
-    mut rx: mpsc::Receiver<Segment>,
-) -> Result<std::thread::JoinHandle<Result<()>>> {
-    let encryptor = opts.save.encryptor.clone();
-    let level = opts.save.zstd_level;
-    std::thread::Builder::new()
-        .name("revkeeper-segments".into())
-        .spawn(move || {
-            while let Some(segment) = rx.blocking_recv() {
-                let last_time = segment
-                    .events
-                    .last()
-                    .map(|e| e.received_unix_ms)
-                    .unwrap_or_default();
-                let name = SegmentName {
-                    prefix: prefix.clone(),
-                    cluster_id: format!("{:x}", segment.cluster_id),
-                    first: segment.first_revision,
-                    last: segment.last_revision,
-                    last_time: OffsetDateTime::from_unix_timestamp_nanos(
-                        i128::from(last_time) * 1_000_000,
-                    )
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                    encrypted: encryptor.is_some(),
-                }
-                .to_name();
-                let bytes = encode(&segment, level, encryptor.as_deref())?;
-                for store in destinations.stores() {
-                    write_with_retries(store, &name, &bytes)?;
-                }
-                log::info(
-                    "delta segment written",
-                    &[
-                        ("segment", json!(name)),
-                        ("events", json!(segment.events.len())),
-                        ("bytes", json!(bytes.len())),
-                    ],
-                );
-                if let Ok(mut s) = stats.lock() {
-                    s.segment_done(segment.last_revision, last_time, bytes.len() as u64);
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| Error::general(format!("cannot start the segment writer: {e}")))
-}
-
-fn encode(
-    segment: &Segment,
-    level: i32,
-    encryptor: Option<&crate::location::Encryptor>,
-) -> Result<Vec<u8>> {
-    let compressed = zstd::encode_all(&segment.encode()[..], level)
-        .map_err(|e| Error::general(format!("zstd compression failed: {e}")))?;
-    let Some(enc) = encryptor else {
-        return Ok(compressed);
-    };
-    use std::io::Write;
-    let mut w = enc.wrap(Vec::with_capacity(compressed.len() + 512))?;
-    w.write_all(&compressed)
-        .and_then(|_| w.finish())
-        .map_err(|e| Error::general(format!("age encryption failed: {e}")))
-}
-
-fn write_with_retries(store: &Store, name: &str, bytes: &[u8]) -> Result<()> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = (|| {
-            use std::io::Write;
-            let mut up = store.put_stream(name, true)?;
-            up.write_all(bytes)
-                .map_err(|e| crate::location::error_from_io(e, up.target()))?;
-            up.finish().map(|_| ())
-        })();
-        match result {
-            Ok(()) => return Ok(()),
-            Err(e) if attempt >= WRITE_ATTEMPTS => {
-                return Err(Error::new(
-                    e.kind,
-                    format!(
-                        "{} (delta segment {name} not written after {attempt} attempts; the run stops so that a restart resumes without a gap)",
-                        e.message
-                    ),
-                ));
-            }
-            Err(e) => {
-                log::warn(
-                    "cannot write a delta segment; retrying",
-                    &[("segment", json!(name)), ("error", json!(e.message))],
-                );
-                std::thread::sleep(Duration::from_millis(500 << attempt));
-            }
-        }
-    }
 }

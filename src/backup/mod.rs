@@ -8,6 +8,7 @@ pub mod compact;
 pub mod destinations;
 pub mod follow;
 pub mod fsutil;
+pub mod lease_table;
 pub mod list;
 pub mod manifest;
 pub mod metrics;
@@ -15,6 +16,7 @@ pub mod metrics_http;
 pub mod progress;
 pub mod prune;
 pub mod save;
+pub mod segment_writer;
 pub mod writer;
 
 pub use revkeeper_formats::units::human_bytes;

@@ -3,6 +3,7 @@
 //! The trait is synchronous, so a live source owns a small tokio runtime and blocks on it; the
 //! CLI and the TUI's worker threads then treat both kinds of source alike.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use etcd_client::{AlarmAction, AlarmType, Client, GetOptions, WatchOptions};
@@ -28,7 +29,9 @@ const MAX_RESPONSE_BYTES: usize = 64 << 20;
 const WATCH_PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 pub struct LiveSource {
-    runtime: tokio::runtime::Runtime,
+    /// Shared by the sources of one caller that walks from member to member (`backup run`), so
+    /// every connection it made stays driven.
+    runtime: Arc<tokio::runtime::Runtime>,
     client: Client,
     endpoint: String,
     command_timeout: Duration,
@@ -41,6 +44,16 @@ impl LiveSource {
     /// Wraps a connected client; `endpoint` is the member it talks to (for messages).
     pub fn new(
         runtime: tokio::runtime::Runtime,
+        client: Client,
+        endpoint: String,
+        command_timeout: Duration,
+    ) -> LiveSource {
+        LiveSource::on_runtime(Arc::new(runtime), client, endpoint, command_timeout)
+    }
+
+    /// [`LiveSource::new`] on a runtime the caller shares (the one `client` was connected on).
+    pub fn on_runtime(
+        runtime: Arc<tokio::runtime::Runtime>,
         client: Client,
         endpoint: String,
         command_timeout: Duration,
@@ -172,6 +185,26 @@ impl LiveSource {
         }
     }
 
+    /// The id of every lease etcd holds (one request, whatever their number).
+    pub fn lease_ids(&self) -> Result<Vec<i64>> {
+        let mut c = self.client.clone();
+        let list = self.block("lease list", async move { c.leases().await })?;
+        Ok(list.leases().iter().map(|l| l.id()).collect())
+    }
+
+    /// One lease's granted and remaining TTL; `None` when it expired or was revoked meanwhile.
+    pub fn lease(&self, id: i64) -> Result<Option<LeaseRecord>> {
+        let mut c = self.client.clone();
+        let ttl = self.block("lease time-to-live", async move {
+            c.lease_time_to_live(id, None).await
+        })?;
+        Ok((ttl.ttl() >= 0).then(|| LeaseRecord {
+            id,
+            ttl: ttl.granted_ttl(),
+            remaining_ttl: Some(ttl.ttl()),
+        }))
+    }
+
     /// [`Source::scan`], sleeping `pause` after each page but the last.
     fn scan_with_pause(
         &self,
@@ -179,11 +212,7 @@ impl LiveSource {
         pause: Duration,
         f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
     ) -> Result<()> {
-        // etcd rejects an empty key; "\0" is where "every key" starts, as in etcdctl.
-        let mut start = match query.range.start.as_slice() {
-            [] => vec![0],
-            s => s.to_vec(),
-        };
+        let mut start = first_key(&query.range.start);
         let mut revision = query.revision.unwrap_or(0);
         let mut limit = FIRST_PAGE;
         let kv = self
@@ -317,7 +346,7 @@ impl Source for LiveSource {
         // ends when the stream has been quiet for a while after the watch was created.
         let progress_marks_end = !version.starts_with("3.4.") && !version.starts_with("3.3.");
         let mut c = self.client.clone();
-        let key = range.start.clone();
+        let key = first_key(&range.start);
         let range_end = range.end.clone();
         let mut failed: Option<Error> = None;
         let timeout = self.command_timeout;
@@ -384,23 +413,9 @@ impl Source for LiveSource {
     }
 
     fn leases(&self) -> Result<Vec<LeaseRecord>> {
-        let mut c = self.client.clone();
-        let list = self.block("lease list", async move { c.leases().await })?;
         let mut out = Vec::new();
-        for l in list.leases() {
-            let mut c = self.client.clone();
-            let id = l.id();
-            let ttl = self.block("lease time-to-live", async move {
-                c.lease_time_to_live(id, None).await
-            })?;
-            if ttl.ttl() < 0 {
-                continue; // expired between the list and now
-            }
-            out.push(LeaseRecord {
-                id,
-                ttl: ttl.granted_ttl(),
-                remaining_ttl: Some(ttl.ttl()),
-            });
+        for id in self.lease_ids()? {
+            out.extend(self.lease(id)?);
         }
         Ok(out)
     }
@@ -411,10 +426,7 @@ impl Source for LiveSource {
         from: i64,
         f: &mut dyn FnMut(&[ChangeView<'_>], i64) -> Result<bool>,
     ) -> Result<WatchEnd> {
-        let key = match range.start.as_slice() {
-            [] => vec![0],
-            s => s.to_vec(),
-        };
+        let key = first_key(&range.start);
         // Fragments: etcd splits a response bigger than its request limit instead of failing it.
         let mut opts = WatchOptions::new()
             .with_start_revision(from)
@@ -440,6 +452,7 @@ impl Source for LiveSource {
                     Err(_) => return Err(lost(&format!("no answer within {timeout:?}"))),
                 };
             let (mut heard, mut asked) = (std::time::Instant::now(), std::time::Instant::now());
+            let mut fragments: Vec<etcd_client::WatchResponse> = Vec::new();
             loop {
                 let resp =
                     match tokio::time::timeout(Duration::from_secs(1), stream.message()).await {
@@ -474,14 +487,35 @@ impl Source for LiveSource {
                         resp.cancel_reason()
                     )));
                 }
+                // A fragment is held until the last one: `f` only ever sees whole revisions,
+                // so a caller that stops after any call resumes at its next revision.
+                if resp.0.fragment {
+                    fragments.push(resp);
+                    continue;
+                }
                 let at = resp.header().map(|h| h.revision()).unwrap_or(0);
-                let changes: Vec<ChangeView<'_>> =
-                    resp.events().iter().filter_map(change_view).collect();
+                let changes: Vec<ChangeView<'_>> = fragments
+                    .iter()
+                    .chain([&resp])
+                    .flat_map(|r| r.events())
+                    .filter_map(change_view)
+                    .collect();
                 if !f(&changes, at)? {
                     return Ok(WatchEnd::Stopped);
                 }
+                drop(changes);
+                fragments.clear();
             }
         })
+    }
+}
+
+/// The key a request for `start` sends: etcd rejects an empty key, and "\0" is where "every
+/// key" starts, as in etcdctl.
+fn first_key(start: &[u8]) -> Vec<u8> {
+    match start {
+        [] => vec![0],
+        s => s.to_vec(),
     }
 }
 

@@ -204,9 +204,11 @@ pub trait Source: Send + Sync {
     }
 
     /// Follows every change of `range` from revision `from` on (a live cluster: one watch) until
-    /// `f` returns `false`. `f` gets each response's changes and the revision etcd was at, and
-    /// is also called about every second with no changes and revision 0, so the caller can stop
-    /// a quiet watch.
+    /// `f` returns `false`. `f` gets each response's changes (whole revisions: a response etcd
+    /// split into fragments comes as one, so a caller that stops resumes at its next revision)
+    /// and the revision etcd was at, and is also called about every second with no changes and
+    /// revision 0, so the caller can stop a quiet watch. A quiet watch asks etcd for progress
+    /// now and then, and counts a connection that stops answering as lost.
     /// A lost connection is an error (resume from the next revision); history compacted away
     /// ends the watch with [`WatchEnd::Compacted`]. A snapshot has nothing to follow.
     fn watch(
