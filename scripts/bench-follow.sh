@@ -12,7 +12,8 @@
 # restore 100,000 events after a ~1 GiB snapshot <= 1.2x the plain restore.
 #
 # Usage: scripts/bench-follow.sh [--size 1GiB] [--rate 5000] [--seconds 60] [--events 100000]
-# Environment: ETCD_BIN (server; default the vendored etcd 3.6), BENCH_DIR (default bench-out/).
+# Environment: ETCD_BIN (server; default the vendored etcd 3.6), BENCH_DIR (default bench-out/),
+# REVKEEPER_BIN (the revkeeper measured; default this tree's release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
@@ -27,14 +28,14 @@ while [ $# -gt 0 ]; do
     --rate) RATE=$2; shift 2 ;;
     --seconds) SECONDS_LOAD=$2; shift 2 ;;
     --events) EVENTS=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench-follow: unknown argument $1" >&2; exit 3 ;;
   esac
 done
 say() { echo "bench-follow: $*" >&2; }
 
-cargo build --release --quiet --bin revkeeper --example load-etcd --example put-rate
-RK=target/release/revkeeper
+nice -n 19 cargo build --release --quiet --bin revkeeper --example load-etcd --example put-rate
+RK=${REVKEEPER_BIN:-target/release/revkeeper}
 LOADER=target/release/examples/load-etcd
 PUTS=target/release/examples/put-rate
 ETCD=${ETCD_BIN:-$("$LOADER" --print-etcd-bin)}

@@ -6,13 +6,15 @@
 #   backup  `revkeeper backup run` on it: after its full snapshot, the window (a delta segment,
 #           with the lease table, at each --delta-interval that saw writes);
 #   peer    the same as tui with another revkeeper binary (--peer BIN, e.g. main's build), for a
-#           before/after figure.
+#           before/after figure (added to --modes when --peer is given without peer or backup-peer);
+#   backup-peer  the same as backup with the --peer binary.
 # etcd's CPU is utime+stime of its process (/proc/PID/stat) over each window; a light write load
 # (--writes N per second, one key rewritten; default 1) runs in every window, so revisions move
 # as on a real cluster and the baseline includes it.
 #
 # Usage: scripts/bench-tui-live.sh [--objects 100000] [--snapshot FILE] [--minutes 3]
-#                                  [--modes idle,tui,backup] [--peer BIN] [--writes 1] [--bin BIN]
+#                                  [--modes idle,tui,backup,peer,backup-peer] [--peer BIN]
+#                                  [--writes 1] [--bin BIN]
 #   --modes runs in this order (tui,idle: the baseline after the TUI's load); --bin measures this
 #   revkeeper binary instead of building one.
 # Environment: ENCRYPTION_CONFIG (default ../shared/fixtures/cluster-dev/encryption-config.yaml),
@@ -38,11 +40,11 @@ while [ $# -gt 0 ]; do
     --peer) PEER_BIN=$(realpath "$2"); shift 2 ;;
     --writes) WRITES=$2; shift 2 ;;
     --bin) RK=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench-tui-live: unknown argument $1" >&2; exit 3 ;;
   esac
 done
-[ -z "$PEER_BIN" ] || MODES="$MODES,peer"
+[ -z "$PEER_BIN" ] || [[ ",$MODES," == *,peer,* || ",$MODES," == *,backup-peer,* ]] || MODES="$MODES,peer"
 say() { echo "bench-tui-live: $*" >&2; }
 command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
 
@@ -136,6 +138,28 @@ tui_run() {
   sleep 3
 }
 
+# `backup run` with binary $1: its full snapshot, then the window. Prints table rows.
+backup_run() {
+  local bin=$1 label=$2 c0 t0 end w segments
+  [ -n "$bin" ] || { say "$label needs --peer BIN"; exit 3; }
+  mkdir -p "$WORK/backups"
+  c0=$(cpu); t0=$(now)
+  "$bin" backup run --endpoints "$EP" --dir "$WORK/backups" >"$WORK/backup.log" 2>&1 &
+  BACKUP_PID=$!
+  end=$(( $(date +%s) + 1800 ))
+  until grep -q "following this member" "$WORK/backup.log"; do
+    kill -0 "$BACKUP_PID" 2>/dev/null || { cat "$WORK/backup.log" >&2; exit 1; }
+    [ "$(date +%s)" -lt "$end" ] || { say "$label did not start following"; exit 1; }
+    sleep 0.5
+  done
+  echo "$label full snapshot: etcd $(sub "$(cpu)" "$c0") CPU-s in $(sub "$(now)" "$t0") s"
+  w=$(window)
+  segments=$(grep -c "delta segment written" "$WORK/backup.log" || true)
+  echo "$label ${MINUTES} min after the full snapshot: etcd $(echo "$w" | cut -d' ' -f1) CPU-s = $(echo "$w" | cut -d' ' -f2)% of a core; $segments delta segments (each with the lease table)"
+  kill -TERM "$BACKUP_PID"; wait "$BACKUP_PID" 2>/dev/null || true; BACKUP_PID=""
+  rm -rf "$WORK/backups"
+}
+
 for mode in ${MODES//,/ }; do
   case "$mode" in
     idle)
@@ -144,24 +168,8 @@ for mode in ${MODES//,/ }; do
       ;;
     tui) tui_run "$RK" "tui" ;;
     peer) tui_run "$PEER_BIN" "peer tui ($PEER_BIN)" ;;
-    backup)
-      mkdir -p "$WORK/backups"
-      c0=$(cpu); t0=$(now)
-      "$RK" backup run --endpoints "$EP" --dir "$WORK/backups" >"$WORK/backup.log" 2>&1 &
-      BACKUP_PID=$!
-      end=$(( $(date +%s) + 1800 ))
-      until grep -q "following this member" "$WORK/backup.log"; do
-        kill -0 "$BACKUP_PID" 2>/dev/null || { cat "$WORK/backup.log" >&2; exit 1; }
-        [ "$(date +%s)" -lt "$end" ] || { say "backup run did not start following"; exit 1; }
-        sleep 0.5
-      done
-      echo "backup run full snapshot: etcd $(sub "$(cpu)" "$c0") CPU-s in $(sub "$(now)" "$t0") s"
-      w=$(window)
-      segments=$(grep -c "delta segment written" "$WORK/backup.log" || true)
-      echo "backup run ${MINUTES} min after the full snapshot: etcd $(echo "$w" | cut -d' ' -f1) CPU-s = $(echo "$w" | cut -d' ' -f2)% of a core; $segments delta segments (each with the lease table)"
-      kill -TERM "$BACKUP_PID"; wait "$BACKUP_PID" 2>/dev/null || true; BACKUP_PID=""
-      rm -rf "$WORK/backups"
-      ;;
+    backup) backup_run "$RK" "backup run" ;;
+    backup-peer) backup_run "$PEER_BIN" "peer backup run ($PEER_BIN)" ;;
     *) say "unknown mode $mode"; exit 3 ;;
   esac
 done

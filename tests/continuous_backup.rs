@@ -811,3 +811,48 @@ fn a_lost_member_is_followed_on_the_next_without_a_gap() {
     let restored = restore_to(&dir, work.path(), last, &[]);
     assert_same(&restored, &survivor, last);
 }
+
+/// etcd splits a watch response bigger than its request limit into fragments, even inside one
+/// revision; the watch `backup run` follows passes them on as whole revisions, so a segment
+/// cut after any response ends at a revision boundary.
+#[test]
+fn fragmented_watch_responses_arrive_as_whole_revisions() {
+    use revkeeper::source::{KeyRange, Source, WatchEnd};
+    let member =
+        Member::start_single_with(None, vec!["--max-request-bytes".into(), "32768".into()]);
+    let ep = member.endpoint();
+    let (first, last) = rt().block_on(async {
+        let mut c = common::client(&ep).await;
+        let mut revs = Vec::new();
+        // 40 revisions of 20 KiB: about 0.8 MiB in one catch-up response, over the limit of
+        // a watch response (the request limit + 512 KiB for gRPC).
+        for t in 0..40 {
+            let ops: Vec<TxnOp> = (0..20)
+                .map(|k| TxnOp::put(format!("/txn{t}/{k:02}"), vec![b'v'; 1024], None))
+                .collect();
+            let resp = c.txn(Txn::new().and_then(ops)).await.unwrap();
+            revs.push(resp.header().unwrap().revision());
+        }
+        (revs[0], revs[39])
+    });
+    let source = common::live_source(&member);
+    let mut calls: Vec<Vec<i64>> = Vec::new();
+    let end = source
+        .watch(&KeyRange::prefix(Vec::new()), first, &mut |changes, _| {
+            if !changes.is_empty() {
+                calls.push(changes.iter().map(|c| c.revision).collect());
+            }
+            Ok(calls.iter().map(Vec::len).sum::<usize>() < 800)
+        })
+        .unwrap();
+    assert_eq!(end, WatchEnd::Stopped);
+    let seen: Vec<i64> = calls.concat();
+    assert_eq!(seen.len(), 800, "{calls:?}");
+    assert_eq!(*seen.last().unwrap(), last);
+    for call in &calls {
+        for rev in call {
+            let n = call.iter().filter(|r| *r == rev).count();
+            assert_eq!(n, 20, "revision {rev} split across calls: {calls:?}");
+        }
+    }
+}
