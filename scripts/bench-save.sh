@@ -15,6 +15,7 @@
 #                              [--size 1GiB] [--keys N] [--rounds 3] [--random-percent 100]
 #   --data            which data sets (default both)
 #   --objects         objects of the realistic cluster (default 1000000)
+#   --snapshot FILE   the realistic cluster's snapshot, made before (instead of gen-realistic's)
 #   --size, --keys    the incompressible data: bytes of values (KiB/MiB/GiB; default 1GiB) and
 #                     keys (default: about 1M per GiB)
 #   --random-percent  percent of random values in that data (default 100)
@@ -31,15 +32,17 @@ ROUNDS=3
 RANDOM_PERCENT=100
 DATA=both
 OBJECTS=1000000
+SNAP=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA=$2; shift 2 ;;
     --objects) OBJECTS=$2; shift 2 ;;
+    --snapshot) SNAP=$(realpath "$2"); shift 2 ;;
     --size) SIZE=$2; shift 2 ;;
     --keys) KEYS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --random-percent) RANDOM_PERCENT=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench-save: unknown argument $1" >&2; exit 3 ;;
   esac
 done
@@ -78,7 +81,7 @@ fi
 case "$DATA" in realistic|incompressible|both) ;; *) say "--data: realistic, incompressible or both"; exit 3 ;; esac
 
 say "building (release)"
-[ "$DATA" = incompressible ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
+[ "$DATA" = incompressible ] || [ -n "$SNAP" ] || SNAP=$(scripts/gen-realistic.sh --objects "$OBJECTS")
 bench_build --example load-etcd
 RK=$BIN/revkeeper
 LOADER=$BIN/examples/load-etcd

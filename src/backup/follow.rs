@@ -3,6 +3,10 @@
 //! `--delta-interval` or `--delta-max-bytes`; a new full snapshot every `--full-interval`, in
 //! a thread of its own while the watch goes on.
 //!
+//! The watch is [`Source::watch`], the one the TUI follows a cluster with. It ends at each
+//! segment (it hands over whole revisions, so the next one starts exactly after), because the
+//! lease table is read between two watches: a source's requests cannot run inside its watch.
+//!
 //! Never a silent gap: a run resumes from the end of what every destination holds; a segment
 //! that cannot be written (after retries) stops the run with an error, so its supervisor
 //! restarts it and it resumes there; a start revision etcd has compacted is said in a warning
@@ -259,11 +263,9 @@ impl Open {
         }
     }
 
-    fn due(&self, opts: &FollowOptions) -> bool {
-        self.bytes >= opts.delta_max_bytes
-            || self
-                .since
-                .is_some_and(|t| t.elapsed() >= opts.delta_interval)
+    /// Whether to write it now: `max_bytes` of events, or its first event `interval` ago.
+    fn due(&self, max_bytes: usize, interval: Duration) -> bool {
+        self.bytes >= max_bytes || self.since.is_some_and(|t| t.elapsed() >= interval)
     }
 
     /// The segment of what was gathered, and a new open one after it.
@@ -366,7 +368,8 @@ impl Following<'_> {
                             s.received(open.next - 1, at);
                         }
                         full.poll(self);
-                        Ok(self.stop.received().is_none() && !open.due(self.opts))
+                        Ok(self.stop.received().is_none()
+                            && !open.due(self.opts.delta_max_bytes, self.opts.delta_interval))
                     },
                 );
                 let end = match watched {
@@ -445,4 +448,44 @@ fn start_full(
 fn send(tx: &SyncSender<Segment>, segment: Segment) -> Result<()> {
     tx.send(segment)
         .map_err(|_| Error::general("the segment writer stopped"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::KeyView;
+
+    fn change(revision: i64, key: &'static [u8], value: &'static [u8]) -> ChangeView<'static> {
+        ChangeView {
+            revision,
+            deleted: value.is_empty(),
+            kv: KeyView {
+                key,
+                create_revision: 2,
+                mod_revision: revision,
+                version: 1,
+                value,
+                lease: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_segment_ends_at_the_last_revision_received_and_the_next_starts_after_it() {
+        let mut open = Open::new(10);
+        assert!(!open.due(1, Duration::ZERO), "nothing to write yet");
+        open.push(&[change(12, b"a", b"1"), change(12, b"b", b"")], 7);
+        open.push(&[change(15, b"a", b"2")], 8);
+        assert_eq!(open.next, 16);
+        assert!(open.due(1 << 20, Duration::ZERO), "the interval");
+        assert!(open.due(100, Duration::from_secs(60)), "the size");
+        assert!(!open.due(1 << 20, Duration::from_secs(60)));
+        let segment = open.seal(0xab, Vec::new());
+        assert_eq!((segment.first_revision, segment.last_revision), (10, 15));
+        assert_eq!(segment.events.len(), 3);
+        assert_eq!(segment.events[1].kind, EventKind::Delete);
+        assert_eq!(segment.events[2].received_unix_ms, 8);
+        assert_eq!((open.first, open.next, open.events.len()), (16, 16, 0));
+        assert!(open.since.is_none());
+    }
 }
