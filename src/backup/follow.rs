@@ -367,9 +367,11 @@ impl Following<'_> {
                         {
                             s.received(open.next - 1, at);
                         }
+                        if self.stop.received().is_some() {
+                            return Ok(false); // and no new full snapshot
+                        }
                         full.poll(self);
-                        Ok(self.stop.received().is_none()
-                            && !open.due(self.opts.delta_max_bytes, self.opts.delta_interval))
+                        Ok(!open.due(self.opts.delta_max_bytes, self.opts.delta_interval))
                     },
                 );
                 let end = match watched {
