@@ -42,7 +42,9 @@ pub struct Event {
     pub received_unix_ms: i64,
 }
 
-/// A lease as `LeaseLeases` + `LeaseTimeToLive` reported it when the segment was cut.
+/// A lease alive when the segment was cut (it was in `LeaseLeases`), with its TTLs as
+/// `LeaseTimeToLive` reported them when the follower last read it (at most ~10 minutes earlier;
+/// the granted TTL never changes, `remaining_ttl` is informational and restores do not use it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaseRecord {
     pub id: i64,
