@@ -21,6 +21,7 @@ use super::json::{write_scalar, write_str, zero_scalar};
 use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
+mod in_order;
 mod plain_json;
 mod special;
 
@@ -31,6 +32,8 @@ pub(super) const MAX_DEPTH: usize = 100;
 pub(crate) trait Output {
     /// Whether JSON text is written (and field occurrences collected to order it).
     const TEXT: bool;
+    /// Whether messages whose fields arrive in order are written as they arrive (`in_order.rs`).
+    const IN_ORDER: bool = Self::TEXT;
 }
 
 /// Compact JSON text in `Decoder::out`.
@@ -47,6 +50,14 @@ impl Output for Json {
 
 impl Output for Check {
     const TEXT: bool = false;
+}
+
+/// [`Json`] through the general path alone: the reference the in-order path is tested against.
+pub(crate) enum GeneralJson {}
+
+impl Output for GeneralJson {
+    const TEXT: bool = true;
+    const IN_ORDER: bool = false;
 }
 
 pub(super) struct Decoder<'a, O: Output> {
@@ -163,6 +174,9 @@ impl<'a, O: Output> Decoder<'a, O> {
         begin: usize,
         header: Option<&[u8]>,
     ) -> Result<Range<usize>, ProtoError> {
+        if O::IN_ORDER && begin == self.out.len() && self.in_order(msg, data) {
+            return self.object_in_order(msg, data, base, header);
+        }
         let start = self.scratch.len();
         if let Err(e) = self.collect_fields(msg, data, base) {
             self.scratch.truncate(start);
@@ -188,19 +202,26 @@ impl<'a, O: Output> Decoder<'a, O> {
     /// In the top-level object's ObjectMeta (depth 1: nested envelopes are deeper), adds
     /// `resourceVersion` after the fields read from the wire, so it wins over a stored one.
     fn add_resource_version(&mut self, msg: usize) {
-        let (Some(rv), Some((meta, i))) = (self.resource_version, self.schema.resource_version)
-        else {
-            return;
-        };
-        if self.depth != 1 || msg != meta {
-            return;
+        if let Some((i, rv)) = self.pending_resource_version(msg) {
+            let begin = self.out.len();
+            self.write_resource_version(rv);
+            self.scratch
+                .push(Item::Set(i as u16, Some(begin..self.out.len())));
         }
-        let begin = self.out.len();
+    }
+
+    /// The declaration index of `resourceVersion` and the revision to write there, when `msg`
+    /// is the top-level object's ObjectMeta and the read has a resourceVersion.
+    fn pending_resource_version(&self, msg: usize) -> Option<(usize, i64)> {
+        let (rv, (meta, i)) = (self.resource_version?, self.schema.resource_version?);
+        (self.depth == 1 && msg == meta).then_some((i as usize, rv))
+    }
+
+    fn write_resource_version(&mut self, rv: i64) {
         self.out.push(b'"');
         self.out
             .extend_from_slice(itoa::Buffer::new().format(rv).as_bytes());
         self.out.push(b'"');
-        self.scratch.push(Item::Set(i, Some(begin..self.out.len())));
     }
 
     /// Moves the output written at `from..` down to `begin` (over the children it was copied

@@ -22,7 +22,7 @@ mod wire;
 
 use serde_json::Value;
 
-use decode::{Check, Decoder, Json, Output};
+use decode::{Check, Decoder, GeneralJson, Json, Output};
 use schema::Schema;
 use wire::{LEN, Reader};
 
@@ -105,8 +105,27 @@ pub fn write_json(
     resource_version: Option<i64>,
     out: &mut Vec<u8>,
 ) -> Result<u32, ProtoError> {
+    write_json_as::<Json>(value, resource_version, out)
+}
+
+/// [`write_json`] without the in-order path (every message through the general one): for
+/// tests, which compare the two byte for byte.
+#[doc(hidden)]
+pub fn write_json_general(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<u32, ProtoError> {
+    write_json_as::<GeneralJson>(value, resource_version, out)
+}
+
+fn write_json_as<O: Output>(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<u32, ProtoError> {
     let start = out.len();
-    let mut decoder = Decoder::<Json>::new(std::mem::take(out));
+    let mut decoder = Decoder::<O>::new(std::mem::take(out));
     decoder.resource_version = resource_version;
     let written = write_envelope(&mut decoder, value, 0);
     *out = decoder.out;

@@ -1,7 +1,10 @@
-//! The validate-only walk (`proto::validate`, `k8s::validate_value`) accepts exactly the values
-//! the JSON writers (`proto::write_json`, `k8s::write_value_json`) accept and refuses the others
-//! with the same error: over every stored value of the shared fixtures, damaged copies of them
-//! and hand-built extremes.
+//! The protobuf walk's variants agree, over every stored value of the shared fixtures, damaged
+//! copies of them and hand-built extremes:
+//! * the validate-only walk (`proto::validate`, `k8s::validate_value`) accepts exactly the
+//!   values the JSON writers (`proto::write_json`, `k8s::write_value_json`) accept and refuses
+//!   the others with the same error;
+//! * the JSON written with the in-order path (`write_json`) is byte for byte the general path's
+//!   (`write_json_general`), errors included, and deep nesting stays linear.
 
 use revkeeper_formats::bbolt::Db;
 use revkeeper_formats::k8s::{Keyring, proto, validate_value, write_value_json};
@@ -13,21 +16,48 @@ use stored_values::{
     put_len,
 };
 
-/// `Ok(unknown fields)` or the error's text, from writing JSON and from validating.
-fn verdicts(value: &[u8]) -> (Result<u32, String>, Result<u32, String>) {
-    let mut out = Vec::new();
-    let written = proto::write_json(value, None, &mut out).map_err(|e| e.to_string());
-    let checked = proto::validate(value).map_err(|e| e.to_string());
-    (written, checked)
+type Written = Result<(u32, Vec<u8>), String>;
+
+/// `proto::write_json` or `proto::write_json_general`.
+type Writer = fn(&[u8], Option<i64>, &mut Vec<u8>) -> Result<u32, proto::ProtoError>;
+
+/// The JSON (with the unknown-field count) or the error's text, through `write`.
+fn written(value: &[u8], resource_version: Option<i64>, write: Writer) -> Written {
+    // Something before, as in a batch of lines: the writers append.
+    let mut out = b"previous line\n".to_vec();
+    let n = write(value, resource_version, &mut out).map_err(|e| e.to_string());
+    let text = out.split_off(14);
+    assert_eq!(out, b"previous line\n");
+    if n.is_err() {
+        assert!(text.is_empty(), "output left behind an error");
+    }
+    n.map(|n| (n, text))
 }
 
-/// Runs `values` through both and returns (accepted, refused); panics on the first difference.
+/// Runs `values` through every variant and returns (accepted, refused); panics on the first
+/// difference.
 fn agree<'a>(what: &str, values: impl IntoIterator<Item = &'a [u8]>) -> (usize, usize) {
     let (mut ok, mut refused) = (0, 0);
     for (n, v) in values.into_iter().enumerate() {
-        let (written, checked) = verdicts(v);
-        assert_eq!(written, checked, "{what} #{n}: write_json vs validate");
-        match written {
+        for rv in [None, Some(4242)] {
+            let fast = written(v, rv, proto::write_json);
+            let general = written(v, rv, proto::write_json_general);
+            if fast != general {
+                let show = |w: &Written| match w {
+                    Ok((_, t)) => String::from_utf8_lossy(t).into_owned(),
+                    Err(e) => e.clone(),
+                };
+                panic!(
+                    "{what} #{n} (rv {rv:?}): in-order\n{}\ngeneral\n{}",
+                    show(&fast),
+                    show(&general)
+                );
+            }
+        }
+        let fast = written(v, None, proto::write_json).map(|(n, _)| n);
+        let checked = proto::validate(v).map_err(|e| e.to_string());
+        assert_eq!(fast, checked, "{what} #{n}: write_json vs validate");
+        match fast {
             Ok(_) => ok += 1,
             Err(_) => refused += 1,
         }
@@ -36,7 +66,7 @@ fn agree<'a>(what: &str, values: impl IntoIterator<Item = &'a [u8]>) -> (usize, 
 }
 
 #[test]
-fn validate_agrees_with_write_json_on_fixtures_and_damaged_values() {
+fn variants_agree_on_fixtures_and_damaged_values() {
     let Some(values) = all_stored_values() else {
         return;
     };
@@ -50,7 +80,7 @@ fn validate_agrees_with_write_json_on_fixtures_and_damaged_values() {
 }
 
 #[test]
-fn validate_agrees_on_nesting_lengths_and_special_types() {
+fn variants_agree_on_nesting_lengths_and_special_types() {
     for levels in [1, 50, 99, 100, 101, 500] {
         agree("nested", [deeply_nested(levels).as_slice()]);
     }
@@ -58,6 +88,20 @@ fn validate_agrees_on_nesting_lengths_and_special_types() {
         proto::validate(&deeply_nested(500)),
         Err(proto::ProtoError::TooDeep { .. })
     ));
+    // Damage at the bottom of a deep value is met once: no level decodes its children again
+    // (an exponential walk would never finish; a linear one takes milliseconds).
+    let started = std::time::Instant::now();
+    for levels in [40, 60, 80, 98] {
+        let mut v = deeply_nested(levels);
+        let last = v.len() - 2;
+        v[last] = 0xff; // inside the innermost raw JSON
+        agree("damaged deep", [v.as_slice(), &v[..v.len() - 3]]);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "deep values took {:?}",
+        started.elapsed()
+    );
     assert!(proto::validate(LENGTH_BEYOND_VALUE).is_err());
     agree("length", [LENGTH_BEYOND_VALUE]);
 
