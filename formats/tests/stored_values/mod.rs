@@ -1,6 +1,6 @@
 //! The protobuf values the decoder tests run over: every stored value of the shared fixtures,
 //! damaged copies of them (truncated, bit-flipped) and hand-built extremes. Shared by
-//! `k8s_proto_conformance` (decoding) and `k8s_validate` (the validate-only walk).
+//! `k8s_proto_conformance` (decoding) and `k8s_proto_paths` (the walk's variants agree).
 
 #![allow(dead_code)] // each test binary uses its own part
 
