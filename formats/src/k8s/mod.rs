@@ -17,5 +17,5 @@ pub use encryption::Keyring;
 pub use value::SCHEMA_VERSION;
 pub use value::{
     Decoded, Encoding, PrintedValue, ValueError, WrittenValue, decode_value, set_resource_version,
-    split_printed_value, storage_label, write_value_json,
+    split_printed_value, storage_label, validate_value, write_value_json,
 };

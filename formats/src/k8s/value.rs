@@ -182,6 +182,27 @@ pub fn write_value_json(
     })
 }
 
+/// Whether [`write_value_json`] would decode `value`, with the same
+/// error, writing no text: protobuf values are walked without writing JSON
+/// ([`super::proto::validate`]); CBOR and JSON values are parsed as [`decode_value`] parses them
+/// (their cost is the parse, not the text). Returns the encoding.
+pub fn validate_value(key: &[u8], value: &[u8], keys: &Keyring) -> Result<Encoding, ValueError> {
+    if value.starts_with(super::encryption::PREFIX) {
+        let (envelope, plaintext) = keys.decrypt(key, value)?;
+        let inner = validate_value(key, &plaintext, keys)?;
+        return Ok(Encoding::Encrypted {
+            provider: envelope.provider,
+            key_name: envelope.key_name,
+            inner: Box::new(inner),
+        });
+    }
+    if value.starts_with(super::proto::MAGIC) {
+        super::proto::validate(value)?;
+        return Ok(Encoding::Protobuf);
+    }
+    decode_value(key, value, keys).map(|d| d.encoding)
+}
+
 /// Sets `metadata.resourceVersion` where the Go serializer puts it: after `uid` (or after the
 /// name fields when there is no uid).
 pub fn set_resource_version(object: &mut Value, revision: i64) {

@@ -9,6 +9,10 @@
 //!
 //! The well-known types with a JSON form of their own (`Time`, `Quantity`, raw JSON, …) are
 //! written by `special.rs`; strings and scalars by `json.rs`.
+//!
+//! What the walk produces is a type parameter ([`Output`]): [`Json`] text, or nothing
+//! ([`Check`]): the same walk, accepting and refusing exactly the same values with the same
+//! errors, minus the text and the bookkeeping that only orders it.
 
 use std::ops::Range;
 
@@ -17,13 +21,46 @@ use super::json::{write_scalar, write_str, zero_scalar};
 use super::schema::{Field, FieldType, MessageDef, Scalar, Schema, Special};
 use super::wire::{FIXED32, FIXED64, LEN, Reader, VARINT, WireError};
 
+mod in_order;
 mod plain_json;
 mod special;
 
 /// Message nesting bound (the deepest real objects, CRD schemas, stay far below it).
 pub(super) const MAX_DEPTH: usize = 100;
 
-pub(super) struct Decoder<'a> {
+/// What the walker writes; monomorphised, so [`Check`] carries none of [`Json`]'s text work.
+pub(crate) trait Output {
+    /// Whether JSON text is written (and field occurrences collected to order it).
+    const TEXT: bool;
+    /// Whether messages whose fields arrive in order are written as they arrive (`in_order.rs`).
+    const IN_ORDER: bool = Self::TEXT;
+}
+
+/// Compact JSON text in `Decoder::out`.
+pub(crate) enum Json {}
+
+/// Nothing: only whether the value decodes (and how many fields the schema did not know).
+/// Everything that can refuse a value happens while reading the wire, never while writing text
+/// (which takes any string, number or raw JSON), so skipping the text changes no verdict.
+pub(crate) enum Check {}
+
+impl Output for Json {
+    const TEXT: bool = true;
+}
+
+impl Output for Check {
+    const TEXT: bool = false;
+}
+
+/// [`Json`] through the general path alone: the reference the in-order path is tested against.
+pub(crate) enum GeneralJson {}
+
+impl Output for GeneralJson {
+    const TEXT: bool = true;
+    const IN_ORDER: bool = false;
+}
+
+pub(super) struct Decoder<'a, O: Output> {
     schema: &'static Schema,
     depth: usize,
     /// The output; see the module comment.
@@ -34,6 +71,7 @@ pub(super) struct Decoder<'a> {
     /// Written as the top-level object's `metadata.resourceVersion` (what the apiserver fills
     /// in on read from the key's mod_revision), replacing a stored one.
     pub resource_version: Option<i64>,
+    output: std::marker::PhantomData<O>,
 }
 
 /// What one field occurrence contributed, by declaration index; spans are in `out`.
@@ -88,8 +126,8 @@ fn wire_name(wire_type: u8) -> &'static str {
     }
 }
 
-impl<'a> Decoder<'a> {
-    /// A decoder appending to `out`.
+impl<'a, O: Output> Decoder<'a, O> {
+    /// A decoder appending to `out` (left empty by [`Check`]).
     pub fn new(out: Vec<u8>) -> Self {
         Decoder {
             schema: Schema::get(),
@@ -98,6 +136,7 @@ impl<'a> Decoder<'a> {
             scratch: Vec::new(),
             unknown_fields: 0,
             resource_version: None,
+            output: std::marker::PhantomData,
         }
     }
 
@@ -135,10 +174,17 @@ impl<'a> Decoder<'a> {
         begin: usize,
         header: Option<&[u8]>,
     ) -> Result<Range<usize>, ProtoError> {
+        if O::IN_ORDER && begin == self.out.len() && self.in_order(msg, data) {
+            return self.object_in_order(msg, data, base, header);
+        }
         let start = self.scratch.len();
         if let Err(e) = self.collect_fields(msg, data, base) {
             self.scratch.truncate(start);
             return Err(e);
+        }
+        if !O::TEXT {
+            self.scratch.truncate(start);
+            return Ok(begin..begin);
         }
         self.add_resource_version(msg);
         let from = self.out.len();
@@ -156,19 +202,26 @@ impl<'a> Decoder<'a> {
     /// In the top-level object's ObjectMeta (depth 1: nested envelopes are deeper), adds
     /// `resourceVersion` after the fields read from the wire, so it wins over a stored one.
     fn add_resource_version(&mut self, msg: usize) {
-        let (Some(rv), Some((meta, i))) = (self.resource_version, self.schema.resource_version)
-        else {
-            return;
-        };
-        if self.depth != 1 || msg != meta {
-            return;
+        if let Some((i, rv)) = self.pending_resource_version(msg) {
+            let begin = self.out.len();
+            self.write_resource_version(rv);
+            self.scratch
+                .push(Item::Set(i as u16, Some(begin..self.out.len())));
         }
-        let begin = self.out.len();
+    }
+
+    /// The declaration index of `resourceVersion` and the revision to write there, when `msg`
+    /// is the top-level object's ObjectMeta and the read has a resourceVersion.
+    fn pending_resource_version(&self, msg: usize) -> Option<(usize, i64)> {
+        let (rv, (meta, i)) = (self.resource_version?, self.schema.resource_version?);
+        (self.depth == 1 && msg == meta).then_some((i as usize, rv))
+    }
+
+    fn write_resource_version(&mut self, rv: i64) {
         self.out.push(b'"');
         self.out
             .extend_from_slice(itoa::Buffer::new().format(rv).as_bytes());
         self.out.push(b'"');
-        self.scratch.push(Item::Set(i, Some(begin..self.out.len())));
     }
 
     /// Moves the output written at `from..` down to `begin` (over the children it was copied
@@ -325,6 +378,12 @@ impl<'a> Decoder<'a> {
                     // Packed encoding.
                     let data = r.len_delimited().map_err(read_err)?;
                     let mut packed = Reader::new(data);
+                    if !O::TEXT {
+                        while !packed.is_empty() {
+                            packed.skip(native).map_err(read_err)?;
+                        }
+                        return Ok(());
+                    }
                     while !packed.is_empty() {
                         let begin = self.out.len();
                         write_scalar(&mut self.out, scalar, &mut packed).map_err(read_err)?;
@@ -334,6 +393,10 @@ impl<'a> Decoder<'a> {
                 }
                 if wire_type != native {
                     return Err(wire_err(native));
+                }
+                if !O::TEXT {
+                    // The same reads as `write_scalar`, so the same errors.
+                    return r.skip(native).map_err(read_err);
                 }
                 let begin = self.out.len();
                 let zero = write_scalar(&mut self.out, scalar, r).map_err(read_err)?;
@@ -370,6 +433,7 @@ impl<'a> Decoder<'a> {
                     FieldType::Scalar(Scalar::String | Scalar::Bytes) => {
                         key = Key::Text(r.len_delimited().map_err(bad)?);
                     }
+                    FieldType::Scalar(_) if !O::TEXT => r.skip(wire_type).map_err(bad)?,
                     FieldType::Scalar(s) => {
                         let mut text = Vec::new();
                         write_scalar(&mut text, s, &mut r).map_err(bad)?;
@@ -400,11 +464,13 @@ impl<'a> Decoder<'a> {
             // Go fills in the zero value.
             None => match def.field(2).map(|(_, f)| f.ty) {
                 Some(FieldType::Message(m)) => self.message(m, &[], base)?,
+                Some(FieldType::Scalar(_)) if !O::TEXT => 0..0,
                 Some(FieldType::Scalar(s)) => {
                     let begin = self.out.len();
                     self.out.extend_from_slice(zero_scalar(s));
                     begin..self.out.len()
                 }
+                None if !O::TEXT => 0..0,
                 None => {
                     let begin = self.out.len();
                     self.out.extend_from_slice(b"null");

@@ -9,7 +9,8 @@
 //! [`decode`] gives a `serde_json::Value`, [`decode_to_json`] the same as compact text (several
 //! times faster, for printing), [`decode_counting`] also the number of fields the schema did not
 //! know (data from a newer Kubernetes: skipped, worth a warning), [`write_json`] the text into a
-//! caller's buffer with the read's resourceVersion. [`type_meta`] reads only the
+//! caller's buffer with the read's resourceVersion. [`validate`] accepts and refuses exactly
+//! what they do without writing any text (the same walk). [`type_meta`] reads only the
 //! envelope. [`encode`] writes the stored form back.
 
 mod decode;
@@ -21,7 +22,7 @@ mod wire;
 
 use serde_json::Value;
 
-use decode::Decoder;
+use decode::{Check, Decoder, GeneralJson, Json, Output};
 use schema::Schema;
 use wire::{LEN, Reader};
 
@@ -104,8 +105,27 @@ pub fn write_json(
     resource_version: Option<i64>,
     out: &mut Vec<u8>,
 ) -> Result<u32, ProtoError> {
+    write_json_as::<Json>(value, resource_version, out)
+}
+
+/// [`write_json`] without the in-order path (every message through the general one): for
+/// tests, which compare the two byte for byte.
+#[doc(hidden)]
+pub fn write_json_general(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<u32, ProtoError> {
+    write_json_as::<GeneralJson>(value, resource_version, out)
+}
+
+fn write_json_as<O: Output>(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<u32, ProtoError> {
     let start = out.len();
-    let mut decoder = Decoder::new(std::mem::take(out));
+    let mut decoder = Decoder::<O>::new(std::mem::take(out));
     decoder.resource_version = resource_version;
     let written = write_envelope(&mut decoder, value, 0);
     *out = decoder.out;
@@ -113,6 +133,14 @@ pub fn write_json(
         out.truncate(start);
     }
     written.map(|_| decoder.unknown_fields)
+}
+
+/// Whether [`write_json`] would write `value`: the same walk and the same error, without
+/// writing the text. Returns the number of fields the schema did not know.
+pub fn validate(value: &[u8]) -> Result<u32, ProtoError> {
+    let mut decoder = Decoder::<Check>::new(Vec::new());
+    write_envelope(&mut decoder, value, 0)?;
+    Ok(decoder.unknown_fields)
 }
 
 /// The envelope's (apiVersion, kind), without decoding the object.
@@ -198,8 +226,8 @@ impl<'a> Envelope<'a> {
 
 /// Writes one envelope (top-level or nested in a RawExtension) as a JSON object at the end of
 /// the decoder's output.
-fn write_envelope<'a>(
-    decoder: &mut Decoder<'a>,
+fn write_envelope<'a, O: Output>(
+    decoder: &mut Decoder<'a, O>,
     value: &'a [u8],
     base: usize,
 ) -> Result<std::ops::Range<usize>, ProtoError> {
@@ -213,11 +241,14 @@ fn write_envelope<'a>(
             kind: text(env.kind),
         });
     };
+    let begin = decoder.out.len();
+    if !O::TEXT {
+        return decoder.object(msg, env.raw, env.raw_at, begin, None);
+    }
     let mut header = b"\"apiVersion\":".to_vec();
     json::write_str(&mut header, env.api_version);
     header.extend_from_slice(b",\"kind\":");
     json::write_str(&mut header, env.kind);
-    let begin = decoder.out.len();
     decoder.object(msg, env.raw, env.raw_at, begin, Some(&header))
 }
 

@@ -13,9 +13,9 @@ use super::super::text::{format_duration, write_time};
 use super::super::wire::{LEN, Reader, VARINT};
 use super::super::{MAGIC, ProtoError};
 use super::plain_json::is_plain_json;
-use super::{Decoder, malformed, next_key, wire_name};
+use super::{Decoder, Output, malformed, next_key, wire_name};
 
-impl<'a> Decoder<'a> {
+impl<'a, O: Output> Decoder<'a, O> {
     pub(super) fn special(
         &mut self,
         msg: usize,
@@ -76,6 +76,9 @@ impl<'a> Decoder<'a> {
                 (Special::SchemaOrStringArray, 2) | (Special::ItemList, 1) => {
                     expect(LEN)?;
                     let d = r.len_delimited().map_err(bad)?;
+                    if !O::TEXT {
+                        continue;
+                    }
                     let b = self.out.len();
                     write_str(&mut self.out, d);
                     items.push(b..self.out.len());
@@ -97,6 +100,11 @@ impl<'a> Decoder<'a> {
                 return Ok(self.settle(begin, from));
             }
         }
+        if !O::TEXT {
+            return self
+                .check_special(msg, special, ints, base)
+                .map(|()| begin..begin);
+        }
         let out = &mut self.out;
         match special {
             Special::Time | Special::MicroTime if data.is_empty() => out.extend_from_slice(b"null"),
@@ -106,15 +114,8 @@ impl<'a> Decoder<'a> {
                 out.push(b'"');
             }
             Special::MicroTime => {
-                let total = i128::from(ints[0]) * 1_000_000_000 + i128::from(ints[1] as i32);
-                let secs = i64::try_from(total.div_euclid(1_000_000_000)).map_err(|_| {
-                    ProtoError::Malformed {
-                        field: def.short_name().into(),
-                        reason: "time out of range",
-                        at: base,
-                    }
-                })?;
-                let micros = (total.rem_euclid(1_000_000_000) / 1_000) as u32;
+                let (secs, micros) =
+                    micro_time(ints).ok_or_else(|| out_of_range(def.short_name(), base))?;
                 out.push(b'"');
                 write_time(out, secs, Some(micros));
                 out.push(b'"');
@@ -127,13 +128,7 @@ impl<'a> Decoder<'a> {
             Special::IntOrString => match ints[0] {
                 0 => out.extend_from_slice(itoa::Buffer::new().format(ints[1] as i32).as_bytes()),
                 1 => write_str(out, strs[2].unwrap_or_default()),
-                _ => {
-                    return Err(ProtoError::Malformed {
-                        field: def.short_name().into(),
-                        reason: "IntOrString type is neither 0 nor 1",
-                        at: base,
-                    });
-                }
+                _ => return Err(not_int_or_string(def.short_name(), base)),
             },
             Special::RawJson => match strs[0] {
                 None => out.extend_from_slice(b"null"),
@@ -167,6 +162,22 @@ impl<'a> Decoder<'a> {
         Ok(self.settle(begin, from))
     }
 
+    /// The refusals of the special types' text forms (none writes text), for [`super::Check`].
+    fn check_special(
+        &self,
+        msg: usize,
+        special: Special,
+        ints: [i64; 3],
+        base: usize,
+    ) -> Result<(), ProtoError> {
+        let name = self.schema.messages[msg].short_name();
+        match special {
+            Special::MicroTime if micro_time(ints).is_none() => Err(out_of_range(name, base)),
+            Special::IntOrString if !matches!(ints[0], 0 | 1) => Err(not_int_or_string(name, base)),
+            _ => Ok(()),
+        }
+    }
+
     /// The JSONSchemaProps message of the same package as the `JSONSchemaPropsOr*` `msg`.
     fn props_index(&self, msg: usize) -> usize {
         let name = &self.schema.messages[msg].name;
@@ -174,6 +185,29 @@ impl<'a> Decoder<'a> {
         self.schema
             .lookup(&format!("{package}.JSONSchemaProps"))
             .expect("apiextensions packages define JSONSchemaProps")
+    }
+}
+
+/// MicroTime's {seconds, nanos} as (seconds, microseconds); `None` out of range.
+fn micro_time(ints: [i64; 3]) -> Option<(i64, u32)> {
+    let total = i128::from(ints[0]) * 1_000_000_000 + i128::from(ints[1] as i32);
+    let secs = i64::try_from(total.div_euclid(1_000_000_000)).ok()?;
+    Some((secs, (total.rem_euclid(1_000_000_000) / 1_000) as u32))
+}
+
+fn out_of_range(name: &str, at: usize) -> ProtoError {
+    ProtoError::Malformed {
+        field: name.into(),
+        reason: "time out of range",
+        at,
+    }
+}
+
+fn not_int_or_string(name: &str, at: usize) -> ProtoError {
+    ProtoError::Malformed {
+        field: name.into(),
+        reason: "IntOrString type is neither 0 nor 1",
+        at,
     }
 }
 
