@@ -31,7 +31,7 @@ enum Newest {
 
 /// A user key, borrowed from the snapshot or copied from a delta event, with its hash computed
 /// once: when the map grows it rehashes from the stored hash instead of re-reading every key
-/// from wherever it lies in the mapping (a cache miss each, a third of this pass at 1M keys).
+/// from wherever it lies in the mapping (a cache miss each).
 struct HashedKey<'a> {
     hash: u64,
     bytes: Cow<'a, [u8]>,
