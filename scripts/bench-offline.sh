@@ -11,8 +11,9 @@
 #                 revision", never "resume scheduled compaction")
 #   scan          revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
 # RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl.
-# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [--status-only] [SNAPSHOT.db] [RUNS]
+# Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [--status-only | --restore-only] [SNAPSHOT.db] [RUNS]
 #   --status-only  the two status rows only
+#   --restore-only the restore rows only (restore, cp + sync, started)
 #   default SNAPSHOT: the realistic snapshot of N objects (default 1000000) made and cached by
 #   scripts/gen-realistic.sh; RUNS default 5
 # Environment: REVKEEPER_BIN (another build to measure, e.g. the previous release), ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
@@ -21,13 +22,15 @@ cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
 OBJECTS=1000000
 STATUS_ONLY=0
+RESTORE_ONLY=0
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --objects) OBJECTS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --status-only) STATUS_ONLY=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --restore-only) RESTORE_ONLY=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -79,8 +82,10 @@ cat "$snap" >/dev/null
 keys=$("$rk" get --snapshot "$snap" --prefix "" --keys-only | grep -c .)
 echo "snapshot: $snap ($(( size / 1024 / 1024 )) MiB, $keys live keys), $runs alternating runs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-14s %10s %10s %9s %14s %14s %8s\n' "" revkeeper etcdutl ratio "RSS revkeeper" "RSS etcdutl" ratio
-pair "status warm" 0 snapshot status "$snap"
-pair "status cold" 1 snapshot status "$snap"
+if [ "$RESTORE_ONLY" = 0 ]; then
+  pair "status warm" 0 snapshot status "$snap"
+  pair "status cold" 1 snapshot status "$snap"
+fi
 [ "$STATUS_ONLY" = 0 ] || exit 0
 pair "restore" 0 snapshot restore "$snap" --data-dir DIR --bump-revision 1000000000 --mark-compacted
 c=()
@@ -134,5 +139,6 @@ done
 ra=$(printf '%s\n' "${a[@]}" | median); rb=$(printf '%s\n' "${b[@]}" | median)
 sa=$(printf '%s\n' "${as[@]}" | median); sb=$(printf '%s\n' "${bs[@]}" | median)
 echo "started  revkeeper ${ra}s (serving at ${sa}s)  etcdutl + etcd 3.5 ${rb}s (serving at ${sb}s)  ratio $(ratio "$ra" "$rb")x  (restore + start until served with compaction finished)"
+[ "$RESTORE_ONLY" = 0 ] || exit 0
 s=$( (t "$rk" get --snapshot "$snap" --prefix "" --keys-only) | cut -d' ' -f1)
 echo "scan: $keys keys in ${s}s = $(awk -v k="$keys" -v s="$s" 'BEGIN {printf "%.0f", k / s}') keys/s (latest state of every key)"

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufWriter;
 use std::path::Path;
 
 use revkeeper_formats::bbolt::writer::{DbWriter, WriterOptions};
@@ -17,6 +16,7 @@ use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 use super::compacted;
 use super::plan::RestorePlan;
 use super::point::{self, Deltas};
+use super::writeback::WritebackFile;
 use crate::source::SnapshotSource;
 use crate::{Error, Result};
 
@@ -111,7 +111,7 @@ pub fn write_restored_db(
         txid: 2,
     };
     let io = |e: std::io::Error| Error::general(format!("writing {}: {e}", path.display()));
-    let mut w = DbWriter::new(BufWriter::with_capacity(1 << 20, file), opts).map_err(io)?;
+    let mut w = DbWriter::new(WritebackFile::new(file), opts).map_err(io)?;
     // Live key → its lease, as of the revision written last.
     // Keys of the snapshot are borrowed from its mapping; only keys of delta events are copied.
     let mut live_keys: HashMap<Cow<'_, [u8]>, i64> = HashMap::new();
@@ -239,7 +239,7 @@ pub fn write_restored_db(
         }
     }
     let out = w.finish().map_err(io)?;
-    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+    let file = out.into_inner();
     Ok(Written {
         file,
         snapshot_revision: snapshot_latest.main,

@@ -13,6 +13,7 @@ mod db;
 mod plan;
 mod point;
 mod staging;
+mod writeback;
 
 pub use plan::{RestorePlan, RestoreRequest, WalPlace};
 pub(crate) use point::Deltas;
