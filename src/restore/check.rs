@@ -7,7 +7,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use revkeeper_formats::bbolt::Db;
 use revkeeper_formats::etcd::revision::Revision;
 
 use super::RestoreRequest;
@@ -119,7 +118,7 @@ impl<'a> InputCheck<'a> {
     /// The sha256 trailer (unless --skip-hash-check), bbolt's structure and etcd's buckets.
     pub fn hash_and_structure(&self) {
         let db = self.source.db();
-        let hash_ok = self.skip_hash_check || trailer_matches(db) != Some(false);
+        let hash_ok = self.skip_hash_check || db.verify_sha256() != Some(false);
         let problems = verify_structure(db);
         *self.structure.lock().unwrap_or_else(|e| e.into_inner()) = Some((hash_ok, problems));
     }
@@ -179,17 +178,6 @@ impl<'a> InputCheck<'a> {
             ))),
         }
     }
-}
-
-/// [`Db::verify_sha256`] through ring's SHA-256, already linked for TLS (rustls), whose SHA-NI
-/// assembly hashes about 1.7 times as fast as the sha2 crate on this machine: the hash of the
-/// whole input is the longest single job of a restore.
-fn trailer_matches(db: &Db) -> Option<bool> {
-    let want = db.sha256_trailer()?;
-    let Some(suite) = rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256.tls13() else {
-        return db.verify_sha256();
-    };
-    Some(suite.common.hash_provider.hash(db.data()).as_ref() == want.as_slice())
 }
 
 /// Refuses at once, before anything is written, an input whose end is not a whole sha256

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::cursor::{Bucket, Root};
 use super::error::{Error, Result};
 use super::meta::{META_SIZE, Meta, MetaError};
@@ -154,10 +152,12 @@ impl Db {
     }
 
     /// Whether the trailer equals the SHA-256 of [`Db::data`]; `None` when there is no trailer.
+    /// Hashed with ring (linked already for TLS), a little faster than `sha2` on SHA-NI here:
+    /// hashing the whole file is the longest single job of a restore or a verified decode.
     pub fn verify_sha256(&self) -> Option<bool> {
         let want = self.trailer?;
-        let got: [u8; 32] = Sha256::digest(self.data()).into();
-        Some(got == want)
+        let got = ring::digest::digest(&ring::digest::SHA256, self.data());
+        Some(got.as_ref() == want)
     }
 
     /// The root bucket, whose entries are the top-level buckets.
@@ -327,6 +327,7 @@ fn choose_meta(data: &[u8], page_size: usize) -> Result<Meta> {
 mod tests {
     use super::super::testfile::{Builder, small};
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn reseal(file: &mut [u8], ps: usize, index: usize, edit: impl FnOnce(&mut Meta)) {
         let page = &mut file[index * ps..(index + 1) * ps];
