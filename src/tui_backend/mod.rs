@@ -22,6 +22,7 @@ use revkeeper_ui::{
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
+use crate::printers::discovery;
 use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
 use crate::source::{MemberRecord, SnapshotSource, Source};
@@ -106,30 +107,15 @@ impl CoreBackend {
         self.snapshot.is_none()
     }
 
-    /// What ages are measured from, as `get` measures them.
-    fn reference_time(&self) -> crate::Result<ReferenceTime> {
-        if self.is_live() {
-            return Ok(ReferenceTime {
-                now: time::OffsetDateTime::now_utc(),
-                estimated: None,
-            });
-        }
+    /// What ages are measured from on a snapshot, as `get` measures them: estimated once from
+    /// the facts of the one load (no second pass over the snapshot).
+    fn snapshot_time(&self, loaded: &mut tracker::Loaded) -> ReferenceTime {
         let mut cached = self.snapshot_now.lock().unwrap_or_else(|p| p.into_inner());
-        if cached.is_none() {
-            let s = &self.settings;
-            *cached = Some(now::reference_time(
-                self.source(),
-                false,
-                None,
-                &s.prefix,
-                &s.keyring,
-            )?);
-        }
-        let r = cached.as_ref().expect("filled above");
-        Ok(ReferenceTime {
+        let r = cached.get_or_insert_with(|| now::estimated(loaded.facts()));
+        ReferenceTime {
             now: r.now,
             estimated: r.estimated.clone(),
-        })
+        }
     }
 
     fn snapshot_extras(&self, path: &std::path::Path, o: &mut Overview) {
@@ -216,11 +202,31 @@ impl Backend for CoreBackend {
         namespace: Option<&str>,
         progress: &dyn Fn(u64),
     ) -> BackendResult<ObjectTable> {
-        let reference = self.reference_time().map_err(err)?;
-        // On a snapshot, the resource's keys are read by revision once the index is loaded (a
-        // copy of its part of the index, so the list does not hold the tracker).
-        let listed = (self.snapshot.as_deref())
-            .and_then(|snap| Some((snap, self.tracker.if_loaded(|l| l.keyspace.only(resource))?)));
+        // On a snapshot, the list waits for the one load and reads the resource's keys by
+        // revision (a copy of its part of the index, so the list does not hold the tracker).
+        let (reference, listed) = match self.snapshot.as_deref() {
+            Some(snap) => {
+                let (part, reference) = (self.tracker)
+                    .with_loaded(progress, |l| {
+                        (
+                            l.keyspace.only(&[resource, discovery::CRDS]),
+                            self.snapshot_time(l),
+                        )
+                    })
+                    .map_err(err)?;
+                (reference, Some((snap, part)))
+            }
+            None => {
+                let now = time::OffsetDateTime::now_utc();
+                (
+                    ReferenceTime {
+                        now,
+                        estimated: None,
+                    },
+                    None,
+                )
+            }
+        };
         let cx = objects::ListContext {
             source: self.source(),
             prefix: &self.settings.prefix,
