@@ -77,3 +77,34 @@ pub fn estimated(facts: &InspectIndex) -> ReferenceTime {
 fn heartbeat_prefix(prefix: &str, resource: &str) -> String {
     format!("{}/{resource}/", prefix.trim_end_matches('/'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TUI's estimate from the facts of every key equals `get`'s from the heartbeats it
+    /// scans for, basis included.
+    #[test]
+    fn the_estimate_from_loaded_facts_is_the_one_get_makes() {
+        let Some(db) = revkeeper_harness::require_fixture("cluster-dev/cluster.db") else {
+            return;
+        };
+        let keyring = Keyring::load(&db.with_file_name("encryption-config.yaml")).unwrap();
+        let snapshot = crate::source::SnapshotSource::open(&db).unwrap();
+        let prefix = "/registry";
+        let mut all = InspectIndex::new(prefix);
+        let everything = RangeQuery::latest(KeyRange::prefix(Vec::new()));
+        (snapshot.scan(&everything, &mut |kv| {
+            all.add(kv.key, kv.value, kv.lease, kv.mod_revision, &keyring);
+            Ok(())
+        }))
+        .unwrap();
+        all.finish();
+        let scanned = reference_time(&snapshot, false, None, prefix, &keyring).unwrap();
+        let loaded = estimated(&all);
+        assert_eq!(loaded.now, scanned.now);
+        assert_eq!(loaded.estimated, scanned.estimated);
+        let basis = scanned.estimated.unwrap();
+        assert!(basis.contains("among leases and nodes"), "{basis}");
+    }
+}
