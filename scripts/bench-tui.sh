@@ -11,7 +11,7 @@
 #               snapshot, so opening it is a memory map; --keys is the same)
 #   --snapshot  measure an existing snapshot instead
 # Environment: ENCRYPTION_CONFIG (default ../shared/fixtures/cluster-dev/encryption-config.yaml),
-# BENCH_DIR (default bench-out/).
+# BENCH_DIR (default bench-out/), REVKEEPER_BIN (measure this binary instead of building one).
 # Needs tmux (apt-get install tmux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --objects|--keys) OBJECTS=$2; shift 2 ;;
     --snapshot) SNAPSHOT=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench-tui: unknown argument $1" >&2; exit 3 ;;
   esac
 done
@@ -31,9 +31,13 @@ say() { echo "bench-tui: $*" >&2; }
 command -v tmux >/dev/null || { say "please install tmux"; exit 1; }
 
 [ -n "$SNAPSHOT" ] || SNAPSHOT=$(scripts/gen-realistic.sh --objects "$OBJECTS")
-say "building (release)"
-bench_build
-RK=$PWD/$BIN/revkeeper
+if [ -n "${REVKEEPER_BIN:-}" ]; then
+  RK=$(realpath "$REVKEEPER_BIN")
+else
+  say "building (release)"
+  bench_build
+  RK=$PWD/$BIN/revkeeper
+fi
 ENC=$(realpath "${ENCRYPTION_CONFIG:-../shared/fixtures/cluster-dev/encryption-config.yaml}")
 OUT=${BENCH_DIR:-bench-out}
 WORK="$OUT/tui"
