@@ -226,3 +226,26 @@ fn inspect_is_stale_and_leases_in_one_run() {
         "the table `leases` prints"
     );
 }
+
+/// A snapshot whose sha256 trailer no longer matches its bytes: `inspect`, `stale` and `leases`
+/// (which check the trailer beside their scan) still report, and warn once, naming the file,
+/// before their output is used.
+#[test]
+fn inspecting_readers_warn_once_about_a_trailer_that_does_not_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(common::sample_db()).unwrap();
+    *bytes.last_mut().unwrap() ^= 0x01; // a byte of the trailer itself
+    let file = tmp.path().join("changed.db");
+    std::fs::write(&file, &bytes).unwrap();
+    let snap = file.to_str().unwrap();
+    for verb in ["inspect", "stale", "leases"] {
+        let r = common::run(&[verb, "--snapshot", snap]);
+        assert_eq!(r.code, 0, "{verb}: {r:?}");
+        let warnings: Vec<&str> = (r.stderr.lines())
+            .filter(|l| l.contains("does not match"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{verb}: one warning: {r:?}");
+        assert!(warnings[0].contains(snap), "{verb} names the file: {r:?}");
+        assert!(!r.stdout.is_empty(), "{verb} still reports: {r:?}");
+    }
+}

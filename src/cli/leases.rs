@@ -52,11 +52,27 @@ impl InspectArgs {
         })
     }
 
-    /// Scans the source and runs every detector.
+    /// Scans the source and runs every detector. A snapshot's trailer is checked on its own
+    /// thread while the scan runs (hashing a big file takes seconds); a file that cannot be
+    /// proven intact is warned about before anything is printed, as every reader does.
     pub fn inspect(&self) -> Result<Report> {
-        let source = self.source.open()?;
         let keyring = self.decode.keyring()?;
-        inspect::inspect(source.as_ref(), &keyring, &self.options()?)
+        let opts = self.options()?;
+        let Some(text) = &self.source.snapshot else {
+            return inspect::inspect(self.source.open()?.as_ref(), &keyring, &opts);
+        };
+        let snapshot = self.source.read.open(text)?;
+        std::thread::scope(|s| {
+            let check = s.spawn(|| snapshot.unproven_warning());
+            let report = inspect::inspect(&snapshot, &keyring, &opts);
+            let warning = check
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            if let Some(w) = warning {
+                crate::log::warn(&w, &[]);
+            }
+            report
+        })
     }
 }
 

@@ -62,6 +62,13 @@ pub fn estimate(mut stamps: Vec<Stamp<'_>>) -> Option<Estimate<'_>> {
     })
 }
 
+/// The objects an estimate is made among, when not all of the index's.
+pub struct Among<'a> {
+    /// What they are, for the basis (`"leases and nodes"`).
+    pub label: &'a str,
+    pub keep: &'a dyn Fn(&ObjectEntry) -> bool,
+}
+
 /// Which timestamp of an entry is its stamp.
 type StampOf = fn(&ObjectEntry) -> Option<i64>;
 
@@ -79,9 +86,9 @@ pub struct Clock {
 
 /// Decides "now": the given time, the system clock for a live cluster (`Now::Auto`), otherwise
 /// the [`estimate`] from heartbeats (Lease renewTime, Node and Event heartbeats), or from
-/// creationTimestamps when there are none. `among` says which objects the index holds when it
-/// is not all of them (`"leases and nodes"`), for the basis.
-pub fn decide(index: &InspectIndex, live: bool, now: Now, among: Option<&str>) -> Clock {
+/// creationTimestamps when there are none. `among` takes only some of the index's objects
+/// (`"leases and nodes"`), named in the basis.
+pub fn decide(index: &InspectIndex, live: bool, now: Now, among: Option<&Among<'_>>) -> Clock {
     let clock = time::OffsetDateTime::now_utc().unix_timestamp();
     let plain = |now, estimated, basis: &str, judges_skew| Clock {
         now,
@@ -101,6 +108,7 @@ pub fn decide(index: &InspectIndex, live: bool, now: Now, among: Option<&str>) -
         let stamps = index
             .entries
             .iter()
+            .filter(|e| among.is_none_or(|a| (a.keep)(e)))
             .filter_map(|e| {
                 stamp(e).map(|time| Stamp {
                     revision: e.mod_revision,
@@ -113,7 +121,7 @@ pub fn decide(index: &InspectIndex, live: bool, now: Now, among: Option<&str>) -
             return Clock {
                 now: est.now,
                 estimated: true,
-                basis: basis(index, heartbeat, &est, among),
+                basis: basis(index, heartbeat, &est, among.map(|a| a.label)),
                 ignored: est.ignored.iter().map(|s| s.key.into()).collect(),
                 judges_skew: true,
             };

@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use foldhash::fast::RandomState;
+
 use revkeeper_formats::k8s::{self, Keyring, key::ObjectKey};
 
 use super::facts::{self, ObjectFacts, ValueState};
@@ -111,7 +113,7 @@ pub struct InspectIndex {
     /// Keys that were not valid UTF-8 (counted, not indexed).
     pub skipped_keys: u64,
     /// One copy of each string many entries repeat (owners, finalizers, node names).
-    strings: HashSet<Arc<str>>,
+    strings: HashSet<Arc<str>, RandomState>,
 }
 
 impl InspectIndex {
@@ -121,7 +123,7 @@ impl InspectIndex {
             entries: Vec::new(),
             crds: HashMap::new(),
             skipped_keys: 0,
-            strings: HashSet::new(),
+            strings: HashSet::default(),
         }
     }
 

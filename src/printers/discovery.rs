@@ -12,7 +12,8 @@ use crate::decode::decode_kv;
 use crate::source::{KeyRange, RangeQuery, Source};
 use crate::{Error, Result};
 
-const CRDS: &str = "apiextensions.k8s.io/customresourcedefinitions";
+/// Where CRDs are stored below the prefix.
+pub const CRDS: &str = "apiextensions.k8s.io/customresourcedefinitions";
 
 /// A resource the user named: where its objects are and how to print them.
 pub struct Resolved {

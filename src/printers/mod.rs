@@ -25,6 +25,7 @@ pub mod labels;
 mod network;
 pub mod now;
 mod pods;
+pub mod pods_proto;
 mod storage;
 pub mod table;
 pub mod time;
@@ -126,6 +127,17 @@ impl Printer {
     }
 
     /// One cell per column of [`Printer::columns`].
+    /// What [`Printer::cells`] reads of a plain protobuf value, read straight from it, for the
+    /// kinds with such a reader (Pods: lists of many); `None`: decode the whole value.
+    pub fn fields_from_proto(&self, value: &[u8]) -> Option<Value> {
+        match self {
+            Printer::Kind(k) if (k.group, k.plural) == ("", "pods") => {
+                pods_proto::pod_columns(value)
+            }
+            _ => None,
+        }
+    }
+
     pub fn cells(&self, object: &Value, ctx: &Ctx) -> Vec<String> {
         let name = || cells::s(&object["metadata"]["name"]).to_string();
         match self {

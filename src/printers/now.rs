@@ -1,7 +1,7 @@
 //! The time AGE, LAST SEEN and "(5m ago)" are measured from: the system clock for a live
 //! cluster; for a snapshot, the inspector's estimate of when it was taken
 //! ([`crate::inspect::clock`]), made from the heartbeats of leases and nodes only — a few keys
-//! read, so a listing costs no second pass over the snapshot.
+//! read, or (the TUI) the facts its one load already holds.
 
 use revkeeper_formats::k8s::Keyring;
 use time::OffsetDateTime;
@@ -37,7 +37,7 @@ pub fn reference_time(
     let mut index = InspectIndex::new(prefix);
     for resource in HEARTBEATS {
         let query = RangeQuery {
-            range: KeyRange::prefix(format!("{prefix}/{resource}/").into_bytes()),
+            range: KeyRange::prefix(heartbeat_prefix(prefix, resource).into_bytes()),
             revision,
             keys_only: false,
         };
@@ -49,15 +49,62 @@ pub fn reference_time(
         })?;
     }
     index.finish();
-    let decided = clock::decide(&index, false, Now::Auto, Some("leases and nodes"));
+    Ok(estimated(&index))
+}
+
+/// A snapshot's reference time from facts already read (the TUI's one load): the same estimate
+/// as [`reference_time`], made among the same keys (leases and nodes) of `facts`.
+pub fn estimated(facts: &InspectIndex) -> ReferenceTime {
+    let prefixes = HEARTBEATS.map(|r| heartbeat_prefix(&facts.prefix, r));
+    let keep = |e: &ObjectEntry| prefixes.iter().any(|p| e.key.starts_with(p.as_str()));
+    let among = clock::Among {
+        label: "leases and nodes",
+        keep: &keep,
+    };
+    let decided = clock::decide(facts, false, Now::Auto, Some(&among));
     let now = OffsetDateTime::from_unix_timestamp(decided.now)
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    Ok(ReferenceTime {
+    ReferenceTime {
         now,
         estimated: Some(format!(
             "ages are relative to the snapshot's estimated time {} ({})",
             crate::timefmt::rfc3339(now),
             decided.basis
         )),
-    })
+    }
+}
+
+fn heartbeat_prefix(prefix: &str, resource: &str) -> String {
+    format!("{}/{resource}/", prefix.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TUI's estimate from the facts of every key equals `get`'s from the heartbeats it
+    /// scans for, basis included.
+    #[test]
+    fn the_estimate_from_loaded_facts_is_the_one_get_makes() {
+        let Some(db) = revkeeper_harness::require_fixture("cluster-dev/cluster.db") else {
+            return;
+        };
+        let keyring = Keyring::load(&db.with_file_name("encryption-config.yaml")).unwrap();
+        let snapshot = crate::source::SnapshotSource::open(&db).unwrap();
+        let prefix = "/registry";
+        let mut all = InspectIndex::new(prefix);
+        let everything = RangeQuery::latest(KeyRange::prefix(Vec::new()));
+        (snapshot.scan(&everything, &mut |kv| {
+            all.add(kv.key, kv.value, kv.lease, kv.mod_revision, &keyring);
+            Ok(())
+        }))
+        .unwrap();
+        all.finish();
+        let scanned = reference_time(&snapshot, false, None, prefix, &keyring).unwrap();
+        let loaded = estimated(&all);
+        assert_eq!(loaded.now, scanned.now);
+        assert_eq!(loaded.estimated, scanned.estimated);
+        let basis = scanned.estimated.unwrap();
+        assert!(basis.contains("among leases and nodes"), "{basis}");
+    }
 }

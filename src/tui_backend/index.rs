@@ -41,6 +41,8 @@ pub struct KeyspaceIndex {
     pub groups: BTreeMap<String, BTreeMap<Option<String>, Vec<KeyEntry>>>,
     pub total_keys: u64,
     pub total_bytes: u64,
+    /// The (resource, namespace) of the last key added.
+    last_group: Option<(String, Option<String>)>,
 }
 
 impl KeyspaceIndex {
@@ -50,6 +52,7 @@ impl KeyspaceIndex {
             groups: BTreeMap::new(),
             total_keys: 0,
             total_bytes: 0,
+            last_group: None,
         }
     }
 
@@ -111,11 +114,22 @@ impl KeyspaceIndex {
     /// The list `key` belongs in, made when it is the first of its group.
     fn list_of(&mut self, key: &[u8]) -> &mut Vec<KeyEntry> {
         let (resource, namespace) = self.group_of(key);
+        // Keys of a scan come group after group: the last group's names are looked up as they
+        // are, without making new ones for every key.
+        let same = (self.last_group.as_ref())
+            .is_some_and(|(r, ns)| r == resource && ns.as_deref() == namespace);
+        if !same {
+            self.last_group = Some((resource.to_string(), namespace.map(str::to_string)));
+        }
+        let (resource, namespace) = self.last_group.as_ref().expect("set above");
         if !self.groups.contains_key(resource) {
-            self.groups.insert(resource.to_string(), BTreeMap::new());
+            self.groups.insert(resource.clone(), BTreeMap::new());
         }
         let by_ns = self.groups.get_mut(resource).expect("inserted above");
-        by_ns.entry(namespace.map(str::to_string)).or_default()
+        if !by_ns.contains_key(namespace) {
+            by_ns.insert(namespace.clone(), Vec::new());
+        }
+        by_ns.get_mut(namespace).expect("inserted above")
     }
 
     /// Whether the index holds `key`.
@@ -135,11 +149,13 @@ impl KeyspaceIndex {
         Some(&list[at])
     }
 
-    /// A copy holding only `resource`'s keys (totals left at zero).
-    pub fn only(&self, resource: &str) -> KeyspaceIndex {
+    /// A copy holding only these resources' keys (totals left at zero).
+    pub fn only(&self, resources: &[&str]) -> KeyspaceIndex {
         let mut part = KeyspaceIndex::new(&self.prefix);
-        if let Some(by_ns) = self.groups.get(resource) {
-            part.groups.insert(resource.to_string(), by_ns.clone());
+        for resource in resources {
+            if let Some(by_ns) = self.groups.get(*resource) {
+                part.groups.insert(resource.to_string(), by_ns.clone());
+            }
         }
         part
     }

@@ -22,6 +22,7 @@ use revkeeper_ui::{
 };
 
 use crate::backup::manifest::{Manifest, manifest_path};
+use crate::printers::discovery;
 use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
 use crate::source::{MemberRecord, SnapshotSource, Source};
@@ -76,6 +77,8 @@ pub struct CoreBackend {
     inspector: inspector::Inspector,
     /// A snapshot's reference time of ages, estimated once (a live cluster uses the clock).
     snapshot_now: Mutex<Option<ReferenceTime>>,
+    /// A snapshot's overview, read once.
+    snapshot_overview: Mutex<Option<crate::source::Overview>>,
 }
 
 impl CoreBackend {
@@ -95,6 +98,7 @@ impl CoreBackend {
             settings,
             tracker: Arc::new(tracker),
             snapshot_now: Mutex::new(None),
+            snapshot_overview: Mutex::new(None),
         }
     }
 
@@ -106,30 +110,31 @@ impl CoreBackend {
         self.snapshot.is_none()
     }
 
-    /// What ages are measured from, as `get` measures them.
-    fn reference_time(&self) -> crate::Result<ReferenceTime> {
-        if self.is_live() {
-            return Ok(ReferenceTime {
-                now: time::OffsetDateTime::now_utc(),
-                estimated: None,
-            });
-        }
+    /// What ages are measured from on a snapshot, as `get` measures them: estimated once from
+    /// the facts of the one load (no second pass over the snapshot).
+    fn snapshot_time(&self, loaded: &mut tracker::Loaded) -> ReferenceTime {
         let mut cached = self.snapshot_now.lock().unwrap_or_else(|p| p.into_inner());
-        if cached.is_none() {
-            let s = &self.settings;
-            *cached = Some(now::reference_time(
-                self.source(),
-                false,
-                None,
-                &s.prefix,
-                &s.keyring,
-            )?);
-        }
-        let r = cached.as_ref().expect("filled above");
-        Ok(ReferenceTime {
+        let r = cached.get_or_insert_with(|| now::estimated(loaded.facts()));
+        ReferenceTime {
             now: r.now,
             estimated: r.estimated.clone(),
-        })
+        }
+    }
+
+    /// The source's overview. A snapshot's never changes, and its in-use size walks every
+    /// reachable page (seconds on a big file, beside the first load): it is read once.
+    fn source_overview(&self) -> crate::Result<crate::source::Overview> {
+        if self.is_live() {
+            return self.source().overview();
+        }
+        let mut cached = self
+            .snapshot_overview
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if cached.is_none() {
+            *cached = Some(self.source().overview()?);
+        }
+        Ok(cached.clone().expect("filled above"))
     }
 
     fn snapshot_extras(&self, path: &std::path::Path, o: &mut Overview) {
@@ -169,7 +174,7 @@ fn err(e: crate::Error) -> String {
 
 impl Backend for CoreBackend {
     fn overview(&self) -> BackendResult<Overview> {
-        let o = self.source().overview().map_err(err)?;
+        let o = self.source_overview().map_err(err)?;
         let mut out = Overview {
             source: o.description,
             live: self.is_live(),
@@ -216,11 +221,31 @@ impl Backend for CoreBackend {
         namespace: Option<&str>,
         progress: &dyn Fn(u64),
     ) -> BackendResult<ObjectTable> {
-        let reference = self.reference_time().map_err(err)?;
-        // On a snapshot, the resource's keys are read by revision once the index is loaded (a
-        // copy of its part of the index, so the list does not hold the tracker).
-        let listed = (self.snapshot.as_deref())
-            .and_then(|snap| Some((snap, self.tracker.if_loaded(|l| l.keyspace.only(resource))?)));
+        // On a snapshot, the list waits for the one load and reads the resource's keys by
+        // revision (a copy of its part of the index, so the list does not hold the tracker).
+        let (reference, listed) = match self.snapshot.as_deref() {
+            Some(snap) => {
+                let (part, reference) = (self.tracker)
+                    .with_loaded(progress, |l| {
+                        (
+                            l.keyspace.only(&[resource, discovery::CRDS]),
+                            self.snapshot_time(l),
+                        )
+                    })
+                    .map_err(err)?;
+                (reference, Some((snap, part)))
+            }
+            None => {
+                let now = time::OffsetDateTime::now_utc();
+                (
+                    ReferenceTime {
+                        now,
+                        estimated: None,
+                    },
+                    None,
+                )
+            }
+        };
         let cx = objects::ListContext {
             source: self.source(),
             prefix: &self.settings.prefix,

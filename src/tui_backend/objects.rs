@@ -8,15 +8,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use revkeeper_formats::k8s::Keyring;
 use revkeeper_formats::k8s::key::{ObjectKey, key_prefix};
 use revkeeper_formats::k8s::resources::OTHER_KEYS;
+use revkeeper_formats::k8s::{Encoding, Keyring};
 use revkeeper_ui::{ObjectRow, ObjectTable, TableColumn};
 
 use super::index::{KeyEntry, KeyspaceIndex};
 use crate::decode::{batches, decode_kv};
 use crate::printers::{Column, Ctx, Printer, discovery};
-use crate::source::{KeyRange, KeyView, RangeQuery, SnapshotSource, Source};
+use crate::source::{
+    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource,
+    Source,
+};
 use crate::{Error, Result};
 
 /// Calls the progress callback every this many objects (a scan).
@@ -47,7 +50,15 @@ pub fn object_table(
     let (printer, namespaced, mut notes) = if resource == OTHER_KEYS {
         (Printer::Mixed, Some(false), Vec::new())
     } else {
-        let r = discovery::for_etcd_resource(cx.source, resource, cx.prefix, cx.keyring)?;
+        // A custom resource's columns come from its CRD: on a snapshot, the CRDs the index
+        // lists are read by revision instead of a scan of the whole bucket.
+        let r = match cx.indexed {
+            Some((snapshot, index)) => {
+                let crds = Indexed { snapshot, index };
+                discovery::for_etcd_resource(&crds, resource, cx.prefix, cx.keyring)?
+            }
+            None => discovery::for_etcd_resource(cx.source, resource, cx.prefix, cx.keyring)?,
+        };
         let notes = (r.unsupported.iter())
             .map(|(column, why)| format!("the CRD's column {column} is left empty: {why}"))
             .collect();
@@ -174,6 +185,56 @@ fn read<'s>(snapshot: &'s SnapshotSource, entry: &KeyEntry) -> Result<KeyView<'s
         })
 }
 
+/// A snapshot whose scans of the latest revision read the keys its keyspace index lists, each
+/// with one seek, instead of scanning the revision-ordered bucket (the index must hold every
+/// resource the scans ask for).
+struct Indexed<'a> {
+    snapshot: &'a SnapshotSource,
+    index: &'a KeyspaceIndex,
+}
+
+impl Source for Indexed<'_> {
+    fn overview(&self) -> Result<Overview> {
+        self.snapshot.overview()
+    }
+
+    fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
+        if query.revision.is_some() {
+            return self.snapshot.scan(query, f);
+        }
+        let mut listed: Vec<&KeyEntry> = (self.index.groups.values())
+            .flat_map(|by_ns| by_ns.values().flatten())
+            .filter(|e| query.range.contains(e.key.as_bytes()))
+            .collect();
+        listed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        for entry in listed {
+            let kv = read(self.snapshot, entry)?;
+            f(if query.keys_only {
+                KeyView { value: &[], ..kv }
+            } else {
+                kv
+            })?;
+        }
+        Ok(())
+    }
+
+    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
+        self.snapshot.history(key)
+    }
+
+    fn scan_changes(
+        &self,
+        range: &KeyRange,
+        f: &mut dyn FnMut(ChangeView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.snapshot.scan_changes(range, f)
+    }
+
+    fn leases(&self) -> Result<Vec<LeaseRecord>> {
+        self.snapshot.leases()
+    }
+}
+
 /// The keys below `resource`'s prefix, found by a range of the source.
 fn scan_prefix(
     cx: &ListContext<'_>,
@@ -236,13 +297,17 @@ impl RowMaker {
             true => key.clone(),
             false => key.rsplit('/').next().unwrap_or(&key).to_string(),
         };
-        let (encoding, object, failure) = match decode_kv(kv, keyring) {
-            Ok(d) => (d.encoding.label(), d.object, None),
-            Err(e) => (
-                "undecodable".to_string(),
-                None,
-                Some(format!("first: {key}: {e}")),
-            ),
+        let sparse = self.printer.fields_from_proto(kv.value);
+        let (encoding, object, failure) = match sparse {
+            Some(o) => (Encoding::Protobuf.label(), Some(o), None),
+            None => match decode_kv(kv, keyring) {
+                Ok(d) => (d.encoding.label(), d.object, None),
+                Err(e) => (
+                    "undecodable".to_string(),
+                    None,
+                    Some(format!("first: {key}: {e}")),
+                ),
+            },
         };
         let mut cells = Vec::with_capacity(self.columns.len() + 1);
         if self.with_namespace {

@@ -30,6 +30,9 @@ const PAGE_PAUSE: Duration = Duration::from_millis(25);
 const PENDING_MAX: usize = 20_000;
 /// Calls the progress callback every this many keys.
 const PROGRESS_EVERY: u64 = 50_000;
+/// How often a caller waiting for another's list looks again (the findings wait for the
+/// keyspace's list: they show this much after it at most).
+const WAIT_POLL: Duration = Duration::from_millis(20);
 /// A lost watch is tried again after 1 s, doubling up to this.
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
@@ -151,7 +154,7 @@ impl Tracker {
                 Err(TryLockError::Poisoned(p)) => break p.into_inner(),
                 Err(TryLockError::WouldBlock) => {
                     progress(self.listed_keys.load(Ordering::Relaxed));
-                    std::thread::sleep(Duration::from_millis(100));
+                    std::thread::sleep(WAIT_POLL);
                 }
             }
         };

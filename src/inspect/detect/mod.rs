@@ -253,39 +253,85 @@ pub(super) fn finding(
 }
 
 pub(super) fn run(ctx: &Ctx, leases: &[LeaseRecord]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let index = ctx.index;
     let known: HashSet<i64> = leases.iter().map(|l| l.id).collect();
-    let mut per_ns: HashMap<&str, usize> = HashMap::new();
-    let mut helm: BTreeMap<(&str, &str), Vec<(u64, &ObjectEntry)>> = BTreeMap::new();
-    let mut idle_rs: HashMap<&str, Vec<&ObjectEntry>> = HashMap::new();
+    // The per-object checks run on every core, each over a slice of the entries; the slices'
+    // results are joined in key order, so the findings are those of one pass.
+    let entries = &ctx.index.entries;
+    let per_core = entries
+        .len()
+        .div_ceil(crate::decode::batches::default_workers());
+    let parts: Vec<PerObject<'_>> = std::thread::scope(|s| {
+        let running: Vec<_> = (entries.chunks(per_core.max(1)))
+            .map(|slice| s.spawn(|| per_object(ctx, &known, slice)))
+            .collect();
+        (running.into_iter())
+            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut all = PerObject::default();
+    for part in parts {
+        all.out.extend(part.out);
+        for (ns, n) in part.per_ns {
+            *all.per_ns.entry(ns).or_default() += n;
+        }
+        for (release, revisions) in part.helm {
+            all.helm.entry(release).or_default().extend(revisions);
+        }
+        for (uid, sets) in part.idle_rs {
+            all.idle_rs.entry(uid).or_default().extend(sets);
+        }
+    }
+    let mut out = all.out;
+    namespaces(ctx, &all.per_ns, &mut out);
+    helm_history(&all.helm, &mut out);
+    old_replicasets(ctx, &all.idle_rs, &mut out);
+    dedupe(out)
+}
+
+/// What the per-object pass over some entries found, and gathered for the checks across objects.
+#[derive(Default)]
+struct PerObject<'a> {
+    out: Vec<Finding>,
+    per_ns: HashMap<&'a str, usize>,
+    helm: BTreeMap<(&'a str, &'a str), Vec<(u64, &'a ObjectEntry)>>,
+    idle_rs: HashMap<&'a str, Vec<&'a ObjectEntry>>,
+}
+
+fn per_object<'a>(
+    ctx: &Ctx<'a>,
+    known: &HashSet<i64>,
+    entries: &'a [ObjectEntry],
+) -> PerObject<'a> {
+    let index = ctx.index;
+    let mut found = PerObject::default();
+    let out = &mut found.out;
     let mut namespace_exists: HashMap<&str, bool> = HashMap::new();
-    for e in &index.entries {
+    for e in entries {
         let Some(k) = e.object_key(&index.prefix) else {
             continue;
         };
         if let Some(ns) = k.namespace {
-            *per_ns.entry(ns).or_default() += 1;
+            *found.per_ns.entry(ns).or_default() += 1;
         }
         let ns_missing = k.namespace.is_some_and(|ns| {
             !*namespace_exists
                 .entry(ns)
                 .or_insert_with(|| index.object("namespaces", None, ns).is_some())
         });
-        by_key(ctx, e, &k, ns_missing, &mut out);
-        by_facts(ctx, e, &k, &mut out);
-        owners(ctx, e, &k, &mut out);
+        by_key(ctx, e, &k, ns_missing, out);
+        by_facts(ctx, e, &k, out);
+        owners(ctx, e, &k, out);
         if k.resource == "secrets"
             && let Some((rel, n)) = helm_revision(k.name)
         {
-            helm.entry((k.namespace.unwrap_or(""), rel))
+            (found.helm.entry((k.namespace.unwrap_or(""), rel)))
                 .or_default()
                 .push((n, e));
         }
         if let KindFacts::ReplicaSet { idle: true } = e.facts.kind
             && let Some(o) = e.facts.owners.iter().find(|o| &*o.kind == "Deployment")
         {
-            idle_rs.entry(&o.uid).or_default().push(e);
+            found.idle_rs.entry(&o.uid).or_default().push(e);
         }
         if e.lease != 0 && !known.contains(&e.lease) {
             out.push(finding(
@@ -303,10 +349,7 @@ pub(super) fn run(ctx: &Ctx, leases: &[LeaseRecord]) -> Vec<Finding> {
             ));
         }
     }
-    namespaces(ctx, &per_ns, &mut out);
-    helm_history(&helm, &mut out);
-    old_replicasets(ctx, &idle_rs, &mut out);
-    dedupe(out)
+    found
 }
 
 /// One finding per (check, key): several bad owner references become one line of evidence.
