@@ -763,3 +763,34 @@ fn pod_list_throughput_on_cluster_dev() {
         per_pod * 100_000
     );
 }
+
+#[test]
+fn a_snapshot_whose_trailer_does_not_match_is_marked_not_verified() {
+    let (mut intact, _) = sample_ui();
+    let s = intact.screen();
+    assert!(
+        !s.contains("NOT VERIFIED") && !s.contains("checking sha256"),
+        "{s}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(SAMPLE).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01; // the trailer's last byte: the data still reads, unproven
+    let file = tmp.path().join("changed.db");
+    std::fs::write(&file, &bytes).unwrap();
+    let backend = CoreBackend::new(
+        Opened::Snapshot(SnapshotSource::open(&file).unwrap()),
+        Settings::default(),
+    );
+    let mut ui = drive(Arc::new(backend));
+    let s = ui.screen();
+    assert!(
+        line_with(&s, "revkeeper").contains("NOT VERIFIED: sha256 trailer"),
+        "{s}"
+    );
+    assert!(
+        s.contains("does not match"),
+        "the status line says why: {s}"
+    );
+}

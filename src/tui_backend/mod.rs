@@ -9,6 +9,7 @@ pub mod index;
 mod inspector;
 mod objects;
 pub mod tracker;
+mod trailer;
 
 pub use inspector::Writer;
 
@@ -27,6 +28,7 @@ use crate::printers::now::{self, ReferenceTime};
 use crate::source::open::{self, OpenOptions};
 use crate::source::{MemberRecord, SnapshotSource, Source};
 use tracker::Tracker;
+use trailer::{TrailerCheck, Verdict};
 
 /// The source the TUI browses.
 pub enum Opened {
@@ -79,6 +81,8 @@ pub struct CoreBackend {
     snapshot_now: Mutex<Option<ReferenceTime>>,
     /// A snapshot's overview, read once.
     snapshot_overview: Mutex<Option<crate::source::Overview>>,
+    /// A snapshot's sha256 trailer, checked beside the first load.
+    trailer: Option<TrailerCheck>,
 }
 
 impl CoreBackend {
@@ -94,6 +98,7 @@ impl CoreBackend {
         let tracker = Tracker::new(source, &settings.prefix, settings.keyring.clone(), live);
         CoreBackend {
             inspector: inspector::Inspector::new(&settings.prefix, live),
+            trailer: snapshot.clone().map(TrailerCheck::start),
             snapshot,
             settings,
             tracker: Arc::new(tracker),
@@ -202,6 +207,11 @@ impl Backend for CoreBackend {
         if let Some(path) = self.snapshot.as_ref().map(|s| s.path()) {
             self.snapshot_extras(path, &mut out);
         }
+        match self.trailer.as_ref().map(|t| t.verdict(false)) {
+            Some(Verdict::Checking) => out.checking_trailer = true,
+            Some(Verdict::Unproven(warning)) => out.unproven = Some(warning),
+            Some(Verdict::Intact) | None => {}
+        }
         Ok(out)
     }
 
@@ -212,6 +222,10 @@ impl Backend for CoreBackend {
             .map_err(err)?;
         self.tracker.start_following().map_err(err)?;
         let leases = self.inspector.lease_count(&self.tracker).map_err(err)?;
+        // The overview asked for after the counts then carries the trailer's verdict.
+        if let Some(t) = &self.trailer {
+            t.verdict(true);
+        }
         Ok(Keyspace { leases, ..counts })
     }
 

@@ -335,6 +335,10 @@ impl App {
                     if o.live {
                         self.last_refresh = Some(Instant::now());
                     }
+                    let shown = self.overview.ready().is_some_and(|o| o.unproven.is_some());
+                    if let (Some(warning), false) = (&o.unproven, shown) {
+                        self.error(warning.clone());
+                    }
                 }
                 self.overview = Loadable::from(r);
             }
@@ -405,12 +409,13 @@ impl App {
         }
     }
 
-    /// A snapshot's estimated time comes from what the scans saw: ask for the overview again.
+    /// A snapshot's estimated time comes from what the scans saw, and its trailer is checked
+    /// beside them: ask for the overview again.
     fn ask_estimated_time(&mut self) {
         if self
             .overview
             .ready()
-            .is_some_and(|o| !o.live && o.estimated_time.is_none())
+            .is_some_and(|o| !o.live && (o.estimated_time.is_none() || o.checking_trailer))
         {
             self.worker.send(Request::Overview);
         }

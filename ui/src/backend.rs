@@ -28,6 +28,11 @@ pub struct Overview {
     /// What keeping the loaded data current costs a live source (`None` before the first load
     /// and for a snapshot).
     pub reads: Option<ReadCost>,
+    /// A snapshot whose bytes cannot be proven intact (its sha256 trailer does not match, is
+    /// absent or is cut): the warning the CLI readers print.
+    pub unproven: Option<String>,
+    /// A snapshot's trailer is still being checked.
+    pub checking_trailer: bool,
 }
 
 /// A live source's reads: one first load, then one watch; a full list again only when the

@@ -109,6 +109,11 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::styled(" revkeeper ", t.title())];
     if let Loadable::Ready(o) = &app.overview {
         spans.push(Span::raw(format!("│ {} │ rev {} ", o.source, o.revision)));
+        if o.unproven.is_some() {
+            spans.push(Span::styled("│ NOT VERIFIED: sha256 trailer ", t.warn()));
+        } else if o.checking_trailer {
+            spans.push(Span::styled("│ checking sha256 ", t.dim()));
+        }
     }
     if let Some(why) = app.worker().write_blocked() {
         let short = if why.contains("read-only") || why.contains("snapshot") {
