@@ -9,7 +9,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 
 use foldhash::fast::RandomState;
 use revkeeper_formats::bbolt::Bucket;
@@ -27,69 +26,6 @@ enum Newest {
     Delta(Box<(Vec<u8>, Vec<u8>)>, i64),
     /// Deleted: nothing is written.
     Deleted,
-}
-
-/// A user key, borrowed from the snapshot or copied from a delta event, with its hash computed
-/// once: when the map grows it rehashes from the stored hash instead of re-reading every key
-/// from wherever it lies in the mapping (a cache miss each).
-struct HashedKey<'a> {
-    hash: u64,
-    bytes: Cow<'a, [u8]>,
-}
-
-impl PartialEq for HashedKey<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.bytes == other.bytes
-    }
-}
-
-impl Eq for HashedKey<'_> {}
-
-impl Hash for HashedKey<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// The hasher of a map of [`HashedKey`]s: their stored hash, as it is.
-#[derive(Default)]
-struct StoredHash(u64);
-
-impl Hasher for StoredHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by HashedKey, which writes one u64; any other input still hashes.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
-}
-
-/// Each user key's newest state.
-struct NewestByKey<'a> {
-    keys: RandomState,
-    map: HashMap<HashedKey<'a>, Newest, BuildHasherDefault<StoredHash>>,
-}
-
-impl<'a> NewestByKey<'a> {
-    fn new() -> NewestByKey<'a> {
-        NewestByKey {
-            keys: RandomState::default(),
-            map: HashMap::default(),
-        }
-    }
-
-    fn insert(&mut self, key: Cow<'a, [u8]>, state: Newest) {
-        let hash = self.keys.hash_one(&*key);
-        self.map.insert(HashedKey { hash, bytes: key }, state);
-    }
 }
 
 /// What the pre-compacted `key` bucket holds.
@@ -113,7 +49,7 @@ pub fn write_newest(
     put: &mut PutEntry<'_>,
     damaged: &dyn Fn(&dyn std::fmt::Display) -> crate::Error,
 ) -> Result<Written> {
-    let mut newest = NewestByKey::new();
+    let mut newest: HashMap<Cow<'_, [u8]>, Newest, RandomState> = HashMap::default();
     let mut last = None;
     for e in bucket.iter() {
         let e = e.map_err(|e| damaged(&e))?;
@@ -155,10 +91,10 @@ pub fn write_newest(
         }
     };
 
-    let mut kept: Vec<Revision> = Vec::with_capacity(newest.map.len());
+    let mut kept: Vec<Revision> = Vec::with_capacity(newest.len());
     let mut from_deltas: Vec<&(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut live_leases = Vec::new();
-    for state in newest.map.values() {
+    for state in newest.values() {
         let lease = match state {
             Newest::Snapshot(rev, lease) => {
                 kept.push(*rev);
