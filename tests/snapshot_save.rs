@@ -80,7 +80,7 @@ fn save_to_dir_is_verified_and_restorable() {
     assert_eq!(m["format"], "revkeeper.snapshot-manifest/v1");
     assert_eq!(m["file"], name.as_str());
     assert_eq!(m["compression"], "zstd");
-    assert_eq!(m["zstd_level"], 3);
+    assert_eq!(m["zstd_level"], 1, "the default level");
     assert_eq!(m["db_size"], db.len());
     assert_eq!(m["db_sha256"], hex::encode(trailer));
     assert_eq!(m["file_size"], file.len());

@@ -17,6 +17,9 @@ pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 /// The `format` field; bumped on incompatible changes.
 pub const FORMAT: &str = "revkeeper.snapshot-manifest/v1";
 
+/// The zstd level of snapshots and segments unless `--zstd-level` says otherwise.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
+
 /// How the snapshot file is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

@@ -28,7 +28,8 @@ pub struct BackupCompactArgs {
     #[arg(long, value_name = "FILE")]
     pub recipients_file: Vec<std::path::PathBuf>,
     /// zstd compression level
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    #[arg(long, default_value_t = crate::backup::manifest::DEFAULT_ZSTD_LEVEL,
+          value_parser = clap::value_parser!(i32).range(1..=19))]
     pub zstd_level: i32,
     #[command(flatten)]
     pub read: super::location_args::ReadArgs,

@@ -38,7 +38,8 @@ pub struct BackupRunArgs {
     pub delta_max_bytes: usize,
 
     /// zstd compression level of snapshots and segments
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    #[arg(long, default_value_t = crate::backup::manifest::DEFAULT_ZSTD_LEVEL,
+          value_parser = clap::value_parser!(i32).range(1..=19))]
     pub zstd_level: i32,
 
     /// Serve /metrics (Prometheus) and /healthz here, e.g. 127.0.0.1:9479

@@ -257,7 +257,7 @@ pub fn execute(
                 prefix: "before-fix".into(),
             },
             compression: crate::backup::manifest::Compression::Zstd,
-            zstd_level: 3,
+            zstd_level: crate::backup::manifest::DEFAULT_ZSTD_LEVEL,
             encryptor: None,
             store_options: Default::default(),
             force: false,

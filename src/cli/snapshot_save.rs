@@ -51,7 +51,8 @@ pub struct SnapshotSaveArgs {
     pub compress: Option<Compression>,
 
     /// zstd compression level
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    #[arg(long, default_value_t = crate::backup::manifest::DEFAULT_ZSTD_LEVEL,
+          value_parser = clap::value_parser!(i32).range(1..=19))]
     pub zstd_level: i32,
 
     /// Replace an existing snapshot (and its manifest)
