@@ -15,14 +15,18 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use foldhash::fast::RandomState;
+use revkeeper_formats::etcd::bucket as buckets;
 use revkeeper_formats::etcd::kv_ref::KeyValueRef;
-use revkeeper_formats::etcd::revision::Revision;
+use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
 use super::SnapshotSource;
 use super::{KeyRange, Result};
 
-/// Below this many revisions one thread walks them all: threads would cost more than they save.
-const SPLIT_REVISIONS: i64 = 50_000;
+/// Below this file size one thread walks every revision: threads would cost more than they save.
+const SPLIT_BYTES: u64 = 64 << 20;
+/// Entries read to learn how many changes a revision holds (Kubernetes writes one per
+/// revision, other writers whole transactions).
+const SAMPLE_ENTRIES: usize = 4096;
 /// At most this many parts (threads) for one scan.
 const MAX_PARTS: usize = 8;
 
@@ -78,7 +82,7 @@ impl SnapshotSource {
                 (from, starts.get(i).copied())
             })
             .collect();
-        let hint = self.entries_hint(range, max_revision, bounds.len());
+        let hint = self.entries_hint(range, max_revision, bounds.len())?;
         let walk = |i: usize| {
             let (from, until) = bounds[i];
             // The first part's deletes have no earlier entry left to remove.
@@ -113,14 +117,14 @@ impl SnapshotSource {
     }
 
     /// Where the parts after the first start: the revision range up to `max_revision` cut into
-    /// `parts` equal spans (none for a small bucket).
+    /// `parts` equal spans (none for a small file).
     fn part_starts(&self, max_revision: i64, parts: usize) -> Result<Vec<Revision>> {
         let Some((first, last)) = self.revision_span()? else {
             return Ok(Vec::new());
         };
         let last = last.min(max_revision);
         let span = last.saturating_sub(first);
-        if parts < 2 || span < SPLIT_REVISIONS {
+        if parts < 2 || self.db.size() < SPLIT_BYTES || span < parts as i64 {
             return Ok(Vec::new());
         }
         let step = span / parts as i64;
@@ -130,22 +134,34 @@ impl SnapshotSource {
     }
 
     /// A guess of how many keys one part keeps, to size its map once (growing it rehashes every
-    /// entry): the part's share of the revisions, capped by what the file could hold. A narrow
-    /// range keeps few keys, so it starts small.
-    fn entries_hint(&self, range: &KeyRange, max_revision: i64, parts: usize) -> usize {
+    /// key): the part's share of the entries (revisions times the changes per revision in a
+    /// sample from the middle), capped by what the file could hold. A narrow range keeps few
+    /// keys, so it starts small.
+    fn entries_hint(&self, range: &KeyRange, max_revision: i64, parts: usize) -> Result<usize> {
         let everything = range.start.is_empty() && range.end.as_deref() == Some(&[0][..]);
-        let Ok(Some((first, last))) = self.revision_span() else {
-            return 0;
+        let (Some((first, last)), Some(keys)) = (self.revision_span()?, self.bucket(buckets::KEY)?)
+        else {
+            return Ok(0);
         };
         if !everything {
-            return 0;
+            return Ok(0);
         }
-        let revisions = last
-            .min(max_revision)
-            .saturating_sub(first)
-            .saturating_add(1);
-        let per_part = usize::try_from(revisions).unwrap_or(0) / parts.max(1) + 1;
-        per_part.min(usize::try_from(self.db.size() / 256).unwrap_or(usize::MAX))
+        let last = last.min(max_revision);
+        let middle = Revision::new(first + last.saturating_sub(first) / 2, 0);
+        let (mut sampled, mut revisions, mut previous) = (0usize, 0usize, None);
+        // Damage found here is reported by the walk itself.
+        for e in keys.iter_from(&middle.to_bytes()).take(SAMPLE_ENTRIES) {
+            let Some(rk) = e.ok().and_then(|e| RevisionKey::parse(e.key).ok()) else {
+                break;
+            };
+            sampled += 1;
+            revisions += usize::from(previous != Some(rk.rev.main));
+            previous = Some(rk.rev.main);
+        }
+        let span = usize::try_from(last.saturating_sub(first).saturating_add(1)).unwrap_or(0);
+        let entries = span.saturating_mul(sampled.max(1)) / revisions.max(1);
+        let most = usize::try_from(self.db.size() / 64).unwrap_or(usize::MAX);
+        Ok(entries.min(most) / parts.max(1) + 1)
     }
 
     /// Walks the revisions from `from` (inclusive) to `until` (exclusive) and `max_revision`

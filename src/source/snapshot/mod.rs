@@ -8,6 +8,7 @@ mod latest;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use revkeeper_formats::bbolt::{Bucket, Db};
 use revkeeper_formats::etcd::alarm::AlarmMember;
@@ -29,6 +30,9 @@ use crate::{Error, Result, log};
 pub struct SnapshotSource {
     path: PathBuf,
     db: Db,
+    /// etcd's `dbSizeInUse`: counting the free pages walks the whole tree, and the file does not
+    /// change, so it is counted once.
+    in_use: OnceLock<u64>,
 }
 
 impl SnapshotSource {
@@ -62,6 +66,7 @@ impl SnapshotSource {
         Ok(SnapshotSource {
             db: open_db(file, &path)?,
             path,
+            in_use: OnceLock::new(),
         })
     }
 
@@ -95,6 +100,7 @@ impl SnapshotSource {
         Ok(SnapshotSource {
             path: PathBuf::from(shown_as),
             db,
+            in_use: OnceLock::new(),
         })
     }
 
@@ -209,6 +215,15 @@ impl SnapshotSource {
             f(rk, kv);
         }
         Ok(())
+    }
+
+    /// The bytes of the file's pages in use (etcd's `dbSizeInUse`), counted once.
+    fn in_use_size(&self) -> Result<u64> {
+        if let Some(&size) = self.in_use.get() {
+            return Ok(size);
+        }
+        let size = self.db.in_use_size().map_err(|e| self.corrupt(e))?;
+        Ok(*self.in_use.get_or_init(|| size))
     }
 
     /// The first and last revision in the `key` bucket, `None` when it is empty.
@@ -356,7 +371,7 @@ impl Source for SnapshotSource {
             revision: self.revision()?,
             compact_revision: self.compact_revision()?,
             db_size: self.db.size(),
-            db_size_in_use: self.db.in_use_size().map_err(|e| self.corrupt(e))?,
+            db_size_in_use: self.in_use_size()?,
             members,
             server_version: self.meta_info()?.storage_version,
             cluster_id: None,
