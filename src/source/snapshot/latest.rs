@@ -82,7 +82,7 @@ impl SnapshotSource {
                 (from, starts.get(i).copied())
             })
             .collect();
-        let hint = self.entries_hint(range, max_revision, bounds.len())?;
+        let hint = self.entries_hint(max_revision, bounds.len())?;
         let walk = |i: usize| {
             let (from, until) = bounds[i];
             // The first part's deletes have no earlier entry left to remove.
@@ -135,17 +135,13 @@ impl SnapshotSource {
 
     /// A guess of how many keys one part keeps, to size its map once (growing it rehashes every
     /// key): the part's share of the entries (revisions times the changes per revision in a
-    /// sample from the middle), capped by what the file could hold. A narrow range keeps few
-    /// keys, so it starts small.
-    fn entries_hint(&self, range: &KeyRange, max_revision: i64, parts: usize) -> Result<usize> {
-        let everything = range.start.is_empty() && range.end.as_deref() == Some(&[0][..]);
+    /// sample from the middle), capped by what the file could hold. Too large a guess for a
+    /// narrow range costs little: memory the map and list never write is never paged in.
+    fn entries_hint(&self, max_revision: i64, parts: usize) -> Result<usize> {
         let (Some((first, last)), Some(keys)) = (self.revision_span()?, self.bucket(buckets::KEY)?)
         else {
             return Ok(0);
         };
-        if !everything {
-            return Ok(0);
-        }
         let last = last.min(max_revision);
         let middle = Revision::new(first + last.saturating_sub(first) / 2, 0);
         let (mut sampled, mut revisions, mut previous) = (0usize, 0usize, None);
