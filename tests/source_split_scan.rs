@@ -187,4 +187,24 @@ fn a_generated_snapshot_scans_the_same_for_every_split_and_revision() {
         6 + 5 + 6 + 6,
         "pods, configmaps, secrets, events"
     );
+
+    // A damaged entry is the same error (naming the snapshot) for every split: the key length
+    // of one stored KeyValue of p04 made to run past its end.
+    let mut bytes = std::fs::read(&snap).unwrap();
+    let key = b"/registry/pods/ns/p04";
+    let at = (bytes.windows(key.len()).rposition(|w| w == key)).unwrap();
+    assert_eq!(
+        bytes[at - 2..at],
+        [0x0a, key.len() as u8],
+        "a KeyValue's key field"
+    );
+    bytes[at - 1] = 0x7f;
+    let damaged = SnapshotSource::from_bytes(bytes, "damaged.db").unwrap();
+    let all = query(KeyRange::prefix(""), None, false);
+    let err = split_scan(&damaged, &all, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("damaged.db") && err.contains("is not a KeyValue"),
+        "{err}"
+    );
+    same_for_every_split(&damaged, &[all], &splits);
 }
