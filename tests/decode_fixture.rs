@@ -250,8 +250,8 @@ fn batches_come_back_in_key_order_and_stop_on_error() {
         .map(|r| r.key)
         .collect();
     assert!(want.len() > 2000);
-    let keys_of = |batch: Vec<revkeeper::source::KeyRecord>| {
-        batch.into_iter().map(|r| r.key).collect::<Vec<_>>()
+    let keys_of = |batch: &[revkeeper::source::KeyView<'_>]| {
+        batch.iter().map(|kv| kv.key.to_vec()).collect::<Vec<_>>()
     };
     for workers in [1, 3] {
         let mut got = Vec::new();

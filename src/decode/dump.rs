@@ -17,7 +17,7 @@ use revkeeper_formats::k8s::resources;
 use super::batches::for_each_in_order;
 use super::{Failures, decode_kv, note_not_an_object};
 use crate::output::objects as output;
-use crate::source::{KeyRange, KeyRecord, RangeQuery, Source};
+use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result, log};
 
 #[derive(Debug, Default)]
@@ -125,7 +125,7 @@ pub fn dump(
     let mut last_progress = Instant::now();
     let mut summary = DumpSummary::default();
     let mut seen = 0u64;
-    let work = |batch: Vec<KeyRecord>| dump_batch(&batch, prefix, keys, dir);
+    let work = |batch: &[KeyView<'_>]| dump_batch(batch, prefix, keys, dir);
     let dumped = for_each_in_order(source, query, workers, &|_| true, &work, &mut |part| {
         let part = part?;
         seen += part.failures.total + part.skipped + part.unwritten;
@@ -152,15 +152,14 @@ pub fn dump(
 /// Writes the objects of one batch; a filesystem error that every later file would meet too
 /// (a full disk, a read-only directory) stops the dump.
 fn dump_batch(
-    batch: &[KeyRecord],
+    batch: &[KeyView<'_>],
     prefix: &str,
     keys: &Keyring,
     dir: &Path,
 ) -> Result<DumpSummary> {
     let mut mine = DumpSummary::default();
-    for item in batch {
-        let kv = item.view();
-        let d = match decode_kv(&kv, keys) {
+    for kv in batch {
+        let d = match decode_kv(kv, keys) {
             Ok(d) => d,
             Err(e) => {
                 mine.failures.fail(kv.key, e);

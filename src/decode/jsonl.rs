@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::batches::{default_workers, for_each_in_order};
 use super::{Failures, decode_kv, note_not_an_object};
 use crate::output::Stdout;
-use crate::source::{KeyRecord, KeyView, RangeQuery, Source};
+use crate::source::{KeyView, RangeQuery, Source};
 use crate::{Error, Result};
 
 /// Which objects are printed, when not all: label and field selectors read the object, so
@@ -58,7 +58,7 @@ pub fn write_json_lines(
         failures: Failures::default(),
     };
     let keep = |kv: &KeyView<'_>| keep(kv.key);
-    let work = |batch: Vec<KeyRecord>| lines(&batch, keys, filter);
+    let work = |batch: &[KeyView<'_>]| lines(batch, keys, filter);
     let listed = std::thread::scope(|s| {
         let mut pending = check.map(|c| s.spawn(c));
         let mut held = Vec::new();
@@ -142,14 +142,13 @@ impl Printer<'_> {
 }
 
 /// Decodes one batch into its lines.
-fn lines(batch: &[KeyRecord], keys: &Keyring, filter: Option<ObjectFilter<'_>>) -> Lines {
+fn lines(batch: &[KeyView<'_>], keys: &Keyring, filter: Option<ObjectFilter<'_>>) -> Lines {
     let mut l = Lines {
-        text: Vec::with_capacity(batch.iter().map(|r| r.value.len() * 2).sum()),
+        text: Vec::with_capacity(batch.iter().map(|kv| kv.value.len() * 2).sum()),
         ..Lines::default()
     };
-    for record in batch {
-        let kv = record.view();
-        match write_line(&kv, keys, filter, &mut l.text) {
+    for kv in batch {
+        match write_line(kv, keys, filter, &mut l.text) {
             Ok((outcome, unknown_fields)) => {
                 l.counts.ok();
                 l.counts.newer.note_count(kv.key, unknown_fields);

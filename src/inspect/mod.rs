@@ -28,7 +28,7 @@ mod leases;
 use serde::{Serialize, Serializer};
 
 use crate::decode::batches;
-use crate::source::{KeyRange, KeyRecord, RangeQuery, Source};
+use crate::source::{KeyRange, KeyView, RangeQuery, Source};
 use crate::{Error, Result};
 use revkeeper_formats::k8s::Keyring;
 
@@ -253,22 +253,22 @@ pub fn scan_facts<T: Send>(
     query: &RangeQuery,
     prefix: &str,
     keyring: &Keyring,
-    also: &(dyn Fn(&KeyRecord) -> T + Sync),
+    also: &(dyn Fn(&KeyView<'_>) -> T + Sync),
     take: &mut dyn FnMut(Option<index::ObjectEntry>, T) -> Result<()>,
 ) -> Result<()> {
-    let decode = |batch: Vec<KeyRecord>| -> Vec<(Option<index::ObjectEntry>, T)> {
+    let decode = |batch: &[KeyView<'_>]| -> Vec<(Option<index::ObjectEntry>, T)> {
         batch
             .iter()
-            .map(|r| {
+            .map(|kv| {
                 let entry = index::ObjectEntry::decode(
                     prefix,
-                    &r.key,
-                    &r.value,
-                    r.lease,
-                    r.mod_revision,
+                    kv.key,
+                    kv.value,
+                    kv.lease,
+                    kv.mod_revision,
                     keyring,
                 );
-                (entry, also(r))
+                (entry, also(kv))
             })
             .collect()
     };

@@ -167,6 +167,19 @@ pub trait Source: Send + Sync {
     /// An error from `f` stops the scan and is returned.
     fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()>;
 
+    /// [`Source::scan`] with views that live as long as the source, so they can be batched and
+    /// handed to other threads without copying (a snapshot lends from its memory map); `None`
+    /// when the source cannot lend them (a live source reads into pages it lets go): then use
+    /// [`Source::scan`].
+    fn scan_lent<'s>(
+        &'s self,
+        query: &RangeQuery,
+        f: &mut dyn FnMut(KeyView<'s>) -> Result<()>,
+    ) -> Option<Result<()>> {
+        let _ = (query, f);
+        None
+    }
+
     /// Keys in `query.range` as of `query.revision`, sorted by key, deleted keys left out.
     fn range(&self, query: &RangeQuery) -> Result<Vec<KeyRecord>> {
         let mut out = Vec::new();

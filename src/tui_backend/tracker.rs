@@ -18,8 +18,7 @@ use super::index::{KeyEntry, KeyspaceIndex};
 use crate::inspect;
 use crate::inspect::index::{InspectIndex, ObjectEntry};
 use crate::source::{
-    ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, Overview, RangeQuery, Source,
-    WatchEnd,
+    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, Source, WatchEnd,
 };
 use crate::{Error, Result};
 
@@ -217,7 +216,7 @@ impl Tracker {
                 Duration::ZERO
             },
         };
-        let key_entry = |r: &KeyRecord| (KeyEntry::new(&r.view()), r.key.len() + r.value.len());
+        let key_entry = |kv: &KeyView<'_>| (KeyEntry::new(kv), kv.key.len() + kv.value.len());
         inspect::scan_facts(
             &paced,
             &query,
@@ -381,6 +380,18 @@ impl Source for Paced<'_> {
 
     fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
         self.inner.scan_paced(query, self.pause, f)
+    }
+
+    /// Lent views come from a source without pages to rest between (a snapshot).
+    fn scan_lent<'s>(
+        &'s self,
+        query: &RangeQuery,
+        f: &mut dyn FnMut(KeyView<'s>) -> Result<()>,
+    ) -> Option<Result<()>> {
+        if !self.pause.is_zero() {
+            return None;
+        }
+        self.inner.scan_lent(query, &mut |kv| f(kv))
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {

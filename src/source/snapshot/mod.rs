@@ -1,14 +1,14 @@
 //! A snapshot file (`.db`, or `.db.zst` decompressed to a private temp file) as a [`Source`].
 //!
 //! etcd's `key` bucket is ordered by revision, not by key: the latest state of a key is its
-//! newest revision, so every query is one ordered scan of that bucket with a map from key to
-//! its newest entry (borrowed from the memory map, so nothing is copied until the answer).
+//! newest revision, so every query walks that bucket ([`latest`]), borrowing from the memory
+//! map, so nothing is copied until the answer.
 
-use std::collections::HashMap;
+mod latest;
 
-use foldhash::fast::RandomState;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use revkeeper_formats::bbolt::{Bucket, Db};
 use revkeeper_formats::etcd::alarm::AlarmMember;
@@ -30,6 +30,9 @@ use crate::{Error, Result, log};
 pub struct SnapshotSource {
     path: PathBuf,
     db: Db,
+    /// etcd's `dbSizeInUse`: counting the free pages walks the whole tree, and the file does not
+    /// change, so it is counted once.
+    in_use: OnceLock<u64>,
 }
 
 impl SnapshotSource {
@@ -63,6 +66,7 @@ impl SnapshotSource {
         Ok(SnapshotSource {
             db: open_db(file, &path)?,
             path,
+            in_use: OnceLock::new(),
         })
     }
 
@@ -96,6 +100,7 @@ impl SnapshotSource {
         Ok(SnapshotSource {
             path: PathBuf::from(shown_as),
             db,
+            in_use: OnceLock::new(),
         })
     }
 
@@ -159,18 +164,40 @@ impl SnapshotSource {
     fn scan_revisions<'a>(
         &'a self,
         max_revision: i64,
+        f: impl FnMut(RevisionKey, KeyValueRef<'a>),
+    ) -> Result<()> {
+        self.walk_revisions(None, None, max_revision, f)
+    }
+
+    /// Calls `f` with every entry of the `key` bucket from revision `from` (the first when
+    /// `None`) to below `until` and up to `max_revision`, in revision order.
+    fn walk_revisions<'a>(
+        &'a self,
+        from: Option<Revision>,
+        until: Option<Revision>,
+        max_revision: i64,
         mut f: impl FnMut(RevisionKey, KeyValueRef<'a>),
     ) -> Result<()> {
         let Some(keys) = self.bucket(buckets::KEY)? else {
             return Ok(());
         };
-        for e in keys.iter() {
+        let entries = match from {
+            Some(rev) => keys.iter_from(&rev.to_bytes()),
+            None => keys.iter(),
+        };
+        for e in entries {
             let e = e.map_err(|e| self.corrupt(e))?;
             let rk = RevisionKey::parse(e.key).map_err(|err| {
                 self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key)))
             })?;
-            if rk.rev.main > max_revision {
+            if rk.rev.main > max_revision || until.is_some_and(|u| rk.rev >= u) {
                 break;
+            }
+            if from.is_some_and(|f| rk.rev < f) {
+                return Err(self.corrupt(format!(
+                    "key bucket, revision {}/{} is out of order",
+                    rk.rev.main, rk.rev.sub
+                )));
             }
             // The key of a damaged entry is unknown, so no key's answer could be trusted: stop.
             if e.is_bucket {
@@ -188,6 +215,39 @@ impl SnapshotSource {
             f(rk, kv);
         }
         Ok(())
+    }
+
+    /// The bytes of the file's pages in use (etcd's `dbSizeInUse`), counted once.
+    fn in_use_size(&self) -> Result<u64> {
+        if let Some(&size) = self.in_use.get() {
+            return Ok(size);
+        }
+        let size = self.db.in_use_size().map_err(|e| self.corrupt(e))?;
+        Ok(*self.in_use.get_or_init(|| size))
+    }
+
+    /// The first and last revision in the `key` bucket, `None` when it is empty.
+    fn revision_span(&self) -> Result<Option<(i64, i64)>> {
+        let Some(keys) = self.bucket(buckets::KEY)? else {
+            return Ok(None);
+        };
+        let first = keys
+            .iter()
+            .next()
+            .transpose()
+            .map_err(|e| self.corrupt(e))?;
+        let (Some(first), Some(last)) = (first, keys.last().map_err(|e| self.corrupt(e))?) else {
+            return Ok(None);
+        };
+        let main = |key: &[u8]| -> Result<i64> {
+            Ok(RevisionKey::parse(key)
+                .map_err(|err| {
+                    self.corrupt(format!("key bucket entry {}: {err}", hex::encode(key)))
+                })?
+                .rev
+                .main)
+        };
+        Ok(Some((main(first.key)?, main(last.key)?)))
     }
 
     /// `key` as it was written at `revision` (its mod_revision, e.g. from an index built by a
@@ -218,6 +278,44 @@ impl SnapshotSource {
             }
         }
         Ok(None)
+    }
+
+    /// [`Source::scan`], with views borrowed from the memory map for as long as `self` lives.
+    fn scan_latest<'s>(
+        &'s self,
+        query: &RangeQuery,
+        f: &mut dyn FnMut(KeyView<'s>) -> Result<()>,
+    ) -> Result<()> {
+        let max_revision = self.query_revision(query)?;
+        self.latest(&query.range, max_revision, |kv| {
+            f(view(kv, query.keys_only))
+        })
+    }
+
+    /// [`Source::scan`] with the walk of the revisions split at `starts` (ascending), for tests
+    /// that any split gives the single walk's answer.
+    #[doc(hidden)]
+    pub fn scan_split_at(
+        &self,
+        query: &RangeQuery,
+        starts: &[Revision],
+        f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let max_revision = self.query_revision(query)?;
+        self.latest_in_parts(&query.range, max_revision, starts, |kv| {
+            f(view(kv, query.keys_only))
+        })
+    }
+
+    /// The highest revision `query` reads, after checking it is in the snapshot.
+    fn query_revision(&self, query: &RangeQuery) -> Result<i64> {
+        match query.revision {
+            Some(r) => {
+                self.check_revision(r)?;
+                Ok(r)
+            }
+            None => Ok(i64::MAX),
+        }
     }
 
     fn check_revision(&self, rev: i64) -> Result<()> {
@@ -273,7 +371,7 @@ impl Source for SnapshotSource {
             revision: self.revision()?,
             compact_revision: self.compact_revision()?,
             db_size: self.db.size(),
-            db_size_in_use: self.db.in_use_size().map_err(|e| self.corrupt(e))?,
+            db_size_in_use: self.in_use_size()?,
             members,
             server_version: self.meta_info()?.storage_version,
             cluster_id: None,
@@ -283,28 +381,15 @@ impl Source for SnapshotSource {
     }
 
     fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
-        let rev = match query.revision {
-            Some(r) => {
-                self.check_revision(r)?;
-                r
-            }
-            None => i64::MAX,
-        };
-        // Newest entry per key (`None` marks a delete), then the survivors sorted by key: a hash
-        // map and one sort are several times faster than keeping a tree ordered on every entry.
-        let mut latest: HashMap<&[u8], Option<KeyValueRef<'_>>, RandomState> = HashMap::default();
-        self.scan_revisions(rev, |rk, kv| {
-            if kv.key.is_empty() || !query.range.contains(kv.key) {
-                return; // the empty key is a restore's revision-bump marker, not user data
-            }
-            latest.insert(kv.key, (!rk.tombstone).then_some(kv));
-        })?;
-        let mut live: Vec<KeyValueRef<'_>> = latest.into_values().flatten().collect();
-        live.sort_unstable_by_key(|kv| kv.key);
-        for kv in live {
-            f(view(kv, query.keys_only))?;
-        }
-        Ok(())
+        self.scan_latest(query, f)
+    }
+
+    fn scan_lent<'s>(
+        &'s self,
+        query: &RangeQuery,
+        f: &mut dyn FnMut(KeyView<'s>) -> Result<()>,
+    ) -> Option<Result<()>> {
+        Some(self.scan_latest(query, f))
     }
 
     fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
