@@ -46,6 +46,7 @@ say "snapshot: $SNAPSHOT ($(( $(stat -c %s "$SNAPSHOT") / 1024 / 1024 )) MiB)"
 
 TIMINGS="$WORK/timings.txt"
 : >"$TIMINGS"
+TIMINGS=$(realpath "$TIMINGS")
 SOCK=revkeeper-bench-$$
 tm() { tmux -L "$SOCK" "$@"; }
 screen() { tm capture-pane -p -t b; }
@@ -62,7 +63,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 TICKS=$(getconf CLK_TCK)
 cpu_s() { awk -v t="$TICKS" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / t }' "/proc/$RK_PID/stat"; }
 t0=$(date +%s%N)
-tm new-session -d -x 160 -y 45 -s b "REVKEEPER_TUI_TIMINGS=$PWD/$TIMINGS $RK tui --snapshot $SNAPSHOT --encryption-config $ENC; sleep 1000"
+tm new-session -d -x 160 -y 45 -s b "REVKEEPER_TUI_TIMINGS=$TIMINGS $RK tui --snapshot $SNAPSHOT --encryption-config $ENC; sleep 1000"
 trap 'tm kill-server 2>/dev/null || true; [ -z "${ETCD_PID:-}" ] || kill "$ETCD_PID" 2>/dev/null || true' EXIT
 wait_for "Overview" 10
 first_ms=$(ms_since "$t0")
@@ -121,6 +122,8 @@ sleep 0.5
   echo "tui benchmark: $SNAPSHOT ($(( $(stat -c %s "$SNAPSHOT") / 1024 / 1024 )) MiB), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
   awk '$1 == "first-frame" { printf "first frame (process start to drawn, in-process): %.1f ms\n", $2 }' "$TIMINGS"
   echo "first frame seen: $first_ms ms; keyspace counts: $keys_ms ms"
+  awk '$1 == "phase" && !seen[$2]++ {
+    printf "  first load, %s: %d ms, %.1f CPU-s (%.1f on its thread)\n", $2, $3, $4, $5 }' "$TIMINGS"
   echo "findings shown: $findings_ms ms, $findings_cpu CPU-s so far (goal <= 8000 ms): $findings_line"
   echo "largest list, every namespace ($list_title): $list_ms ms, $list_cpu CPU-s"
   printf '%s\n' "${open_ms[@]}" | sort -n | awk '{ v[NR] = $1 } END {

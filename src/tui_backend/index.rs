@@ -97,6 +97,7 @@ impl KeyspaceIndex {
         }
         if list.is_empty() {
             by_ns.remove(&namespace);
+            self.last_group = None;
         }
         if by_ns.is_empty() {
             self.groups.remove(resource);
@@ -119,17 +120,15 @@ impl KeyspaceIndex {
         let same = (self.last_group.as_ref())
             .is_some_and(|(r, ns)| r == resource && ns.as_deref() == namespace);
         if !same {
-            self.last_group = Some((resource.to_string(), namespace.map(str::to_string)));
+            let (resource, namespace) = (resource.to_string(), namespace.map(str::to_string));
+            let by_ns = self.groups.entry(resource.clone()).or_default();
+            by_ns.entry(namespace.clone()).or_default();
+            self.last_group = Some((resource, namespace));
         }
         let (resource, namespace) = self.last_group.as_ref().expect("set above");
-        if !self.groups.contains_key(resource) {
-            self.groups.insert(resource.clone(), BTreeMap::new());
-        }
-        let by_ns = self.groups.get_mut(resource).expect("inserted above");
-        if !by_ns.contains_key(namespace) {
-            by_ns.insert(namespace.clone(), Vec::new());
-        }
-        by_ns.get_mut(namespace).expect("inserted above")
+        (self.groups.get_mut(resource))
+            .and_then(|by_ns| by_ns.get_mut(namespace))
+            .expect("the last group's list is made when it is set and forgotten when it is removed")
     }
 
     /// Whether the index holds `key`.

@@ -80,6 +80,7 @@ impl Inspector {
             prefix: self.prefix.clone(),
             ..Options::default()
         };
+        super::phases::mark("lease-table");
         let (report, generation) = tracker.with_loaded(&|_| {}, |l| {
             let mut report = inspect::run_detectors(
                 l.facts(),
@@ -90,6 +91,7 @@ impl Inspector {
             );
             report.source = l.description.clone();
             report.revision = l.revision;
+            super::phases::mark("detectors-done");
             (Arc::new(report), l.generation)
         })?;
         *made = Some(Made {

@@ -8,6 +8,7 @@ mod document;
 pub mod index;
 mod inspector;
 mod objects;
+mod phases;
 pub mod tracker;
 mod trailer;
 
@@ -87,15 +88,16 @@ pub struct CoreBackend {
 
 impl CoreBackend {
     pub fn new(opened: Opened, settings: Settings) -> CoreBackend {
+        phases::start();
         let live = matches!(opened, Opened::Live(_));
-        let (source, snapshot): (Arc<dyn Source>, _) = match opened {
+        let (prefix, keyring) = (&settings.prefix, settings.keyring.clone());
+        let (tracker, snapshot) = match opened {
             Opened::Snapshot(s) => {
                 let s = Arc::new(s);
-                (s.clone(), Some(s))
+                (Tracker::of_snapshot(s.clone(), prefix, keyring), Some(s))
             }
-            Opened::Live(s) => (Arc::from(s), None),
+            Opened::Live(s) => (Tracker::new(Arc::from(s), prefix, keyring, true), None),
         };
-        let tracker = Tracker::new(source, &settings.prefix, settings.keyring.clone(), live);
         CoreBackend {
             inspector: inspector::Inspector::new(&settings.prefix, live),
             trailer: snapshot.clone().map(TrailerCheck::start),
@@ -215,6 +217,16 @@ impl Backend for CoreBackend {
         Ok(out)
     }
 
+    fn settled_overview(&self) -> BackendResult<Overview> {
+        if let Some(t) = &self.trailer {
+            if self.inspector.cached().is_some() {
+                t.hurry();
+            }
+            t.verdict(true);
+        }
+        self.overview()
+    }
+
     fn keyspace(&self, progress: &dyn Fn(u64)) -> BackendResult<Keyspace> {
         let counts = self
             .tracker
@@ -222,10 +234,7 @@ impl Backend for CoreBackend {
             .map_err(err)?;
         self.tracker.start_following().map_err(err)?;
         let leases = self.inspector.lease_count(&self.tracker).map_err(err)?;
-        // The overview asked for after the counts then carries the trailer's verdict.
-        if let Some(t) = &self.trailer {
-            t.verdict(true);
-        }
+        phases::mark("keyspace-counts");
         Ok(Keyspace { leases, ..counts })
     }
 
@@ -303,6 +312,11 @@ impl Backend for CoreBackend {
 
     fn findings(&self) -> BackendResult<Findings> {
         let findings = self.inspector.findings(&self.tracker).map_err(err)?;
+        phases::mark("findings");
+        // The first load is done (its last part, the detectors, too).
+        if let Some(t) = &self.trailer {
+            t.hurry();
+        }
         self.tracker.start_following().map_err(err)?;
         Ok(findings)
     }

@@ -18,7 +18,8 @@ use super::index::{KeyEntry, KeyspaceIndex};
 use crate::inspect;
 use crate::inspect::index::{InspectIndex, ObjectEntry};
 use crate::source::{
-    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, Source, WatchEnd,
+    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource,
+    Source, WatchEnd,
 };
 use crate::{Error, Result};
 
@@ -107,6 +108,9 @@ struct Cost {
 /// The loaded data of one source and, for a live one, the watch that keeps it current.
 pub struct Tracker {
     source: Arc<dyn Source>,
+    /// The same source when it is a snapshot file: its revision is read without its overview,
+    /// whose in-use size walks every page (seconds on a big file, before the scan could start).
+    snapshot: Option<Arc<SnapshotSource>>,
     prefix: String,
     keyring: Keyring,
     live: bool,
@@ -124,6 +128,7 @@ impl Tracker {
     pub fn new(source: Arc<dyn Source>, prefix: &str, keyring: Keyring, live: bool) -> Tracker {
         Tracker {
             source,
+            snapshot: None,
             prefix: prefix.trim_end_matches('/').to_string(),
             keyring,
             live,
@@ -133,6 +138,23 @@ impl Tracker {
             cost: Mutex::new(None),
             following: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+        }
+    }
+
+    /// A tracker of a snapshot file (read once, never followed).
+    pub fn of_snapshot(snapshot: Arc<SnapshotSource>, prefix: &str, keyring: Keyring) -> Tracker {
+        Tracker {
+            snapshot: Some(snapshot.clone()),
+            ..Tracker::new(snapshot, prefix, keyring, false)
+        }
+    }
+
+    /// What a list reads at and how the data is described ("snapshot FILE" or "cluster via
+    /// ENDPOINT", as in the source's overview).
+    fn head(&self) -> Result<(String, i64)> {
+        match &self.snapshot {
+            Some(s) => Ok((format!("snapshot {}", s.path().display()), s.revision()?)),
+            None => self.source.overview().map(|o| (o.description, o.revision)),
         }
     }
 
@@ -199,9 +221,9 @@ impl Tracker {
     /// Lists every key once, into the keyspace index and the facts; returns the data and the
     /// bytes read (keys and values).
     pub fn list(&self, progress: &dyn Fn(u64)) -> Result<(Loaded, u64)> {
-        let overview = self.source.overview()?;
+        let (description, revision) = self.head()?;
         let query = RangeQuery {
-            revision: self.live.then_some(overview.revision),
+            revision: self.live.then_some(revision),
             ..RangeQuery::latest(KeyRange::prefix(Vec::new()))
         };
         let mut keyspace = KeyspaceIndex::new(&self.prefix);
@@ -224,6 +246,9 @@ impl Tracker {
             &self.keyring,
             &key_entry,
             &mut |object, (entry, size)| {
+                if keyspace.total_keys == 0 {
+                    super::phases::mark("first-key-taken");
+                }
                 keyspace.add(entry);
                 facts.push_decoded(object);
                 bytes += size as u64;
@@ -235,14 +260,16 @@ impl Tracker {
                 Ok(())
             },
         )?;
+        super::phases::mark("last-key-taken");
         facts.finish();
+        super::phases::mark("facts-finished");
         progress(keyspace.total_keys);
         let loaded = Loaded {
             keyspace,
             facts,
             pending: BTreeMap::new(),
-            description: overview.description,
-            revision: overview.revision,
+            description,
+            revision,
             generation: 0,
             leases_seen: HashSet::new(),
         };

@@ -134,6 +134,8 @@ pub struct App {
     /// Bumped on every arrival of data, so list views know to recompute.
     pub generation: u64,
     pub quit: bool,
+    /// A settled overview was asked for (the last overview said a check was still running).
+    settling: bool,
     /// Set when a background task panicked: the UI quits and prints it.
     pub crashed: Option<String>,
     pub started: Instant,
@@ -167,6 +169,7 @@ impl App {
             last_refresh: None,
             generation: 0,
             quit: false,
+            settling: false,
             crashed: None,
             started: Instant::now(),
             body_height: 20,
@@ -339,6 +342,13 @@ impl App {
                     if let (Some(warning), false) = (&o.unproven, shown) {
                         self.error(warning.clone());
                     }
+                    // The header says "checking sha256" until a settled overview comes.
+                    if !o.checking_trailer {
+                        self.settling = false;
+                    } else if !self.settling {
+                        self.settling = true;
+                        self.worker.send(Request::SettledOverview);
+                    }
                 }
                 self.overview = Loadable::from(r);
             }
@@ -409,13 +419,12 @@ impl App {
         }
     }
 
-    /// A snapshot's estimated time comes from what the scans saw, and its trailer is checked
-    /// beside them: ask for the overview again.
+    /// A snapshot's estimated time comes from what the scans saw: ask for the overview again.
     fn ask_estimated_time(&mut self) {
         if self
             .overview
             .ready()
-            .is_some_and(|o| !o.live && (o.estimated_time.is_none() || o.checking_trailer))
+            .is_some_and(|o| !o.live && o.estimated_time.is_none())
         {
             self.worker.send(Request::Overview);
         }

@@ -264,6 +264,12 @@ pub struct DeleteTarget {
 pub trait Backend: Send + Sync {
     fn overview(&self) -> BackendResult<Overview>;
 
+    /// The overview once what was still being checked when [`Backend::overview`] answered (a
+    /// snapshot's sha256 trailer, `checking_trailer`) is known: it may wait for that check.
+    fn settled_overview(&self) -> BackendResult<Overview> {
+        self.overview()
+    }
+
     /// Counts by resource and namespace; `progress` is called now and then with keys seen.
     fn keyspace(&self, progress: &dyn Fn(u64)) -> BackendResult<Keyspace>;
 

@@ -13,6 +13,8 @@ use crate::views::objects::ObjectList;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     Overview,
+    /// The overview once the checks still running are done (answered as `Reply::Overview`).
+    SettledOverview,
     Keyspace,
     Objects {
         resource: String,
@@ -176,6 +178,7 @@ impl Worker {
 fn call(b: &dyn Backend, req: Request, tx: &Sender<Reply>) -> Reply {
     match req {
         Request::Overview => Reply::Overview(b.overview()),
+        Request::SettledOverview => Reply::Overview(b.settled_overview()),
         Request::Keyspace => {
             let progress = |n: u64| {
                 let _ = tx.send(Reply::Progress(n));

@@ -3,10 +3,11 @@
 use super::*;
 
 /// Checks that read decoded facts.
-pub(super) fn by_facts(
-    ctx: &Ctx,
-    e: &ObjectEntry,
-    k: &revkeeper_formats::k8s::key::ObjectKey,
+pub(super) fn by_facts<'a>(
+    ctx: &Ctx<'a>,
+    e: &'a ObjectEntry,
+    k: &revkeeper_formats::k8s::key::ObjectKey<'a>,
+    lookups: &mut Lookups<'a>,
     out: &mut Vec<Finding>,
 ) {
     let index = ctx.index;
@@ -59,7 +60,7 @@ pub(super) fn by_facts(
     match &f.kind {
         KindFacts::Pod { node_name, evicted } => {
             if let Some(node) = node_name
-                && index.object("minions", None, node).is_none()
+                && !lookups.node_exists(index, node)
             {
                 out.push(finding(
                     "pod-on-missing-node",

@@ -6,6 +6,7 @@ mod facts;
 mod fixes;
 mod history;
 mod keys;
+mod lookups;
 mod owners;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,6 +22,7 @@ pub(super) use fixes::rfc3339;
 use fixes::*;
 use history::*;
 use keys::*;
+use lookups::Lookups;
 use owners::*;
 
 /// Every check id with its default severity and definition. Key-only checks still work on
@@ -305,7 +307,7 @@ fn per_object<'a>(
     let index = ctx.index;
     let mut found = PerObject::default();
     let out = &mut found.out;
-    let mut namespace_exists: HashMap<&str, bool> = HashMap::new();
+    let mut lookups = Lookups::default();
     for e in entries {
         let Some(k) = e.object_key(&index.prefix) else {
             continue;
@@ -313,14 +315,12 @@ fn per_object<'a>(
         if let Some(ns) = k.namespace {
             *found.per_ns.entry(ns).or_default() += 1;
         }
-        let ns_missing = k.namespace.is_some_and(|ns| {
-            !*namespace_exists
-                .entry(ns)
-                .or_insert_with(|| index.object("namespaces", None, ns).is_some())
-        });
+        let ns_missing = k
+            .namespace
+            .is_some_and(|ns| !lookups.namespace_exists(index, ns));
         by_key(ctx, e, &k, ns_missing, out);
-        by_facts(ctx, e, &k, out);
-        owners(ctx, e, &k, out);
+        by_facts(ctx, e, &k, &mut lookups, out);
+        owners(ctx, e, &k, &mut lookups, out);
         if k.resource == "secrets"
             && let Some((rel, n)) = helm_revision(k.name)
         {

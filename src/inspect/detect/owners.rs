@@ -3,10 +3,11 @@
 use super::*;
 
 /// ownerReferences resolved by apiVersion + kind (built-ins, then CRDs in the data).
-pub(super) fn owners(
-    ctx: &Ctx,
-    e: &ObjectEntry,
-    k: &revkeeper_formats::k8s::key::ObjectKey,
+pub(super) fn owners<'a>(
+    ctx: &Ctx<'a>,
+    e: &'a ObjectEntry,
+    k: &revkeeper_formats::k8s::key::ObjectKey<'a>,
+    lookups: &mut Lookups<'a>,
     out: &mut Vec<Finding>,
 ) {
     let index = ctx.index;
@@ -18,7 +19,7 @@ pub(super) fn owners(
             continue; // invalid reference (cluster-scoped dependent); the GC ignores it
         }
         let ns = if namespaced { k.namespace } else { None };
-        let target = index.object(resource, ns, &o.name);
+        let target = lookups.owner(index, resource, ns, &o.name);
         let what = || format!("{}/{} {}", o.api_version, o.kind, o.name);
         let (check, evidence) = match target {
             None => (
