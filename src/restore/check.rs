@@ -47,20 +47,22 @@ impl Work {
         match self {
             Work::Every { step, latest } => {
                 let at = |i: i64| Revision {
-                    main: 1 + i * step,
+                    main: step.saturating_mul(i).saturating_add(1),
                     sub: 0,
                 };
                 let i = i as i64;
+                // Nothing above the snapshot's newest revision: delta events are not its own.
+                let end = Revision {
+                    main: latest.saturating_add(1),
+                    sub: 0,
+                };
                 Revisions {
-                    // The first chunk starts at the first entry, the last one runs to the end.
+                    // The first chunk starts at the first entry, the last one runs to `end`.
                     from: if i == 0 { Revision::default() } else { at(i) },
                     until: Some(if i + 1 < RANGE_CHUNKS {
-                        at(i + 1)
+                        at(i + 1).min(end)
                     } else {
-                        Revision {
-                            main: latest + 1,
-                            sub: 0,
-                        }
+                        end
                     }),
                     only: None,
                 }
@@ -116,9 +118,8 @@ impl InputCheck {
     /// The values to decode are those of every revision (unless already told otherwise).
     pub fn check_every_value(&self) {
         let latest = self.latest;
-        let step = (latest.max(1) + RANGE_CHUNKS - 1) / RANGE_CHUNKS;
         self.publish(Work::Every {
-            step: step.max(1),
+            step: latest.max(1) / RANGE_CHUNKS + 1,
             latest,
         });
     }
