@@ -10,13 +10,15 @@
 #                 log); revkeeper's is pre-compacted (it must log "restored last compact
 #                 revision", never "resume scheduled compaction")
 #   scan          revkeeper get --prefix "" --keys-only: keys per second over the whole keyspace
-# RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl.
+# RUNS alternating runs of each pair (median); ratios are revkeeper / etcdutl. Restore runs start
+# after "sync; sleep 5", so the previous run's writeback does not slow the next one.
 # Usage: scripts/bench-offline.sh [--objects N] [--runs RUNS] [--status-only | --restore-only] [SNAPSHOT.db] [RUNS]
 #   --status-only  the two status rows only
 #   --restore-only the restore rows only (restore, cp + sync, started)
 #   default SNAPSHOT: the realistic snapshot of N objects (default 1000000) made and cached by
 #   scripts/gen-realistic.sh; RUNS default 5
-# Environment: REVKEEPER_BIN (another build to measure, e.g. the previous release), ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/).
+# Environment: REVKEEPER_BIN (another build to measure, e.g. the previous release), ETCDUTL_BIN (default .etcd-tools/3.5), BENCH_DIR (default bench-out/),
+#   REVKEEPER_BASE_BIN (a build to compare with: its restore and started rows run in the same rounds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-etcd.sh
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --status-only) STATUS_ONLY=1; shift ;;
     --restore-only) RESTORE_ONLY=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -50,6 +52,7 @@ t() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || 
   echo "bench-offline: failed: $* ($(tail -n1 "$work/err"))" >&2; exit 1; }; cat "$work/time"; }
 # Evicts the file from the page cache (POSIX_FADV_DONTNEED; no root needed for clean pages).
 evict() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
+settle() { sync; sleep 5; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
 row() { # name file-of-"wall rss"-lines-for-revkeeper file-for-etcdutl
@@ -68,6 +71,7 @@ pair() {
     for who in a b; do
       [ $(( i % 2 )) = 1 ] || who=$([ "$who" = a ] && echo b || echo a)
       [ "$cold" = 1 ] && evict "$snap"
+      [ "$cold" = 1 ] || [ "$1 $2" != "snapshot restore" ] || settle
       local argv=("${@/#DIR/$work/restore}")
       if [ "$who" = a ]; then t "$rk" "${argv[@]}" >>"$work/a"; else t "$etcdutl" "${argv[@]}" >>"$work/b"; fi
       rm -rf "$work/restore"
@@ -88,6 +92,17 @@ if [ "$RESTORE_ONLY" = 0 ]; then
 fi
 [ "$STATUS_ONLY" = 0 ] || exit 0
 pair "restore" 0 snapshot restore "$snap" --data-dir DIR --bump-revision 1000000000 --mark-compacted
+base=${REVKEEPER_BASE_BIN:-}
+if [ -n "$base" ]; then
+  : >"$work/base"; : >"$work/new"
+  for _ in $(seq "$runs"); do
+    for b in "$base" "$rk"; do
+      settle; t "$b" snapshot restore "$snap" --data-dir "$work/restore" --bump-revision 1000000000 --mark-compacted >>"$work/$([ "$b" = "$base" ] && echo base || echo new)"
+      rm -rf "$work/restore"
+    done
+  done
+  row "restore new/base" "$work/new" "$work/base"
+fi
 c=()
 for _ in $(seq "$runs"); do
   c+=("$(t sh -c "cp '$snap' '$work/cp.db' && sync '$work/cp.db'" | cut -d' ' -f1)")
@@ -103,6 +118,7 @@ restore_and_start() {
   port=$(( 20000 + RANDOM % 20000 ))
   while ! port_free "$port" || ! port_free $(( port + 1 )); do port=$(( port + 2 )); done
   peer=$(( port + 1 )); ep="http://127.0.0.1:$port"
+  settle
   s=$(date +%s.%N)
   "$tool" snapshot restore "$snap" --data-dir "$dir" --name bench \
     --initial-cluster "bench=http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
@@ -131,14 +147,22 @@ restore_and_start() {
   awk -v s="$s" -v a="$serving" -v b="$done" 'BEGIN {printf "%.3f %.3f\n", a - s, b - s}'
   rm -rf "$dir" "$dir.log"
 }
-a=(); b=(); as=(); bs=()
+a=(); b=(); as=(); bs=(); c=(); cs=()
 for i in $(seq "$runs"); do
   read -r x y < <(restore_and_start "$rk" "$work/sr$i"); [ -n "$y" ] || exit 1; as+=("$x"); a+=("$y")
   read -r x y < <(restore_and_start "$etcdutl" "$work/se$i"); [ -n "$y" ] || exit 1; bs+=("$x"); b+=("$y")
+  if [ -n "$base" ]; then
+    read -r x y < <(restore_and_start "$base" "$work/sb$i"); [ -n "$y" ] || exit 1; cs+=("$x"); c+=("$y")
+  fi
 done
 ra=$(printf '%s\n' "${a[@]}" | median); rb=$(printf '%s\n' "${b[@]}" | median)
 sa=$(printf '%s\n' "${as[@]}" | median); sb=$(printf '%s\n' "${bs[@]}" | median)
 echo "started  revkeeper ${ra}s (serving at ${sa}s)  etcdutl + etcd 3.5 ${rb}s (serving at ${sb}s)  ratio $(ratio "$ra" "$rb")x  (restore + start until served with compaction finished)"
+echo "started  each run: revkeeper ${a[*]}  etcdutl ${b[*]}"
+if [ -n "$base" ]; then
+  rc=$(printf '%s\n' "${c[@]}" | median)
+  echo "started  base $base ${rc}s (runs ${c[*]}), ratio to etcdutl $(ratio "$rc" "$rb")x; new / base $(ratio "$ra" "$rc")x"
+fi
 [ "$RESTORE_ONLY" = 0 ] || exit 0
 s=$( (t "$rk" get --snapshot "$snap" --prefix "" --keys-only) | cut -d' ' -f1)
 echo "scan: $keys keys in ${s}s = $(awk -v k="$keys" -v s="$s" 'BEGIN {printf "%.0f", k / s}') keys/s (latest state of every key)"

@@ -2,11 +2,15 @@
 //! and etcd's structure ([`verify_structure`]), and the decoding of every Kubernetes value the
 //! restored db holds ([`verify_values_in`]). The value check, the longest, is cut into chunks of
 //! revisions that each thread takes from once its own work is done, so both cores stay busy to
-//! the end instead of one waiting for the other's longest job.
+//! the end instead of one waiting for the other's longest job. Chunks taken while the writer
+//! still writes are decoded in the input; the rest, once the input is unmapped, in the new db,
+//! which holds the same bytes at the same revisions, beside its own structural check
+//! (`docs/format-restore.md#flags-and-checks`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use revkeeper_formats::bbolt::Db;
 use revkeeper_formats::etcd::revision::Revision;
 
 use super::RestoreRequest;
@@ -23,8 +27,10 @@ const RANGE_CHUNKS: i64 = 256;
 
 /// Which values are decoded, once the writer knows.
 enum Work {
-    /// Every revision (a restore that keeps them all), in ranges of `step` main revisions.
-    Every { step: i64 },
+    /// Every revision of the snapshot (a restore that keeps them all), in ranges of `step` main
+    /// revisions up to `latest` (delta events a point-in-time restore writes above it are not
+    /// the snapshot's).
+    Every { step: i64, latest: i64 },
     /// Only the revisions a pre-compacted restore writes (ascending).
     Kept(Vec<Revision>),
 }
@@ -39,16 +45,25 @@ impl Work {
 
     fn chunk(&self, i: usize) -> Revisions<'_> {
         match self {
-            Work::Every { step } => {
+            Work::Every { step, latest } => {
                 let at = |i: i64| Revision {
-                    main: 1 + i * step,
+                    main: step.saturating_mul(i).saturating_add(1),
                     sub: 0,
                 };
                 let i = i as i64;
+                // Nothing above the snapshot's newest revision: delta events are not its own.
+                let end = Revision {
+                    main: latest.saturating_add(1),
+                    sub: 0,
+                };
                 Revisions {
-                    // The first chunk starts at the first entry, the last one runs to the end.
+                    // The first chunk starts at the first entry, the last one runs to `end`.
                     from: if i == 0 { Revision::default() } else { at(i) },
-                    until: (i + 1 < RANGE_CHUNKS).then(|| at(i + 1)),
+                    until: Some(if i + 1 < RANGE_CHUNKS {
+                        at(i + 1).min(end)
+                    } else {
+                        end
+                    }),
                     only: None,
                 }
             }
@@ -64,28 +79,37 @@ impl Work {
     }
 }
 
-pub(super) struct InputCheck<'a> {
-    source: &'a SnapshotSource,
+pub(super) struct InputCheck {
+    /// The input's path as shown in errors.
+    file: String,
+    /// The input's newest main revision.
+    latest: i64,
     skip_hash_check: bool,
     values: ValueCheck,
     work: Mutex<Option<Arc<Work>>>,
     published: Condvar,
     next_chunk: AtomicUsize,
+    /// Set once the new db is written: no more chunks are taken from the input.
+    writer_done: AtomicBool,
     /// Problems found by chunk number, so they are reported in revision order.
     found: Mutex<Vec<(usize, Vec<Problem>)>>,
     /// The trailer's verdict and the structural problems, from [`InputCheck::hash_and_structure`].
     structure: Mutex<Option<(bool, Vec<Problem>)>>,
 }
 
-impl<'a> InputCheck<'a> {
-    pub fn new(source: &'a SnapshotSource, req: &RestoreRequest) -> InputCheck<'a> {
+impl InputCheck {
+    pub fn new(source: &SnapshotSource, req: &RestoreRequest) -> InputCheck {
         InputCheck {
-            source,
+            file: source.path().display().to_string(),
+            latest: super::db::latest_revision(source)
+                .map(|r| r.main)
+                .unwrap_or(0),
             skip_hash_check: req.skip_hash_check,
             values: ValueCheck::default(),
             work: Mutex::new(None),
             published: Condvar::new(),
             next_chunk: AtomicUsize::new(0),
+            writer_done: AtomicBool::new(false),
             found: Mutex::new(Vec::new()),
             structure: Mutex::new(None),
         }
@@ -93,11 +117,11 @@ impl<'a> InputCheck<'a> {
 
     /// The values to decode are those of every revision (unless already told otherwise).
     pub fn check_every_value(&self) {
-        let latest = super::db::latest_revision(self.source)
-            .map(|r| r.main)
-            .unwrap_or(0);
-        let step = (latest.max(1) + RANGE_CHUNKS - 1) / RANGE_CHUNKS;
-        self.publish(Work::Every { step: step.max(1) });
+        let latest = self.latest;
+        self.publish(Work::Every {
+            step: latest.max(1) / RANGE_CHUNKS + 1,
+            latest,
+        });
     }
 
     /// The values to decode are those of `kept`: the only revisions a pre-compacted restore
@@ -116,15 +140,34 @@ impl<'a> InputCheck<'a> {
     }
 
     /// The sha256 trailer (unless --skip-hash-check), bbolt's structure and etcd's buckets.
-    pub fn hash_and_structure(&self) {
-        let db = self.source.db();
+    pub fn hash_and_structure(&self, db: &Db) {
         let hash_ok = self.skip_hash_check || db.verify_sha256() != Some(false);
         let problems = verify_structure(db);
         *self.structure.lock().unwrap_or_else(|e| e.into_inner()) = Some((hash_ok, problems));
     }
 
-    /// Decodes chunks of values until none is left; waits until the values are known.
-    pub fn help_with_values(&self) {
+    /// The writer is done: [`InputCheck::help_with_values_in_input`] takes no more chunks.
+    pub fn writer_done(&self) {
+        self.writer_done.store(true, Ordering::Release);
+    }
+
+    /// Whether the trailer and the structure passed (`None` until they have run).
+    pub fn structure_sound(&self) -> Option<bool> {
+        let structure = self.structure.lock().unwrap_or_else(|e| e.into_inner());
+        structure
+            .as_ref()
+            .map(|(hash_ok, problems)| *hash_ok && problems.is_empty())
+    }
+
+    /// Decodes chunks of values in the input `db` while the writer writes; waits until the
+    /// values are known.
+    pub fn help_with_values_in_input(&self, db: &Db) {
+        self.help_with_values(db, Some(&self.writer_done));
+    }
+
+    /// Decodes chunks of values in `db` (the input, or the new db holding the same entries)
+    /// until none is left, or until `stop` is set; waits until the values are known.
+    pub fn help_with_values(&self, db: &Db, stop: Option<&AtomicBool>) {
         let work = {
             let mut slot = self.work.lock().unwrap_or_else(|e| e.into_inner());
             loop {
@@ -134,8 +177,10 @@ impl<'a> InputCheck<'a> {
                 }
             }
         };
-        let db = self.source.db();
         loop {
+            if stop.is_some_and(|s| s.load(Ordering::Acquire)) {
+                return;
+            }
             let i = self.next_chunk.fetch_add(1, Ordering::Relaxed);
             if i >= work.chunks() {
                 return;
@@ -153,12 +198,12 @@ impl<'a> InputCheck<'a> {
     /// The verdict once every part has run: refuses any input `snapshot verify` rejects, the
     /// value check limited to what is restored.
     pub fn verdict(&self) -> Result<()> {
-        let file = self.source.path().display();
+        let file = &self.file;
         let (hash_ok, mut problems) = self
             .structure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take()
+            .clone()
             .ok_or_else(|| Error::general("the check of the snapshot stopped unexpectedly"))?;
         if !hash_ok {
             return Err(Error::invalid(format!(

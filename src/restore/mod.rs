@@ -91,7 +91,7 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     };
 
     // One pass over the input: this core writes the new db while the other hashes and checks
-    // the input; then both decode its values. The db is in the staging dir, so a failed check
+    // the input, then decodes its values. The db is in the staging dir, so a failed check
     // leaves nothing behind, as if it came first.
     let db_path = snap_dir.join("db");
     let check = InputCheck::new(&source, req);
@@ -100,8 +100,8 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
     }
     let written = std::thread::scope(|scope| {
         let other = scope.spawn(|| {
-            check.hash_and_structure();
-            check.help_with_values();
+            check.hash_and_structure(source.db());
+            check.help_with_values_in_input(source.db());
         });
         let written = db::write_restored_db(
             &source,
@@ -112,53 +112,66 @@ pub fn restore(req: &RestoreRequest) -> Result<RestoreSummary> {
         );
         // A write that failed before it knew what it keeps: check every value.
         check.check_every_value();
-        // The disk catches up while the cores decode values.
-        let synced = written.as_ref().ok().map(|w| {
-            let file = w.file.try_clone();
-            scope.spawn(move || file?.sync_all())
-        });
-        check.help_with_values();
+        check.writer_done();
         other
             .join()
             .map_err(|_| Error::general("the check of the snapshot stopped unexpectedly"))?;
-        let synced = synced.map(|s| s.join());
-        // A damaged input explains a failed write better than the write's own error.
-        check.verdict()?;
-        let written = written?;
-        match synced {
-            Some(Ok(Ok(()))) => Ok(written),
-            Some(Ok(Err(e))) => Err(Error::io("cannot sync", &db_path, e)),
-            _ => Err(Error::general(
-                "the sync of the restored db stopped unexpectedly",
-            )),
+        if written.is_err() || check.structure_sound() != Some(true) {
+            // A damaged input explains a failed write better than the write's own error, and
+            // its report counts every problem: its values are decoded in the input.
+            std::thread::scope(|both| {
+                both.spawn(|| check.help_with_values(source.db(), None));
+                check.help_with_values(source.db(), None);
+            });
+            check.verdict()?;
         }
+        written
     })?;
     // Unmapped before the output is mapped for its check: peak memory is one db, not two.
     drop(source);
-    plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
-    sync_dir(&snap_dir)?;
-    sync_dir(&wal_dir)?;
-    sync_dir(&member_dir)?;
-    sync_dir(data.path())?;
 
-    // Re-read what we wrote with our own reader before anyone starts etcd on it: its contents
-    // were checked in the input, so bbolt's structural check is what is left to prove.
-    let check = SnapshotSource::open(&db_path)?;
-    populate(check.db().data());
-    if let Some(p) = bbolt_check(check.db()).first() {
+    // Re-read what we wrote with our own reader before anyone starts etcd on it: bbolt's
+    // structural check on one core while the values not yet decoded are decoded in it (the
+    // same bytes as the input's) on both; meanwhile the disk catches up and the WAL and .snap
+    // are written.
+    let out = SnapshotSource::open(&db_path)?;
+    populate(out.db().data());
+    let (synced, out_problems) = std::thread::scope(|scope| {
+        let file = &written.file;
+        let synced = scope.spawn(|| -> Result<()> {
+            file.sync_all()
+                .map_err(|e| Error::io("cannot sync", &db_path, e))?;
+            plan.write_wal_and_snap(&wal_dir, &snap_dir)?;
+            sync_dir(&snap_dir)?;
+            sync_dir(&wal_dir)?;
+            sync_dir(&member_dir)?;
+            sync_dir(data.path())
+        });
+        let structure = scope.spawn(|| {
+            let problems = bbolt_check(out.db());
+            check.help_with_values(out.db(), None);
+            problems
+        });
+        check.help_with_values(out.db(), None);
+        (synced.join(), structure.join())
+    });
+    let stopped = || Error::general("the check of the restored db stopped unexpectedly");
+    if let Some(p) = out_problems.map_err(|_| stopped())?.first() {
         return Err(Error::general(format!(
             "the restored db failed verification ({p}); nothing was written to {}",
             plan.data_dir.display()
         )));
     }
-    let revision = db::latest_revision(&check)?.main;
+    check.verdict()?;
+    synced.map_err(|_| stopped())??;
+    let revision = db::latest_revision(&out)?.main;
     if revision != written.revision {
         return Err(Error::general(format!(
             "the restored db has revision {revision} instead of {}; nothing was written",
             written.revision
         )));
     }
-    drop(check);
+    drop(out);
 
     // Both or neither: a failed commit drops (undoes) both, before signals resume.
     crate::interrupt::critical(|| -> Result<()> {
