@@ -30,21 +30,26 @@ const SAMPLE_ENTRIES: usize = 4096;
 /// At most this many parts (threads) for one scan.
 const MAX_PARTS: usize = 8;
 
-/// A key's newest entry within one part.
+/// A key's newest entry within one part: 56 bytes, a million of them live until the merge ends.
 #[derive(Clone, Copy)]
 struct Newest<'a> {
-    /// Big-endian bytes of the key after the prefix shared by every key of the scan, for
-    /// compares that do not read the key (ties compare the keys).
-    head: u128,
-    kv: KeyValueRef<'a>,
+    /// The first 16 bytes of the key after the prefix shared by every key of the scan, big
+    /// endian, for compares that do not read the key (ties compare the keys).
+    head: [u64; 2],
+    key: &'a [u8],
+    /// The stored `KeyValue`, parsed again when the merge hands it on (a parse is kept only
+    /// for the few keys that survive, not for every one held while sorting).
+    stored: &'a [u8],
     deleted: bool,
 }
+
+const _: () = assert!(std::mem::size_of::<Newest<'static>>() == 56);
 
 impl Newest<'_> {
     fn cmp_key(&self, other: &Newest<'_>) -> Ordering {
         self.head
             .cmp(&other.head)
-            .then_with(|| self.kv.key.cmp(other.kv.key))
+            .then_with(|| self.key.cmp(other.key))
     }
 }
 
@@ -113,7 +118,10 @@ impl SnapshotSource {
                 sort(&mut part.newest, shared);
             }
         });
-        merge(walked, &mut f)
+        // Each was parsed in the walk already, so this cannot fail unless the map changed.
+        merge(walked, &mut |stored| {
+            f(KeyValueRef::parse(stored).map_err(|err| self.corrupt(err))?)
+        })
     }
 
     /// Where the parts after the first start: the revision range up to `max_revision` cut into
@@ -175,13 +183,14 @@ impl SnapshotSource {
             HashMap::with_capacity_and_hasher(hint, RandomState::default());
         let mut newest = Vec::with_capacity(hint);
         let mut shared: Option<&[u8]> = None;
-        self.walk_revisions(from, until, max_revision, |rk, kv| {
+        self.walk_revisions(from, until, max_revision, |rk, stored, kv| {
             if kv.key.is_empty() || !range.contains(kv.key) {
                 return; // the empty key is a restore's revision-bump marker, not user data
             }
             let entry = Newest {
-                head: 0,
-                kv,
+                head: [0; 2],
+                key: kv.key,
+                stored,
                 deleted: rk.tombstone,
             };
             match at.entry(kv.key) {
@@ -230,26 +239,24 @@ fn common_len(a: &[u8], b: &[u8]) -> usize {
 fn sort(newest: &mut [Newest<'_>], shared: &[u8]) {
     for n in newest.iter_mut() {
         let mut head = [0u8; 16];
-        let rest = &n.kv.key[shared.len()..];
+        let rest = &n.key[shared.len()..];
         let len = rest.len().min(16);
         head[..len].copy_from_slice(&rest[..len]);
-        n.head = u128::from_be_bytes(head);
+        let head = u128::from_be_bytes(head);
+        n.head = [(head >> 64) as u64, head as u64];
     }
     newest.sort_unstable_by(Newest::cmp_key);
 }
 
-/// Merges the parts' sorted entries in key order: where parts hold the same key, the latest
+/// Merges the parts' sorted entries in key order, handing on their stored bytes: where parts hold the same key, the latest
 /// part's entry is the key's newest; a delete there leaves the key out.
-fn merge<'s>(
-    walked: Vec<Walked<'s>>,
-    f: &mut impl FnMut(KeyValueRef<'s>) -> Result<()>,
-) -> Result<()> {
+fn merge<'s>(walked: Vec<Walked<'s>>, f: &mut impl FnMut(&'s [u8]) -> Result<()>) -> Result<()> {
     let mut parts: Vec<std::iter::Peekable<std::vec::IntoIter<Newest<'s>>>> = walked
         .into_iter()
         .map(|w| w.newest.into_iter().peekable())
         .collect();
     if let [only] = parts.as_mut_slice() {
-        return only.try_for_each(|n| f(n.kv));
+        return only.try_for_each(|n| f(n.stored));
     }
     loop {
         let mut winner: Option<(usize, Newest<'s>)> = None;
@@ -268,7 +275,7 @@ fn merge<'s>(
         }
         parts[last].next();
         if !newest.deleted {
-            f(newest.kv)?;
+            f(newest.stored)?;
         }
     }
 }

@@ -164,19 +164,20 @@ impl SnapshotSource {
     fn scan_revisions<'a>(
         &'a self,
         max_revision: i64,
-        f: impl FnMut(RevisionKey, KeyValueRef<'a>),
+        mut f: impl FnMut(RevisionKey, KeyValueRef<'a>),
     ) -> Result<()> {
-        self.walk_revisions(None, None, max_revision, f)
+        self.walk_revisions(None, None, max_revision, |rk, _, kv| f(rk, kv))
     }
 
     /// Calls `f` with every entry of the `key` bucket from revision `from` (the first when
-    /// `None`) to below `until` and up to `max_revision`, in revision order.
+    /// `None`) to below `until` and up to `max_revision`, in revision order, with its stored
+    /// `KeyValue` bytes and their parse.
     fn walk_revisions<'a>(
         &'a self,
         from: Option<Revision>,
         until: Option<Revision>,
         max_revision: i64,
-        mut f: impl FnMut(RevisionKey, KeyValueRef<'a>),
+        mut f: impl FnMut(RevisionKey, &'a [u8], KeyValueRef<'a>),
     ) -> Result<()> {
         let Some(keys) = self.bucket(buckets::KEY)? else {
             return Ok(());
@@ -212,7 +213,7 @@ impl SnapshotSource {
                     rk.rev.main
                 ))
             })?;
-            f(rk, kv);
+            f(rk, e.value, kv);
         }
         Ok(())
     }
