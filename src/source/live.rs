@@ -9,8 +9,8 @@ use std::time::Duration;
 use etcd_client::{AlarmAction, AlarmType, Client, GetOptions, WatchOptions};
 
 use super::{
-    AlarmRecord, ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview,
-    RangeQuery, Source, WatchEnd,
+    AlarmRecord, ChangeView, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery,
+    Source, WatchEnd,
 };
 use crate::connect::{ConnectConfig, DEFAULT_COMMAND_TIMEOUT, rpc_error};
 use crate::{Error, ErrorKind, Result};
@@ -315,19 +315,6 @@ impl Source for LiveSource {
         f: &mut dyn FnMut(KeyView<'_>) -> Result<()>,
     ) -> Result<()> {
         self.scan_with_pause(query, pause, f)
-    }
-
-    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
-        let mut out = Vec::new();
-        self.scan_changes(&KeyRange::key(key), &mut |c| {
-            out.push(KeyChange {
-                revision: c.revision,
-                deleted: c.deleted,
-                record: c.kv.to_record(),
-            });
-            Ok(())
-        })?;
-        Ok(out)
     }
 
     fn scan_changes(

@@ -191,7 +191,18 @@ pub trait Source: Send + Sync {
     }
 
     /// Every change of `key` the source still keeps (after the compact revision), oldest first.
-    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>>;
+    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
+        let mut out = Vec::new();
+        self.scan_changes(&KeyRange::key(key), &mut |c| {
+            out.push(KeyChange {
+                revision: c.revision,
+                deleted: c.deleted,
+                record: c.kv.to_record(),
+            });
+            Ok(())
+        })?;
+        Ok(out)
+    }
 
     /// Calls `f` with every change the source keeps of every key in `range`, in revision
     /// order: a snapshot's whole `key` bucket (one pass over it, including the last state

@@ -17,8 +17,7 @@ use super::index::{KeyEntry, KeyspaceIndex};
 use crate::decode::{batches, decode_kv};
 use crate::printers::{Column, Ctx, Printer, discovery};
 use crate::source::{
-    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource,
-    Source,
+    ChangeView, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource, Source,
 };
 use crate::{Error, Result};
 
@@ -216,10 +215,6 @@ impl Source for Indexed<'_> {
             })?;
         }
         Ok(())
-    }
-
-    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
-        self.snapshot.history(key)
     }
 
     fn scan_changes(

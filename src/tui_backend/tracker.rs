@@ -18,8 +18,8 @@ use super::index::{KeyEntry, KeyspaceIndex};
 use crate::inspect;
 use crate::inspect::index::{InspectIndex, ObjectEntry};
 use crate::source::{
-    ChangeView, KeyChange, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource,
-    Source, WatchEnd,
+    ChangeView, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource, Source,
+    WatchEnd,
 };
 use crate::{Error, Result};
 
@@ -419,10 +419,6 @@ impl Source for Paced<'_> {
             return None;
         }
         self.inner.scan_lent(query, &mut |kv| f(kv))
-    }
-
-    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
-        self.inner.history(key)
     }
 
     fn scan_changes(

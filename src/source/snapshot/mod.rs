@@ -21,8 +21,8 @@ use revkeeper_formats::etcd::revision::{Revision, RevisionKey};
 
 use super::open::{OpenOptions, needs_unpacking, unpack};
 use super::{
-    AlarmRecord, ChangeView, KeyChange, KeyRange, KeyRecord, KeyView, LeaseRecord, MemberRecord,
-    Overview, RangeQuery, Source,
+    AlarmRecord, ChangeView, KeyRange, KeyView, LeaseRecord, MemberRecord, Overview, RangeQuery,
+    Source,
 };
 use crate::snapshot::verify::Trailer;
 use crate::{Error, Result, log};
@@ -391,32 +391,6 @@ impl Source for SnapshotSource {
         f: &mut dyn FnMut(KeyView<'s>) -> Result<()>,
     ) -> Option<Result<()>> {
         Some(self.scan_latest(query, f))
-    }
-
-    fn history(&self, key: &[u8]) -> Result<Vec<KeyChange>> {
-        let mut out = Vec::new();
-        self.scan_revisions(i64::MAX, |rk, kv| {
-            if kv.key == key {
-                let record = if rk.tombstone {
-                    KeyRecord {
-                        key: key.to_vec(),
-                        create_revision: 0,
-                        mod_revision: 0,
-                        version: 0,
-                        value: Vec::new(),
-                        lease: 0,
-                    }
-                } else {
-                    view(kv, false).to_record()
-                };
-                out.push(KeyChange {
-                    revision: rk.rev.main,
-                    deleted: rk.tombstone,
-                    record,
-                });
-            }
-        })?;
-        Ok(out)
     }
 
     fn scan_changes(
