@@ -188,9 +188,7 @@ impl SnapshotSource {
         };
         for e in entries {
             let e = e.map_err(|e| self.corrupt(e))?;
-            let rk = RevisionKey::parse(e.key).map_err(|err| {
-                self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key)))
-            })?;
+            let rk = self.revision_key(e.key)?;
             if rk.rev.main > max_revision || until.is_some_and(|u| rk.rev >= u) {
                 break;
             }
@@ -207,15 +205,25 @@ impl SnapshotSource {
                     rk.rev.main, rk.rev.sub
                 )));
             }
-            let kv = KeyValueRef::parse(e.value).map_err(|err| {
-                self.corrupt(format!(
-                    "revision {}: value is not a KeyValue: {err}",
-                    rk.rev.main
-                ))
-            })?;
+            let kv = self.key_value(rk.rev.main, e.value)?;
             f(rk, e.value, kv);
         }
         Ok(())
+    }
+
+    /// A `key` bucket entry's key, or the error naming it.
+    fn revision_key(&self, key: &[u8]) -> Result<RevisionKey> {
+        RevisionKey::parse(key)
+            .map_err(|err| self.corrupt(format!("key bucket entry {}: {err}", hex::encode(key))))
+    }
+
+    /// The `KeyValue` stored at `revision`, or the error naming it.
+    fn key_value<'a>(&self, revision: i64, stored: &'a [u8]) -> Result<KeyValueRef<'a>> {
+        KeyValueRef::parse(stored).map_err(|err| {
+            self.corrupt(format!(
+                "revision {revision}: value is not a KeyValue: {err}"
+            ))
+        })
     }
 
     /// The bytes of the file's pages in use (etcd's `dbSizeInUse`), counted once.
@@ -240,14 +248,7 @@ impl SnapshotSource {
         let (Some(first), Some(last)) = (first, keys.last().map_err(|e| self.corrupt(e))?) else {
             return Ok(None);
         };
-        let main = |key: &[u8]| -> Result<i64> {
-            Ok(RevisionKey::parse(key)
-                .map_err(|err| {
-                    self.corrupt(format!("key bucket entry {}: {err}", hex::encode(key)))
-                })?
-                .rev
-                .main)
-        };
+        let main = |key: &[u8]| Ok(self.revision_key(key)?.rev.main);
         Ok(Some((main(first.key)?, main(last.key)?)))
     }
 
@@ -260,20 +261,14 @@ impl SnapshotSource {
         };
         for e in keys.iter_from(&Revision::new(revision, 0).to_bytes()) {
             let e = e.map_err(|e| self.corrupt(e))?;
-            let rk = RevisionKey::parse(e.key).map_err(|err| {
-                self.corrupt(format!("key bucket entry {}: {err}", hex::encode(e.key)))
-            })?;
+            let rk = self.revision_key(e.key)?;
             if rk.rev.main != revision {
                 break;
             }
             if rk.tombstone || e.is_bucket {
                 continue;
             }
-            let kv = KeyValueRef::parse(e.value).map_err(|err| {
-                self.corrupt(format!(
-                    "revision {revision}: value is not a KeyValue: {err}"
-                ))
-            })?;
+            let kv = self.key_value(revision, e.value)?;
             if kv.key == key {
                 return Ok(Some(view(kv, false)));
             }
