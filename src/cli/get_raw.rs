@@ -33,7 +33,7 @@ pub(super) fn run(args: GetArgs, format: OutputFormat) -> Result<()> {
         OutputFormat::Json => {
             let revision = match args.rev {
                 Some(r) => r,
-                None => source.overview()?.revision,
+                None => source.description_and_revision()?.1,
             };
             let mut out = Stdout::new();
             let mut doc = None;

@@ -145,7 +145,10 @@ pub fn run(args: SnapshotDiffArgs) -> Result<()> {
         show_secrets: args.show_secrets,
         show_managed_fields: args.show_managed_fields,
     };
-    let (from_name, to_name) = (from.overview()?.description, to.overview()?.description);
+    let (from_name, to_name) = (
+        from.description_and_revision()?.0,
+        to.description_and_revision()?.0,
+    );
     let opts = DiffOptions {
         scope,
         keyring: &keyring,

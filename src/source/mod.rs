@@ -162,6 +162,12 @@ impl RangeQuery {
 pub trait Source: Send + Sync {
     fn overview(&self) -> Result<Overview>;
 
+    /// The overview's `description` and `revision` alone, where the rest costs more (a
+    /// snapshot's in-use size walks every page: seconds on a big file).
+    fn description_and_revision(&self) -> Result<(String, i64)> {
+        self.overview().map(|o| (o.description, o.revision))
+    }
+
     /// Calls `f` with every key in `query.range` as of `query.revision`, sorted by key, deleted
     /// keys left out, one at a time (a live source pages; a snapshot lends from its memory map).
     /// An error from `f` stops the scan and is returned.

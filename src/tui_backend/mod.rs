@@ -94,7 +94,7 @@ impl CoreBackend {
         let (tracker, snapshot) = match opened {
             Opened::Snapshot(s) => {
                 let s = Arc::new(s);
-                (Tracker::of_snapshot(s.clone(), prefix, keyring), Some(s))
+                (Tracker::new(s.clone(), prefix, keyring, false), Some(s))
             }
             Opened::Live(s) => (Tracker::new(Arc::from(s), prefix, keyring, true), None),
         };

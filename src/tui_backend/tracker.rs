@@ -18,8 +18,7 @@ use super::index::{KeyEntry, KeyspaceIndex};
 use crate::inspect;
 use crate::inspect::index::{InspectIndex, ObjectEntry};
 use crate::source::{
-    ChangeView, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, SnapshotSource, Source,
-    WatchEnd,
+    ChangeView, KeyRange, KeyView, LeaseRecord, Overview, RangeQuery, Source, WatchEnd,
 };
 use crate::{Error, Result};
 
@@ -108,9 +107,6 @@ struct Cost {
 /// The loaded data of one source and, for a live one, the watch that keeps it current.
 pub struct Tracker {
     source: Arc<dyn Source>,
-    /// The same source when it is a snapshot file: its revision is read without its overview,
-    /// whose in-use size walks every page (seconds on a big file, before the scan could start).
-    snapshot: Option<Arc<SnapshotSource>>,
     prefix: String,
     keyring: Keyring,
     live: bool,
@@ -128,7 +124,6 @@ impl Tracker {
     pub fn new(source: Arc<dyn Source>, prefix: &str, keyring: Keyring, live: bool) -> Tracker {
         Tracker {
             source,
-            snapshot: None,
             prefix: prefix.trim_end_matches('/').to_string(),
             keyring,
             live,
@@ -138,23 +133,6 @@ impl Tracker {
             cost: Mutex::new(None),
             following: AtomicBool::new(false),
             stop: AtomicBool::new(false),
-        }
-    }
-
-    /// A tracker of a snapshot file (read once, never followed).
-    pub fn of_snapshot(snapshot: Arc<SnapshotSource>, prefix: &str, keyring: Keyring) -> Tracker {
-        Tracker {
-            snapshot: Some(snapshot.clone()),
-            ..Tracker::new(snapshot, prefix, keyring, false)
-        }
-    }
-
-    /// What a list reads at and how the data is described ("snapshot FILE" or "cluster via
-    /// ENDPOINT", as in the source's overview).
-    fn head(&self) -> Result<(String, i64)> {
-        match &self.snapshot {
-            Some(s) => Ok((format!("snapshot {}", s.path().display()), s.revision()?)),
-            None => self.source.overview().map(|o| (o.description, o.revision)),
         }
     }
 
@@ -221,7 +199,7 @@ impl Tracker {
     /// Lists every key once, into the keyspace index and the facts; returns the data and the
     /// bytes read (keys and values).
     pub fn list(&self, progress: &dyn Fn(u64)) -> Result<(Loaded, u64)> {
-        let (description, revision) = self.head()?;
+        let (description, revision) = self.source.description_and_revision()?;
         let query = RangeQuery {
             revision: self.live.then_some(revision),
             ..RangeQuery::latest(KeyRange::prefix(Vec::new()))

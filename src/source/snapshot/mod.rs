@@ -211,6 +211,10 @@ impl SnapshotSource {
         Ok(())
     }
 
+    fn description(&self) -> String {
+        format!("snapshot {}", self.path.display())
+    }
+
     /// A `key` bucket entry's key, or the error naming it.
     fn revision_key(&self, key: &[u8]) -> Result<RevisionKey> {
         RevisionKey::parse(key)
@@ -363,7 +367,7 @@ impl Source for SnapshotSource {
             }
         }
         Ok(Overview {
-            description: format!("snapshot {}", self.path.display()),
+            description: self.description(),
             revision: self.revision()?,
             compact_revision: self.compact_revision()?,
             db_size: self.db.size(),
@@ -374,6 +378,10 @@ impl Source for SnapshotSource {
             leader: None,
             alarms,
         })
+    }
+
+    fn description_and_revision(&self) -> Result<(String, i64)> {
+        Ok((self.description(), self.revision()?))
     }
 
     fn scan(&self, query: &RangeQuery, f: &mut dyn FnMut(KeyView<'_>) -> Result<()>) -> Result<()> {
