@@ -80,8 +80,6 @@ pub struct CoreBackend {
     inspector: inspector::Inspector,
     /// A snapshot's reference time of ages, estimated once (a live cluster uses the clock).
     snapshot_now: Mutex<Option<ReferenceTime>>,
-    /// A snapshot's overview, read once.
-    snapshot_overview: Mutex<Option<crate::source::Overview>>,
     /// A snapshot's sha256 trailer, checked beside the first load.
     trailer: Option<TrailerCheck>,
 }
@@ -105,7 +103,6 @@ impl CoreBackend {
             settings,
             tracker: Arc::new(tracker),
             snapshot_now: Mutex::new(None),
-            snapshot_overview: Mutex::new(None),
         }
     }
 
@@ -126,22 +123,6 @@ impl CoreBackend {
             now: r.now,
             estimated: r.estimated.clone(),
         }
-    }
-
-    /// The source's overview. A snapshot's never changes, and its in-use size walks every
-    /// reachable page (seconds on a big file, beside the first load): it is read once.
-    fn source_overview(&self) -> crate::Result<crate::source::Overview> {
-        if self.is_live() {
-            return self.source().overview();
-        }
-        let mut cached = self
-            .snapshot_overview
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if cached.is_none() {
-            *cached = Some(self.source().overview()?);
-        }
-        Ok(cached.clone().expect("filled above"))
     }
 
     fn snapshot_extras(&self, path: &std::path::Path, o: &mut Overview) {
@@ -181,7 +162,7 @@ fn err(e: crate::Error) -> String {
 
 impl Backend for CoreBackend {
     fn overview(&self) -> BackendResult<Overview> {
-        let o = self.source_overview().map_err(err)?;
+        let o = self.source().overview().map_err(err)?;
         let mut out = Overview {
             source: o.description,
             live: self.is_live(),
