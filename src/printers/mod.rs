@@ -126,7 +126,6 @@ impl Printer {
         }
     }
 
-    /// One cell per column of [`Printer::columns`].
     /// What [`Printer::cells`] reads of a plain protobuf value, read straight from it, for the
     /// kinds with such a reader (Pods: lists of many); `None`: decode the whole value.
     pub fn fields_from_proto(&self, value: &[u8]) -> Option<Value> {
@@ -138,6 +137,7 @@ impl Printer {
         }
     }
 
+    /// One cell per column of [`Printer::columns`].
     pub fn cells(&self, object: &Value, ctx: &Ctx) -> Vec<String> {
         let name = || cells::s(&object["metadata"]["name"]).to_string();
         match self {

@@ -4,6 +4,7 @@
 //! read, or (the TUI) the facts its one load already holds.
 
 use revkeeper_formats::k8s::Keyring;
+use revkeeper_formats::k8s::key::key_prefix;
 use time::OffsetDateTime;
 
 use crate::Result;
@@ -37,7 +38,7 @@ pub fn reference_time(
     let mut index = InspectIndex::new(prefix);
     for resource in HEARTBEATS {
         let query = RangeQuery {
-            range: KeyRange::prefix(heartbeat_prefix(prefix, resource).into_bytes()),
+            range: KeyRange::prefix(key_prefix(prefix, resource, None).into_bytes()),
             revision,
             keys_only: false,
         };
@@ -55,7 +56,7 @@ pub fn reference_time(
 /// A snapshot's reference time from facts already read (the TUI's one load): the same estimate
 /// as [`reference_time`], made among the same keys (leases and nodes) of `facts`.
 pub fn estimated(facts: &InspectIndex) -> ReferenceTime {
-    let prefixes = HEARTBEATS.map(|r| heartbeat_prefix(&facts.prefix, r));
+    let prefixes = HEARTBEATS.map(|r| key_prefix(&facts.prefix, r, None));
     let keep = |e: &ObjectEntry| prefixes.iter().any(|p| e.key.starts_with(p.as_str()));
     let among = clock::Among {
         label: "leases and nodes",
@@ -72,10 +73,6 @@ pub fn estimated(facts: &InspectIndex) -> ReferenceTime {
             decided.basis
         )),
     }
-}
-
-fn heartbeat_prefix(prefix: &str, resource: &str) -> String {
-    format!("{}/{resource}/", prefix.trim_end_matches('/'))
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub(super) fn by_facts<'a>(
         }
         KindFacts::VolumeAttachment {
             node_name: Some(node),
-        } if index.object("minions", None, node).is_none() => {
+        } if !lookups.node_exists(index, node) => {
             out.push(finding(
                 "volumeattachment-on-missing-node",
                 Some(&e.key),
