@@ -419,9 +419,12 @@ impl Following<'_> {
             }
         }
         // Keep what was received, with the lease table read last (no member answers): the next
-        // run starts after it.
-        if !open.events.is_empty() {
-            let _ = send(tx, open.seal(self.cluster_id, leases.last()));
+        // run starts after it. Without a table read in this run nothing is kept: an empty table
+        // would drop every lease from a restore to it; the next run receives the events again.
+        if !open.events.is_empty()
+            && let Some(table) = leases.last()
+        {
+            let _ = send(tx, open.seal(self.cluster_id, table));
         }
         full.wait();
         Err(walk.error())

@@ -16,15 +16,15 @@ use crate::source::LiveSource;
 const RECHECK_EVERY: Duration = Duration::from_secs(600);
 
 pub struct LeaseTable {
-    /// The table read last, by id.
-    known: BTreeMap<i64, LeaseRecord>,
+    /// The table read last, by id (`None` until a read succeeds: empty is a table too).
+    known: Option<BTreeMap<i64, LeaseRecord>>,
     checked: Instant,
 }
 
 impl Default for LeaseTable {
     fn default() -> LeaseTable {
         LeaseTable {
-            known: BTreeMap::new(),
+            known: None,
             checked: Instant::now(),
         }
     }
@@ -38,7 +38,7 @@ impl LeaseTable {
         let recheck = self.checked.elapsed() >= RECHECK_EVERY;
         let mut table = BTreeMap::new();
         for id in ids {
-            let record = match self.known.get(&id) {
+            let record = match self.known.as_ref().and_then(|k| k.get(&id)) {
                 Some(known) if !recheck => Some(*known),
                 _ => source.lease(id)?.map(|l| LeaseRecord {
                     id,
@@ -51,12 +51,14 @@ impl LeaseTable {
         if recheck {
             self.checked = Instant::now();
         }
-        self.known = table;
-        Ok(self.last())
+        let read = table.values().copied().collect();
+        self.known = Some(table);
+        Ok(read)
     }
 
-    /// The table read last (for a segment sealed when no member answers any more).
-    pub fn last(&self) -> Vec<LeaseRecord> {
-        self.known.values().copied().collect()
+    /// The table read last (for a segment sealed when no member answers any more); `None`
+    /// when none was read in this run.
+    pub fn last(&self) -> Option<Vec<LeaseRecord>> {
+        Some(self.known.as_ref()?.values().copied().collect())
     }
 }
