@@ -112,6 +112,16 @@ fn segments(dir: &Path) -> Vec<(i64, i64)> {
 }
 
 /// Full snapshot revisions in `dir`, from their manifests.
+/// The segments of `dir` start right after its first full snapshot and follow each other: no
+/// gap, no duplicate.
+fn assert_segments_follow_the_full_snapshot(dir: &Path) {
+    let segs = segments(dir);
+    assert_eq!(segs[0].0, full_revisions(dir)[0] + 1, "{segs:?}");
+    for pair in segs.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
+    }
+}
+
 fn full_revisions(dir: &Path) -> Vec<i64> {
     let mut out: Vec<i64> = files(dir)
         .iter()
@@ -428,12 +438,7 @@ fn sigkill_and_restart_leave_no_gap_and_no_duplicate() {
     );
     let out = stop(run);
     assert!(out.stderr.contains("continuing the chain"), "{out:?}");
-    let segs = segments(&dir);
-    let full = full_revisions(&dir)[0];
-    assert_eq!(segs[0].0, full + 1, "{segs:?}");
-    for pair in segs.windows(2) {
-        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
-    }
+    assert_segments_follow_the_full_snapshot(&dir);
     let restored = restore_to(&dir, w, last, &[]);
     assert_same(&restored, &ep, last);
 }
@@ -803,11 +808,7 @@ fn a_lost_member_is_followed_on_the_next_without_a_gap() {
     );
     let out = stop(run);
     assert!(out.stderr.contains("lost the member"), "{out:?}");
-    let segs = segments(&dir);
-    assert_eq!(segs[0].0, full_revisions(&dir)[0] + 1, "{segs:?}");
-    for pair in segs.windows(2) {
-        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
-    }
+    assert_segments_follow_the_full_snapshot(&dir);
     let restored = restore_to(&dir, work.path(), last, &[]);
     assert_same(&restored, &survivor, last);
 }
