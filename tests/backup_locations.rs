@@ -617,3 +617,94 @@ fn prune_on_a_bucket_keeps_and_deletes_what_it_does_on_a_directory() {
     );
     assert!(left.contains(&"notes.txt".to_string()), "{left:?}");
 }
+
+/// `backup run` to a bucket: its full snapshot and delta segments land there, one after the
+/// other, and a point-in-time restore from the bucket to the last revision serves what the
+/// member served.
+#[test]
+fn backup_run_to_a_bucket_restores_to_its_last_revision() {
+    if !prerequisites() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let etcd = source_cluster();
+    let server = S3Server::start();
+    let chain = server.create_bucket("backups").join("c");
+    let in_bucket = || {
+        if chain.is_dir() {
+            common::files_in(&chain)
+        } else {
+            Vec::new()
+        }
+    };
+    let segments = || {
+        let mut s: Vec<(i64, i64)> = in_bucket()
+            .iter()
+            .filter_map(|f| revkeeper::backup::chain::SegmentName::parse(f))
+            .map(|n| (n.first, n.last))
+            .collect();
+        s.sort();
+        s
+    };
+    let wait = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: {:?}",
+                in_bucket()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let run = rk(&server)
+        .args(["backup", "run", "--endpoints", &etcd.endpoint()])
+        .args(["--dir", "s3://backups/c", "--delta-interval", "300ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait("a full snapshot", &|| {
+        in_bucket().iter().any(|f| f.ends_with(".manifest.json"))
+    });
+    let last = rt().block_on(async {
+        let mut c = common::client(&etcd.endpoint()).await;
+        let mut last = 0;
+        for i in 0..30 {
+            let put = c.put(format!("/after/{i}"), format!("v{i}"), None);
+            last = put.await.unwrap().header().unwrap().revision();
+        }
+        c.delete("/after/3", None).await.unwrap();
+        c.put("/after/last", "x", None)
+            .await
+            .unwrap()
+            .header()
+            .unwrap()
+            .revision()
+            .max(last)
+    });
+    wait("a segment up to the last revision", &|| {
+        segments().last().is_some_and(|s| s.1 >= last)
+    });
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(run.id() as i32, libc::SIGTERM) };
+    let stopped = Run::from(run.wait_with_output().unwrap());
+    assert_eq!(stopped.code, 0, "{stopped:?}");
+    let segs = segments();
+    for pair in segs.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "no gap, no duplicate: {segs:?}");
+    }
+    assert!(
+        !in_bucket().iter().any(|f| f.ends_with(".part")),
+        "{:?}",
+        in_bucket()
+    );
+
+    let restored = restore_and_serve_with(
+        rk(&server),
+        "s3://backups/c".as_ref(),
+        &["--to-revision", &last.to_string()],
+        work.path(),
+    );
+    assert_eq!(served(&restored.endpoint()), served(&etcd.endpoint()));
+}

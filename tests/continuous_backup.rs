@@ -111,7 +111,6 @@ fn segments(dir: &Path) -> Vec<(i64, i64)> {
     out
 }
 
-/// Full snapshot revisions in `dir`, from their manifests.
 /// The segments of `dir` start right after its first full snapshot and follow each other: no
 /// gap, no duplicate.
 fn assert_segments_follow_the_full_snapshot(dir: &Path) {
@@ -122,6 +121,7 @@ fn assert_segments_follow_the_full_snapshot(dir: &Path) {
     }
 }
 
+/// Full snapshot revisions in `dir`, from their manifests.
 fn full_revisions(dir: &Path) -> Vec<i64> {
     let mut out: Vec<i64> = files(dir)
         .iter()

@@ -94,14 +94,9 @@ fn write_with_retries(store: &Store, name: &str, bytes: &[u8]) -> Result<()> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = (|| {
-            use std::io::Write;
-            let mut up = store.put_stream(name, true)?;
-            up.write_all(bytes)
-                .map_err(|e| crate::location::error_from_io(e, up.target()))?;
-            up.finish().map(|_| ())
-        })();
-        match result {
+        // In memory already: one request to a bucket (a streamed upload costs a listing and
+        // three multipart requests), a 0600 file renamed into place in a directory.
+        match store.put_small(name, bytes) {
             Ok(()) => return Ok(()),
             Err(e) if attempt >= WRITE_ATTEMPTS => {
                 return Err(Error::new(
