@@ -1,6 +1,7 @@
-//! `snapshot save|list|prune|status|verify|restore` with bucket locations and age encryption,
-//! end to end: a real etcd, a real S3 server (`s3s-fs`, started on 127.0.0.1 with SigV4
-//! credentials) and the real `age` CLI. A restore counts only when a real etcd serves it.
+//! `snapshot save|list|prune|status|verify|restore` and `backup run` with bucket locations and
+//! age encryption, end to end: a real etcd, a real S3 server (`s3s-fs`, started on 127.0.0.1
+//! with SigV4 credentials) and the real `age` CLI. A restore counts only when a real etcd
+//! serves it.
 
 mod common;
 
